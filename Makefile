@@ -1,0 +1,29 @@
+# Interzap: `make run-server`, `make run-client`, `make test`.
+# Every target bootstraps .venv from PyPI on first use; nothing else is assumed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: run-server run-client test lint clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run-server: $(STAMP)
+	$(BIN)/interzap-server $(ARGS)
+
+run-client: $(STAMP)
+	$(BIN)/interzap-client $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,247 @@
+"""encode(event) -> bytes and decode(line) -> event, both driven by the LAYOUTS table.
+
+Theory of operation: every frame is a two-digit code followed by fixed-width
+fields, optionally ending in one field that runs to the end of the line (a text,
+or a list of ids). LAYOUTS says, per code, which event it is, who may send it,
+and its fields in order; the encoder, the decoder and the tests all read it.
+A frame line reaches decode() without its LF (framebuffer.py strips it).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from enum import Enum, auto
+from typing import Any
+
+from shared import events as ev
+from shared.codes import (
+    CODE_WIDTH,
+    ID_WIDTH,
+    MAX_FRAME,
+    MAX_TEXT,
+    TOKEN_WIDTH,
+    TS_WIDTH,
+    ErrorCode,
+    FrameCode,
+)
+from shared.errors import LocalProtocolError, RemoteProtocolError
+from shared.ids import is_group_id, is_user_id
+
+
+class Side(Enum):
+    """Who sends a frame."""
+
+    CLIENT = auto()
+    SERVER = auto()
+
+
+class Kind(Enum):
+    """What a field holds; each kind has one width, one parser and one formatter."""
+
+    USER = auto()  # a user id
+    GROUP = auto()  # a group id
+    PEER = auto()  # a user id or a group id
+    TOKEN = auto()  # 32 lowercase hex characters
+    TS = auto()  # 10 ASCII digits
+    ERROR_CODE = auto()  # 2 ASCII digits
+    TEXT = auto()  # message text: the rest of the line, 1..MAX_TEXT code points
+    NOTE = auto()  # free text for people (greeting, error reason): the rest of the line
+    MEMBERS = auto()  # the rest of the line: zero or more user ids, 13 characters each
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    code: FrameCode
+    event: type
+    sent_by: frozenset[Side]
+    fields: tuple[tuple[str, Kind], ...]
+
+
+_C = frozenset({Side.CLIENT})
+_S = frozenset({Side.SERVER})
+_BOTH = _C | _S
+U, G, P, TOK, TS = Kind.USER, Kind.GROUP, Kind.PEER, Kind.TOKEN, Kind.TS
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(FrameCode.GREETING, ev.Greeting, _S, (("text", Kind.NOTE),)),
+    Layout(FrameCode.REGISTER, ev.Register, _C, ()),
+    Layout(FrameCode.REGISTERED, ev.Registered, _S, (("user", U), ("token", TOK))),
+    Layout(FrameCode.LOGIN, ev.Login, _C, (("user", U), ("token", TOK))),
+    Layout(FrameCode.LOGGED_IN, ev.LoggedIn, _S, (("user", U),)),
+    Layout(FrameCode.SEND, ev.Send, _C, (("src", U), ("dst", P), ("ts", TS), ("text", Kind.TEXT))),
+    Layout(FrameCode.DELIVER, ev.Deliver, _S,
+           (("src", U), ("dst", P), ("ts", TS), ("text", Kind.TEXT))),
+    Layout(FrameCode.DELIVERED, ev.Delivered, _S, (("dst", P), ("ts", TS))),
+    Layout(FrameCode.READ, ev.Read, _C, (("peer", P), ("ts", TS))),
+    Layout(FrameCode.READ_NOTICE, ev.ReadNotice, _S, (("peer", P), ("ts", TS))),
+    Layout(FrameCode.CREATE_GROUP, ev.CreateGroup, _C,
+           (("creator", U), ("ts", TS), ("members", Kind.MEMBERS))),
+    Layout(FrameCode.GROUP_CREATED, ev.GroupCreated, _S,
+           (("group", G), ("ts", TS), ("members", Kind.MEMBERS))),
+    Layout(FrameCode.RECEIPT, ev.Receipt, _C, (("src", U), ("dst", P), ("ts", TS))),
+    Layout(FrameCode.ERROR, ev.Error, _S, (("code", Kind.ERROR_CODE), ("reason", Kind.NOTE))),
+    Layout(FrameCode.PING, ev.Ping, _BOTH, ()),
+    Layout(FrameCode.PONG, ev.Pong, _BOTH, ()),
+    Layout(FrameCode.ACCEPTED, ev.Accepted, _S, (("dst", P), ("ts", TS))),
+)
+BY_CODE: dict[int, Layout] = {layout.code: layout for layout in LAYOUTS}
+BY_EVENT: dict[type, Layout] = {layout.event: layout for layout in LAYOUTS}
+
+WIDTHS = {U: ID_WIDTH, G: ID_WIDTH, P: ID_WIDTH, TOK: TOKEN_WIDTH, TS: TS_WIDTH,
+          Kind.ERROR_CODE: 2}
+"""Fixed-width kinds; the others run to the end of the line."""
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
+_TOKEN = re.compile("[0-9a-f]{32}")
+_DIGITS = re.compile("[0-9]+")
+
+
+def _malformed(reason: str) -> RemoteProtocolError:
+    return RemoteProtocolError(ErrorCode.MALFORMED, reason)
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be a message text (PROTOCOL.md, "Text"), or None if it can."""
+    if not text:
+        return "the text is empty"
+    if len(text) > MAX_TEXT:
+        return f"the text has {len(text)} characters, at most {MAX_TEXT} are allowed"
+    if _CONTROL.search(text):
+        return "the text holds a control character"
+    return None
+
+
+def _parse_user(raw: str, name: str) -> str:
+    if not is_user_id(raw):
+        raise _malformed(f"{name}: {raw!r} is not a user id like Client-000001")
+    return raw
+
+
+def _parse_group(raw: str, name: str) -> str:
+    if not is_group_id(raw):
+        raise _malformed(f"{name}: {raw!r} is not a group id like Group-0000001")
+    return raw
+
+
+def _parse_peer(raw: str, name: str) -> str:
+    if not (is_user_id(raw) or is_group_id(raw)):
+        raise _malformed(f"{name}: {raw!r} is not a user or group id")
+    return raw
+
+
+def _parse_token(raw: str, name: str) -> str:
+    if not _TOKEN.fullmatch(raw):
+        raise _malformed(f"{name}: not 32 lowercase hex characters")
+    return raw
+
+
+def _parse_number(raw: str, name: str) -> int:
+    if not (raw.isascii() and _DIGITS.fullmatch(raw)):
+        raise _malformed(f"{name}: {raw!r} is not {len(raw)} digits")
+    return int(raw)
+
+
+def _parse_error_code(raw: str, name: str) -> int:
+    number = _parse_number(raw, name)
+    try:
+        return ErrorCode(number)
+    except ValueError:
+        return number  # a code newer than this package: keep the number
+
+
+def _parse_text(raw: str, name: str) -> str:
+    problem = text_problem(raw)
+    if problem:
+        raise RemoteProtocolError(ErrorCode.INVALID_TEXT, problem)
+    return raw
+
+
+def _parse_note(raw: str, name: str) -> str:
+    if _CONTROL.search(raw):
+        raise _malformed(f"{name}: holds a control character")
+    return raw
+
+
+def _parse_members(raw: str, name: str) -> tuple[str, ...]:
+    if len(raw) % ID_WIDTH:
+        raise _malformed(f"{name}: length {len(raw)} is not a multiple of {ID_WIDTH}")
+    return tuple(_parse_user(raw[i:i + ID_WIDTH], name) for i in range(0, len(raw), ID_WIDTH))
+
+
+_PARSERS: dict[Kind, Callable[[str, str], Any]] = {
+    U: _parse_user, G: _parse_group, P: _parse_peer, TOK: _parse_token, TS: _parse_number,
+    Kind.ERROR_CODE: _parse_error_code, Kind.TEXT: _parse_text, Kind.NOTE: _parse_note,
+    Kind.MEMBERS: _parse_members,
+}
+
+
+def decode(line: bytes, sender: Side) -> ev.Event:
+    """The event in one frame line (without its LF) sent by `sender`.
+
+    Raises RemoteProtocolError, and nothing else, for any line that is not a
+    valid frame from that side; its code says what to answer.
+    """
+    if len(line) > MAX_FRAME:
+        raise RemoteProtocolError(ErrorCode.TOO_LONG, f"a frame holds at most {MAX_FRAME} bytes")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _malformed("the frame is not valid UTF-8") from None
+    head = text[:CODE_WIDTH]
+    if not (len(head) == CODE_WIDTH and head.isascii() and head.isdigit()):
+        raise _malformed("a frame starts with a two-digit code")
+    layout = BY_CODE.get(int(head))
+    if layout is None:
+        raise _malformed(f"unknown frame code {head}")
+    if sender not in layout.sent_by:
+        who = "server" if Side.SERVER in layout.sent_by else "client"
+        raise _malformed(f"frame {head} is sent by the {who} only")
+    values = []
+    pos = CODE_WIDTH
+    for name, kind in layout.fields:
+        width = WIDTHS.get(kind)
+        end = len(text) if width is None else pos + width
+        if end > len(text):
+            raise _malformed(f"frame {head} is too short: {name} is missing")
+        values.append(_PARSERS[kind](text[pos:end], name))
+        pos = end
+    if pos != len(text):
+        raise _malformed(f"frame {head} is too long: {len(text) - pos} characters too many")
+    return layout.event(*values)  # type: ignore[no-any-return]
+
+
+def _format(kind: Kind, value: Any, name: str) -> str:
+    if kind is Kind.MEMBERS:
+        return "".join(_format(U, member, name) for member in value)
+    if kind is TS:
+        raw = f"{value:0{TS_WIDTH}d}" if isinstance(value, int) and value >= 0 else ""
+    elif kind is Kind.ERROR_CODE:
+        raw = f"{value:02d}" if isinstance(value, int) and 0 <= value < 100 else ""
+    else:
+        raw = value if isinstance(value, str) else ""
+    width = WIDTHS.get(kind)
+    if width is not None and len(raw) != width:
+        raise LocalProtocolError(f"{name}={value!r} does not fit {width} characters")
+    if kind is Kind.TEXT and text_problem(raw):
+        raise LocalProtocolError(f"{name}: {text_problem(raw)}")
+    return raw
+
+
+def encode(event: ev.Event) -> bytes:
+    """The frame for `event`, LF included, as UTF-8 bytes."""
+    layout = BY_EVENT.get(type(event))
+    if layout is None:
+        raise LocalProtocolError(f"not a frame event: {event!r}")
+    parts = [f"{layout.code:02d}"]
+    for (name, kind), field in zip(layout.fields, fields(event), strict=True):
+        parts.append(_format(kind, getattr(event, field.name), name))
+    parts.append("\n")
+    data = "".join(parts).encode("utf-8")
+    if len(data) > MAX_FRAME + 1:
+        raise LocalProtocolError(f"the frame would be {len(data) - 1} bytes long")
+    return data
+
+
+def code_of(event: ev.Event) -> FrameCode:
+    """The frame code that carries `event`."""
+    return BY_EVENT[type(event)].code

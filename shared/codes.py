@@ -1,0 +1,93 @@
+"""Frame codes, error codes and the field widths of the wire format (PROTOCOL.md, "Frames").
+
+Numbers only; what a frame holds is described by the layout table in codec.py.
+"""
+
+from enum import IntEnum
+
+CODE_WIDTH = 2
+"""Every frame starts with its type code as two ASCII digits."""
+ID_WIDTH = 13
+"""User ids (`Client-000001`) and group ids (`Group-0000001`) are exactly this long."""
+TOKEN_WIDTH = 32
+"""A login token: 32 lowercase hex characters (128 random bits)."""
+TS_WIDTH = 10
+"""A timestamp: Unix seconds as exactly 10 ASCII digits."""
+MAX_TEXT = 218
+"""Longest message text, in code points."""
+MAX_FRAME = 1024
+"""Longest frame content in bytes, without the LF (and without a CR just before it)."""
+MIN_GROUP_MEMBERS = 1
+"""A 10 (create group) lists at least this many members besides the creator."""
+MAX_GROUP_MEMBERS = 8
+"""... and at most this many, so a group has 2 to 9 people."""
+
+
+class FrameCode(IntEnum):
+    """The two-digit type code at the start of every frame."""
+
+    GREETING = 0
+    """s→c `00<text>`: first frame on every connection."""
+    REGISTER = 1
+    """c→s `01`: ask for a new account."""
+    REGISTERED = 2
+    """s→c `02<id><token>`: the new account; the connection is logged in as it."""
+    LOGIN = 3
+    """c→s `03<id><token>`: log in."""
+    LOGGED_IN = 4
+    """s→c `04<id>`: logged in; the queued frames follow."""
+    SEND = 5
+    """c→s `05<src><dst><ts><text>`: a message to a user or a group."""
+    DELIVER = 6
+    """s→c `06<src><dst><ts><text>`: a message for you."""
+    DELIVERED = 7
+    """s→c `07<dst><ts>`: your message reached the recipient's client (second tick)."""
+    READ = 8
+    """c→s `08<peer><ts>`: I have read what peer sent me up to ts."""
+    READ_NOTICE = 9
+    """s→c `09<peer><ts>`: your messages up to ts have been read (blue ticks)."""
+    CREATE_GROUP = 10
+    """c→s `10<creator><ts><member>...`: create a group."""
+    GROUP_CREATED = 11
+    """s→c `11<group><ts><creator><member>...`: a group you are in."""
+    RECEIPT = 12
+    """c→s `12<src><dst><ts>`: my client has stored that 06."""
+    ERROR = 13
+    """s→c `13<code><reason>`: your last frame was refused."""
+    PING = 14
+    """both `14`: are you there? Answer with 15."""
+    PONG = 15
+    """both `15`: the answer to 14; never answered."""
+    ACCEPTED = 16
+    """s→c `16<dst><ts>`: your 05 is committed to the database (first tick)."""
+
+
+class ErrorCode(IntEnum):
+    """The two-digit code of a 13 (error) frame."""
+
+    MALFORMED = 1
+    """Unknown code, wrong length, a bad field, invalid UTF-8, or a server-only code."""
+    TOO_LONG = 2
+    """More than MAX_FRAME bytes without an LF; everything up to the next LF is dropped."""
+    NOT_LOGGED_IN = 3
+    """Only 01, 03 and 14 are allowed before logging in."""
+    BAD_CREDENTIALS = 4
+    """Unknown id or wrong token (the two are not told apart)."""
+    UNKNOWN_PEER = 5
+    """No such recipient, group or member."""
+    NOT_YOU = 6
+    """The sender or creator field is not the logged-in id."""
+    NOT_A_MEMBER = 7
+    """You are not a member of that group."""
+    INVALID_GROUP = 8
+    """No member, more than eight, a duplicate, or the creator listed as a member."""
+    INVALID_TEXT = 9
+    """Empty, longer than MAX_TEXT code points, or holding a control character."""
+    RATE_LIMITED = 10
+    """Too many frames too fast."""
+    ALREADY_LOGGED_IN = 11
+    """01 or 03 on a connection that is already logged in."""
+    REPLACED = 12
+    """You logged in from another connection; this one is closed."""
+    INTERNAL = 99
+    """The server failed (for a 05: it was NOT accepted; send it again)."""

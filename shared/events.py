@@ -1,0 +1,145 @@
+"""One frozen dataclass per frame, named for what it means; no behaviour.
+
+Field names follow PROTOCOL.md. Ids are str, timestamps int (Unix seconds).
+The frame code of each event is in codec.LAYOUTS, the single source of truth.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    """00: the first frame on every connection."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    """01: ask for a new account."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """02: the new account's id and its secret token."""
+
+    user: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """03: log in with the id and token from 02."""
+
+    user: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """04: logged in; everything queued for you follows."""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """05: a message from src (you) to dst (a user or a group); (src, dst, ts) is its key."""
+
+    src: str
+    dst: str
+    ts: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """06: a message for you; for a group, dst is the group and src the author."""
+
+    src: str
+    dst: str
+    ts: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """07: your message to dst with this ts reached every recipient's client."""
+
+    dst: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """08: I have read everything from peer (a user or a group) up to ts."""
+
+    peer: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadNotice:
+    """09: your messages to peer (the reader, or a group) have been read up to ts."""
+
+    peer: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreateGroup:
+    """10: create a group of members plus the creator; (creator, ts) is its key."""
+
+    creator: str
+    ts: int
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCreated:
+    """11: a group you are in; members lists the creator first."""
+
+    group: str
+    ts: int
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """12: my client has stored the 06 with this key."""
+
+    src: str
+    dst: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """13: your frame was refused; code is an ErrorCode (or a newer number)."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """14: are you there?"""
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """15: yes (the answer to 14)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """16: your 05 to dst with this ts is committed (first tick)."""
+
+    dst: str
+    ts: int
+
+
+Event = (
+    Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
+    | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
+)

@@ -1,0 +1,7 @@
+"""`python -m interzap_server`."""
+
+import sys
+
+from interzap_server.cli import main
+
+sys.exit(main())

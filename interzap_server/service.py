@@ -1,0 +1,385 @@
+"""The chat rules: what each frame means, who is owed what, and when it may leave.
+
+Knows sessions, users, groups and the store's plain API; knows no sockets (a Link
+is anything that takes bytes) and no SQL.
+
+Theory of operation: the loop wraps each iteration in `with service.batch(now):`,
+one database transaction. Every frame handed to handle() becomes a unit whose
+effects (frames to send) are held until that transaction commits, so no 16 or 06
+leaves for something that is not on disk. If the commit fails, each unit that
+wrote is answered with 13/99 instead. Every frame owed to a user (06, 07, 09,
+11) is a queue entry first; a session sends entries in queue order and keeps a
+cursor, the newest entry sent on its connection. After login it "catches up":
+top_up() pages through the queue while the connection's backlog is small, and
+live frames wait in the queue behind; once the queue is exhausted they are sent
+as they are made.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+from interzap_server.storage import StorageError, Store
+from shared import events as ev
+from shared.codec import encode
+from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
+from shared.errors import RemoteProtocolError
+from shared.ids import is_group_id
+
+log = logging.getLogger(__name__)
+
+GREETING = "Interzap/1"
+KEY_MEMORY = 7 * 24 * 3600
+"""Seconds a message key is remembered, so that a retransmission is recognised."""
+DRAIN_PAGE = 256
+"""Queue entries fetched at a time for a session that is catching up."""
+LOW_WATER = 64 * 1024
+"""Fetch more of the queue only while less than this many bytes wait to be sent."""
+
+_ANONYMOUS = (ev.Register, ev.Login, ev.Ping)
+_WRITING = (ev.Register, ev.Send, ev.CreateGroup, ev.Receipt, ev.Read)
+
+
+class Link(Protocol):
+    """What the rules need of a connection."""
+
+    def write(self, data: bytes, entry: int | None = None) -> None:
+        """Queue bytes; if `entry` is given, report it once the bytes are written."""
+
+    def close_when_flushed(self) -> None:
+        """Read nothing more; close once everything queued is written."""
+
+    @property
+    def backlog(self) -> int:
+        """Bytes queued and not yet written."""
+
+
+@dataclass(eq=False, slots=True)
+class Session:
+    """One connection as the rules see it."""
+
+    link: Link
+    user: str | None = None
+    cursor: int = 0  # the newest queue entry sent on this connection
+    catching_up: bool = False
+    retired: bool = False  # replaced by a newer login: its input is ignored
+
+
+@dataclass(eq=False, slots=True)
+class _Unit:
+    """One handled frame and what it causes once the batch commits."""
+
+    session: Session
+    effects: list[Callable[[], None]] = field(default_factory=list)
+    undo: Callable[[], None] | None = None  # if the batch fails
+    wrote: bool = False
+
+
+def hash_token(token: str) -> str:
+    """What the database keeps of a token (tokens are 128 random bits: no slow hash needed)."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+_NO_USER_HASH = hash_token("0" * 32)  # compared against when the id is unknown: same timing
+
+
+class Service:
+    """handle(link, frame) -> what to send to whom, held until the batch commits."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._sessions: dict[Link, Session] = {}
+        self._online: dict[str, Session] = {}
+        self._catching_up: set[Session] = set()
+        self._units: list[_Unit] = []
+        self._store_failed = False
+        self._now = 0
+        self._handlers: dict[type, Callable[[_Unit, Any], None]] = {
+            ev.Register: self._on_register, ev.Login: self._on_login, ev.Send: self._on_send,
+            ev.Receipt: self._on_receipt, ev.Read: self._on_read,
+            ev.CreateGroup: self._on_create_group, ev.Ping: self._on_ping,
+        }
+
+    # -- connections -----------------------------------------------------------
+
+    def connect(self, link: Link) -> None:
+        self._sessions[link] = Session(link)
+        link.write(encode(ev.Greeting(GREETING)))
+
+    def disconnect(self, link: Link) -> None:
+        session = self._sessions.pop(link, None)
+        if session is not None:
+            self._log_out(session)
+
+    # -- the batch -------------------------------------------------------------
+
+    @contextmanager
+    def batch(self, now: int) -> Iterator[None]:
+        """One loop iteration: handle frames inside; effects leave after the commit."""
+        self._now = now
+        self._store_failed = False
+        try:
+            with self._store.batch():
+                yield
+        except StorageError as exc:
+            log.error("commit failed, the batch is answered with 13/99: %s", exc)
+            self._release(committed=False)
+        else:
+            self._release(committed=True)
+
+    def _release(self, committed: bool) -> None:
+        units, self._units = self._units, []
+        for unit in units:
+            if unit.wrote and not committed:
+                if unit.undo:
+                    unit.undo()
+                self._fail(unit)
+            for effect in unit.effects:
+                effect()
+
+    def handle(self, link: Link, item: ev.Event | RemoteProtocolError) -> None:
+        """Apply one frame from `link` (or the protocol error it was)."""
+        session = self._sessions.get(link)
+        if session is None or session.retired or isinstance(item, ev.Pong):
+            return
+        unit = _Unit(session)
+        self._units.append(unit)
+        try:
+            if isinstance(item, RemoteProtocolError):
+                raise item
+            self._check_allowed(session, item)
+            if not isinstance(item, _WRITING):
+                self._handlers[type(item)](unit, item)
+            elif self._store_failed:
+                unit.wrote = True  # the store already failed in this batch: answer 13/99
+            else:
+                before = self._store.changes
+                with self._store.unit():
+                    self._handlers[type(item)](unit, item)
+                unit.wrote = self._store.changes != before
+        except RemoteProtocolError as refusal:
+            unit.effects = [partial(link.write, encode(ev.Error(refusal.code, refusal.reason)))]
+        except StorageError as exc:
+            log.error("storage failed on %s: %s", type(item).__name__, exc)
+            self._store_failed = True
+            self._fail(unit)
+        except Exception:
+            log.exception("internal error on %s", type(item).__name__)
+            self._fail(unit)
+
+    @staticmethod
+    def _check_allowed(session: Session, event: ev.Event) -> None:
+        if session.user is None and not isinstance(event, _ANONYMOUS):
+            raise RemoteProtocolError(ErrorCode.NOT_LOGGED_IN, "log in (03) or register (01) first")
+        if session.user is not None and isinstance(event, ev.Register | ev.Login):
+            raise RemoteProtocolError(ErrorCode.ALREADY_LOGGED_IN,
+                                      f"this connection is already logged in as {session.user}")
+
+    def _fail(self, unit: _Unit) -> None:
+        """Replace a unit's effects by 13/99: nothing it asked for happened."""
+        unit.wrote = False
+        unit.effects = [partial(unit.session.link.write, encode(ev.Error(
+            ErrorCode.INTERNAL, "the server could not store this; nothing was done, try again")))]
+
+    def forget_written(self, entries: Sequence[int]) -> None:
+        """Drop 07, 09 and 11 entries now written to their connection (inside a batch)."""
+        try:
+            with self._store.unit():
+                self._store.forget(entries)
+        except StorageError as exc:
+            log.warning("could not drop %d written entries (they may be sent again): %s",
+                        len(entries), exc)
+
+    def housekeep(self) -> None:
+        """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""
+        try:
+            with self._store.unit():
+                forgotten = self._store.prune(self._now - KEY_MEMORY)
+        except StorageError as exc:
+            log.warning("housekeeping failed: %s", exc)
+        else:
+            log.info("forgot %d settled message keys", forgotten)
+
+    # -- catching up -----------------------------------------------------------
+
+    def wants_top_up(self) -> bool:
+        """Whether a session catching up has room for more of its queue."""
+        return any(s.link.backlog < LOW_WATER for s in self._catching_up)
+
+    def top_up(self) -> None:
+        """Send the next page of the queue to sessions catching up (outside a batch)."""
+        for session in list(self._catching_up):
+            if session.link.backlog >= LOW_WATER or session.user is None:
+                continue
+            try:
+                page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
+            except StorageError as exc:
+                log.error("cannot read the queue of %s, closing its connection: %s",
+                          session.user, exc)
+                session.link.close_when_flushed()
+                self._log_out(session)
+                continue
+            for queued in page:
+                session.link.write(queued.frame, None if queued.is_message else queued.entry)
+                session.cursor = queued.entry
+            if len(page) < DRAIN_PAGE:
+                session.catching_up = False
+                self._catching_up.discard(session)
+
+    # -- sessions --------------------------------------------------------------
+
+    def _log_in(self, session: Session, user: str) -> None:
+        old = self._online.get(user)
+        if old is not None:
+            old.link.write(encode(ev.Error(ErrorCode.REPLACED,
+                                           "you logged in from another connection")))
+            old.link.close_when_flushed()
+            old.retired = True
+            self._log_out(old)
+        session.user = user
+        session.cursor = 0
+        session.catching_up = True
+        self._catching_up.add(session)
+        self._online[user] = session
+
+    def _log_out(self, session: Session) -> None:
+        if session.user is not None and self._online.get(session.user) is session:
+            del self._online[session.user]
+        self._catching_up.discard(session)
+        session.user = None
+
+    def _reply(self, unit: _Unit, event: ev.Event) -> None:
+        unit.effects.append(partial(unit.session.link.write, encode(event)))
+
+    def _owe(self, unit: _Unit, recipients: Sequence[str], event: ev.Event,
+             message: int | None = None) -> None:
+        """Queue `event` for each recipient; send it after the commit to those online."""
+        frame = encode(event)
+        for recipient in recipients:
+            entry = self._store.enqueue(recipient, frame, message)
+            unit.effects.append(partial(self._send_live, recipient, entry, frame, message is None))
+
+    def _send_live(self, user: str, entry: int, frame: bytes, report: bool) -> None:
+        session = self._online.get(user)
+        if session is None or session.catching_up or entry <= session.cursor:
+            return  # offline, or the entry will come with the queue
+        session.link.write(frame, entry if report else None)
+        session.cursor = entry
+
+    # -- handlers --------------------------------------------------------------
+
+    def _on_ping(self, unit: _Unit, event: ev.Ping) -> None:
+        self._reply(unit, ev.Pong())
+
+    def _on_register(self, unit: _Unit, event: ev.Register) -> None:
+        token = secrets.token_hex(16)
+        user = self._store.register(hash_token(token), self._now)
+        log.info("registered %s", user)
+        self._log_in(unit.session, user)
+        unit.undo = partial(self._log_out, unit.session)
+        self._reply(unit, ev.Registered(user, token))
+
+    def _on_login(self, unit: _Unit, event: ev.Login) -> None:
+        stored = self._store.token_hash(event.user)
+        matches = hmac.compare_digest(stored or _NO_USER_HASH, hash_token(event.token))
+        if stored is None or not matches:
+            raise RemoteProtocolError(ErrorCode.BAD_CREDENTIALS, "unknown id or wrong token")
+        log.info("%s logged in", event.user)
+        self._log_in(unit.session, event.user)
+        self._reply(unit, ev.LoggedIn(event.user))
+
+    def _members(self, group: str, user: str) -> tuple[str, ...]:
+        """The group's members, if `user` is one of them."""
+        members = self._store.group_members(group)
+        if members is None:
+            raise RemoteProtocolError(ErrorCode.UNKNOWN_PEER, f"there is no group {group}")
+        if user not in members:
+            raise RemoteProtocolError(ErrorCode.NOT_A_MEMBER, f"you are not a member of {group}")
+        return members
+
+    def _require_user(self, user: str) -> None:
+        if not self._store.user_exists(user):
+            raise RemoteProtocolError(ErrorCode.UNKNOWN_PEER, f"there is no user {user}")
+
+    def _on_send(self, unit: _Unit, event: ev.Send) -> None:
+        me = unit.session.user
+        assert me is not None
+        if event.src != me:
+            raise RemoteProtocolError(ErrorCode.NOT_YOU, f"you are {me}, not {event.src}")
+        if is_group_id(event.dst):
+            recipients = [m for m in self._members(event.dst, me) if m != me]
+        else:
+            self._require_user(event.dst)
+            recipients = [event.dst]
+        if not self._store.message_known(event.src, event.dst, event.ts):
+            message = self._store.add_message(event.src, event.dst, event.ts, self._now)
+            deliver = ev.Deliver(event.src, event.dst, event.ts, event.text)
+            self._owe(unit, recipients, deliver, message)
+        self._reply(unit, ev.Accepted(event.dst, event.ts))
+
+    def _on_receipt(self, unit: _Unit, event: ev.Receipt) -> None:
+        me = unit.session.user
+        assert me is not None
+        remaining = self._store.acknowledge(me, event.src, event.dst, event.ts)
+        if remaining == 0:
+            self._owe(unit, [event.src], ev.Delivered(event.dst, event.ts))
+
+    def _on_read(self, unit: _Unit, event: ev.Read) -> None:
+        reader = unit.session.user
+        assert reader is not None
+        # dst is where the read messages were sent: the reader itself, or the group
+        if is_group_id(event.peer):
+            dst = event.peer
+            members = self._members(dst, reader)
+            newest = self._store.newest_acknowledged(dst, reader, event.ts)
+        else:
+            self._require_user(event.peer)
+            dst, members = reader, (reader,)
+            newest = self._store.newest_acknowledged(dst, reader, event.ts, event.peer)
+        for author, ts in newest.items():
+            marks = self._store.read_marks(dst, author)
+            if ts <= marks.get(reader, 0):
+                continue
+            # the author hears of it when everyone else has read up to ts (1:1: the reader)
+            others = [m for m in members if m != author] or [reader]
+            before = min(marks.get(m, 0) for m in others)
+            marks[reader] = ts
+            self._store.set_read_mark(dst, author, reader, ts)
+            after = min(marks.get(m, 0) for m in others)
+            if after > before:
+                self._owe(unit, [author], ev.ReadNotice(dst, after))
+
+    def _on_create_group(self, unit: _Unit, event: ev.CreateGroup) -> None:
+        me = unit.session.user
+        if event.creator != me:
+            raise RemoteProtocolError(ErrorCode.NOT_YOU, f"you are {me}, not {event.creator}")
+        people = (me, *event.members)
+        existing = self._store.find_group(me, event.ts)
+        if existing is not None:
+            self._reply(unit, ev.GroupCreated(existing, event.ts, self._members(existing, me)))
+            return
+        _check_group(me, event.members)
+        for member in event.members:
+            self._require_user(member)
+        group = self._store.create_group(me, event.ts, people, self._now)
+        log.info("%s created %s with %d members", me, group, len(people))
+        self._owe(unit, people, ev.GroupCreated(group, event.ts, people))
+
+
+def _check_group(creator: str, members: Sequence[str]) -> None:
+    """The rules of error 08: 1 to 8 members, no duplicate, the creator not listed."""
+    if not MIN_GROUP_MEMBERS <= len(members) <= MAX_GROUP_MEMBERS:
+        raise RemoteProtocolError(ErrorCode.INVALID_GROUP,
+                                  f"a group lists {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} "
+                                  f"members besides you, not {len(members)}")
+    if len(set(members)) != len(members):
+        raise RemoteProtocolError(ErrorCode.INVALID_GROUP, "a member is listed twice")
+    if creator in members:
+        raise RemoteProtocolError(ErrorCode.INVALID_GROUP,
+                                  "do not list yourself: the creator is added anyway")

@@ -1,0 +1,43 @@
+"""Storage: the only package that knows peewee or SQL.
+
+`open_store(url, sync)` connects, sets SQLite up (WAL, synchronous, foreign keys,
+a short busy timeout), creates the tables and returns a Store.
+"""
+
+import os
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import connect
+
+from interzap_server.storage.models import MODELS, database
+from interzap_server.storage.store import Queued, StorageError, Store
+
+__all__ = ["BUSY_TIMEOUT", "Queued", "StorageError", "Store", "open_store"]
+
+BUSY_TIMEOUT = 0.2
+"""Seconds a write waits for another process's lock: short, so the loop never stalls long."""
+
+_SYNC = {"full": 2, "normal": 1}
+
+
+def _sqlite_pragmas(sync: str) -> dict[str, object]:
+    return {"journal_mode": "wal", "synchronous": _SYNC[sync], "foreign_keys": 1}
+
+
+def open_store(url: str, sync: str = "full") -> Store:
+    """Connect to a file path (SQLite) or a peewee database URL and prepare the tables."""
+    if "://" not in url:
+        db: peewee.Database = peewee.SqliteDatabase(
+            os.path.abspath(url), pragmas=_sqlite_pragmas(sync), timeout=BUSY_TIMEOUT)
+    elif urlparse(url).scheme.startswith("sqlite"):
+        db = connect(url, pragmas=_sqlite_pragmas(sync), timeout=BUSY_TIMEOUT)
+    else:
+        db = connect(url)
+    database.initialize(db)
+    try:
+        db.connect()
+        db.create_tables(MODELS)
+    except peewee.DatabaseError as exc:
+        raise StorageError(f"cannot open the database {url}: {exc}") from exc
+    return Store(db)

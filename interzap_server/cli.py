@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from interzap_server.loop import Server
-from interzap_server.service import Service
+from interzap_server.service import LOW_WATER, Service
 from interzap_server.settings import DEFAULT_PORT, Settings
 from interzap_server.storage import StorageError, open_store
 
@@ -47,8 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as exc:
         log.error("%s", exc)
         return 1
+    service = Service(store, low_water=min(LOW_WATER, settings.output_cap // 4))
     try:
-        server = Server(settings, Service(store))
+        server = Server(settings, service)
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
         store.close()

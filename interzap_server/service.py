@@ -40,7 +40,7 @@ KEY_MEMORY = 7 * 24 * 3600
 DRAIN_PAGE = 256
 """Queue entries fetched at a time for a session that is catching up."""
 LOW_WATER = 64 * 1024
-"""Fetch more of the queue only while less than this many bytes wait to be sent."""
+"""Send more of the queue only while less than this many bytes wait to be sent."""
 
 _ANONYMOUS = (ev.Register, ev.Login, ev.Ping)
 _WRITING = (ev.Register, ev.Send, ev.CreateGroup, ev.Receipt, ev.Read)
@@ -92,8 +92,9 @@ _NO_USER_HASH = hash_token("0" * 32)  # compared against when the id is unknown:
 class Service:
     """handle(link, frame) -> what to send to whom, held until the batch commits."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, low_water: int = LOW_WATER) -> None:
         self._store = store
+        self._low_water = low_water  # stays well below the output cap: see top_up()
         self._sessions: dict[Link, Session] = {}
         self._online: dict[str, Session] = {}
         self._catching_up: set[Session] = set()
@@ -162,7 +163,9 @@ class Service:
                 before = self._store.changes
                 with self._store.unit():
                     self._handlers[type(item)](unit, item)
-                unit.wrote = self._store.changes != before
+                # a 16 or 11 vouches for rows that may be this very batch's: it waits on the commit
+                unit.wrote = (self._store.changes != before
+                              or isinstance(item, ev.Send | ev.CreateGroup))
         except RemoteProtocolError as refusal:
             unit.effects = [partial(link.write, encode(ev.Error(refusal.code, refusal.reason)))]
         except StorageError as exc:
@@ -210,12 +213,17 @@ class Service:
 
     def wants_top_up(self) -> bool:
         """Whether a session catching up has room for more of its queue."""
-        return any(s.link.backlog < LOW_WATER for s in self._catching_up)
+        return any(s.link.backlog < self._low_water for s in self._catching_up)
 
     def top_up(self) -> None:
-        """Send the next page of the queue to sessions catching up (outside a batch)."""
+        """Send more of the queue to sessions catching up (outside a batch).
+
+        Frames are added only while the backlog is under the low-water mark, so
+        it never passes that mark by more than one frame: a long queue cannot
+        trip the output cap, however small the cap.
+        """
         for session in list(self._catching_up):
-            if session.link.backlog >= LOW_WATER or session.user is None:
+            if session.link.backlog >= self._low_water or session.user is None:
                 continue
             try:
                 page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
@@ -225,10 +233,14 @@ class Service:
                 session.link.close_when_flushed()
                 self._log_out(session)
                 continue
+            sent = 0
             for queued in page:
+                if session.link.backlog >= self._low_water:
+                    break  # the rest of the page is fetched again next time
                 session.link.write(queued.frame, None if queued.is_message else queued.entry)
                 session.cursor = queued.entry
-            if len(page) < DRAIN_PAGE:
+                sent += 1
+            if sent == len(page) < DRAIN_PAGE:  # the whole queue is out: live from now on
                 session.catching_up = False
                 self._catching_up.discard(session)
 

@@ -206,7 +206,7 @@ def decode(line: bytes, sender: Side) -> ev.Event:
         values.append(_PARSERS[kind](text[pos:end], name))
         pos = end
     if pos != len(text):
-        raise _malformed(f"frame {head} is too long: {len(text) - pos} characters too many")
+        raise _malformed(f"frame {head} is too long by {len(text) - pos} character(s)")
     return layout.event(*values)  # type: ignore[no-any-return]
 
 
@@ -217,13 +217,17 @@ def _format(kind: Kind, value: Any, name: str) -> str:
         raw = f"{value:0{TS_WIDTH}d}" if isinstance(value, int) and value >= 0 else ""
     elif kind is Kind.ERROR_CODE:
         raw = f"{value:02d}" if isinstance(value, int) and 0 <= value < 100 else ""
+    elif isinstance(value, str):
+        raw = value
     else:
-        raw = value if isinstance(value, str) else ""
+        raise LocalProtocolError(f"{name}={value!r} is not text")
     width = WIDTHS.get(kind)
     if width is not None and len(raw) != width:
         raise LocalProtocolError(f"{name}={value!r} does not fit {width} characters")
-    if kind is Kind.TEXT and text_problem(raw):
-        raise LocalProtocolError(f"{name}: {text_problem(raw)}")
+    try:
+        _PARSERS[kind](raw, name)  # never send what our own decode() would refuse
+    except RemoteProtocolError as error:
+        raise LocalProtocolError(f"cannot encode {name}: {error.reason}") from None
     return raw
 
 

@@ -1,0 +1,183 @@
+"""Tests of shared.codec: every frame of the LAYOUTS table, encoded and decoded byte-exactly.
+
+Decode errors (the peer's fault, with the code to answer) are in test_codec_errors.py;
+property-based tests over random events and splits are in test_codec_properties.py.
+"""
+
+import unicodedata
+from dataclasses import fields
+
+import pytest
+
+from shared import codec
+from shared import events as ev
+from shared.codec import LAYOUTS, Side
+from shared.codes import MAX_FRAME, MAX_TEXT, ErrorCode, FrameCode
+
+A, B, C = "Client-000001", "Client-000002", "Client-000003"
+GROUP = "Group-0000001"
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
+    FrameCode.GREETING: (ev.Greeting("Interzap/1"), b"00Interzap/1\n"),
+    FrameCode.REGISTER: (ev.Register(), b"01\n"),
+    FrameCode.REGISTERED: (ev.Registered(A, TOKEN), b"02Client-000001" + TOKEN.encode() + b"\n"),
+    FrameCode.LOGIN: (ev.Login(A, TOKEN), b"03Client-000001" + TOKEN.encode() + b"\n"),
+    FrameCode.LOGGED_IN: (ev.LoggedIn(A), b"04Client-000001\n"),
+    FrameCode.SEND: (
+        ev.Send(A, B, 1700000000, "hello"),
+        b"05Client-000001Client-0000021700000000hello\n",
+    ),
+    FrameCode.DELIVER: (
+        ev.Deliver(A, GROUP, 1700000000, "h\u00e9 \U0001f44b"),
+        b"06Client-000001Group-00000011700000000h\xc3\xa9 \xf0\x9f\x91\x8b\n",
+    ),
+    FrameCode.DELIVERED: (ev.Delivered(B, 1700000001), b"07Client-0000021700000001\n"),
+    FrameCode.READ: (ev.Read(GROUP, 1700000002), b"08Group-00000011700000002\n"),
+    FrameCode.READ_NOTICE: (ev.ReadNotice(A, 42), b"09Client-0000010000000042\n"),
+    FrameCode.CREATE_GROUP: (
+        ev.CreateGroup(A, 1700000003, (B, C)),
+        b"10Client-0000011700000003Client-000002Client-000003\n",
+    ),
+    FrameCode.GROUP_CREATED: (
+        ev.GroupCreated(GROUP, 1700000003, (A, B, C)),
+        b"11Group-00000011700000003Client-000001Client-000002Client-000003\n",
+    ),
+    FrameCode.RECEIPT: (ev.Receipt(A, B, 0), b"12Client-000001Client-0000020000000000\n"),
+    FrameCode.ERROR: (ev.Error(ErrorCode.TOO_LONG, "frame too long"), b"1302frame too long\n"),
+    FrameCode.PING: (ev.Ping(), b"14\n"),
+    FrameCode.PONG: (ev.Pong(), b"15\n"),
+    FrameCode.ACCEPTED: (ev.Accepted(B, 9999999999), b"16Client-0000029999999999\n"),
+}
+
+EVERY_LAYOUT = [
+    pytest.param(layout, id=f"{layout.code:02d}-{layout.event.__name__}") for layout in LAYOUTS
+]
+ONE_SIDED = [
+    pytest.param(layout, id=f"{layout.code:02d}-{layout.event.__name__}")
+    for layout in LAYOUTS
+    if len(layout.sent_by) == 1
+]
+
+
+def sender_of(layout: codec.Layout) -> Side:
+    """A side that may send frames of this layout."""
+    return Side.CLIENT if Side.CLIENT in layout.sent_by else Side.SERVER
+
+
+def test_codec_examples_cover_every_frame_code() -> None:
+    """Every frame code has exactly one layout, and every layout a byte-exact example here."""
+    assert sorted(layout.code for layout in LAYOUTS) == sorted(FrameCode)
+    assert set(EXAMPLES) == set(FrameCode)
+
+
+@pytest.mark.parametrize("layout", EVERY_LAYOUT)
+def test_codec_layout_names_the_event_fields_in_order(layout: codec.Layout) -> None:
+    """A layout lists its event's dataclass fields, same names, same order."""
+    assert [name for name, _ in layout.fields] == [field.name for field in fields(layout.event)]
+
+
+@pytest.mark.parametrize("layout", EVERY_LAYOUT)
+def test_codec_encode_gives_exact_bytes(layout: codec.Layout) -> None:
+    """encode() writes the code, the fields concatenated, and one LF."""
+    event, frame = EXAMPLES[layout.code]
+    assert codec.encode(event) == frame
+
+
+@pytest.mark.parametrize("layout", EVERY_LAYOUT)
+def test_codec_decode_gives_the_event(layout: codec.Layout) -> None:
+    """decode() of a frame line (without its LF) from its sender gives back the event."""
+    event, frame = EXAMPLES[layout.code]
+    decoded = codec.decode(frame[:-1], sender_of(layout))
+    assert decoded == event
+    assert type(decoded) is layout.event
+
+
+@pytest.mark.parametrize("layout", EVERY_LAYOUT)
+def test_codec_code_of_names_the_layout_code(layout: codec.Layout) -> None:
+    """code_of() gives the frame code that carries an event."""
+    event, frame = EXAMPLES[layout.code]
+    assert codec.code_of(event) is layout.code
+    assert frame[:2] == b"%02d" % layout.code
+
+
+@pytest.mark.parametrize("line", [b"14", b"15"])
+@pytest.mark.parametrize("sender", [Side.CLIENT, Side.SERVER])
+def test_codec_ping_and_pong_come_from_both_sides(line: bytes, sender: Side) -> None:
+    """14 and 15 may be sent by the client and by the server."""
+    assert isinstance(codec.decode(line, sender), ev.Ping | ev.Pong)
+
+
+def test_codec_decode_keeps_known_error_code_as_enum() -> None:
+    """A 13 with a known code decodes to that ErrorCode member."""
+    event = codec.decode(b"1399database is down", Side.SERVER)
+    assert event == ev.Error(ErrorCode.INTERNAL, "database is down")
+    assert isinstance(event, ev.Error) and event.code is ErrorCode.INTERNAL
+
+
+def test_codec_decode_keeps_unknown_error_code_as_int() -> None:
+    """A 13 with a code newer than this package keeps the plain number."""
+    event = codec.decode(b"1377from the future", Side.SERVER)
+    assert event == ev.Error(77, "from the future")
+    assert isinstance(event, ev.Error)
+    assert type(event.code) is int
+
+
+def test_codec_decode_accepts_error_without_reason() -> None:
+    """The reason of a 13 may be empty."""
+    assert codec.decode(b"1301", Side.SERVER) == ev.Error(ErrorCode.MALFORMED, "")
+
+
+def test_codec_decode_accepts_empty_greeting() -> None:
+    """The text of a 00 is free and may be empty."""
+    assert codec.decode(b"00", Side.SERVER) == ev.Greeting("")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a" * MAX_TEXT, id="218-ascii"),
+        pytest.param("\u00e9" * MAX_TEXT, id="218-two-byte"),
+        pytest.param("\u20ac" * MAX_TEXT, id="218-three-byte"),
+        pytest.param("\U0001f600" * MAX_TEXT, id="218-four-byte"),
+        pytest.param("\U0001f469\u200d\U0001f4bb", id="zero-width-joiner"),
+        pytest.param("soft\u00adhyphen \u200e\u200f\ufeff", id="format-characters"),
+        pytest.param("line\u2028para\u2029", id="unicode-separators"),
+        pytest.param(" ", id="one-space"),
+        pytest.param("\u00a0\u00a1\u00ff", id="just-above-c1-controls"),
+    ],
+)
+def test_codec_message_text_accepts_code_points_up_to_the_limit(text: str) -> None:
+    """Texts of 1..218 code points without a Cc character pass, whatever their byte size."""
+    assert codec.text_problem(text) is None
+    frame = codec.encode(ev.Send(A, B, 1700000000, text))
+    assert codec.decode(frame[:-1], Side.CLIENT) == ev.Send(A, B, 1700000000, text)
+
+
+def test_codec_text_problem_refuses_exactly_category_cc() -> None:
+    """text_problem() flags a single code point iff its Unicode category is Cc."""
+    for point in range(0x110000):
+        if 0xD800 <= point <= 0xDFFF:
+            continue  # surrogates cannot come out of UTF-8 decoding
+        char = chr(point)
+        is_control = unicodedata.category(char) == "Cc"
+        assert (codec.text_problem(char) is not None) == is_control, hex(point)
+
+
+def test_codec_decode_accepts_a_frame_of_exactly_max_frame_bytes() -> None:
+    """A frame of MAX_FRAME bytes (without LF) is not too long."""
+    line = b"00" + b"x" * (MAX_FRAME - 2)
+    assert codec.decode(line, Side.SERVER) == ev.Greeting("x" * (MAX_FRAME - 2))
+
+
+def test_codec_encode_accepts_a_frame_of_exactly_max_frame_bytes() -> None:
+    """encode() allows MAX_FRAME bytes of content plus the LF."""
+    frame = codec.encode(ev.Greeting("\u00e9" * ((MAX_FRAME - 2) // 2)))
+    assert len(frame) == MAX_FRAME + 1
+
+
+def test_codec_decode_accepts_group_with_many_members() -> None:
+    """The members field of a 10 or 11 is any number of user ids (the server checks counts)."""
+    members = tuple(f"Client-{n:06d}" for n in range(1, 10))
+    line = b"11Group-00000011700000003" + "".join(members).encode()
+    assert codec.decode(line, Side.SERVER) == ev.GroupCreated(GROUP, 1700000003, members)

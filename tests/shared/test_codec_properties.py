@@ -1,0 +1,200 @@
+"""Property-based tests (hypothesis) of shared.codec and shared.framebuffer together.
+
+Theory of operation: events are generated from codec.LAYOUTS, one strategy per field
+Kind, so a new frame in the table is covered without touching this file.
+"""
+
+import itertools
+from dataclasses import fields
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared import codec
+from shared import events as ev
+from shared.codec import LAYOUTS, Kind, Side
+from shared.codes import (
+    MAX_FRAME,
+    MAX_GROUP_MEMBERS,
+    MAX_TEXT,
+    TOKEN_WIDTH,
+    ErrorCode,
+    FrameCode,
+)
+from shared.errors import LocalProtocolError, RemoteProtocolError
+from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
+from shared.ids import MAX_GROUP_NUMBER, MAX_USER_NUMBER, group_id, user_id
+
+# Every code point UTF-8 can carry but Cc (surrogates cannot be encoded at all).
+PRINTABLE = st.characters(exclude_categories=("Cs", "Cc"))
+USERS = st.integers(1, MAX_USER_NUMBER).map(user_id)
+GROUPS = st.integers(1, MAX_GROUP_NUMBER).map(group_id)
+FIELD_VALUES: dict[Kind, st.SearchStrategy[object]] = {
+    Kind.USER: USERS,
+    Kind.GROUP: GROUPS,
+    Kind.PEER: USERS | GROUPS,
+    Kind.TOKEN: st.text("0123456789abcdef", min_size=TOKEN_WIDTH, max_size=TOKEN_WIDTH),
+    Kind.TS: st.integers(0, 9_999_999_999),
+    Kind.ERROR_CODE: st.sampled_from(ErrorCode) | st.integers(0, 99),
+    Kind.TEXT: st.text(PRINTABLE, min_size=1, max_size=MAX_TEXT).filter(
+        lambda text: codec.text_problem(text) is None
+    ),
+    Kind.NOTE: st.text(PRINTABLE, max_size=100),
+    Kind.MEMBERS: st.lists(USERS, min_size=1, max_size=MAX_GROUP_MEMBERS + 1).map(tuple),
+}
+
+
+def events_from(side: Side) -> st.SearchStrategy[ev.Event]:
+    """Valid events of every layout that `side` may send."""
+    return st.one_of([
+        st.builds(layout.event, *(FIELD_VALUES[kind] for _, kind in layout.fields))
+        for layout in LAYOUTS
+        if side in layout.sent_by
+    ])
+
+
+@st.composite
+def split_streams(draw: st.DrawFn) -> tuple[Side, list[ev.Event], list[bytes]]:
+    """A side, events it sends, and their frames joined then cut at random byte offsets."""
+    side = draw(st.sampled_from(Side))
+    events = draw(st.lists(events_from(side), max_size=12))
+    data = b"".join(codec.encode(event) for event in events)
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=20)))
+    edges = [0, *cuts, len(data)]
+    return side, events, [data[a:b] for a, b in itertools.pairwise(edges)]
+
+
+def drain(buffer: FrameBuffer) -> list[bytes | Status]:
+    """Everything next_frame() has to give, up to NEED_MORE (excluded)."""
+    out: list[bytes | Status] = []
+    while (item := buffer.next_frame()) is not NEED_MORE:
+        out.append(item)
+        assert len(out) < 100_000, "next_frame() never says NEED_MORE"
+    return out
+
+
+@given(st.sampled_from(Side).flatmap(events_from))
+def test_codec_round_trips_every_valid_event(event: ev.Event) -> None:
+    """decode(encode(e)) == e for every valid event, and the frame is one line within the limit."""
+    frame = codec.encode(event)
+    assert frame.endswith(b"\n") and frame.count(b"\n") == 1
+    assert len(frame) <= MAX_FRAME + 1
+    layout = codec.BY_EVENT[type(event)]
+    for side in layout.sent_by:
+        assert codec.decode(frame[:-1], side) == event
+
+
+@settings(max_examples=300)
+@given(split_streams())
+def test_codec_stream_split_anywhere_decodes_to_the_same_events(
+    stream: tuple[Side, list[ev.Event], list[bytes]],
+) -> None:
+    """Valid frames joined, cut at any byte (inside UTF-8 too) and framed decode in order."""
+    side, events, chunks = stream
+    buffer = FrameBuffer()
+    lines: list[bytes | Status] = []
+    for chunk in chunks:
+        buffer.feed(chunk)
+        lines += drain(buffer)
+    assert TOO_LONG not in lines
+    assert [codec.decode(line, side) for line in lines if isinstance(line, bytes)] == events
+    assert buffer.pending() == 0
+
+
+def test_codec_stream_cut_at_every_offset_decodes_to_the_same_events() -> None:
+    """Frames with 2-, 3- and 4-byte characters, cut in two at every byte, decode the same."""
+    events = [
+        ev.Greeting("Interzap/1 \u00e9"),
+        ev.Deliver(user_id(1), group_id(2), 1700000000, "\u20ac \U0001f469\u200d\U0001f4bb"),
+        ev.Error(ErrorCode.TOO_LONG, "trop long \u00e0"),
+        ev.Ping(),
+    ]
+    data = b"".join(codec.encode(event) for event in events)
+    for cut in range(len(data) + 1):
+        buffer = FrameBuffer()
+        buffer.feed(data[:cut])
+        lines = drain(buffer)
+        buffer.feed(data[cut:])
+        lines += drain(buffer)
+        assert [codec.decode(line, Side.SERVER) for line in lines] == events, cut
+
+
+@given(st.binary(max_size=300), st.sampled_from(Side))
+def test_codec_decode_raises_only_remote_errors_for_any_bytes(line: bytes, side: Side) -> None:
+    """decode() of arbitrary bytes gives an event or RemoteProtocolError, nothing else."""
+    try:
+        codec.decode(line, side)
+    except RemoteProtocolError as error:
+        assert isinstance(error.code, ErrorCode)
+
+
+@given(
+    st.sampled_from(FrameCode),
+    st.text(max_size=120) | st.binary(max_size=120),
+    st.sampled_from(Side),
+)
+def test_codec_decode_raises_only_remote_errors_after_a_valid_code(
+    code: FrameCode, rest: str | bytes, side: Side
+) -> None:
+    """decode() of a valid code followed by anything gives an event or RemoteProtocolError."""
+    tail = rest.encode("utf-8", "surrogatepass") if isinstance(rest, str) else rest
+    try:
+        codec.decode(b"%02d" % code + tail, side)
+    except RemoteProtocolError as error:
+        assert isinstance(error.code, ErrorCode)
+
+
+ID_LIKE = st.text("Client-Group0123456789abcdefABCDEF\n\r\x00", min_size=13, max_size=13)
+ANY_VALUE_OF_TYPE: dict[object, st.SearchStrategy[object]] = {
+    str: st.text(max_size=40) | ID_LIKE | st.text("0123456789abcdefABCDEF", min_size=32,
+                                                      max_size=32),
+    int: st.integers(-5, 10**11),
+    tuple[str, ...]: st.lists(ID_LIKE | st.text(max_size=14), max_size=3).map(tuple),
+}
+
+
+@given(st.sampled_from(LAYOUTS).flatmap(
+    lambda layout: st.builds(
+        layout.event, *(ANY_VALUE_OF_TYPE[field.type] for field in fields(layout.event))
+    )
+))
+def test_codec_encode_emits_only_frames_that_decode_back(event: ev.Event) -> None:
+    """Whatever the (well-typed) field values, encode() raises LocalProtocolError or round-trips."""
+    try:
+        frame = codec.encode(event)
+    except LocalProtocolError:
+        return
+    layout = codec.BY_EVENT[type(event)]
+    for side in layout.sent_by:
+        assert codec.decode(frame[:-1], side) == event
+
+
+def reference_frames(data: bytes, limit: int) -> list[bytes | Status]:
+    """What a frame buffer must return for all of `data`: the rules, written naively."""
+    *lines, rest = data.split(b"\n")
+    out: list[bytes | Status] = []
+    for line in lines:
+        content = line[:-1] if line.endswith(b"\r") else line
+        out.append(TOO_LONG if len(content) > limit else content)
+    if len(rest) > limit + 1 or (len(rest) == limit + 1 and not rest.endswith(b"\r")):
+        out.append(TOO_LONG)
+    return out
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from([b"a", b"\xc3\xa9", b"\r", b"\n", b"\r\n"]), max_size=80)
+    .map(b"".join),
+    st.lists(st.integers(0, 200), max_size=12),
+)
+def test_framebuffer_output_does_not_depend_on_the_split(data: bytes, cuts: list[int]) -> None:
+    """With a small limit, any byte stream cut anywhere frames as the naive rules say."""
+    limit = 6
+    edges = [0, *sorted(min(cut, len(data)) for cut in cuts), len(data)]
+    buffer = FrameBuffer(limit)
+    out: list[bytes | Status] = []
+    for a, b in itertools.pairwise(edges):
+        buffer.feed(data[a:b])
+        out += drain(buffer)
+        assert buffer.pending() <= limit + 1
+    assert out == reference_frames(data, limit)

@@ -55,11 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.close()
         return 1
     host, port = server.address
-    print(f"listening on {host}:{port}", flush=True)
-    log.info("serving %s with database %s (sync=%s)", f"{host}:{port}", settings.db,
-             settings.sync)
+
+    def announce() -> None:
+        log.info("serving %s:%d with database %s (sync=%s)", host, port, settings.db,
+                 settings.sync)
+        print(f"listening on {host}:{port}", flush=True)
+
     try:
-        server.serve_forever()
+        server.serve_forever(on_ready=announce)
     finally:
         store.close()
     return 0

@@ -13,6 +13,7 @@ import selectors
 import signal
 import socket
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from interzap_server.peer import Peer
@@ -55,10 +56,13 @@ class Server:
         """Ask the loop to finish its iteration and shut down (safe in a signal handler)."""
         self._stopping = True
 
-    def serve_forever(self) -> None:
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Run until SIGINT or SIGTERM; `on_ready` runs once the signals are handled."""
         previous_fd = signal.set_wakeup_fd(self._wake_w.fileno())
         handlers = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
+            if on_ready is not None:
+                on_ready()
             while not self._stopping:
                 self._iterate()
         finally:

@@ -2,6 +2,8 @@
 
 import argparse
 import logging
+import resource
+import ssl
 import sys
 from collections.abc import Sequence
 
@@ -10,56 +12,113 @@ from interzap_server.service import LOW_WATER, Service
 from interzap_server.settings import DEFAULT_PORT, Settings
 from interzap_server.storage import StorageError, open_store
 
+log = logging.getLogger("interzap_server")
+
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
-    defaults = Settings()
+    d = Settings()
     parser = argparse.ArgumentParser(
         prog="interzap-server", description="The Interzap chat server (see PROTOCOL.md).")
-    parser.add_argument("--host", default=defaults.host,
-                        help="address to listen on; 0.0.0.0 for every interface "
-                             "(default %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help="TCP port; 0 picks a free one (default %(default)s)")
-    parser.add_argument("--db", default=defaults.db,
-                        help="SQLite file, or a database URL such as sqlite:///path or "
-                             "postgresql://user@host/db (default %(default)s)")
-    parser.add_argument("--sync", choices=("full", "normal"), default=defaults.sync,
-                        help="SQLite durability: full survives a power cut, normal only a "
-                             "crash of the server (default %(default)s)")
-    parser.add_argument("--output-cap", type=int, default=defaults.output_cap, metavar="BYTES",
-                        help="disconnect a client once this much output waits for it "
-                             "(default %(default)s)")
-    parser.add_argument("--log-level", default=defaults.log_level,
-                        choices=("debug", "info", "warning", "error"),
-                        help="(default %(default)s)")
+    add = parser.add_argument
+    add("--host", default=d.host,
+        help="address to listen on; 0.0.0.0 for every interface (default %(default)s)")
+    add("--port", type=int, default=DEFAULT_PORT,
+        help="TCP port; 0 picks a free one (default %(default)s)")
+    add("--db", default=d.db,
+        help="SQLite file, or a database URL such as sqlite:///path or "
+             "postgresql://user@host/db (default %(default)s)")
+    add("--sync", choices=("full", "normal"), default=d.sync,
+        help="SQLite durability: full survives a power cut, normal only a crash of the "
+             "server (default %(default)s)")
+    add("--output-cap", type=int, default=d.output_cap, metavar="BYTES",
+        help="disconnect a client once this much output waits for it (default %(default)s)")
+    add("--max-connections", type=int, default=d.max_connections, metavar="N",
+        help="refuse connections beyond N with 13/13; 0: no limit (default %(default)s)")
+    add("--max-queue", type=int, default=d.max_queue, metavar="N",
+        help="refuse 05s to a user who is owed N frames, with 13/14 (default %(default)s)")
+    add("--rate-limit", type=float, default=d.rate_limit, metavar="PER_SECOND",
+        help="frames a second one connection may start (12 and 15 are free); "
+             "0 turns it off (default %(default)s)")
+    add("--rate-burst", type=int, default=d.rate_burst, metavar="N",
+        help="frames a connection may send at once (default %(default)s)")
+    add("--login-timeout", type=float, default=d.login_timeout, metavar="SECONDS",
+        help="close connections not logged in by then; 0: never (default %(default)s)")
+    add("--idle-ping", type=float, default=d.idle_ping, metavar="SECONDS",
+        help="ping a logged-in connection silent this long; 0: never (default %(default)s)")
+    add("--ping-timeout", type=float, default=d.ping_timeout, metavar="SECONDS",
+        help="close a pinged connection silent this long (default %(default)s)")
+    add("--tls-cert", metavar="FILE", help="PEM certificate chain: speak TLS")
+    add("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
+    add("--tls-port", type=int, metavar="PORT",
+        help="serve TLS on this port and plain TCP on --port; without it, --port is TLS")
+    add("--log-level", default=d.log_level, choices=("debug", "info", "warning", "error"),
+        help="(default %(default)s)")
     args = parser.parse_args(argv)
-    return Settings(host=args.host, port=args.port, db=args.db, sync=args.sync,
-                    log_level=args.log_level, output_cap=args.output_cap)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.tls_port is not None and args.tls_cert is None:
+        parser.error("--tls-port needs --tls-cert and --tls-key")
+    return Settings(
+        host=args.host, port=args.port, db=args.db, sync=args.sync, log_level=args.log_level,
+        output_cap=args.output_cap, max_connections=args.max_connections,
+        max_queue=args.max_queue, rate_limit=args.rate_limit, rate_burst=args.rate_burst,
+        login_timeout=args.login_timeout, idle_ping=args.idle_ping,
+        ping_timeout=args.ping_timeout, tls_cert=args.tls_cert, tls_key=args.tls_key,
+        tls_port=args.tls_port)
+
+
+def raise_fd_limit(connections: int) -> None:
+    """Allow enough descriptors for `connections` (or as many as the hard limit allows)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 64 if connections else hard
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if wanted > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the file descriptor limit to %d: %s", wanted, exc)
+            return
+    log.debug("file descriptor limit: %d", max(wanted, soft))
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    return context
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_args(argv)
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log = logging.getLogger("interzap_server")
+    raise_fd_limit(settings.max_connections)
+    try:
+        tls = tls_context(settings)
+    except (OSError, ssl.SSLError) as exc:
+        log.error("cannot load the TLS certificate or key: %s", exc)
+        return 1
     try:
         store = open_store(settings.db, settings.sync)
     except StorageError as exc:
         log.error("%s", exc)
         return 1
-    service = Service(store, low_water=min(LOW_WATER, settings.output_cap // 4))
+    service = Service(store, low_water=min(LOW_WATER, settings.output_cap // 4),
+                      max_queue=settings.max_queue)
     try:
-        server = Server(settings, service)
+        server = Server(settings, service, tls)
     except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
+        log.error("cannot listen on %s: %s", settings.host, exc)
         store.close()
         return 1
-    host, port = server.address
 
     def announce() -> None:
-        log.info("serving %s:%d with database %s (sync=%s)", host, port, settings.db,
-                 settings.sync)
-        print(f"listening on {host}:{port}", flush=True)
+        log.info("database %s (sync=%s)", settings.db, settings.sync)
+        for index, (host, port) in enumerate(server.addresses):
+            secure = tls is not None and (index == 1 or settings.tls_port is None)
+            print(f"listening on {host}:{port}" + (" tls" if secure else ""), flush=True)
 
     try:
         server.serve_forever(on_ready=announce)

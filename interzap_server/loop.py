@@ -1,42 +1,60 @@
 """The event loop: one thread, one selector, non-blocking sockets.
 
-Knows sockets and the selector; knows nothing of SQL or of the chat rules,
+Knows sockets, the selector and time; knows nothing of SQL or of the chat rules,
 which it reaches through the Service. Each iteration: select, read every ready
 socket and hand its frames to the service inside one batch (one transaction),
-let the service release what the commit allows, top up sessions catching up
-on their queue, then try to send everything queued. EVENT_WRITE is watched
-only while a peer has bytes the socket did not take.
+let the service release what the commit allows, top up sessions catching up on
+their queue, then try to send everything queued. EVENT_WRITE is watched only
+while a peer has bytes the socket did not take. Once a second a tick closes
+connections that never logged in or stopped answering pings.
 """
 
+import errno
 import logging
 import selectors
 import signal
 import socket
+import ssl
 import time
 from collections.abc import Callable
+from functools import partial
 from types import FrameType
 
+from interzap_server.limits import TokenBucket
 from interzap_server.peer import Peer
 from interzap_server.service import Service
 from interzap_server.settings import Settings
+from shared import events as ev
+from shared.codec import encode
+from shared.codes import ErrorCode
 
 log = logging.getLogger(__name__)
 
 ACCEPT_BURST = 64
 """Connections accepted per wake-up, so that a flood of connects cannot starve reads."""
+ACCEPT_PAUSE = 0.25
+"""Seconds to stop accepting after running out of file descriptors (instead of spinning)."""
+TICK = 1.0
+"""Seconds between checks of login and ping deadlines."""
+_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class Server:
     """Bind on construction (so port 0 is known at once), then serve_forever()."""
 
-    def __init__(self, settings: Settings, service: Service) -> None:
+    def __init__(self, settings: Settings, service: Service,
+                 tls: ssl.SSLContext | None = None) -> None:
         self._settings = settings
         self._service = service
         self._selector = selectors.DefaultSelector()
-        self._listener = socket.create_server((settings.host, settings.port), backlog=1024,
-                                              reuse_port=False)
-        self._listener.setblocking(False)
-        self._selector.register(self._listener, selectors.EVENT_READ, self._accept)
+        self._listeners: list[tuple[socket.socket, ssl.SSLContext | None]] = []
+        if tls is not None and settings.tls_port is None:
+            self._listen(settings.port, tls)
+        else:
+            self._listen(settings.port, None)
+            if tls is not None:
+                assert settings.tls_port is not None
+                self._listen(settings.tls_port, tls)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -45,12 +63,24 @@ class Server:
         self._touched: set[Peer] = set()  # peers with new output or a new state
         self._stopping = False
         self._next_housekeeping = 0.0
+        self._next_tick = 0.0
+        self._accept_paused_until: float | None = None
         self._written: list[int] = []
 
+    def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
+        listener = socket.create_server((self._settings.host, port), backlog=1024)
+        listener.setblocking(False)
+        self._listeners.append((listener, tls))
+        self._watch(listener, tls)
+
+    def _watch(self, listener: socket.socket, tls: ssl.SSLContext | None) -> None:
+        self._selector.register(listener, selectors.EVENT_READ,
+                                partial(self._accept, listener, tls))
+
     @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._listener.getsockname()[:2]
-        return host, port
+    def addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of each listener: the plain one first, then the TLS one if any."""
+        return [listener.getsockname()[:2] for listener, _ in self._listeners]
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Ask the loop to finish its iteration and shut down (safe in a signal handler)."""
@@ -80,49 +110,90 @@ class Server:
                 self._written = []
             for key, mask in ready:
                 if isinstance(key.data, Peer):
-                    self._ready(key.data, mask)
+                    self._ready(key.data, mask, now)
                 else:
                     key.data()
             if now >= self._next_housekeeping:
                 self._next_housekeeping = now + self._settings.housekeeping_interval
                 self._service.housekeep()
+        if now >= self._next_tick:
+            self._next_tick = now + TICK
+            self._tick(now)
         self._service.top_up()
         self._flush_all()
 
-    def _timeout(self) -> float | None:
+    def _timeout(self) -> float:
         if self._stopping or self._service.wants_top_up():
             return 0
-        return max(0.0, self._next_housekeeping - time.time())
+        deadlines = [self._next_housekeeping, self._next_tick]
+        if self._accept_paused_until is not None:
+            deadlines.append(self._accept_paused_until)
+        return max(0.0, min(deadlines) - time.time())
 
     # -- callbacks -------------------------------------------------------------
 
-    def _accept(self) -> None:
+    def _accept(self, listener: socket.socket, tls: ssl.SSLContext | None) -> None:
+        now = time.time()
         for _ in range(ACCEPT_BURST):
             try:
-                sock, address = self._listener.accept()
+                sock, address = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                log.error("accept failed: %s", exc)
-                return
-            sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            peer = Peer(sock, f"{address[0]}:{address[1]}", self._settings.output_cap,
-                        self._touched)
-            self._peers.add(peer)
-            self._selector.register(sock, selectors.EVENT_READ, peer)
-            log.debug("%s: connected", peer.address)
-            self._service.connect(peer)
+                if exc.errno in _OUT_OF_RESOURCES:
+                    log.error("accept failed (%s); not accepting for %.2f s", exc, ACCEPT_PAUSE)
+                    self._pause_accepting(now)
+                    return
+                log.warning("accept failed: %s", exc)
+                continue
+            self._admit(sock, f"{address[0]}:{address[1]}", tls, now)
 
-    def _ready(self, peer: Peer, mask: int) -> None:
+    def _admit(self, sock: socket.socket, address: str, tls: ssl.SSLContext | None,
+               now: float) -> None:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        settings = self._settings
+        peer = Peer(sock, address, settings.output_cap,
+                    TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched)
+        self._peers.add(peer)
+        self._selector.register(sock, selectors.EVENT_READ, peer)
+        limit = settings.max_connections
+        if limit and len(self._peers) > limit:
+            log.warning("%s: refused, %d connections already", address, limit)
+            self._refuse(peer, ErrorCode.SERVER_FULL,
+                         f"the server is full ({limit} connections); try again later")
+            return
+        log.debug("%s: connected", address)
+        self._service.connect(peer)
+        if peer.handshaking:
+            peer.handshake()
+
+    def _pause_accepting(self, now: float) -> None:
+        if self._accept_paused_until is None:
+            for listener, _ in self._listeners:
+                self._selector.unregister(listener)
+        self._accept_paused_until = now + ACCEPT_PAUSE
+
+    def _resume_accepting(self) -> None:
+        self._accept_paused_until = None
+        for listener, tls in self._listeners:
+            self._watch(listener, tls)
+
+    def _ready(self, peer: Peer, mask: int, now: float) -> None:
         self._touched.add(peer)
+        if peer.handshaking:
+            peer.handshake()
+            if peer.handshaking:
+                return
         if mask & selectors.EVENT_WRITE:
             self._write_ready(peer)
         if mask & selectors.EVENT_READ and not peer.closing and not peer.broken:
-            self._read_ready(peer)
+            self._read_ready(peer, now)
 
-    def _read_ready(self, peer: Peer) -> None:
-        items = peer.receive()
+    def _read_ready(self, peer: Peer, now: float) -> None:
+        items = peer.receive(now)
         if items is None:
             log.debug("%s: left", peer.address)
             self._close(peer)
@@ -141,6 +212,34 @@ class Server:
         except (BlockingIOError, InterruptedError):
             pass
 
+    # -- deadlines -------------------------------------------------------------
+
+    def _tick(self, now: float) -> None:
+        """Close what missed a deadline: login, or the answer to a ping; ping the silent."""
+        settings = self._settings
+        if self._accept_paused_until is not None and now >= self._accept_paused_until:
+            self._resume_accepting()
+        for peer in list(self._peers):
+            if peer.closing or peer.broken:
+                continue
+            if not self._service.is_logged_in(peer):
+                if settings.login_timeout and now - peer.opened > settings.login_timeout:
+                    self._refuse(peer, ErrorCode.TIMEOUT,
+                                 f"no login within {settings.login_timeout:g} s")
+            elif peer.pinged is not None:
+                if now - peer.pinged > settings.ping_timeout:
+                    self._refuse(peer, ErrorCode.TIMEOUT,
+                                 f"no answer to a ping within {settings.ping_timeout:g} s")
+            elif settings.idle_ping and now - peer.heard > settings.idle_ping:
+                peer.pinged = now
+                peer.write(encode(ev.Ping()))
+
+    def _refuse(self, peer: Peer, code: ErrorCode, reason: str) -> None:
+        """Say why, then close once that is written."""
+        log.info("%s: closing: %s", peer.address, reason)
+        peer.write(encode(ev.Error(code, reason)))
+        peer.close_when_flushed()
+
     # -- output and closing ----------------------------------------------------
 
     def _flush_all(self) -> None:
@@ -155,8 +254,8 @@ class Server:
             if peer.broken or (peer.closing and not peer.backlog):
                 self._close(peer)
                 continue
-            wanted = selectors.EVENT_WRITE if peer.backlog else 0
-            if not peer.closing:
+            wanted = selectors.EVENT_WRITE if peer.wants_write else 0
+            if not peer.closing or peer.handshaking:
                 wanted |= selectors.EVENT_READ
             key = self._selector.get_key(peer.sock)
             if key.events != wanted:
@@ -172,8 +271,10 @@ class Server:
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""
-        self._selector.unregister(self._listener)
-        self._listener.close()
+        for listener, _ in self._listeners:
+            if self._accept_paused_until is None:
+                self._selector.unregister(listener)
+            listener.close()
         for peer in list(self._peers):
             peer.flush()
             self._close(peer)

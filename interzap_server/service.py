@@ -92,8 +92,10 @@ _NO_USER_HASH = hash_token("0" * 32)  # compared against when the id is unknown:
 class Service:
     """handle(link, frame) -> what to send to whom, held until the batch commits."""
 
-    def __init__(self, store: Store, low_water: int = LOW_WATER) -> None:
+    def __init__(self, store: Store, low_water: int = LOW_WATER,
+                 max_queue: int = 10_000) -> None:
         self._store = store
+        self._max_queue = max_queue  # frames owed to one user before 05s to it are refused
         self._low_water = low_water  # stays well below the output cap: see top_up()
         self._sessions: dict[Link, Session] = {}
         self._online: dict[str, Session] = {}
@@ -112,6 +114,10 @@ class Service:
     def connect(self, link: Link) -> None:
         self._sessions[link] = Session(link)
         link.write(encode(ev.Greeting(GREETING)))
+
+    def is_logged_in(self, link: Link) -> bool:
+        session = self._sessions.get(link)
+        return session is not None and session.user is not None
 
     def disconnect(self, link: Link) -> None:
         session = self._sessions.pop(link, None)
@@ -330,10 +336,19 @@ class Service:
             self._require_user(event.dst)
             recipients = [event.dst]
         if not self._store.message_known(event.src, event.dst, event.ts):
+            self._check_room(recipients)
             message = self._store.add_message(event.src, event.dst, event.ts, self._now)
             deliver = ev.Deliver(event.src, event.dst, event.ts, event.text)
             self._owe(unit, recipients, deliver, message)
         self._reply(unit, ev.Accepted(event.dst, event.ts))
+
+    def _check_room(self, recipients: Sequence[str]) -> None:
+        """Refuse a new message rather than let one user's queue grow without bound."""
+        for recipient in recipients:
+            if self._store.queue_length(recipient, self._max_queue) >= self._max_queue:
+                raise RemoteProtocolError(
+                    ErrorCode.QUEUE_FULL,
+                    f"{recipient} has {self._max_queue} undelivered frames; try again later")
 
     def _on_receipt(self, unit: _Unit, event: ev.Receipt) -> None:
         me = unit.session.user

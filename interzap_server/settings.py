@@ -16,5 +16,23 @@ class Settings:
     log_level: str = "info"
     output_cap: int = 1024 * 1024
     """Bytes queued for a connection that does not read before it is cut off."""
+    max_connections: int = 10_000
+    """Connections beyond this get 13/13 and are closed; 0 means no limit."""
+    max_queue: int = 10_000
+    """Frames owed to one user beyond which a 05 to that user is refused with 13/14."""
+    rate_limit: float = 100.0
+    """Frames a second a connection may start (12 and 15 are free); 0 turns the limit off."""
+    rate_burst: int = 200
+    """Frames a connection may send at once before the rate limit bites."""
+    login_timeout: float = 10.0
+    """Seconds a connection may stay without logging in; 0 means forever."""
+    idle_ping: float = 60.0
+    """Seconds of silence after which a logged-in connection gets a 14; 0 never pings."""
+    ping_timeout: float = 30.0
+    """Seconds to answer that 14 (with anything) before the connection is closed."""
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_port: int | None = None
+    """With a certificate: the TLS port; without it, --port itself speaks TLS."""
     housekeeping_interval: float = 3600.0
     """Seconds between passes that forget old message keys."""

@@ -89,5 +89,11 @@ class ErrorCode(IntEnum):
     """01 or 03 on a connection that is already logged in."""
     REPLACED = 12
     """You logged in from another connection; this one is closed."""
+    SERVER_FULL = 13
+    """The server has as many connections as it allows; this one is closed."""
+    QUEUE_FULL = 14
+    """The recipient has too many undelivered frames; the 05 was not accepted, try later."""
+    TIMEOUT = 15
+    """No login within the login timeout, or no answer to a ping; the connection is closed."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""

@@ -138,6 +138,15 @@ class Store:
                 recipient=number_of(recipient), message=message, frame=frame.decode("utf-8"),
             ).execute())
 
+    def queue_length(self, recipient: str, limit: int) -> int:
+        """How many frames are owed to `recipient`, counting no further than `limit`."""
+        with _translated():
+            return int(Pending
+                       .select(Pending.id)
+                       .where(Pending.recipient == number_of(recipient))
+                       .limit(limit)
+                       .count())
+
     def acknowledge(self, recipient: str, src: str, dst: str, ts: int) -> int | None:
         """Drop the 06 with this key from the recipient's queue.
 

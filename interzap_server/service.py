@@ -81,6 +81,10 @@ class _Unit:
     wrote: bool = False
 
 
+class _Rollback(Exception):
+    """Raised inside a doomed batch so that the transaction is rolled back."""
+
+
 def hash_token(token: str) -> str:
     """What the database keeps of a token (tokens are 128 random bits: no slow hash needed)."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
@@ -101,7 +105,7 @@ class Service:
         self._online: dict[str, Session] = {}
         self._catching_up: set[Session] = set()
         self._units: list[_Unit] = []
-        self._store_failed = False
+        self._doomed = False  # something failed: roll the batch back
         self._now = 0
         self._handlers: dict[type, Callable[[_Unit, Any], None]] = {
             ev.Register: self._on_register, ev.Login: self._on_login, ev.Send: self._on_send,
@@ -128,14 +132,22 @@ class Service:
 
     @contextmanager
     def batch(self, now: int) -> Iterator[None]:
-        """One loop iteration: handle frames inside; effects leave after the commit."""
+        """One loop iteration: handle frames inside; effects leave after the commit.
+
+        If a frame hits a storage error or a bug, the whole batch is rolled back
+        (no frame is left half-written) and every writing frame in it gets 13/99.
+        """
         self._now = now
-        self._store_failed = False
+        self._doomed = False
         try:
             with self._store.batch():
                 yield
+                if self._doomed:
+                    raise _Rollback
         except StorageError as exc:
             log.error("commit failed, the batch is answered with 13/99: %s", exc)
+            self._release(committed=False)
+        except _Rollback:
             self._release(committed=False)
         else:
             self._release(committed=True)
@@ -151,7 +163,11 @@ class Service:
                 effect()
 
     def handle(self, link: Link, item: ev.Event | RemoteProtocolError) -> None:
-        """Apply one frame from `link` (or the protocol error it was)."""
+        """Apply one frame from `link` (or the protocol error it was).
+
+        Handlers check everything before they write, so a refusal never leaves
+        rows behind and needs no savepoint.
+        """
         session = self._sessions.get(link)
         if session is None or session.retired or isinstance(item, ev.Pong):
             return
@@ -161,26 +177,24 @@ class Service:
             if isinstance(item, RemoteProtocolError):
                 raise item
             self._check_allowed(session, item)
-            if not isinstance(item, _WRITING):
-                self._handlers[type(item)](unit, item)
-            elif self._store_failed:
-                unit.wrote = True  # the store already failed in this batch: answer 13/99
-            else:
-                before = self._store.changes
-                with self._store.unit():
-                    self._handlers[type(item)](unit, item)
-                # a 16 or 11 vouches for rows that may be this very batch's: it waits on the commit
-                unit.wrote = (self._store.changes != before
-                              or isinstance(item, ev.Send | ev.CreateGroup))
+            if isinstance(item, _WRITING):
+                # even a 16 for a retransmission may vouch for a row of this very
+                # batch: every writing frame waits on the commit
+                unit.wrote = True
+                if self._doomed:
+                    return  # answered with 13/99 when the batch rolls back
+            self._handlers[type(item)](unit, item)
         except RemoteProtocolError as refusal:
+            unit.wrote = False
             unit.effects = [partial(link.write, encode(ev.Error(refusal.code, refusal.reason)))]
         except StorageError as exc:
-            log.error("storage failed on %s: %s", type(item).__name__, exc)
-            self._store_failed = True
-            self._fail(unit)
+            log.error("storage failed on %s, rolling the batch back: %s",
+                      type(item).__name__, exc)
+            self._doomed = True
         except Exception:
-            log.exception("internal error on %s", type(item).__name__)
-            self._fail(unit)
+            log.exception("internal error on %s, rolling the batch back", type(item).__name__)
+            self._doomed = True
+            self._fail(unit)  # whatever kind of frame it was
 
     @staticmethod
     def _check_allowed(session: Session, event: ev.Event) -> None:
@@ -199,19 +213,19 @@ class Service:
     def forget_written(self, entries: Sequence[int]) -> None:
         """Drop 07, 09 and 11 entries now written to their connection (inside a batch)."""
         try:
-            with self._store.unit():
-                self._store.forget(entries)
+            self._store.forget(entries)
         except StorageError as exc:
             log.warning("could not drop %d written entries (they may be sent again): %s",
                         len(entries), exc)
+            self._doomed = True
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""
         try:
-            with self._store.unit():
-                forgotten = self._store.prune(self._now - KEY_MEMORY)
+            forgotten = self._store.prune(self._now - KEY_MEMORY)
         except StorageError as exc:
             log.warning("housekeeping failed: %s", exc)
+            self._doomed = True
         else:
             log.info("forgot %d settled message keys", forgotten)
 

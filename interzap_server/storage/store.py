@@ -3,8 +3,7 @@
 The only module that runs queries. It speaks ids as text and returns ints,
 strings, tuples and small dataclasses, never models; peewee's errors leave it
 as StorageError. Writes happen inside `batch()`, the loop iteration's one
-transaction; `unit()` is a savepoint within it, so one failing frame can be
-rolled back alone.
+transaction.
 """
 
 from collections.abc import Iterator, Sequence
@@ -40,11 +39,10 @@ def _translated() -> Iterator[None]:
 
 
 class Store:
-    """Queries and writes for the chat rules; counts its writes in `changes`."""
+    """Queries and writes for the chat rules."""
 
     def __init__(self, db: peewee.Database) -> None:
         self._db = db
-        self.changes = 0
 
     # -- transactions ---------------------------------------------------------
 
@@ -54,19 +52,12 @@ class Store:
         with _translated(), self._db.atomic():
             yield
 
-    @contextmanager
-    def unit(self) -> Iterator[None]:
-        """A savepoint: an exception inside undoes only what this block wrote."""
-        with _translated(), self._db.atomic():
-            yield
-
     def close(self) -> None:
         self._db.close()
 
     # -- users and groups ------------------------------------------------------
 
     def register(self, token_hash: str, now: int) -> str:
-        self.changes += 1
         with _translated():
             return user_id(User.insert(token_hash=token_hash, created=now).execute())
 
@@ -106,7 +97,6 @@ class Store:
 
     def create_group(self, creator: str, ts: int, members: Sequence[str], now: int) -> str:
         """A new group of `members` (creator first); returns its id."""
-        self.changes += 1
         with _translated():
             number = Group.insert(creator=number_of(creator), ts=ts, created=now).execute()
             Member.insert_many(
@@ -126,13 +116,11 @@ class Store:
 
     def add_message(self, src: str, dst: str, ts: int, now: int) -> int:
         """Remember a new key; returns the message's number for its queue entries."""
-        self.changes += 1
         with _translated():
             return int(Message.insert(src=src, dst=dst, ts=ts, accepted=now).execute())
 
     def enqueue(self, recipient: str, frame: bytes, message: int | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        self.changes += 1
         with _translated():
             return int(Pending.insert(
                 recipient=number_of(recipient), message=message, frame=frame.decode("utf-8"),
@@ -168,14 +156,12 @@ class Store:
                        .execute())
             if not deleted:
                 return None
-            self.changes += 1
             return int(Pending.select().where(Pending.message == message[0]).count())
 
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries that were written to their recipient (07, 09, 11)."""
         if not entries:
             return
-        self.changes += 1
         with _translated():
             Pending.delete().where(Pending.id.in_(list(entries))).execute()
 
@@ -220,7 +206,6 @@ class Store:
             return {reader: int(ts) for reader, ts in rows}
 
     def set_read_mark(self, dst: str, author: str, reader: str, ts: int) -> None:
-        self.changes += 1
         with _translated():
             (ReadMark
              .insert(dst=dst, author=author, reader=reader, ts=ts)
@@ -232,7 +217,6 @@ class Store:
 
     def prune(self, before: int) -> int:
         """Forget keys accepted before `before` whose every copy was acknowledged."""
-        self.changes += 1
         with _translated():
             settled = (Message
                        .select(Message.id)

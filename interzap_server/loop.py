@@ -36,6 +36,8 @@ ACCEPT_PAUSE = 0.25
 """Seconds to stop accepting after running out of file descriptors (instead of spinning)."""
 TICK = 1.0
 """Seconds between checks of login and ping deadlines."""
+LINGER = 5.0
+"""Seconds a closing connection may take to be sent its last frames before it is cut."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -65,6 +67,7 @@ class Server:
         self._next_housekeeping = 0.0
         self._next_tick = 0.0
         self._accept_paused_until: float | None = None
+        self._lingering: dict[Peer, float] = {}  # closing peers: since when
         self._written: list[int] = []
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
@@ -220,7 +223,10 @@ class Server:
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
         for peer in list(self._peers):
-            if peer.closing or peer.broken:
+            if peer.closing:
+                if now - self._lingering.setdefault(peer, now) > LINGER:
+                    log.info("%s: did not take its last frames, cut", peer.address)
+                    self._close(peer)
                 continue
             if not self._service.is_logged_in(peer):
                 if settings.login_timeout and now - peer.opened > settings.login_timeout:
@@ -237,6 +243,9 @@ class Server:
     def _refuse(self, peer: Peer, code: ErrorCode, reason: str) -> None:
         """Say why, then close once that is written."""
         log.info("%s: closing: %s", peer.address, reason)
+        if peer.handshaking:
+            self._close(peer)  # nothing can be said before the TLS handshake is done
+            return
         peer.write(encode(ev.Error(code, reason)))
         peer.close_when_flushed()
 
@@ -265,6 +274,7 @@ class Server:
         if peer not in self._peers:
             return
         self._peers.discard(peer)
+        self._lingering.pop(peer, None)
         self._selector.unregister(peer.sock)
         self._service.disconnect(peer)
         peer.close()

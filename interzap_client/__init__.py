@@ -1,0 +1,1 @@
+"""The Interzap terminal client."""

@@ -1,0 +1,207 @@
+"""asyncio glue between a TCP socket and the shared codec: bytes in, events out, and back.
+
+One connection at a time, re-established with exponential backoff when it
+drops. Bytes read go through a FrameBuffer and codec.decode(line, SERVER);
+events to send go through codec.encode. Pings (14) are answered here, and a
+silent server is pinged, then given up on, so a dead link is noticed.
+
+Frames we start ourselves are paced by a token bucket at half the server's
+default flood limit (PROTOCOL.md 5.7: 100 a second after a burst of 200; 12
+and 15 are free), so a long outbox after a night offline leaves steadily
+instead of being refused with 13/10. Refuses to know about logins, outboxes
+and chats: the session is told "up", each event, and "down", and decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+
+from shared import codec
+from shared import events as ev
+from shared.errors import RemoteProtocolError
+from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 65536
+FREE = (ev.Receipt, ev.Pong)
+"""Frames that answer the server: never paced (the server does not count them)."""
+
+
+class Connection:
+    """Keeps one connection to host:port open while running; calls back on every change."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_event: Callable[[ev.Event], None],
+        on_up: Callable[[], None],
+        on_down: Callable[[str], None],
+        on_garbage: Callable[[str], None] = lambda reason: None,
+        min_delay: float = 0.1,
+        max_delay: float = 3.0,
+        keepalive: float = 30.0,
+        rate: float = 50.0,
+        burst: int = 100,
+    ) -> None:
+        self.host, self.port = host, port
+        self._on_event, self._on_up, self._on_down = on_event, on_up, on_down
+        self._on_garbage = on_garbage
+        self._min_delay, self._max_delay = min_delay, max_delay
+        self._delay = min_delay
+        self._keepalive = keepalive
+        self._writer: asyncio.StreamWriter | None = None
+        self._stopped = False
+        self._wake = asyncio.Event()  # cuts a backoff sleep short (close, pause)
+        self._rate, self._burst = rate, burst
+        self._tokens = float(burst)
+        self._stamp: float | None = None
+        self._paced: deque[ev.Event] = deque()  # waiting for a token, in order
+        self._pacer: asyncio.TimerHandle | None = None
+        self._idle = asyncio.Event()  # set while nothing waits for a token
+        self._idle.set()
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def send(self, event: ev.Event) -> bool:
+        """Send one frame (now, or paced, in order); False while there is no connection."""
+        if self._writer is None or self._writer.is_closing():
+            return False
+        if isinstance(event, FREE):
+            self._writer.write(codec.encode(event))
+        else:
+            self._paced.append(event)
+            self._idle.clear()
+            self._release()
+        return True
+
+    def _release(self) -> None:
+        """Write what the token bucket allows; come back when the next token is due."""
+        self._pacer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._stamp is not None:
+            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+        while self._paced and self._tokens >= 1 and self._writer is not None:
+            self._writer.write(codec.encode(self._paced.popleft()))
+            self._tokens -= 1
+        if not self._paced:
+            self._idle.set()
+        elif self._writer is not None:
+            self._pacer = loop.call_later((1 - self._tokens) / self._rate, self._release)
+
+    def _forget_paced(self) -> None:
+        # the connection is gone: the session sends its outbox again after the next login
+        if self._pacer is not None:
+            self._pacer.cancel()
+            self._pacer = None
+        self._paced.clear()
+        self._idle.set()
+
+    async def drain(self) -> None:
+        """Wait until what was sent has left our buffers (or the connection is gone)."""
+        await self._idle.wait()
+        if self._writer is not None:
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.drain()
+
+    def pause(self) -> None:
+        """Close the connection and end run() (until resume() and run() again)."""
+        self._stopped = True
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.close()
+
+    def resume(self) -> None:
+        self._stopped = False
+        self._delay = self._min_delay
+
+    async def close(self) -> None:
+        """Flush, then close the connection and end run() for good."""
+        self._stopped = True
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), 5.0)
+        writer, self._writer = self._writer, None
+        self._forget_paced()
+        if writer is not None:
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.drain()
+                writer.close()
+                await writer.wait_closed()
+
+    async def run(self) -> None:
+        """Connect, read until the connection drops, wait, and again, until pause/close."""
+        while not self._stopped:
+            try:
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+            except OSError as exc:
+                log.debug("connect to %s:%s failed: %s", self.host, self.port, exc)
+                await self._backoff()
+                continue
+            self._writer = writer
+            self._delay = self._min_delay  # a good connection resets the backoff
+            reason = "the server closed the connection"
+            try:
+                self._on_up()
+                reason = await self._read_loop(reader)
+            except (ConnectionError, OSError) as exc:
+                reason = f"connection lost: {exc}"
+            finally:
+                if self._writer is writer:
+                    self._writer = None
+                    self._forget_paced()
+                writer.close()
+            self._on_down(reason)
+            if not self._stopped:
+                await self._backoff()
+
+    async def _backoff(self) -> None:
+        # exponential, capped: a restarting server is found again within max_delay
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._delay)
+        self._wake.clear()
+        self._delay = min(self._delay * 2, self._max_delay)
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> str:
+        frames = FrameBuffer()
+        pinged = False
+        while not self._stopped:
+            try:
+                data = await asyncio.wait_for(reader.read(READ_CHUNK), self._keepalive)
+            except TimeoutError:
+                if pinged:
+                    return "the server stopped answering"
+                pinged = self.send(ev.Ping())
+                continue
+            if not data:
+                return "the server closed the connection"
+            pinged = False
+            frames.feed(data)
+            while (frame := frames.next_frame()) is not NEED_MORE:
+                if frame is TOO_LONG:
+                    self._on_garbage("the server sent a frame that is too long")
+                    continue
+                assert isinstance(frame, bytes)
+                try:
+                    event = codec.decode(frame, codec.Side.SERVER)
+                except RemoteProtocolError as exc:
+                    self._on_garbage(f"the server sent a bad frame: {exc.reason}")
+                    continue
+                if isinstance(event, ev.Ping):
+                    self.send(ev.Pong())  # PROTOCOL.md: answer every 14 with 15
+                    continue
+                self._on_event(event)
+        return "closed"

@@ -1,0 +1,145 @@
+"""What the client tells its user: one Notice per thing that happened, and how to print it.
+
+The scripted mode prints every Notice as one line (text or JSON: a public,
+documented interface, so fields are only ever added); the full-screen UI shows
+some of them. Also the words for the server's error codes (13), because a
+person should never have to look up "13/05". And Announcer: how notices and
+changes reach listeners and waiters. Refuses to know about sockets, files
+and prompt_toolkit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shared.codes import ErrorCode
+
+EVENTS = (
+    "registered", "logged_in", "message", "accepted", "delivered", "read", "group", "error",
+    "disconnected", "reconnected", "contact", "info", "warning",
+)
+"""Every value of Notice.event; the first ten are the ones issue 3 promises."""
+
+ERROR_WORDS: dict[int, str] = {
+    ErrorCode.MALFORMED: "the server did not understand a frame (a client bug)",
+    ErrorCode.TOO_LONG: "a frame was too long for the server",
+    ErrorCode.NOT_LOGGED_IN: "you are not logged in",
+    ErrorCode.BAD_CREDENTIALS: "unknown id or wrong token",
+    ErrorCode.UNKNOWN_PEER: "no such user or group",
+    ErrorCode.NOT_YOU: "the server thinks you sent as someone else (a client bug)",
+    ErrorCode.NOT_A_MEMBER: "you are not a member of that group",
+    ErrorCode.INVALID_GROUP: "a group needs 1 to 8 other members, each listed once",
+    ErrorCode.INVALID_TEXT: "the message is empty, too long or holds a control character",
+    ErrorCode.RATE_LIMITED: "slow down: the server limits how fast you may send",
+    ErrorCode.ALREADY_LOGGED_IN: "this connection is logged in already",
+    ErrorCode.REPLACED: "you logged in somewhere else; this session was closed",
+    ErrorCode.INTERNAL: "the server failed; the client will try again",
+    # newer codes, by number so that this table does not depend on them being in shared
+    13: "the server is full; the client will try again",
+    14: "the recipient has too many undelivered messages; the client will try again",
+    15: "the server closed a connection it found idle; the client will reconnect",
+}
+LOCAL_ERROR = 0
+"""Notice.code for errors found by the client itself (a bad command, a timeout)."""
+
+
+def error_words(code: int) -> str:
+    return ERROR_WORDS.get(code, f"the server refused it (error {code:02d})")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something worth telling the user; fields that do not apply stay None."""
+
+    event: str
+    peer: str | None = None  # the conversation: the other user, or the group
+    author: str | None = None  # who wrote a message (differs from peer in groups)
+    ts: int | None = None
+    text: str | None = None  # message text, or words for a person (error, info, warning)
+    id: str | None = None  # registered / logged_in: our id; contact: the contact's id
+    group: str | None = None  # the group a message or a group event is about
+    members: tuple[str, ...] | None = None
+    code: int | None = None  # error: the server's 13 code, or 0 for a local error
+    alias: str | None = None  # contact: its local alias
+
+
+def to_json(notice: Notice) -> str:
+    """One JSON object, without the fields that do not apply; keys in a stable order."""
+    record: dict[str, Any] = {k: v for k, v in asdict(notice).items() if v is not None}
+    if "members" in record:
+        record["members"] = list(record["members"])
+    return json.dumps(record, ensure_ascii=False)
+
+
+def to_text(notice: Notice) -> str:
+    """One line for people and for `awk`: the event name, then its fields by position.
+
+    message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
+    registered/logged_in ID | error CODE WORDS | contact ID [ALIAS] | info/warning TEXT
+    """
+    n = notice
+    parts: list[Any]
+    if n.event == "message":
+        parts = [n.peer, n.author, n.ts, n.text]
+    elif n.event in ("accepted", "delivered", "read"):
+        parts = [n.peer, n.ts]
+    elif n.event == "group":
+        parts = [n.group, *(n.members or ())]
+    elif n.event in ("registered", "logged_in", "reconnected"):
+        parts = [n.id]
+    elif n.event == "error":
+        parts = [f"{n.code or 0:02d}", n.text]
+    elif n.event == "contact":
+        parts = [n.id, n.alias]
+    else:
+        parts = [n.text]
+    return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+
+
+class Announcer:
+    """Hands every Notice to the listeners, and wakes whoever waits for a change."""
+
+    def __init__(self) -> None:
+        self.errors = 0  # error notices so far: a script's exit status
+        self._changed = asyncio.Event()
+        self._listeners: list[Callable[[Notice | None], None]] = []
+
+    def subscribe(self, listener: Callable[[Notice | None], None]) -> None:
+        """Call `listener` with every Notice, and with None after any other change."""
+        self._listeners.append(listener)
+
+    def notify(self, notice: Notice) -> None:
+        if notice.event == "error":
+            self.errors += 1
+        for listener in self._listeners:
+            listener(notice)
+        self._touch()
+
+    def fail(self, words: str, code: int = LOCAL_ERROR, **fields: Any) -> None:
+        """Announce an error: the server's 13 code, or LOCAL_ERROR for our own findings."""
+        self.notify(Notice("error", code=code, text=words, **fields))
+
+    def _touch(self) -> None:
+        """Wake every wait_until() and repaint."""
+        self._changed.set()
+        self._changed = asyncio.Event()  # a fresh one: each waiter sees each change
+        for listener in self._listeners:
+            listener(None)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Whether `predicate` became true within `timeout` seconds (checked on each change)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                return predicate()
+        return True

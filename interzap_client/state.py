@@ -1,0 +1,244 @@
+"""The client's picture of its chats: conversations, messages, tick states, unread counts.
+
+Pure data and the rules that change it. Every change goes through one of the
+mutation methods below, which return whether anything changed; history.py
+journals exactly those calls and replays them at start-up, so a state rebuilt
+from disk equals the state that was saved. Refuses to know about sockets,
+files, clocks (the time is always a parameter) and the user interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from shared.ids import is_group_id, is_user_id
+
+Key = tuple[str, str, int]
+"""A message's identity on the wire: (src, dst, ts) (PROTOCOL.md, "Message identity")."""
+
+
+class Tick(IntEnum):
+    """How far one of our own messages got; ticks only ever move up (repeats are harmless)."""
+
+    FAILED = -1
+    """Refused by the server (13); it will never be sent again."""
+    PENDING = 0
+    """Typed, not yet answered with 16: in the outbox."""
+    ACCEPTED = 1
+    """16: committed by the server (✓)."""
+    DELIVERED = 2
+    """07: stored by every recipient's client (✓✓)."""
+    READ = 3
+    """09: read by every recipient (✓✓ in the read colour)."""
+
+
+@dataclass(slots=True)
+class Message:
+    """One message of a conversation; `tick` is None for messages we received."""
+
+    src: str
+    dst: str
+    ts: int
+    text: str
+    tick: Tick | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.src, self.dst, self.ts)
+
+    @property
+    def own(self) -> bool:
+        return self.tick is not None
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A chat with one user or one group, named by that peer's id."""
+
+    peer: str
+    messages: list[Message] = field(default_factory=list)
+    members: tuple[str, ...] = ()  # groups only, creator first
+    seen: int = 0  # we sent 08 up to this ts: received messages after it are unread
+    last_own_ts: int = 0  # newest ts we used towards this peer (keys are never reused)
+    created: int = 0  # for groups: the ts of the 11, so a new empty group sorts by it
+
+    @property
+    def is_group(self) -> bool:
+        return is_group_id(self.peer)
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for m in self.messages if not m.own and m.ts > self.seen)
+
+    @property
+    def last_time(self) -> int:
+        return max((m.ts for m in self.messages), default=self.created)
+
+    def newest_received(self) -> int:
+        """The ts an 08 must carry to cover everything received here (0: nothing)."""
+        return max((m.ts for m in self.messages if not m.own), default=0)
+
+
+@dataclass(slots=True)
+class PendingGroup:
+    """A 10 we sent and that no 11 answered yet; (me, ts) is its key."""
+
+    ts: int
+    members: tuple[str, ...]
+
+
+class State:
+    """Everything one account knows; `me` is its user id."""
+
+    def __init__(self, me: str) -> None:
+        self.me = me
+        self.aliases: dict[str, str] = {}  # id -> local alias
+        self.contacts: list[str] = []  # user ids, in the order we met them
+        self.conversations: dict[str, Conversation] = {}
+        self.messages: dict[Key, Message] = {}  # every message, in arrival order
+        self.pending_groups: dict[int, PendingGroup] = {}
+        self.last_create_ts = 0
+
+    # ---- lookups ----------------------------------------------------------
+
+    def conversation(self, peer: str) -> Conversation:
+        """The conversation with `peer`, created empty on first use."""
+        conv = self.conversations.get(peer)
+        if conv is None:
+            conv = self.conversations[peer] = Conversation(peer)
+            if is_user_id(peer) and peer != self.me and peer not in self.contacts:
+                self.contacts.append(peer)
+        return conv
+
+    def peer_of(self, src: str, dst: str) -> str:
+        """The conversation a message belongs to: the group, else the other user."""
+        if is_group_id(dst):
+            return dst
+        return dst if src == self.me else src
+
+    def resolve(self, name: str) -> str | None:
+        """The id that `name` (an id or an alias) stands for, or None."""
+        if is_user_id(name) or is_group_id(name):
+            return name
+        for ident, alias in self.aliases.items():
+            if alias == name:
+                return ident
+        return None
+
+    def label(self, ident: str) -> str:
+        """How to show an id to a person: its alias if it has one."""
+        return self.aliases.get(ident, ident)
+
+    def sorted_conversations(self) -> list[Conversation]:
+        """Most recent first; ties broken by id so the order is stable."""
+        return sorted(self.conversations.values(), key=lambda c: (-c.last_time, c.peer))
+
+    def outbox(self) -> Iterator[Message | PendingGroup]:
+        """What still waits for the server's answer, in the order it was made."""
+        yield from self.pending_groups.values()
+        yield from (m for m in self.messages.values() if m.tick is Tick.PENDING)
+
+    def pending_to(self, peer: str) -> list[Message]:
+        return [m for m in self.conversation(peer).messages if m.tick is Tick.PENDING]
+
+    def next_ts(self, peer: str, now: int) -> int:
+        """The ts for a new message to `peer`: max(now, last used + 1), never a reused key."""
+        return max(now, self.conversation(peer).last_own_ts + 1)
+
+    def next_create_ts(self, now: int) -> int:
+        return max(now, self.last_create_ts + 1)
+
+    # ---- mutations (each one is a journal record type, see history.py) ---
+
+    def msg(self, src: str, dst: str, ts: int, text: str, tick: int | None = None) -> bool:
+        """A message sent (tick given) or received; False if its key is known already."""
+        key = (src, dst, ts)
+        if key in self.messages:
+            return False
+        message = Message(src, dst, ts, text, None if tick is None else Tick(tick))
+        self.messages[key] = message
+        conv = self.conversation(self.peer_of(src, dst))
+        conv.messages.append(message)
+        if message.own:
+            conv.last_own_ts = max(conv.last_own_ts, ts)
+        return True
+
+    def tick(self, dst: str, ts: int, tick: int) -> bool:
+        """Raise one own message to `tick` (16, 07, or a refusal); never lowers it."""
+        message = self.messages.get((self.me, dst, ts))
+        if message is None or message.tick is None:
+            return False
+        new = Tick(tick)
+        if new is Tick.FAILED:
+            if message.tick is not Tick.PENDING:
+                return False  # accepted already: a late refusal cannot be about it
+        elif message.tick is Tick.FAILED or message.tick >= new:
+            return False
+        message.tick = new
+        return True
+
+    def read(self, peer: str, ts: int) -> bool:
+        """09: every own message to `peer` up to ts is read (for 1:1 and for groups)."""
+        changed = False
+        for message in self.conversation(peer).messages:
+            if message.own and message.ts <= ts and message.tick not in (Tick.FAILED,
+                                                                          Tick.READ):
+                message.tick = Tick.READ
+                changed = True
+        return changed
+
+    def seen(self, peer: str, ts: int) -> bool:
+        """We sent 08 for `peer` up to ts."""
+        conv = self.conversation(peer)
+        if ts <= conv.seen:
+            return False
+        conv.seen = ts
+        return True
+
+    def group(self, group: str, ts: int, members: list[str] | tuple[str, ...]) -> bool:
+        """11: a group we are in (creator first); answers our own pending 10."""
+        members = tuple(members)
+        known = self.conversations.get(group)
+        changed = known is None or known.members != members
+        conv = self.conversation(group)
+        conv.members, conv.created = members, max(conv.created, ts)
+        if members and members[0] == self.me and self.pending_groups.pop(ts, None):
+            changed = True
+        for member in members:
+            if member != self.me and member not in self.contacts:
+                self.contacts.append(member)
+        return changed
+
+    def create(self, ts: int, members: list[str] | tuple[str, ...]) -> bool:
+        """We asked for a group (10); it waits in the outbox until its 11."""
+        self.last_create_ts = max(self.last_create_ts, ts)
+        if ts in self.pending_groups:
+            return False
+        self.pending_groups[ts] = PendingGroup(ts, tuple(members))
+        return True
+
+    def drop_create(self, ts: int) -> bool:
+        """The server refused our 10 with this ts."""
+        return self.pending_groups.pop(ts, None) is not None
+
+    def alias(self, ident: str, alias: str | None = None) -> bool:
+        """/add: a contact, with an optional local alias (unique: it moves if reused)."""
+        changed = False
+        if is_user_id(ident) and ident != self.me and ident not in self.contacts:
+            self.contacts.append(ident)
+            changed = True
+        if alias is not None and self.aliases.get(ident) != alias:
+            for other in [i for i, a in self.aliases.items() if a == alias]:
+                del self.aliases[other]
+            self.aliases[ident] = alias
+            changed = True
+        return changed
+
+    def stamp(self, ts: int) -> bool:
+        """Remember the newest ts used for a 10, so a group key is never reused."""
+        if ts <= self.last_create_ts:
+            return False
+        self.last_create_ts = ts
+        return True

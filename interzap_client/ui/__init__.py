@@ -1,0 +1,1 @@
+"""The full-screen client: the only package that imports prompt_toolkit."""

@@ -1,0 +1,65 @@
+"""commands: typed lines to actions, and tab completion."""
+
+import pytest
+
+from interzap_client import commands as cmd
+
+
+@pytest.mark.parametrize(
+    ("line", "action"),
+    [
+        pytest.param("hello there", cmd.Say("hello there"), id="plain"),
+        pytest.param("/send bob hi  there", cmd.Send("bob", "hi  there"), id="send"),
+        pytest.param("/add Client-000002 bob", cmd.Add("Client-000002", "bob"), id="add"),
+        pytest.param("/add Client-000002", cmd.Add("Client-000002", None), id="add-bare"),
+        pytest.param("/open bob", cmd.Open("bob"), id="open"),
+        pytest.param("/group bob carol", cmd.Group(("bob", "carol")), id="group"),
+        pytest.param("/contacts", cmd.Contacts(), id="contacts"),
+        pytest.param("/export out.json", cmd.Export("out.json"), id="export"),
+        pytest.param("/login Client-000001", cmd.Login("Client-000001", None), id="login"),
+        pytest.param("/login Client-000001 " + "a" * 32,
+                     cmd.Login("Client-000001", "a" * 32), id="login-token"),
+        pytest.param("/read", cmd.ReadUp(None), id="read-open"),
+        pytest.param("/read bob", cmd.ReadUp("bob"), id="read"),
+        pytest.param("/wait read bob", cmd.WaitTick("read", "bob"), id="wait-read"),
+        pytest.param("/wait accepted", cmd.WaitTick("accepted", None), id="wait-open"),
+        pytest.param("/wait received 3", cmd.WaitReceived(3), id="wait-received"),
+        pytest.param("/register", cmd.Register(), id="register"),
+        pytest.param("/quit", cmd.Quit(), id="quit"),
+        pytest.param("   ", None, id="blank"),
+    ],
+)
+def test_commands_parse(line: str, action: cmd.Action | None) -> None:
+    """Each command line becomes its action."""
+    assert cmd.parse(line) == action
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("/nope", id="unknown"),
+        pytest.param("/send bob", id="send-no-text"),
+        pytest.param("/group", id="group-empty"),
+        pytest.param("/group a b c d e f g h i", id="group-nine"),
+        pytest.param("/add Client-000002 Group-0000001", id="alias-like-id"),
+        pytest.param("/add Client-000002 /x", id="alias-slash"),
+        pytest.param("/wait received many", id="wait-not-number"),
+        pytest.param("/wait forever", id="wait-bad"),
+        pytest.param("/contacts now", id="extra-word"),
+    ],
+)
+def test_commands_refuse_bad_lines(line: str) -> None:
+    """A malformed command is a CommandError that says how to write it."""
+    with pytest.raises(cmd.CommandError):
+        cmd.parse(line)
+
+
+def test_commands_complete_commands_and_names() -> None:
+    """The first word completes to commands, later ones to ids and aliases."""
+    assert cmd.complete("/gr", []) == ["/group"]
+    assert set(cmd.complete("/wa", [])) == {"/wait"}
+    assert cmd.complete("/open b", ["bob", "bea", "carl"]) == ["bob", "bea"]
+    assert cmd.complete("/group bob c", ["bob", "carl"]) == ["carl"]
+    assert cmd.complete("/wait r", []) == ["read", "received"]
+    assert cmd.complete("/send bob hel", ["hello"]) == []
+    assert cmd.complete("plain text", ["bob"]) == []

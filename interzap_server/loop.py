@@ -36,6 +36,9 @@ ACCEPT_PAUSE = 0.25
 """Seconds to stop accepting after running out of file descriptors (instead of spinning)."""
 TICK = 1.0
 """Seconds between checks of login and ping deadlines."""
+SEND_BUFFER = 64 * 1024
+"""Kernel send buffer per connection. Fixed rather than autotuned (up to megabytes), so
+that a client that does not read meets the output cap after kilobytes, not megabytes."""
 LINGER = 5.0
 """Seconds a closing connection may take to be sent its last frames before it is cut."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -155,6 +158,7 @@ class Server:
                now: float) -> None:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         if tls is not None:
             sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         settings = self._settings

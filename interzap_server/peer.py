@@ -137,19 +137,19 @@ class Peer:
         self._out += data
         if entry is not None:
             self._marks.append((self._sent + len(self._out), entry))
-        if len(self._out) > self.output_cap:
-            log.warning("%s: output cap of %d bytes exceeded, disconnecting",
-                        self.address, self.output_cap)
-            self.broken = True
 
     def flush(self) -> None:
-        """Write what the socket takes now, without blocking."""
+        """Write what the socket takes now, without blocking; cut a peer over its output cap.
+
+        The cap is checked after the socket has taken what it could, so only
+        bytes the client has not read count, not a burst made in one iteration.
+        """
         if not self._out or self.broken or self.handshaking:
             return
         try:
             sent = self.sock.send(self._out)
         except _AGAIN:
-            return
+            sent = 0
         except OSError as exc:
             log.info("%s: write failed: %s", self.address, exc)
             self.broken = True
@@ -159,6 +159,10 @@ class Peer:
         self._sent += sent
         while self._marks and self._marks[0][0] <= self._sent:
             self._written.append(self._marks.popleft()[1])
+        if len(self._out) > self.output_cap:
+            log.warning("%s: more than %d bytes unread, disconnecting",
+                        self.address, self.output_cap)
+            self.broken = True
 
     def take_written(self) -> list[int]:
         """Entries whose bytes have been written since the last call."""

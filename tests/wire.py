@@ -18,6 +18,7 @@ import re
 import selectors
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -39,6 +40,8 @@ READY_TIMEOUT = 20.0
 """How long a server may take to print its `listening on` line."""
 GREETING = "Interzap/1"
 """The text of the 00 frame that opens every connection."""
+LISTENING = re.compile(r"listening on (\S+):(\d+)( tls)?")
+"""The ready line, one per listener: the plain one first, then ` tls` if TLS."""
 
 Match = type | ev.Event | Callable[[ev.Event], bool]
 """What expect() looks for: an event class, an exact event, or a predicate."""
@@ -101,10 +104,18 @@ class WireClient:
 
     @classmethod
     def connect(cls, host: str, port: int, *, name: str = "client", greet: bool = True,
-                timeout: float = DEFAULT_TIMEOUT) -> WireClient:
-        """Connect and, unless greet is False, read the 00 greeting (the first frame)."""
+                timeout: float = DEFAULT_TIMEOUT, tls: ssl.SSLContext | None = None
+                ) -> WireClient:
+        """Connect (over TLS if given a context) and, unless greet is False, read the 00
+        greeting (the first frame)."""
         sock = socket.create_connection((host, port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            try:
+                sock = tls.wrap_socket(sock, server_hostname=host)  # the handshake, blocking
+            except BaseException:
+                sock.close()
+                raise
         client = cls(sock, name)
         if greet:
             client.read_greeting(timeout)
@@ -321,10 +332,11 @@ class ServerProcess:
                                          stdout=subprocess.PIPE, stderr=log)
         try:
             self.listening_line = self._read_listening_line(ready_timeout)
-            found = re.fullmatch(r"listening on (\S+):(\d+)", self.listening_line)
+            found = LISTENING.fullmatch(self.listening_line)
             assert found, f"unexpected first line {self.listening_line!r}"
             assert found[1] == host, f"listening on {found[1]}, asked for {host}"
             self.port = int(found[2])
+            self.tls = bool(found[3])
             assert port in (0, self.port), f"asked for port {port}, got {self.port}"
         except BaseException:
             self.stop()  # never leave a process behind, even when it misbehaves
@@ -341,7 +353,7 @@ class ServerProcess:
     def _read_listening_line(self, timeout: float) -> str:
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        data = b""
+        data = self.stdout_rest
         deadline = _deadline(timeout)
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
@@ -358,6 +370,13 @@ class ServerProcess:
                 data += chunk
         line, _, self.stdout_rest = data.partition(b"\n")
         return line.decode("utf-8", "replace")
+
+    def second_listener(self, timeout: float = READY_TIMEOUT) -> tuple[int, bool]:
+        """(port, tls) from the next `listening on` line (with --tls-port: the TLS one)."""
+        line = self._read_listening_line(timeout)
+        found = LISTENING.fullmatch(line)
+        assert found and found[1] == self.host, f"unexpected line {line!r}"
+        return int(found[2]), bool(found[3])
 
     def running(self) -> bool:
         return self.proc.poll() is None

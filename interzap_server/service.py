@@ -359,7 +359,7 @@ class Service:
     def _check_room(self, recipients: Sequence[str]) -> None:
         """Refuse a new message rather than let one user's queue grow without bound."""
         for recipient in recipients:
-            if self._store.queue_length(recipient, self._max_queue) >= self._max_queue:
+            if not self._store.has_room(recipient, self._max_queue):
                 raise RemoteProtocolError(
                     ErrorCode.QUEUE_FULL,
                     f"{recipient} has {self._max_queue} undelivered frames; try again later")

@@ -9,7 +9,7 @@ A frame line reaches decode() without its LF (framebuffer.py strips it).
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any
 
@@ -210,35 +210,55 @@ def decode(line: bytes, sender: Side) -> ev.Event:
     return layout.event(*values)  # type: ignore[no-any-return]
 
 
-def _format(kind: Kind, value: Any, name: str) -> str:
-    if kind is Kind.MEMBERS:
-        return "".join(_format(U, member, name) for member in value)
-    if kind is TS:
-        raw = f"{value:0{TS_WIDTH}d}" if isinstance(value, int) and value >= 0 else ""
-    elif kind is Kind.ERROR_CODE:
-        raw = f"{value:02d}" if isinstance(value, int) and 0 <= value < 100 else ""
-    elif isinstance(value, str):
-        raw = value
-    else:
-        raise LocalProtocolError(f"{name}={value!r} is not text")
-    width = WIDTHS.get(kind)
-    if width is not None and len(raw) != width:
-        raise LocalProtocolError(f"{name}={value!r} does not fit {width} characters")
-    try:
-        _PARSERS[kind](raw, name)  # never send what our own decode() would refuse
-    except RemoteProtocolError as error:
-        raise LocalProtocolError(f"cannot encode {name}: {error.reason}") from None
-    return raw
+def _number_formatter(width: int) -> Callable[[Any, str], str]:
+    limit = 10 ** width
+
+    def format_number(value: Any, name: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit:
+            return f"{value:0{width}d}"
+        raise LocalProtocolError(f"{name}={value!r} is not a number of {width} digits")
+
+    return format_number
+
+
+def _text_formatter(parse: Callable[[str, str], Any]) -> Callable[[Any, str], str]:
+    """Format by checking with the decoder's own parser: never send what decode() refuses."""
+
+    def format_text(value: Any, name: str) -> str:
+        if not isinstance(value, str):
+            raise LocalProtocolError(f"{name}={value!r} is not text")
+        try:
+            parse(value, name)
+        except RemoteProtocolError as error:
+            raise LocalProtocolError(f"cannot encode {name}: {error.reason}") from None
+        return value
+
+    return format_text
+
+
+def _format_members(value: Any, name: str) -> str:
+    return "".join(_FORMATTERS[U](member, name) for member in value)
+
+
+_FORMATTERS: dict[Kind, Callable[[Any, str], str]] = {
+    kind: _text_formatter(parse) for kind, parse in _PARSERS.items()}
+_FORMATTERS.update({TS: _number_formatter(TS_WIDTH), Kind.ERROR_CODE: _number_formatter(2),
+                    Kind.MEMBERS: _format_members})
+_ENCODERS: dict[type, tuple[str, tuple[tuple[str, Callable[[Any, str], str]], ...]]] = {
+    layout.event: (f"{layout.code:02d}",
+                   tuple((name, _FORMATTERS[kind]) for name, kind in layout.fields))
+    for layout in LAYOUTS}
+"""Per event type: its code as text, then each field's name (also its attribute) and formatter."""
 
 
 def encode(event: ev.Event) -> bytes:
     """The frame for `event`, LF included, as UTF-8 bytes."""
-    layout = BY_EVENT.get(type(event))
-    if layout is None:
-        raise LocalProtocolError(f"not a frame event: {event!r}")
-    parts = [f"{layout.code:02d}"]
-    for (name, kind), field in zip(layout.fields, fields(event), strict=True):
-        parts.append(_format(kind, getattr(event, field.name), name))
+    try:
+        code, formatters = _ENCODERS[type(event)]
+    except KeyError:
+        raise LocalProtocolError(f"not a frame event: {event!r}") from None
+    parts = [code]
+    parts.extend(format_field(getattr(event, name), name) for name, format_field in formatters)
     parts.append("\n")
     data = "".join(parts).encode("utf-8")
     if len(data) > MAX_FRAME + 1:

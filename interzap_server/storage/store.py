@@ -6,15 +6,18 @@ as StorageError. Writes happen inside `batch()`, the loop iteration's one
 transaction.
 """
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 from peewee import JOIN, fn
 
 from interzap_server.storage.models import Group, Member, Message, Pending, ReadMark, User
-from shared.ids import group_id, number_of, user_id
+from interzap_server.storage.statements import prepare
+from shared.ids import group_id, is_group_id, number_of, user_id
 
 
 class StorageError(Exception):
@@ -30,11 +33,19 @@ class Queued:
     is_message: bool
 
 
+_DRIVER_ERRORS: tuple[type[Exception], ...] = (peewee.DatabaseError, sqlite3.Error)
+try:
+    import psycopg2
+    _DRIVER_ERRORS += (psycopg2.Error,)
+except ImportError:
+    pass
+
+
 @contextmanager
 def _translated() -> Iterator[None]:
     try:
         yield
-    except peewee.DatabaseError as exc:
+    except _DRIVER_ERRORS as exc:
         raise StorageError(str(exc)) from exc
 
 
@@ -43,14 +54,43 @@ class Store:
 
     def __init__(self, db: peewee.Database) -> None:
         self._db = db
+        self._sql = prepare(db)
+        self._cursor: Any = None
+        # Facts that only ever become true; forgotten when a batch rolls back, since
+        # they may have been learnt from rows of that batch.
+        self._users: set[str] = set()
+        self._groups: dict[str, tuple[str, ...]] = {}
+        self._owed: dict[str, int] = {}  # an upper bound of each user's queue length
+
+    def _run(self, sql: str, *params: object) -> Any:
+        """Run one of the prepared statements on the store's own cursor; returns it."""
+        if self._cursor is None:
+            self._cursor = self._db.cursor()
+        self._cursor.execute(sql, params)
+        return self._cursor
+
+    def _one(self, sql: str, *params: object) -> Any:
+        """The first row of a prepared statement, or None.
+
+        fetchall, not fetchone: a statement left unfinished would keep its read
+        snapshot open and stop SQLite from checkpointing the WAL.
+        """
+        rows = self._run(sql, *params).fetchall()
+        return rows[0] if rows else None
 
     # -- transactions ---------------------------------------------------------
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         """One transaction, committed on exit; raises StorageError if the commit fails."""
-        with _translated(), self._db.atomic():
-            yield
+        try:
+            with _translated(), self._db.atomic():
+                yield
+        except BaseException:
+            self._users.clear()
+            self._groups.clear()
+            self._owed.clear()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -63,27 +103,27 @@ class Store:
 
     def token_hash(self, user: str) -> str | None:
         with _translated():
-            row = (User
-                   .select(User.token_hash)
-                   .where(User.id == number_of(user))
-                   .tuples()
-                   .first())
+            row = self._one(self._sql.token_hash, number_of(user))
         return row[0] if row else None
 
     def user_exists(self, user: str) -> bool:
-        with _translated():
-            return User.select().where(User.id == number_of(user)).exists()
+        if user not in self._users:
+            with _translated():
+                if self._one(self._sql.user_exists, number_of(user)) is None:
+                    return False
+            self._users.add(user)
+        return True
 
     def group_members(self, group: str) -> tuple[str, ...] | None:
         """The members of a group, creator first, or None if there is no such group."""
-        with _translated():
-            rows = (Member
-                    .select(Member.user)
-                    .where(Member.group == number_of(group))
-                    .order_by(Member.position)
-                    .tuples())
-            members = tuple(user_id(number) for (number,) in rows)
-        return members or None
+        members = self._groups.get(group)
+        if members is None:
+            with _translated():
+                rows = self._run(self._sql.group_members, number_of(group)).fetchall()
+            if not rows:
+                return None
+            members = self._groups[group] = tuple(user_id(number) for (number,) in rows)
+        return members
 
     def find_group(self, creator: str, ts: int) -> str | None:
         """The group made by the 10 with this key, if there was one."""
@@ -109,31 +149,35 @@ class Store:
 
     def message_known(self, src: str, dst: str, ts: int) -> bool:
         with _translated():
-            return (Message
-                    .select()
-                    .where((Message.src == src) & (Message.dst == dst) & (Message.ts == ts))
-                    .exists())
+            return self._one(self._sql.message_id, src, dst, ts) is not None
 
     def add_message(self, src: str, dst: str, ts: int, now: int) -> int:
         """Remember a new key; returns the message's number for its queue entries."""
         with _translated():
-            return int(Message.insert(src=src, dst=dst, ts=ts, accepted=now).execute())
+            return int(self._one(self._sql.add_message, src, dst, ts, now)[0])
 
     def enqueue(self, recipient: str, frame: bytes, message: int | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
         with _translated():
-            return int(Pending.insert(
-                recipient=number_of(recipient), message=message, frame=frame.decode("utf-8"),
-            ).execute())
+            row = self._one(self._sql.enqueue, number_of(recipient), message,
+                            frame.decode("utf-8"))
+        if recipient in self._owed:
+            self._owed[recipient] += 1
+        return int(row[0])
 
-    def queue_length(self, recipient: str, limit: int) -> int:
-        """How many frames are owed to `recipient`, counting no further than `limit`."""
+    def has_room(self, recipient: str, limit: int) -> bool:
+        """Whether fewer than `limit` frames are owed to `recipient`.
+
+        Counting a queue costs a scan, so the count is kept as an upper bound
+        (raised by enqueue, never lowered) and taken again only when the bound
+        reaches the limit.
+        """
+        if self._owed.get(recipient, limit) < limit:
+            return True
         with _translated():
-            return int(Pending
-                       .select(Pending.id)
-                       .where(Pending.recipient == number_of(recipient))
-                       .limit(limit)
-                       .count())
+            owed = int(self._one(self._sql.queue_length, number_of(recipient), limit)[0])
+        self._owed[recipient] = owed
+        return owed < limit
 
     def acknowledge(self, recipient: str, src: str, dst: str, ts: int) -> int | None:
         """Drop the 06 with this key from the recipient's queue.
@@ -142,40 +186,30 @@ class Store:
         the recipient had nothing with this key queued (unknown or acknowledged).
         """
         with _translated():
-            message = (Message
-                       .select(Message.id)
-                       .where((Message.src == src) & (Message.dst == dst) & (Message.ts == ts))
-                       .tuples()
-                       .first())
+            message = self._one(self._sql.message_id, src, dst, ts)
             if message is None:
                 return None
-            deleted = (Pending
-                       .delete()
-                       .where((Pending.message == message[0])
-                              & (Pending.recipient == number_of(recipient)))
-                       .execute())
-            if not deleted:
+            if not self._run(self._sql.drop_copy, message[0], number_of(recipient)).rowcount:
                 return None
-            return int(Pending.select().where(Pending.message == message[0]).count())
+            if not is_group_id(dst):
+                return 0  # a 1:1 message has a single copy
+            return int(self._one(self._sql.copies_left, message[0])[0])
 
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries that were written to their recipient (07, 09, 11)."""
         if not entries:
             return
+        if self._cursor is None:
+            self._cursor = self._db.cursor()
         with _translated():
-            Pending.delete().where(Pending.id.in_(list(entries))).execute()
+            self._cursor.executemany(self._sql.forget_one, [(entry,) for entry in entries])
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""
         with _translated():
-            rows = (Pending
-                    .select(Pending.id, Pending.frame, Pending.message)
-                    .where((Pending.recipient == number_of(recipient)) & (Pending.id > after))
-                    .order_by(Pending.id)
-                    .limit(limit)
-                    .tuples())
-            return [Queued(entry, frame.encode("utf-8"), message is not None)
-                    for entry, frame, message in rows]
+            rows = self._run(self._sql.queued, number_of(recipient), after, limit).fetchall()
+        return [Queued(entry, frame.encode("utf-8"), message is not None)
+                for entry, frame, message in rows]
 
     # -- read marks ------------------------------------------------------------
 

@@ -64,18 +64,29 @@ class Store:
 
     def _run(self, sql: str, *params: object) -> Any:
         """Run one of the prepared statements on the store's own cursor; returns it."""
-        if self._cursor is None:
-            self._cursor = self._db.cursor()
-        self._cursor.execute(sql, params)
+        try:
+            if self._cursor is None:
+                self._cursor = self._db.cursor()
+            self._cursor.execute(sql, params)
+        except _DRIVER_ERRORS as exc:
+            raise StorageError(str(exc)) from exc
         return self._cursor
 
-    def _one(self, sql: str, *params: object) -> Any:
-        """The first row of a prepared statement, or None.
+    def _rows(self, sql: str, *params: object) -> list[Any]:
+        """Every row of a prepared statement.
 
-        fetchall, not fetchone: a statement left unfinished would keep its read
+        Always all of them: a statement left unfinished would keep its read
         snapshot open and stop SQLite from checkpointing the WAL.
         """
-        rows = self._run(sql, *params).fetchall()
+        cursor = self._run(sql, *params)
+        try:
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        except _DRIVER_ERRORS as exc:
+            raise StorageError(str(exc)) from exc
+
+    def _one(self, sql: str, *params: object) -> Any:
+        """The first row of a prepared statement, or None."""
+        rows = self._rows(sql, *params)
         return rows[0] if rows else None
 
     # -- transactions ---------------------------------------------------------
@@ -102,15 +113,13 @@ class Store:
             return user_id(User.insert(token_hash=token_hash, created=now).execute())
 
     def token_hash(self, user: str) -> str | None:
-        with _translated():
-            row = self._one(self._sql.token_hash, number_of(user))
+        row = self._one(self._sql.token_hash, number_of(user))
         return row[0] if row else None
 
     def user_exists(self, user: str) -> bool:
         if user not in self._users:
-            with _translated():
-                if self._one(self._sql.user_exists, number_of(user)) is None:
-                    return False
+            if self._one(self._sql.user_exists, number_of(user)) is None:
+                return False
             self._users.add(user)
         return True
 
@@ -118,8 +127,7 @@ class Store:
         """The members of a group, creator first, or None if there is no such group."""
         members = self._groups.get(group)
         if members is None:
-            with _translated():
-                rows = self._run(self._sql.group_members, number_of(group)).fetchall()
+            rows = self._rows(self._sql.group_members, number_of(group))
             if not rows:
                 return None
             members = self._groups[group] = tuple(user_id(number) for (number,) in rows)
@@ -148,19 +156,15 @@ class Store:
     # -- messages and the queue ------------------------------------------------
 
     def message_known(self, src: str, dst: str, ts: int) -> bool:
-        with _translated():
-            return self._one(self._sql.message_id, src, dst, ts) is not None
+        return self._one(self._sql.message_id, src, dst, ts) is not None
 
     def add_message(self, src: str, dst: str, ts: int, now: int) -> int:
         """Remember a new key; returns the message's number for its queue entries."""
-        with _translated():
-            return int(self._one(self._sql.add_message, src, dst, ts, now)[0])
+        return int(self._one(self._sql.add_message, src, dst, ts, now)[0])
 
     def enqueue(self, recipient: str, frame: bytes, message: int | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        with _translated():
-            row = self._one(self._sql.enqueue, number_of(recipient), message,
-                            frame.decode("utf-8"))
+        row = self._one(self._sql.enqueue, number_of(recipient), message, frame.decode("utf-8"))
         if recipient in self._owed:
             self._owed[recipient] += 1
         return int(row[0])
@@ -174,8 +178,7 @@ class Store:
         """
         if self._owed.get(recipient, limit) < limit:
             return True
-        with _translated():
-            owed = int(self._one(self._sql.queue_length, number_of(recipient), limit)[0])
+        owed = int(self._one(self._sql.queue_length, number_of(recipient), limit)[0])
         self._owed[recipient] = owed
         return owed < limit
 
@@ -185,15 +188,14 @@ class Store:
         Returns how many recipients still owe a 12 for that message, or None if
         the recipient had nothing with this key queued (unknown or acknowledged).
         """
-        with _translated():
-            message = self._one(self._sql.message_id, src, dst, ts)
-            if message is None:
-                return None
-            if not self._run(self._sql.drop_copy, message[0], number_of(recipient)).rowcount:
-                return None
-            if not is_group_id(dst):
-                return 0  # a 1:1 message has a single copy
-            return int(self._one(self._sql.copies_left, message[0])[0])
+        message = self._one(self._sql.message_id, src, dst, ts)
+        if message is None:
+            return None
+        if not self._run(self._sql.drop_copy, message[0], number_of(recipient)).rowcount:
+            return None
+        if not is_group_id(dst):
+            return 0  # a 1:1 message has a single copy
+        return int(self._one(self._sql.copies_left, message[0])[0])
 
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries that were written to their recipient (07, 09, 11)."""
@@ -206,8 +208,7 @@ class Store:
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""
-        with _translated():
-            rows = self._run(self._sql.queued, number_of(recipient), after, limit).fetchall()
+        rows = self._rows(self._sql.queued, number_of(recipient), after, limit)
         return [Queued(entry, frame.encode("utf-8"), message is not None)
                 for entry, frame, message in rows]
 

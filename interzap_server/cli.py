@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from interzap_server.loop import Server
-from interzap_server.service import LOW_WATER, Service
+from interzap_server.service import Service
+from interzap_server.sessions import LOW_WATER, Sessions
 from interzap_server.settings import DEFAULT_PORT, Settings
 from interzap_server.storage import StorageError, open_store
 
@@ -105,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as exc:
         log.error("%s", exc)
         return 1
-    service = Service(store, low_water=min(LOW_WATER, settings.output_cap // 4),
-                      max_queue=settings.max_queue)
+    sessions = Sessions(store, low_water=min(LOW_WATER, settings.output_cap // 4))
+    service = Service(store, sessions, max_queue=settings.max_queue)
     try:
         server = Server(settings, service, tls)
     except OSError as exc:

@@ -1,18 +1,14 @@
 """The chat rules: what each frame means, who is owed what, and when it may leave.
 
-Knows sessions, users, groups and the store's plain API; knows no sockets (a Link
-is anything that takes bytes) and no SQL.
+Knows users, groups, sessions (sessions.py) and the store's plain API; knows
+no sockets and no SQL.
 
 Theory of operation: the loop wraps each iteration in `with service.batch(now):`,
 one database transaction. Every frame handed to handle() becomes a unit whose
 effects (frames to send) are held until that transaction commits, so no 16 or 06
 leaves for something that is not on disk. If the commit fails, each unit that
-wrote is answered with 13/99 instead. Every frame owed to a user (06, 07, 09,
-11) is a queue entry first; a session sends entries in queue order and keeps a
-cursor, the newest entry sent on its connection. After login it "catches up":
-top_up() pages through the queue while the connection's backlog is small, and
-live frames wait in the queue behind; once the queue is exhausted they are sent
-as they are made.
+wrote is answered with 13/99 instead. Every frame owed to a user is a queue
+entry first; sessions.py sends the entries.
 """
 
 import hashlib
@@ -23,8 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
+from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import StorageError, Store
 from shared import events as ev
 from shared.codec import encode
@@ -37,38 +34,9 @@ log = logging.getLogger(__name__)
 GREETING = "Interzap/1"
 KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised."""
-DRAIN_PAGE = 256
-"""Queue entries fetched at a time for a session that is catching up."""
-LOW_WATER = 64 * 1024
-"""Send more of the queue only while less than this many bytes wait to be sent."""
 
 _ANONYMOUS = (ev.Register, ev.Login, ev.Ping)
 _WRITING = (ev.Register, ev.Send, ev.CreateGroup, ev.Receipt, ev.Read)
-
-
-class Link(Protocol):
-    """What the rules need of a connection."""
-
-    def write(self, data: bytes, entry: int | None = None) -> None:
-        """Queue bytes; if `entry` is given, report it once the bytes are written."""
-
-    def close_when_flushed(self) -> None:
-        """Read nothing more; close once everything queued is written."""
-
-    @property
-    def backlog(self) -> int:
-        """Bytes queued and not yet written."""
-
-
-@dataclass(eq=False, slots=True)
-class Session:
-    """One connection as the rules see it."""
-
-    link: Link
-    user: str | None = None
-    cursor: int = 0  # the newest queue entry sent on this connection
-    catching_up: bool = False
-    retired: bool = False  # replaced by a newer login: its input is ignored
 
 
 @dataclass(eq=False, slots=True)
@@ -96,14 +64,10 @@ _NO_USER_HASH = hash_token("0" * 32)  # compared against when the id is unknown:
 class Service:
     """handle(link, frame) -> what to send to whom, held until the batch commits."""
 
-    def __init__(self, store: Store, low_water: int = LOW_WATER,
-                 max_queue: int = 10_000) -> None:
+    def __init__(self, store: Store, sessions: Sessions, max_queue: int = 10_000) -> None:
         self._store = store
+        self._sessions = sessions
         self._max_queue = max_queue  # frames owed to one user before 05s to it are refused
-        self._low_water = low_water  # stays well below the output cap: see top_up()
-        self._sessions: dict[Link, Session] = {}
-        self._online: dict[str, Session] = {}
-        self._catching_up: set[Session] = set()
         self._units: list[_Unit] = []
         self._doomed = False  # something failed: roll the batch back
         self._now = 0
@@ -116,7 +80,7 @@ class Service:
     # -- connections -----------------------------------------------------------
 
     def connect(self, link: Link) -> None:
-        self._sessions[link] = Session(link)
+        self._sessions.open(link)
         link.write(encode(ev.Greeting(GREETING)))
 
     def is_logged_in(self, link: Link) -> bool:
@@ -124,9 +88,7 @@ class Service:
         return session is not None and session.user is not None
 
     def disconnect(self, link: Link) -> None:
-        session = self._sessions.pop(link, None)
-        if session is not None:
-            self._log_out(session)
+        self._sessions.close(link)
 
     # -- the batch -------------------------------------------------------------
 
@@ -229,62 +191,14 @@ class Service:
         else:
             log.info("forgot %d settled message keys", forgotten)
 
-    # -- catching up -----------------------------------------------------------
-
     def wants_top_up(self) -> bool:
-        """Whether a session catching up has room for more of its queue."""
-        return any(s.link.backlog < self._low_water for s in self._catching_up)
+        return self._sessions.wants_top_up()
 
     def top_up(self) -> None:
-        """Send more of the queue to sessions catching up (outside a batch).
+        """Send more of the queues of sessions catching up (outside a batch)."""
+        self._sessions.top_up()
 
-        Frames are added only while the backlog is under the low-water mark, so
-        it never passes that mark by more than one frame: a long queue cannot
-        trip the output cap, however small the cap.
-        """
-        for session in list(self._catching_up):
-            if session.link.backlog >= self._low_water or session.user is None:
-                continue
-            try:
-                page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
-            except StorageError as exc:
-                log.error("cannot read the queue of %s, closing its connection: %s",
-                          session.user, exc)
-                session.link.close_when_flushed()
-                self._log_out(session)
-                continue
-            sent = 0
-            for queued in page:
-                if session.link.backlog >= self._low_water:
-                    break  # the rest of the page is fetched again next time
-                session.link.write(queued.frame, None if queued.is_message else queued.entry)
-                session.cursor = queued.entry
-                sent += 1
-            if sent == len(page) < DRAIN_PAGE:  # the whole queue is out: live from now on
-                session.catching_up = False
-                self._catching_up.discard(session)
-
-    # -- sessions --------------------------------------------------------------
-
-    def _log_in(self, session: Session, user: str) -> None:
-        old = self._online.get(user)
-        if old is not None:
-            old.link.write(encode(ev.Error(ErrorCode.REPLACED,
-                                           "you logged in from another connection")))
-            old.link.close_when_flushed()
-            old.retired = True
-            self._log_out(old)
-        session.user = user
-        session.cursor = 0
-        session.catching_up = True
-        self._catching_up.add(session)
-        self._online[user] = session
-
-    def _log_out(self, session: Session) -> None:
-        if session.user is not None and self._online.get(session.user) is session:
-            del self._online[session.user]
-        self._catching_up.discard(session)
-        session.user = None
+    # -- helpers ---------------------------------------------------------------
 
     def _reply(self, unit: _Unit, event: ev.Event) -> None:
         unit.effects.append(partial(unit.session.link.write, encode(event)))
@@ -295,14 +209,8 @@ class Service:
         frame = encode(event)
         for recipient in recipients:
             entry = self._store.enqueue(recipient, frame, message)
-            unit.effects.append(partial(self._send_live, recipient, entry, frame, message is None))
-
-    def _send_live(self, user: str, entry: int, frame: bytes, report: bool) -> None:
-        session = self._online.get(user)
-        if session is None or session.catching_up or entry <= session.cursor:
-            return  # offline, or the entry will come with the queue
-        session.link.write(frame, entry if report else None)
-        session.cursor = entry
+            unit.effects.append(partial(self._sessions.send_live, recipient, entry, frame,
+                                        message is None))
 
     # -- handlers --------------------------------------------------------------
 
@@ -313,8 +221,8 @@ class Service:
         token = secrets.token_hex(16)
         user = self._store.register(hash_token(token), self._now)
         log.info("registered %s", user)
-        self._log_in(unit.session, user)
-        unit.undo = partial(self._log_out, unit.session)
+        self._sessions.log_in(unit.session, user)
+        unit.undo = partial(self._sessions.log_out, unit.session)
         self._reply(unit, ev.Registered(user, token))
 
     def _on_login(self, unit: _Unit, event: ev.Login) -> None:
@@ -323,7 +231,7 @@ class Service:
         if stored is None or not matches:
             raise RemoteProtocolError(ErrorCode.BAD_CREDENTIALS, "unknown id or wrong token")
         log.info("%s logged in", event.user)
-        self._log_in(unit.session, event.user)
+        self._sessions.log_in(unit.session, event.user)
         self._reply(unit, ev.LoggedIn(event.user))
 
     def _members(self, group: str, user: str) -> tuple[str, ...]:

@@ -37,6 +37,8 @@ KEY_MEMORY = 7 * 24 * 3600
 
 _ANONYMOUS = (ev.Register, ev.Login, ev.Ping)
 _WRITING = (ev.Register, ev.Send, ev.CreateGroup, ev.Receipt, ev.Read)
+_UNANSWERED = (ev.Receipt, ev.Read)
+"""A failed 12 needs no answer: its 06 stays queued and comes again at the next login."""
 
 
 @dataclass(eq=False, slots=True)
@@ -47,6 +49,7 @@ class _Unit:
     effects: list[Callable[[], None]] = field(default_factory=list)
     undo: Callable[[], None] | None = None  # if the batch fails
     wrote: bool = False
+    silent: bool = False  # a 12 or 08: never answered, not even when it fails
 
 
 class _Rollback(Exception):
@@ -133,7 +136,7 @@ class Service:
         session = self._sessions.get(link)
         if session is None or session.retired or isinstance(item, ev.Pong):
             return
-        unit = _Unit(session)
+        unit = _Unit(session, silent=isinstance(item, _UNANSWERED))
         self._units.append(unit)
         try:
             if isinstance(item, RemoteProtocolError):
@@ -167,8 +170,11 @@ class Service:
                                       f"this connection is already logged in as {session.user}")
 
     def _fail(self, unit: _Unit) -> None:
-        """Replace a unit's effects by 13/99: nothing it asked for happened."""
+        """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened."""
         unit.wrote = False
+        if unit.silent:
+            unit.effects = []
+            return
         unit.effects = [partial(unit.session.link.write, encode(ev.Error(
             ErrorCode.INTERNAL, "the server could not store this; nothing was done, try again")))]
 
@@ -220,7 +226,7 @@ class Service:
     def _on_register(self, unit: _Unit, event: ev.Register) -> None:
         token = secrets.token_hex(16)
         user = self._store.register(hash_token(token), self._now)
-        log.info("registered %s", user)
+        unit.effects.append(partial(log.info, "registered %s", user))
         self._sessions.log_in(unit.session, user)
         unit.undo = partial(self._sessions.log_out, unit.session)
         self._reply(unit, ev.Registered(user, token))

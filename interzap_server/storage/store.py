@@ -46,7 +46,22 @@ def _translated() -> Iterator[None]:
     try:
         yield
     except _DRIVER_ERRORS as exc:
-        raise StorageError(str(exc)) from exc
+        raise StorageError(_reason(exc)) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, first cause first.
+
+    A failed COMMIT (disk full) is followed by peewee's ROLLBACK, which fails too
+    ("no transaction is active"); that last error alone would hide the cause.
+    """
+    reasons: list[str] = []
+    error: BaseException | None = exc
+    while isinstance(error, _DRIVER_ERRORS):
+        if str(error) not in reasons:
+            reasons.insert(0, str(error))
+        error = error.__context__
+    return "; then: ".join(reasons)
 
 
 class Store:

@@ -1,0 +1,257 @@
+"""The message-path scenarios of issue 4: 1:1 throughput, group fan-out, latency, durability.
+
+Each run starts a fresh target (the server on a fresh SQLite file, or the bare
+router of baseline.py), registers its users through the protocol, lets the
+generator processes log in, and only then reads the target's CPU time: login
+and setup are outside the measured window, the drain of what is still in
+flight at the end is inside it. Server and baseline runs alternate, so that
+the neighbours' noise falls on both alike. The other scenarios are in
+scale.py (offline queue, idle connections, restart) and client_history.py.
+"""
+
+import itertools
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import procstat, profiling
+from bench.fleet import Fleet, jobs_for, register
+from bench.launch import Running, baseline_command, running, server_command
+from bench.plans import GROUP, Account, ClientPlan, Job, Stats
+from bench.report import Figure, percentile
+
+KINDS = ("server", "baseline")
+GROUP_SIZE = 9
+WINDOW = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How big and how long; QUICK and FULL in __main__.py."""
+
+    runs: int
+    workers: int
+    duration: float
+    one_to_one_users: tuple[int, ...]
+    group_users: int
+    latency_rates: tuple[int, ...]
+    latency_clients: int
+    latency_duration: float
+    latency_warmup: float
+    offline_messages: int
+    offline_recipients: int
+    idle_connections: int
+    restart_users: int
+    restart_messages: int
+    history_messages: int
+    history_samples: int
+
+
+@dataclass(slots=True)
+class Context:
+    sizes: Sizes
+    tmp: Path
+    log: Path
+    """stderr of every target started (appended)."""
+    code: Path
+    """The snapshot of the code every target is started from (launch.snapshot)."""
+    profile: Path | None = None
+    """If set, the next server started runs under cProfile writing here."""
+    spy: Path | None = None
+    """If set, py-spy samples the target during each measured phase into this raw file."""
+    _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def fresh_db(self) -> Path:
+        return self.tmp / f"interzap-{next(self._serial)}.db"
+
+
+@contextmanager
+def target(ctx: Context, kind: str, db: Path | None = None,
+           sync: str = "full") -> Iterator[Running]:
+    """The server (on `db`, or a fresh file) or the baseline, stopped when the block ends."""
+    if kind == "baseline":
+        command = baseline_command()
+    else:
+        command = server_command(db or ctx.fresh_db(), sync, ctx.profile)
+    with running(kind, command, ctx.log, ctx.code) as started:
+        yield started
+
+
+def ring(accounts: list[Account]) -> list[ClientPlan]:
+    """Each user writes to the next one: everybody sends and receives."""
+    return [ClientPlan(a, accounts[(i + 1) % len(accounts)].user) for i, a in enumerate(accounts)]
+
+
+def groups_of(accounts: list[Account], size: int) -> list[ClientPlan]:
+    """Consecutive blocks of `size` users; the first creates the group, all write to it."""
+    plans = []
+    for i, a in enumerate(accounts):
+        first = i - i % size
+        members = tuple(b.user for b in accounts[first + 1:first + size]) if i == first else ()
+        plans.append(ClientPlan(a, GROUP, members))
+    return plans
+
+
+def drive(ctx: Context, run: Running, plans: list[ClientPlan], template: Job,
+          align: int = 1) -> tuple[Stats, procstat.Delta]:
+    """Log the clients in, then measure the target over the load phase."""
+    jobs = jobs_for(template, plans, ctx.sizes.workers, align)
+    with Fleet(jobs) as fleet:
+        setup = fleet.login()
+        expected = 0 if template.mode == "drain" else len(plans)  # drain logs in at "go"
+        if setup.logged_in != expected or setup.no_group:
+            raise RuntimeError(f"setup failed: {setup}")
+        spy = profiling.spy_start(run.pid, ctx.spy) if ctx.spy else None
+        before = procstat.sample(run.pid)
+        try:
+            stats = fleet.go()
+        finally:
+            after = procstat.sample(run.pid)
+            if spy is not None:
+                profiling.spy_stop(spy)
+    return stats, procstat.between(before, after)
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else math.nan
+
+
+def window_run(ctx: Context, kind: str, users: int, group: int = 0,
+               sync: str = "full") -> dict[str, float]:
+    """One throughput run: `users` online, at most WINDOW messages in flight each."""
+    with target(ctx, kind, sync=sync) as run:
+        accounts = register(run.host, run.port, users)
+        plans = groups_of(accounts, group) if group else ring(accounts)
+        template = Job(run.host, run.port, (), window=WINDOW, duration=ctx.sizes.duration)
+        stats, delta = drive(ctx, run, plans, template, align=group or 1)
+    counts = stats.counts
+    fanout = group - 1 if group else 1
+    return {
+        "completed": counts["completed"],
+        "deliveries": counts["delivered"],
+        "intact_share": _share(counts["intact"], counts["sent"] * fanout),
+        "complete_per_cpu": _share(counts["completed"], delta.cpu),
+        "complete_per_wall": _share(counts["completed"], delta.wall),
+        "deliveries_per_cpu": _share(counts["delivered"], delta.cpu),
+        "deliveries_per_wall": _share(counts["delivered"], delta.wall),
+        "server_cpu": delta.cpu,
+        "wall": delta.wall,
+        "problems": sum(counts[k] for k in ("errors", "disconnects", "malformed", "corrupt",
+                                            "misrouted", "duplicates", "gaps", "phase_timeouts",
+                                            "lost_in_flight")),
+    }
+
+
+def paced_run(ctx: Context, kind: str, rate: int, sync: str = "full") -> dict[str, float]:
+    """One latency run: latency_clients users in a ring, `rate` messages per second in all."""
+    sizes = ctx.sizes
+    with target(ctx, kind, sync=sync) as run:
+        accounts = register(run.host, run.port, sizes.latency_clients)
+        template = Job(run.host, run.port, (), mode="paced", window=WINDOW, rate=rate,
+                       duration=sizes.latency_duration, warmup=sizes.latency_warmup)
+        stats, delta = drive(ctx, run, ring(accounts), template)
+    result: dict[str, float] = {
+        "achieved_rate": stats.counts["sent"] / sizes.latency_duration,
+        "skipped": stats.counts["skipped_window_full"],
+        "server_cpu_share": _share(delta.cpu, delta.wall),
+    }
+    for name, samples in (("16", stats.lat16), ("06", stats.lat06)):
+        ordered = sorted(samples)
+        for p in (50, 99, 99.9):
+            result[f"p{p:g}_{name}"] = percentile(ordered, p) / 1e6
+    return result
+
+
+def _runs(ctx: Context, measure: Callable[..., dict[str, float]], *args: object,
+          **kwargs: object) -> dict[str, list[dict[str, float]]]:
+    """ctx.sizes.runs runs of each kind, alternating server and baseline."""
+    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
+    for number in range(1, ctx.sizes.runs + 1):
+        for kind in KINDS:
+            started = time.monotonic()
+            results[kind].append(measure(ctx, kind, *args, **kwargs))
+            print(f"    {measure.__name__}{args}: {kind} run {number} took "
+                  f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    return results
+
+
+def _figure(scenario: str, name: str, unit: str, key: str,
+            results: dict[str, list[dict[str, float]]], **extra: object) -> Figure:
+    return Figure(scenario, name, unit, [r[key] for r in results["server"]],
+                  [r[key] for r in results.get("baseline", [])], **extra)  # type: ignore[arg-type]
+
+
+def one_to_one(ctx: Context) -> list[Figure]:
+    figures = []
+    for users in ctx.sizes.one_to_one_users:
+        results = _runs(ctx, window_run, users)
+        scenario = f"1:1, {users:,} users"
+        figures += [
+            _figure(scenario, "complete msgs / server-CPU s", "msg/s", "complete_per_cpu",
+                    results, target=">= 25% of baseline", rule=("min_ratio", 0.25)),
+            _figure(scenario, "complete msgs / wall s", "msg/s", "complete_per_wall", results),
+            _figure(scenario, "intact to the right recipient", "share", "intact_share", results,
+                    target="100%", rule=("equal", 1.0)),
+            _figure(scenario, "errors, losses, timeouts", "count", "problems", results),
+        ]
+    return figures
+
+
+def group_fan_out(ctx: Context) -> list[Figure]:
+    results = _runs(ctx, window_run, ctx.sizes.group_users, group=GROUP_SIZE)
+    scenario = f"groups of {GROUP_SIZE}, {ctx.sizes.group_users} users"
+    return [
+        _figure(scenario, "deliveries (06+12) / server-CPU s", "del/s", "deliveries_per_cpu",
+                results, target=">= 25% of baseline", rule=("min_ratio", 0.25)),
+        _figure(scenario, "deliveries / wall s", "del/s", "deliveries_per_wall", results),
+        _figure(scenario, "intact to the right recipient", "share", "intact_share", results,
+                target="100%", rule=("equal", 1.0)),
+        _figure(scenario, "errors, losses, timeouts", "count", "problems", results),
+    ]
+
+
+def latency(ctx: Context) -> list[Figure]:
+    figures = []
+    for rate in ctx.sizes.latency_rates:
+        results = _runs(ctx, paced_run, rate)
+        bound = 2.0 if rate <= 2000 else 5.0
+        scenario = f"latency, {rate:,} msg/s, {ctx.sizes.latency_clients} clients"
+        figures.append(_figure(scenario, "achieved send rate", "msg/s", "achieved_rate", results))
+        for name, label in (("16", "05->16"), ("06", "05->06")):
+            for p in (50, 99, 99.9):
+                extra: dict[str, object] = {}
+                if name == "06" and p == 99:
+                    extra = {"target": f"<= {bound:g} ms", "rule": ("max", bound)}
+                figures.append(_figure(scenario, f"{label} p{p:g}", "ms", f"p{p:g}_{name}",
+                                       results, **extra))
+    return figures
+
+
+def durability(ctx: Context, full: list[Figure]) -> list[Figure]:
+    """The 1:1 figure (the middle size) with --sync normal, beside the --sync full one;
+    and the 2,000 msg/s latency with --sync normal, which shows what the fsync costs."""
+    users = ctx.sizes.one_to_one_users[len(ctx.sizes.one_to_one_users) // 2]
+    normal = {"server": [window_run(ctx, "server", users, sync="normal")
+                         for _ in range(ctx.sizes.runs)]}
+    scenario = f"durability, 1:1 {users:,} users"
+    figures = []
+    for key, name in (("complete_per_cpu", "server-CPU s"), ("complete_per_wall", "wall s")):
+        same = [f for f in full if f.scenario == f"1:1, {users:,} users"
+                and f.name == f"complete msgs / {name}"]
+        if same:
+            figures.append(Figure(scenario, f"--sync full: msgs / {name}", "msg/s",
+                                  list(same[0].server), target="reported"))
+        figures.append(_figure(scenario, f"--sync normal: msgs / {name}", "msg/s", key, normal,
+                               target="reported"))
+    rate = 2000
+    paced = {"server": [paced_run(ctx, "server", rate, sync="normal")
+                        for _ in range(ctx.sizes.runs)]}
+    scenario = f"durability, latency {rate:,} msg/s"
+    for p in (50, 99, 99.9):
+        figures.append(_figure(scenario, f"--sync normal: 05->06 p{p:g}", "ms", f"p{p:g}_06",
+                               paced))
+    return figures

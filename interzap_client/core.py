@@ -71,6 +71,10 @@ class Session(Announcer):
         self._credentials: tuple[str, str] | None = None  # what to log in with
         self._registering = False
         self._ever_logged_in = False
+        # the last 08 sent per conversation: an 08 has no answer, and one lost with a
+        # dying server would never come again, so each is repeated after a reconnect
+        # (the server ignores an 08 that covers nothing new)
+        self._reads_sent: dict[str, int] = {}
         self._awaiting: deque[Awaited] = deque()
         self._answer: asyncio.Future[bool] | None = None  # of a running register/login
         self._groups: dict[int, asyncio.Future[str | None]] = {}
@@ -106,6 +110,7 @@ class Session(Announcer):
             self.history.close()
         self.state, self.history = state, history
         self.open_peer = None
+        self._reads_sent.clear()
         for warning in self.history.warnings:
             self.notify(Notice("warning", text=warning))
 
@@ -226,9 +231,10 @@ class Session(Announcer):
         state = self._state()
         conv = state.conversation(peer)
         newest = conv.newest_received()
-        if newest <= conv.seen or not self.logged_in:
+        if (newest <= conv.seen and not conv.late) or not self.logged_in:
             return False  # nothing new: the server would ignore it (or we are offline)
         self.net.send(ev.Read(peer, newest))
+        self._reads_sent[peer] = newest
         self._history().apply("seen", peer=peer, ts=newest)
         self._touch()
         return True
@@ -348,6 +354,8 @@ class Session(Announcer):
         self.notify(Notice(event, id=ident))
         self._settle(True)
         self._flush_outbox()
+        for peer, ts in self._reads_sent.items():
+            self.net.send(ev.Read(peer, ts))
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
 

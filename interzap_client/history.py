@@ -1,7 +1,7 @@
 """Durable history: an append-only JSON Lines journal of State changes, and the export.
 
 Theory of operation: every change to a State is one call of one of its
-mutation methods (msg, tick, read, seen, group, create, drop_create, alias,
+mutation methods (msg, tick, read, seen, late, group, create, drop_create, alias,
 stamp). History.apply() makes that call and, only if the state changed,
 appends `{"t": <method>, <arguments>...}` as one line. At start-up the lines
 are replayed through the same methods, so disk and memory cannot disagree.
@@ -29,7 +29,7 @@ from interzap_client.state import State, Tick
 
 JOURNAL = "history.jsonl"
 RECORD_TYPES = frozenset(
-    {"msg", "tick", "read", "seen", "group", "create", "drop_create", "alias", "stamp"}
+    {"msg", "tick", "read", "seen", "late", "group", "create", "drop_create", "alias", "stamp"}
 )
 COMPACT_SLACK = 256
 """Extra lines tolerated beyond twice the snapshot size before compacting."""
@@ -189,6 +189,9 @@ def snapshot(state: State) -> list[dict[str, Any]]:
     for conv in state.conversations.values():
         if conv.seen:
             records.append({"t": "seen", "peer": conv.peer, "ts": conv.seen})
+        if conv.late:
+            records.append({"t": "late", "peer": conv.peer,
+                            "keys": [list(key) for key in sorted(conv.late)]})
     return records
 
 
@@ -210,7 +213,7 @@ def export(state: State) -> dict[str, Any]:
                 "time": m.ts,
                 "content": m.text,
                 "delivered": m.tick >= Tick.DELIVERED if m.tick is not None else True,
-                "read": m.tick is Tick.READ if m.own else m.ts <= conv.seen,
+                "read": m.tick is Tick.READ if m.own else conv.is_read(m),
             }
             for m in conv.messages
         ]

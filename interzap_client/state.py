@@ -61,6 +61,9 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     members: tuple[str, ...] = ()  # groups only, creator first
     seen: int = 0  # we sent 08 up to this ts: received messages after it are unread
+    # received messages that arrived after an 08 already covering their ts (a group
+    # author's clock behind another's): unread all the same, until the next 08
+    late: set[Key] = field(default_factory=set)
     last_own_ts: int = 0  # newest ts we used towards this peer (keys are never reused)
     created: int = 0  # for groups: the ts of the 11, so a new empty group sorts by it
 
@@ -70,7 +73,11 @@ class Conversation:
 
     @property
     def unread(self) -> int:
-        return sum(1 for m in self.messages if not m.own and m.ts > self.seen)
+        return sum(1 for m in self.messages if not m.own and not self.is_read(m))
+
+    def is_read(self, message: Message) -> bool:
+        """Whether we sent an 08 covering this received message."""
+        return message.ts <= self.seen and message.key not in self.late
 
     @property
     def last_time(self) -> int:
@@ -163,6 +170,8 @@ class State:
         conv.messages.append(message)
         if message.own:
             conv.last_own_ts = max(conv.last_own_ts, ts)
+        elif ts <= conv.seen:
+            conv.late.add(key)
         return True
 
     def tick(self, dst: str, ts: int, tick: int) -> bool:
@@ -192,10 +201,19 @@ class State:
     def seen(self, peer: str, ts: int) -> bool:
         """We sent 08 for `peer` up to ts."""
         conv = self.conversation(peer)
-        if ts <= conv.seen:
+        covered = {key for key in conv.late if key[2] <= ts}
+        if ts <= conv.seen and not covered:
             return False
-        conv.seen = ts
+        conv.seen = max(conv.seen, ts)
+        conv.late -= covered
         return True
+
+    def late(self, peer: str, keys: list[list[str | int]]) -> bool:
+        """Received messages of `peer` still unread though older than its read mark."""
+        conv = self.conversation(peer)
+        before = len(conv.late)
+        conv.late.update((str(src), str(dst), int(ts)) for src, dst, ts in keys)
+        return len(conv.late) != before
 
     def group(self, group: str, ts: int, members: list[str] | tuple[str, ...]) -> bool:
         """11: a group we are in (creator first); answers our own pending 10."""

@@ -1,5 +1,6 @@
 """State: the pure rules for conversations, ticks, unread counts and keys."""
 
+from interzap_client.history import replay, snapshot
 from interzap_client.state import State, Tick
 
 ME, BOB, CAROL = "Client-000001", "Client-000002", "Client-000003"
@@ -51,6 +52,29 @@ def test_state_unread_counts_received_after_seen() -> None:
     assert state.conversation(BOB).unread == 2
     state.seen(BOB, 100)
     assert state.conversation(BOB).unread == 1
+
+
+def test_state_late_group_message_is_unread_until_the_next_read() -> None:
+    """A message older than the read mark but arriving after it counts as unread."""
+    state = State(ME)
+    state.msg(BOB, GROUP, 200, "newer")
+    state.seen(GROUP, 200)
+    state.msg(CAROL, GROUP, 150, "late")
+    assert state.conversation(GROUP).unread == 1
+    assert state.seen(GROUP, 200)  # the same mark again now covers something new
+    assert state.conversation(GROUP).unread == 0
+
+
+def test_state_late_messages_survive_a_snapshot() -> None:
+    """Compaction keeps a late message unread: replaying the snapshot gives the same count."""
+    state = State(ME)
+    state.msg(BOB, GROUP, 200, "newer")
+    state.seen(GROUP, 200)
+    state.msg(CAROL, GROUP, 150, "late")
+    again = State(ME)
+    for record in snapshot(state):
+        replay(again, record)
+    assert again.conversation(GROUP).unread == 1
 
 
 def test_state_same_key_stored_once() -> None:

@@ -11,7 +11,6 @@ import os
 import signal
 from pathlib import Path
 
-import pytest
 from client.clientkit import ClientProcess
 from wire import ClientFactory, ServerFactory, timestamp
 
@@ -19,11 +18,6 @@ from faults.kit import accounts, wait_unread
 from shared import events as ev
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (client): Session.mark_read() records the read mark (\"seen\") once the 08 is "
-    "handed to the connection; an 08 lost with the server (killed before reading it) is "
-    "never sent again, since nothing new arrives to make newest_received() > seen, and "
-    "the author never gets its 09"))
 def test_client_read_mark_survives_server_kill(server_factory: ServerFactory,
                                               processes: list[ClientProcess],
                                               tmp_path: Path) -> None:
@@ -52,11 +46,6 @@ def test_client_read_mark_survives_server_kill(server_factory: ServerFactory,
     assert outcome["event"] == "read", outcome
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (client): a conversation's read mark is one ts (Conversation.seen); in a group, "
-    "authors' ts are not in arrival order (clock skew, or ts running ahead of the clock "
-    "when sending fast), so a message arriving after a newer one was read has ts <= seen: "
-    "/read sends no 08 for it, it never counts as unread, and its author never gets 09"))
 def test_client_group_read_mark_covers_late_arrivals(server_factory: ServerFactory,
                                                     client_factory: ClientFactory,
                                                     processes: list[ClientProcess],

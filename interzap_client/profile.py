@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import stat
 from pathlib import Path
 
 from shared.ids import is_user_id
@@ -113,6 +114,10 @@ def load_token(root: Path, ident: str) -> str:
     """The stored token of `ident`; ProfileError if there is none."""
     path = root / check_id(ident) / ACCOUNT_FILE
     try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise ProfileError(f"refusing {path}: others may read it (mode {mode:04o}); "
+                               f"the token inside may be known; run: chmod 600 {path}")
         record = json.loads(path.read_text(encoding="utf-8"))
         return check_token(str(record["token"]))
     except FileNotFoundError:

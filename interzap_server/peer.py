@@ -20,7 +20,7 @@ from shared import events as ev
 from shared.codec import Side, decode
 from shared.codes import MAX_FRAME, ErrorCode
 from shared.errors import RemoteProtocolError
-from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
+from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
 
 log = logging.getLogger(__name__)
 
@@ -106,19 +106,10 @@ class Peer:
     def _take_frames(self, now: float) -> list[ev.Event | RemoteProtocolError]:
         items: list[ev.Event | RemoteProtocolError] = []
         while (line := self._frames.next_frame()) is not NEED_MORE:
-            if line is TOO_LONG:
-                items.append(RemoteProtocolError(
-                    ErrorCode.TOO_LONG,
-                    f"a frame holds at most {MAX_FRAME} bytes; dropped up to the next LF"))
-                continue
-            assert isinstance(line, bytes)
-            try:
-                event = decode(line, Side.CLIENT)
-            except RemoteProtocolError as exc:
-                items.append(exc)
-                continue
-            if self.limits.admit(event, now):
-                items.append(event)
+            item = self._decode(line)
+            # a refused line costs a token too: a flood of garbage is a flood
+            if self.limits.admit(item, now):
+                items.append(item)
                 continue
             items.append(RemoteProtocolError(
                 ErrorCode.RATE_LIMITED,
@@ -128,6 +119,18 @@ class Peer:
                 self.close_when_flushed()
                 break
         return items
+
+    @staticmethod
+    def _decode(line: bytes | Status) -> ev.Event | RemoteProtocolError:
+        if line is TOO_LONG:
+            return RemoteProtocolError(
+                ErrorCode.TOO_LONG,
+                f"a frame holds at most {MAX_FRAME} bytes; dropped up to the next LF")
+        assert isinstance(line, bytes)
+        try:
+            return decode(line, Side.CLIENT)
+        except RemoteProtocolError as exc:
+            return exc
 
     def write(self, data: bytes, entry: int | None = None) -> None:
         """Queue bytes; `entry` is reported by take_written() once they are on the socket."""

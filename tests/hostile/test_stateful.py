@@ -1,0 +1,16 @@
+"""The running server under random sequences of valid and invalid frames (machine.py)."""
+
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from hostile.machine import ServerMachine
+
+SMALL = settings(max_examples=40, stateful_step_count=50, deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow])
+"""About ten seconds in `make test`; soak/hostile.py runs the same machine far longer."""
+
+
+def test_server_keeps_its_rules_under_random_frames() -> None:
+    """Random frames from several clients never kill the server, never reach the wrong
+    client, and leave nothing owed once everyone has logged in and acknowledged."""
+    run_state_machine_as_test(ServerMachine, settings=SMALL)

@@ -2,8 +2,9 @@
 
 Knows events and time, not sockets: the loop asks `admit(event, now)` for each
 frame a connection sends. Frames that answer the server (12 receipts, 15 pongs)
-are free, since their number is bounded by what the server sent; everything
-else a client sends costs one token, malformed lines included.
+are free, since their number is bounded by what the server sent (a 12 that
+acknowledges nothing is charged afterwards, see Peer.strike); everything else a
+client sends costs one token, malformed lines included.
 """
 
 from dataclasses import dataclass

@@ -132,6 +132,12 @@ class Peer:
         except RemoteProtocolError as exc:
             return exc
 
+    def strike(self) -> None:
+        """Count a free frame that did nothing (a 12 for no queued 06) against the limit."""
+        if not self.limits.admit(None, self.heard) and self.limits.abusive:
+            log.warning("%s: flooding with useless frames, disconnecting", self.address)
+            self.close_when_flushed()
+
     def write(self, data: bytes, entry: int | None = None) -> None:
         """Queue bytes; `entry` is reported by take_written() once they are on the socket."""
         if self.broken:

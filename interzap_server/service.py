@@ -282,7 +282,9 @@ class Service:
         me = unit.session.user
         assert me is not None
         remaining = self._store.acknowledge(me, event.src, event.dst, event.ts)
-        if remaining == 0:
+        if remaining is None:
+            unit.session.link.strike()  # 12s are free only while they acknowledge something
+        elif remaining == 0:
             self._owe(unit, [event.src], ev.Delivered(event.dst, event.ts))
 
     def _on_read(self, unit: _Unit, event: ev.Read) -> None:

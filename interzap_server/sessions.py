@@ -37,6 +37,9 @@ class Link(Protocol):
     def close_when_flushed(self) -> None:
         """Read nothing more; close once everything queued is written."""
 
+    def strike(self) -> None:
+        """Charge a frame that did nothing to the connection's flood limit."""
+
     @property
     def backlog(self) -> int:
         """Bytes queued and not yet written."""

@@ -46,7 +46,7 @@ LINES = 1_000_000
 """Lines decoded by the plain loop (half as client frames, half as server frames)."""
 READS = 1_000_000
 """Reads fed to frame buffers by the plain loop."""
-ATHERIS_RUNS = {"decode": 1_000_000, "stream": 300_000}
+ATHERIS_RUNS = {"decode": 1_000_000, "stream": 1_000_000}
 SEED = 20261125
 MAX_SHOWN = 3
 """Failing inputs kept for the table (the first few; the count is the figure)."""

@@ -159,6 +159,9 @@ class Latencies:
 
     @staticmethod
     def p(values: list[float], q: int) -> float:
+        """The q-th percentile in milliseconds (infinite without samples)."""
+        if len(values) < 2:
+            return float("inf")
         return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
     def p99(self) -> tuple[float, float]:
@@ -261,7 +264,7 @@ def _flood_frames(kind: str, user: str, counter: int, count: int, target: str) -
 
 
 def flooder(kind: str, reconnect: bool, target: str, address: tuple[str, int],
-            stop: mp.synchronize.Event, results: mp.Queue) -> None:
+            ready: mp.synchronize.Event, stop: mp.synchronize.Event, results: mp.Queue) -> None:
     """Send `kind` frames as fast as the socket takes them (reconnecting whenever cut), or,
     for "full", a burst of 05s to `target` whenever the bucket is full again: never refused."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -272,6 +275,7 @@ def flooder(kind: str, reconnect: bool, target: str, address: tuple[str, int],
     user = "Client-000000"
     stats: Counter[str] = Counter()
     counter = 1_800_000_000
+    ready.set()
     while not stop.is_set() and (reconnect or not stats["connections"]):
         try:
             if needs_login:
@@ -317,11 +321,12 @@ def flooder(kind: str, reconnect: bool, target: str, address: tuple[str, int],
     results.put(dict(stats))
 
 
-def feeders(victim: str, address: tuple[str, int], stop: mp.synchronize.Event,
-            results: mp.Queue) -> None:
+def feeders(victim: str, address: tuple[str, int], ready: mp.synchronize.Event,
+            stop: mp.synchronize.Event, results: mp.Queue) -> None:
     """FEEDERS clients sending big messages to `victim`, each at FEED_RATE a second."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sessions = [blocking_session(address) for _ in range(FEEDERS)]
+    ready.set()
     stats: Counter[str] = Counter()
     ts = 1_800_000_000
     due = time.perf_counter()
@@ -338,11 +343,9 @@ def feeders(victim: str, address: tuple[str, int], stop: mp.synchronize.Event,
         time.sleep(max(0.0, due - time.perf_counter()))  # pacing the load, not a test wait
     for session in sessions:  # the last 16s
         sock, buffer = session.sock, session.buffer
-        sock.settimeout(GRACE)
-        sock.setblocking(True)
+        sock.settimeout(GRACE)  # blocking, with a guard
         sock.sendall(encode(ev.Ping()))
         while True:
-            sock.setblocking(True)
             data = sock.recv(65536)
             if not data:
                 break
@@ -363,14 +366,16 @@ def feeders(victim: str, address: tuple[str, int], stop: mp.synchronize.Event,
 
 @contextmanager
 def in_process(target: object, *args: object) -> Iterator[dict[str, int]]:
-    """Run target(*args, stop, results) in a spawned process; yields its stats once stopped."""
+    """Run target(*args, ready, stop, results) in a spawned process; yields once it is ready
+    (set up, so that starting Python is not measured), and fills the stats once stopped."""
     context = mp.get_context("spawn")
-    stop = context.Event()
+    ready, stop = context.Event(), context.Event()
     results = context.Queue()
-    process = context.Process(target=target, args=(*args, stop, results), daemon=True)
+    process = context.Process(target=target, args=(*args, ready, stop, results), daemon=True)
     process.start()
     stats: dict[str, int] = {}
     try:
+        assert ready.wait(GRACE * 3), "the load process did not start"
         yield stats
     finally:
         stop.set()
@@ -433,7 +438,7 @@ FLOODS = {
     "full": "a client sending bursts of 199 05s every 2.1 s (within the limit) to a user "
             "whose queue is full",
 }
-"""What each flooder sends; 14 and 05 cost a token each, malformed lines and 12s do not."""
+"""What each flooder sends; every line costs a token but 12s (and 15s), which are free."""
 FLOOD_RUNS = (("ping", False), ("ping", True), ("send", False), ("send", True),
               ("garbage", False), ("receipt", False), ("full", False))
 """(kind, reconnect when cut): a flood on one connection, and one that comes back."""
@@ -461,16 +466,16 @@ def fill_queue(address: tuple[str, int]) -> str:
     filler = blocking_session(address)
     credentials, ts = (filler.user, filler.token), 1_700_000_000
     while True:
-        filler.sock.setblocking(True)
+        filler.sock.settimeout(GRACE)  # blocking, with a guard
         filler.sock.sendall(b"".join(encode(ev.Send(filler.user, victim.user, ts + i, "fill"))
                                      for i in range(DEFAULTS.rate_burst - 1)))
         ts += DEFAULTS.rate_burst
         events: list[ev.Event] = []
         while len(events) < DEFAULTS.rate_burst - 1:
-            filler.sock.setblocking(True)
             filler.buffer.feed(filler.sock.recv(65536))
-            filler.sock.setblocking(False)
-            events += frames_from(filler.sock, filler.buffer)[0]
+            while (line := filler.buffer.next_frame()) is not NEED_MORE:
+                assert isinstance(line, bytes)
+                events.append(decode(line, Side.SERVER))
         filler.sock.close()
         if any(isinstance(e, ev.Error) and e.code == ErrorCode.QUEUE_FULL for e in events):
             return victim.user
@@ -511,8 +516,7 @@ def slow_client_row() -> Row:
                 server_load(server) as cpu1:
             loaded = exchange.run(PHASE)
         exchange.close()
-        victim.sock.setblocking(True)
-        victim.sock.settimeout(GRACE)
+        victim.sock.settimeout(GRACE)  # blocking, with a guard
         buffer, got, closed = victim.buffer, Counter[str](), False
         while not closed:  # now read what it never read: frames, then the close
             try:
@@ -546,8 +550,7 @@ def _drain_queue(session: Session, expected: int) -> int:
     """Read a login's queue, acknowledging each 06, until `expected` distinct 06s came
     (or nothing more comes within GRACE); then a ping shows nothing more was owed."""
     sock, buffer = session.sock, session.buffer
-    sock.setblocking(True)
-    sock.settimeout(GRACE)
+    sock.settimeout(GRACE)  # blocking, with a guard
     keys: set[tuple[str, int]] = set()
     pinged = False
     data = b""

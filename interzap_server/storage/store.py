@@ -7,6 +7,7 @@ transaction.
 """
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,10 @@ def _reason(exc: BaseException) -> str:
     return "; then: ".join(reasons)
 
 
+FULL_QUEUE_RECOUNT = 1.0
+"""Seconds a queue found full stays full without counting it again."""
+
+
 class Store:
     """Queries and writes for the chat rules."""
 
@@ -76,6 +81,7 @@ class Store:
         self._users: set[str] = set()
         self._groups: dict[str, tuple[str, ...]] = {}
         self._owed: dict[str, int] = {}  # an upper bound of each user's queue length
+        self._full_until: dict[str, float] = {}  # full queues are recounted after this
 
     def _run(self, sql: str, *params: object) -> Any:
         """Run one of the prepared statements on the store's own cursor; returns it."""
@@ -193,8 +199,13 @@ class Store:
         """
         if self._owed.get(recipient, limit) < limit:
             return True
+        now = time.monotonic()
+        if self._full_until.get(recipient, 0.0) > now:
+            return False  # counted full a moment ago: a burst to it costs no more scans
         owed = int(self._one(self._sql.queue_length, number_of(recipient), limit)[0])
         self._owed[recipient] = owed
+        if owed >= limit:
+            self._full_until[recipient] = now + FULL_QUEUE_RECOUNT
         return owed < limit
 
     def acknowledge(self, recipient: str, src: str, dst: str, ts: int) -> int | None:
@@ -208,6 +219,7 @@ class Store:
             return None
         if not self._run(self._sql.drop_copy, message[0], number_of(recipient)).rowcount:
             return None
+        self._full_until.pop(recipient, None)  # room again: count afresh next time
         if not is_group_id(dst):
             return 0  # a 1:1 message has a single copy
         return int(self._one(self._sql.copies_left, message[0])[0])

@@ -107,9 +107,13 @@ class ServerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="interzap-hostile-"))
-        self.server = ServerProcess(self.folder / "interzap.db",
-                                    log_path=self.folder / "server.log", log_level="info",
-                                    extra_args=SERVER_ARGS)
+        try:
+            self.server = ServerProcess(self.folder / "interzap.db",
+                                        log_path=self.folder / "server.log", log_level="info",
+                                        extra_args=SERVER_ARGS)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         self.model = Model()
         self.slots: list[Conn | None] = [None] * SLOTS
         self.others: list[Conn] = []  # the connections of the final drain

@@ -40,18 +40,26 @@ def test_flood_burst_answered_then_refused(server_factory: ServerFactory,
         client.expect_error(ErrorCode.RATE_LIMITED)
 
 
-def test_flood_receipts_and_pongs_are_free(server_factory: ServerFactory,
-                                           client_factory: ClientFactory) -> None:
-    """12 and 15 cost no token: after 60 of them the 01 and pings still use the whole burst."""
+def test_flood_pongs_are_free(server_factory: ServerFactory,
+                              client_factory: ClientFactory) -> None:
+    """15 costs no token: after 30 of them the 01 and pings still use the whole burst."""
     server = start(server_factory, *FLOOD)
     client = client_factory.connect(server)
-    ts = timestamp()
-    receipt = ev.Receipt("Client-999998", "Client-999999", ts)  # unknown key: ignored
-    client.send(ev.Register(), *[receipt] * 30, *[ev.Pong()] * 30, *[ev.Ping()] * BURST)
+    client.send(ev.Register(), *[ev.Pong()] * 30, *[ev.Ping()] * BURST)
     client.expect_next(ev.Registered)
     for _ in range(BURST - 1):  # the 01 took one token
         client.expect_next(ev.Pong())
     client.expect_error(ErrorCode.RATE_LIMITED)
+
+
+def test_flood_useless_receipts_are_charged(server_factory: ServerFactory,
+                                            client_factory: ClientFactory) -> None:
+    """A 12 that acknowledges nothing costs a token; a stream of them is cut, unanswered."""
+    server = start(server_factory, *FLOOD)
+    client = client_factory.registered(server)
+    receipt = ev.Receipt("Client-999998", client.user, timestamp())  # no such message
+    client.send(*[receipt] * (4 * BURST))
+    client.expect_closed()
 
 
 def test_flood_connection_works_after_pause(server_factory: ServerFactory,

@@ -38,7 +38,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     add("--max-queue", type=int, default=d.max_queue, metavar="N",
         help="refuse 05s to a user who is owed N frames, with 13/14 (default %(default)s)")
     add("--rate-limit", type=float, default=d.rate_limit, metavar="PER_SECOND",
-        help="frames a second one connection may start (12 and 15 are free); "
+        help="frames a second one connection may send (15s, and 12s that acknowledge a "
+             "06, are free); "
              "0 turns it off (default %(default)s)")
     add("--rate-burst", type=int, default=d.rate_burst, metavar="N",
         help="frames a connection may send at once (default %(default)s)")

@@ -40,6 +40,7 @@ from shared.errors import RemoteProtocolError
 from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
 
 RECV_SIZE = 262144
+PONG = encode(ev.Pong())
 
 
 class Client:
@@ -306,6 +307,8 @@ class Driver:
                 c.target = event.group
         elif isinstance(event, ev.Pong):
             c.settled = True
+        elif isinstance(event, ev.Ping):  # the server confirming its 07s: answer, as clients do
+            self._write(c, PONG)
         elif isinstance(event, ev.Error):
             counts["errors"] += 1
             self._note(f"{c.user}: 13/{event.code:02d} {event.reason}")

@@ -43,6 +43,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
              "0 turns it off (default %(default)s)")
     add("--rate-burst", type=int, default=d.rate_burst, metavar="N",
         help="frames a connection may send at once (default %(default)s)")
+    add("--flood-ban", type=float, default=d.flood_ban, metavar="SECONDS",
+        help="refuse new connections from an address cut for flooding for this long; "
+             "0: never (default %(default)s)")
     add("--login-timeout", type=float, default=d.login_timeout, metavar="SECONDS",
         help="close connections not logged in by then; 0: never (default %(default)s)")
     add("--idle-ping", type=float, default=d.idle_ping, metavar="SECONDS",
@@ -64,6 +67,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         host=args.host, port=args.port, db=args.db, sync=args.sync, log_level=args.log_level,
         output_cap=args.output_cap, max_connections=args.max_connections,
         max_queue=args.max_queue, rate_limit=args.rate_limit, rate_burst=args.rate_burst,
+        flood_ban=args.flood_ban,
         login_timeout=args.login_timeout, idle_ping=args.idle_ping,
         ping_timeout=args.ping_timeout, tls_cert=args.tls_cert, tls_key=args.tls_key,
         tls_port=args.tls_port)

@@ -1,7 +1,8 @@
-"""Per-connection flood control: a token bucket, and which frames it counts.
+"""Flood control: a token bucket per connection, and bans of addresses cut for flooding.
 
-Knows events and time, not sockets: the loop asks `admit(event, now)` for each
-frame a connection sends. Frames that answer the server (12 receipts, 15 pongs)
+Knows events, addresses and time, not sockets: the loop asks `admit(event, now)`
+for each frame a connection sends, and `FloodBans.remaining(host, now)` for each
+new connection. Frames that answer the server (12 receipts, 15 pongs)
 are free, since their number is bounded by what the server sent (a 12 that
 acknowledges nothing is charged afterwards, see Peer.strike); everything else a
 client sends costs one token, malformed lines included.
@@ -43,3 +44,41 @@ class TokenBucket:
     def abusive(self) -> bool:
         """Refused a whole burst in a row: the client is not slowing down."""
         return self.rate > 0 and self.refused >= self.burst
+
+
+MAX_BANS = 65_536
+"""Addresses remembered at once; beyond that the oldest ban is forgotten early."""
+
+
+class FloodBans:
+    """Addresses cut for flooding, refused new connections for `seconds`.
+
+    Without it a flooder that reconnects whenever it is cut gets a fresh burst
+    each time, and the bucket limits nothing. The price: clients behind the same
+    address (a NAT) share the ban.
+    """
+
+    def __init__(self, seconds: float, capacity: int = MAX_BANS) -> None:
+        self.seconds = seconds
+        self._capacity = capacity
+        self._until: dict[str, float] = {}  # every ban lasts `seconds`: oldest first
+
+    def ban(self, host: str, now: float) -> None:
+        if self.seconds <= 0:
+            return
+        self._until.pop(host, None)
+        self._until[host] = now + self.seconds
+        if len(self._until) > self._capacity:
+            del self._until[next(iter(self._until))]
+
+    def remaining(self, host: str, now: float) -> float:
+        """Seconds the host stays banned; 0 if it is not."""
+        return max(0.0, self._until.get(host, now) - now)
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def prune(self, now: float) -> None:
+        """Forget bans that are over."""
+        while self._until and next(iter(self._until.values())) <= now:
+            del self._until[next(iter(self._until))]

@@ -9,8 +9,10 @@ while a peer has bytes the socket did not take. Once a second a tick closes
 connections that never logged in or stopped answering pings.
 """
 
+import contextlib
 import errno
 import logging
+import math
 import selectors
 import signal
 import socket
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from functools import partial
 from types import FrameType
 
-from interzap_server.limits import TokenBucket
+from interzap_server.limits import FloodBans, TokenBucket
 from interzap_server.peer import Peer
 from interzap_server.service import Service
 from interzap_server.settings import Settings
@@ -71,7 +73,8 @@ class Server:
         self._next_tick = 0.0
         self._accept_paused_until: float | None = None
         self._lingering: dict[Peer, float] = {}  # closing peers: since when
-        self._written: list[int] = []
+        self._bans = FloodBans(settings.flood_ban)
+        self._confirmed: list[int] = []  # queue entries clients confirmed reading
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
         listener = socket.create_server((self._settings.host, port), backlog=1024)
@@ -111,14 +114,14 @@ class Server:
         ready = self._selector.select(self._timeout())
         now = time.time()
         with self._service.batch(int(now)):
-            if self._written:
-                self._service.forget_written(self._written)
-                self._written = []
             for key, mask in ready:
                 if isinstance(key.data, Peer):
                     self._ready(key.data, mask, now)
                 else:
                     key.data()
+            if self._confirmed:
+                self._service.forget_written(self._confirmed)
+                self._confirmed = []
             if now >= self._next_housekeeping:
                 self._next_housekeeping = now + self._settings.housekeeping_interval
                 self._service.housekeep()
@@ -126,7 +129,7 @@ class Server:
             self._next_tick = now + TICK
             self._tick(now)
         self._service.top_up()
-        self._flush_all()
+        self._flush_all(now)
 
     def _timeout(self) -> float:
         if self._stopping or self._service.wants_top_up():
@@ -152,9 +155,25 @@ class Server:
                     return
                 log.warning("accept failed: %s", exc)
                 continue
-            self._admit(sock, f"{address[0]}:{address[1]}", tls, now)
+            banned_for = self._bans.remaining(address[0], now)
+            if banned_for:
+                self._turn_away(sock, tls, banned_for)
+            else:
+                self._admit(sock, address[0], address[1], tls, now)
 
-    def _admit(self, sock: socket.socket, address: str, tls: ssl.SSLContext | None,
+    @staticmethod
+    def _turn_away(sock: socket.socket, tls: ssl.SSLContext | None, banned_for: float) -> None:
+        """Refuse a banned address without making it a peer: one send, one close."""
+        with sock:
+            if tls is not None:
+                return  # nothing can be said before a TLS handshake
+            sock.setblocking(False)
+            with contextlib.suppress(OSError):  # best effort: the close says it anyway
+                sock.send(encode(ev.Error(
+                    ErrorCode.RATE_LIMITED,
+                    f"this address was cut for flooding; try again in {math.ceil(banned_for)} s")))
+
+    def _admit(self, sock: socket.socket, host: str, port: int, tls: ssl.SSLContext | None,
                now: float) -> None:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -162,17 +181,17 @@ class Server:
         if tls is not None:
             sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         settings = self._settings
-        peer = Peer(sock, address, settings.output_cap,
+        peer = Peer(sock, host, port, settings.output_cap,
                     TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched)
         self._peers.add(peer)
         self._selector.register(sock, selectors.EVENT_READ, peer)
         limit = settings.max_connections
         if limit and len(self._peers) > limit:
-            log.warning("%s: refused, %d connections already", address, limit)
+            log.warning("%s: refused, %d connections already", peer.address, limit)
             self._refuse(peer, ErrorCode.SERVER_FULL,
                          f"the server is full ({limit} connections); try again later")
             return
-        log.debug("%s: connected", address)
+        log.debug("%s: connected", peer.address)
         self._service.connect(peer)
         if peer.handshaking:
             peer.handshake()
@@ -195,7 +214,7 @@ class Server:
             if peer.handshaking:
                 return
         if mask & selectors.EVENT_WRITE:
-            self._write_ready(peer)
+            peer.flush()
         if mask & selectors.EVENT_READ and not peer.closing and not peer.broken:
             self._read_ready(peer, now)
 
@@ -207,10 +226,7 @@ class Server:
             return
         for item in items:
             self._service.handle(peer, item)
-
-    def _write_ready(self, peer: Peer) -> None:
-        peer.flush()
-        self._written.extend(peer.take_written())
+        self._confirmed += peer.take_confirmed()
 
     def _drain_wakeup(self) -> None:
         try:
@@ -226,6 +242,7 @@ class Server:
         settings = self._settings
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
+        self._bans.prune(now)
         for peer in list(self._peers):
             if peer.closing:
                 if now - self._lingering.setdefault(peer, now) > LINGER:
@@ -242,7 +259,9 @@ class Server:
                                  f"no answer to a ping within {settings.ping_timeout:g} s")
             elif settings.idle_ping and now - peer.heard > settings.idle_ping:
                 peer.pinged = now
-                peer.write(encode(ev.Ping()))
+                peer.ping(now)
+            peer.give_up_on_answers(now, settings.ping_timeout)
+            self._confirmed += peer.take_confirmed()
 
     def _refuse(self, peer: Peer, code: ErrorCode, reason: str) -> None:
         """Say why, then close once that is written."""
@@ -255,15 +274,17 @@ class Server:
 
     # -- output and closing ----------------------------------------------------
 
-    def _flush_all(self) -> None:
-        """Send what was queued this iteration; watch EVENT_WRITE only where bytes remain."""
+    def _flush_all(self, now: float) -> None:
+        """Send what was queued this iteration (entries followed by a 14 that will confirm
+        them); watch EVENT_WRITE only where bytes remain."""
         touched = list(self._touched)
         self._touched.clear()  # cleared, not replaced: every peer holds this very set
         for peer in touched:
             if peer not in self._peers:
                 continue
+            peer.cover(now)
             if peer.backlog and not peer.broken:
-                self._write_ready(peer)
+                peer.flush()
             if peer.broken or (peer.closing and not peer.backlog):
                 self._close(peer)
                 continue
@@ -279,6 +300,10 @@ class Server:
             return
         self._peers.discard(peer)
         self._lingering.pop(peer, None)
+        if peer.flooding and self._bans.seconds > 0:
+            log.info("%s: cut for flooding; refusing %s for %g s", peer.address, peer.host,
+                        self._bans.seconds)
+            self._bans.ban(peer.host, time.time())
         self._selector.unregister(peer.sock)
         self._service.disconnect(peer)
         peer.close()

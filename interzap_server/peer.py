@@ -1,7 +1,8 @@
 """One TCP connection: its socket (plain or TLS), frame buffer, output buffer and flood control.
 
 Bytes in, events (or the protocol errors they were) out; bytes queued, bytes
-sent. Knows no chat rules and nothing of the selector: the loop decides when
+sent; which queue entries the client has confirmed reading (see Peer.ping).
+Knows no chat rules and nothing of the selector: the loop decides when
 to read and flush, watches what `wants_write` says, and closes a peer whose
 `broken` is set, or whose `closing` is set once its output is gone.
 
@@ -17,7 +18,7 @@ from collections import deque
 
 from interzap_server.limits import TokenBucket
 from shared import events as ev
-from shared.codec import Side, decode
+from shared.codec import Side, decode, encode
 from shared.codes import MAX_FRAME, ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
@@ -25,34 +26,42 @@ from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
 log = logging.getLogger(__name__)
 
 RECV_SIZE = 65536
+PING = encode(ev.Ping())
 _AGAIN = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 class Peer:
     """A connection; `write` may be called at any time, `flush` when the socket may take bytes."""
 
-    __slots__ = ("_frames", "_handshake_wants_write", "_marks", "_out", "_sent", "_touched",
-                 "_written", "address", "broken", "closing", "handshaking", "heard", "limits",
-                 "opened", "output_cap", "pinged", "sock")
+    __slots__ = ("_awaiting", "_confirmed", "_frames", "_handshake_wants_write", "_out",
+                 "_pings", "_pongs", "_touched", "_uncovered", "address", "broken", "closing",
+                 "flooding", "handshaking", "heard", "host", "limits", "opened", "output_cap",
+                 "pinged", "sock")
 
-    def __init__(self, sock: socket.socket, address: str, output_cap: int,
+    def __init__(self, sock: socket.socket, host: str, port: int, output_cap: int,
                  limits: TokenBucket, now: float, touched: set["Peer"]) -> None:
         self.sock = sock
-        self.address = address
+        self.host = host
+        self.address = f"{host}:{port}"
         self.output_cap = output_cap
         self.limits = limits
         self.opened = self.heard = now  # when it connected; when it last sent anything
         self.pinged: float | None = None  # when we sent a 14 not yet followed by any input
         self.closing = False  # read nothing more; close when the output is flushed
         self.broken = False  # close now, dropping the output
+        self.flooding = False  # cut for sending too fast
         self.handshaking = isinstance(sock, ssl.SSLSocket)
         self._handshake_wants_write = False
         self._touched = touched  # the loop's set of peers with output or a state change
         self._frames = FrameBuffer()
         self._out = bytearray()
-        self._sent = 0  # bytes written to the socket since the start
-        self._marks: deque[tuple[int, int]] = deque()  # (stream offset, entry) to report
-        self._written: list[int] = []
+        # Confirming entries (see Peer.ping): entries queued since the last 14; for each
+        # 14 sent after entries, (its number, when, those entries); 14s sent, 15s read;
+        # entries confirmed and not yet taken.
+        self._uncovered: list[int] = []
+        self._awaiting: deque[tuple[int, float, list[int]]] = deque()
+        self._pings = self._pongs = 0
+        self._confirmed: list[int] = []
 
     @property
     def backlog(self) -> int:
@@ -107,6 +116,9 @@ class Peer:
         items: list[ev.Event | RemoteProtocolError] = []
         while (line := self._frames.next_frame()) is not NEED_MORE:
             item = self._decode(line)
+            if type(item) is ev.Pong:
+                self._answered()
+                continue
             # a refused line costs a token too: a flood of garbage is a flood
             if self.limits.admit(item, now):
                 items.append(item)
@@ -116,6 +128,7 @@ class Peer:
                 f"more than {self.limits.rate:g} frames a second; this one was dropped"))
             if self.limits.abusive:
                 log.warning("%s: flooding, disconnecting", self.address)
+                self.flooding = True
                 self.close_when_flushed()
                 break
         return items
@@ -136,16 +149,55 @@ class Peer:
         """Count a free frame that did nothing (a 12 for no queued 06) against the limit."""
         if not self.limits.admit(None, self.heard) and self.limits.abusive:
             log.warning("%s: flooding with useless frames, disconnecting", self.address)
+            self.flooding = True
             self.close_when_flushed()
 
     def write(self, data: bytes, entry: int | None = None) -> None:
-        """Queue bytes; `entry` is reported by take_written() once they are on the socket."""
+        """Queue bytes; `entry` is reported by take_confirmed() once the client has read them."""
         if self.broken:
             return
         self._touched.add(self)
         self._out += data
         if entry is not None:
-            self._marks.append((self._sent + len(self._out), entry))
+            self._uncovered.append(entry)
+
+    # -- confirming entries ------------------------------------------------------------
+    #
+    # Bytes the kernel took are not bytes the client read: if the server dies, the
+    # kernel resets the connection and drops what it had not delivered. So an entry
+    # (a 07, 09 or 11, which the client does not acknowledge) stays queued until the
+    # client answers a 14 sent after it: a 15 answers the oldest 14 not yet answered,
+    # and the client read everything before that 14.
+
+    def ping(self, now: float) -> None:
+        """Send a 14; its 15 confirms every entry queued before it."""
+        self.write(PING)
+        self._pings += 1
+        if self._uncovered:
+            self._awaiting.append((self._pings, now, self._uncovered))
+            self._uncovered = []
+
+    def cover(self, now: float) -> None:
+        """Follow the entries queued since the last 14 with a 14 (once per loop iteration)."""
+        if self._uncovered and not self.closing and not self.handshaking:
+            self.ping(now)
+
+    def _answered(self) -> None:
+        self._pongs = min(self._pongs + 1, self._pings)  # a 15 that answers nothing: ignored
+        while self._awaiting and self._awaiting[0][0] <= self._pongs:
+            self._confirmed += self._awaiting.popleft()[2]
+
+    def give_up_on_answers(self, now: float, timeout: float) -> None:
+        """Confirm entries whose 14 went unanswered for `timeout` s while the client kept
+        talking: a client that never answers 14s would otherwise get them at every login."""
+        while self._awaiting and self.heard > self._awaiting[0][1] \
+                and now - self._awaiting[0][1] > timeout:
+            self._confirmed += self._awaiting.popleft()[2]
+
+    def take_confirmed(self) -> list[int]:
+        """Entries the client has confirmed reading since the last call."""
+        confirmed, self._confirmed = self._confirmed, []
+        return confirmed
 
     def flush(self) -> None:
         """Write what the socket takes now, without blocking; cut a peer over its output cap.
@@ -165,18 +217,10 @@ class Peer:
             self._touched.add(self)
             return
         del self._out[:sent]
-        self._sent += sent
-        while self._marks and self._marks[0][0] <= self._sent:
-            self._written.append(self._marks.popleft()[1])
         if len(self._out) > self.output_cap:
             log.warning("%s: more than %d bytes unread, disconnecting",
                         self.address, self.output_cap)
             self.broken = True
-
-    def take_written(self) -> list[int]:
-        """Entries whose bytes have been written since the last call."""
-        written, self._written = self._written, []
-        return written
 
     def close_when_flushed(self) -> None:
         self.closing = True

@@ -24,6 +24,8 @@ class Settings:
     """Frames a second a connection may start (12 and 15 are free); 0 turns the limit off."""
     rate_burst: int = 200
     """Frames a connection may send at once before the rate limit bites."""
+    flood_ban: float = 10.0
+    """Seconds an address cut for flooding is refused new connections; 0: never."""
     login_timeout: float = 10.0
     """Seconds a connection may stay without logging in; 0 means forever."""
     idle_ping: float = 60.0

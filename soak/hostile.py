@@ -113,9 +113,13 @@ class Session:
     buffer: FrameBuffer
 
 
+class Refused(ConnectionError):
+    """The server answered the login with a 13 (a flooder's address is banned), or closed."""
+
+
 def blocking_session(address: tuple[str, int], login: tuple[str, str] | None = None,
                      rcvbuf: int | None = None) -> Session:
-    """A connection, registered (or logged in), left non-blocking."""
+    """A connection, registered (or logged in), left non-blocking; raises Refused."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf is not None:  # before connect, so the window is sized by it
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -126,7 +130,9 @@ def blocking_session(address: tuple[str, int], login: tuple[str, str] | None = N
     buffer = FrameBuffer()
     while True:
         data = sock.recv(4096)
-        assert data, "the server closed while logging in"
+        if not data:
+            sock.close()
+            raise Refused("the server closed while logging in")
         buffer.feed(data)
         while (line := buffer.next_frame()) is not NEED_MORE:
             assert isinstance(line, bytes)
@@ -137,7 +143,9 @@ def blocking_session(address: tuple[str, int], login: tuple[str, str] | None = N
             if isinstance(event, ev.LoggedIn) and login:
                 sock.setblocking(False)
                 return Session(sock, login[0], login[1], buffer)
-            assert not isinstance(event, ev.Error), event
+            if isinstance(event, ev.Error):
+                sock.close()
+                raise Refused(f"13/{event.code:02d} {event.reason}")
 
 
 @dataclass
@@ -285,6 +293,9 @@ def flooder(kind: str, reconnect: bool, target: str, address: tuple[str, int],
             else:
                 sock, buffer = socket.create_connection(address), FrameBuffer()
                 sock.setblocking(False)
+        except Refused:
+            stats["refused at login"] += 1
+            continue
         except OSError:
             stats["connect failed"] += 1
             continue
@@ -496,7 +507,8 @@ def flood_row(kind: str, reconnect: bool = True) -> Row:
         alive = server.running()
     sent = stats.get("bytes sent", 0)
     answers = ", ".join(f"{n} {name}" for name, n in sorted(stats.items())
-                        if name in ("Pong", "Accepted") or name.startswith("13/"))
+                        if name in ("Pong", "Accepted", "refused at login")
+                        or name.startswith("13/"))
     extra = (f"flooder: {sent / 1e6:.1f} MB sent on {stats.get('connections', 0)} "
              f"connection(s), answers read: {answers or 'none'}")
     how = ", reconnecting when cut" if reconnect else " on one connection"

@@ -9,10 +9,16 @@ server's stdout) with a deadline that is only a guard; a test proceeds as soon
 as the frame it waits for arrives. "Nothing more arrives" is checked with a
 ping: the server answers 14 with 15 in order, so anything it had to send first
 comes before that 15.
+
+The server follows 07, 09 and 11 with a 14 of its own, and keeps them queued
+until the 15 comes (PROTOCOL.md 5.8). A WireClient answers those 14s as it
+reads them, like a real client, and does not show them to the test, unless
+`answer_pings` is False (tests of the idle ping).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
@@ -99,16 +105,20 @@ class WireClient:
     history: list[ev.Event] = field(default_factory=list, repr=False)
     """Every frame that arrived on this connection, in order."""
     eof: bool = False
+    answer_pings: bool = True
+    """Answer the server's 14s with 15 as they are read, instead of returning them."""
+    pings_answered: int = 0
     _buffer: FrameBuffer = field(default_factory=FrameBuffer, repr=False)
     _delivered: set[tuple[str, str, int]] = field(default_factory=set, repr=False)
 
     @classmethod
     def connect(cls, host: str, port: int, *, name: str = "client", greet: bool = True,
-                timeout: float = DEFAULT_TIMEOUT, tls: ssl.SSLContext | None = None
-                ) -> WireClient:
-        """Connect (over TLS if given a context) and, unless greet is False, read the 00
-        greeting (the first frame)."""
-        sock = socket.create_connection((host, port), timeout=timeout)
+                timeout: float = DEFAULT_TIMEOUT, tls: ssl.SSLContext | None = None,
+                source: str | None = None) -> WireClient:
+        """Connect (over TLS if given a context, from the `source` address if given) and,
+        unless greet is False, read the 00 greeting (the first frame)."""
+        sock = socket.create_connection((host, port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls is not None:
             try:
@@ -154,7 +164,12 @@ class WireClient:
                 raise AssertionError(f"{self}: the server sent a frame over 1024 bytes")
             if frame is not NEED_MORE:
                 assert isinstance(frame, bytes)
-                return self._decode(frame)
+                event = self._decode(frame)
+                if event != ev.Ping() or not self.answer_pings:
+                    self.history.append(event)
+                    return event
+                self._answer_ping()
+                continue
             if self.eof:
                 raise ConnectionClosed(self._report("the server closed the connection"))
             remaining = deadline - _now()
@@ -171,6 +186,12 @@ class WireClient:
                 self.eof = True
             self._buffer.feed(data)
 
+    def _answer_ping(self) -> None:
+        self.pings_answered += 1
+        # half-closed, or the server is gone: there is nobody to confirm to
+        with contextlib.suppress(OSError):
+            self.sock.sendall(codec.encode(ev.Pong()))
+
     def _decode(self, frame: bytes) -> ev.Event:
         try:
             event = codec.decode(frame, Side.SERVER)
@@ -181,7 +202,6 @@ class WireClient:
             key = (event.src, event.dst, event.ts)
             assert key not in self._delivered, f"{self}: 06 {key} sent twice on one connection"
             self._delivered.add(key)
-        self.history.append(event)
         return event
 
     def _report(self, what: str, last: int = 40) -> str:
@@ -234,11 +254,18 @@ class WireClient:
         self.expect_next(ev.Pong(), timeout)
 
     def sync(self, timeout: float = DEFAULT_TIMEOUT) -> list[ev.Event]:
-        """Ping, and return (and consume) whatever arrives before the pong."""
-        self.send(ev.Ping())
+        """Ping, and return (and consume) whatever arrives before the pong.
+
+        If a 14 of the server's was answered meanwhile, ping again: once that
+        pong is in, the server has read the answer too (and confirmed the entries).
+        """
         before = []
-        while (event := self.next_event(timeout)) != ev.Pong():
-            before.append(event)
+        answered = -1
+        while answered != self.pings_answered:
+            answered = self.pings_answered
+            self.send(ev.Ping())
+            while (event := self.next_event(timeout)) != ev.Pong():
+                before.append(event)
         return before
 
     def expect_closed(self, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -291,15 +318,17 @@ class WireClient:
         self.logged_in_as, self.token = user, token
 
     def leave(self, timeout: float = DEFAULT_TIMEOUT) -> list[ev.Event]:
-        """Go offline for sure: half-close, and wait until the server closes its side.
+        """Go offline for sure, having confirmed what was read: sync (if logged in),
+        half-close, and wait until the server closes its side.
 
         A plain close() races with frames the server is about to write to the
-        dying connection (07, 09 and 11 leave the queue once written); once the
-        server has closed its side, it knows this user is offline. Returns the
-        frames that arrived meanwhile.
+        dying connection; once the server has closed its side, it knows this user
+        is offline. The sync first answers the server's 14s, so the 07, 09 and 11
+        read so far leave the queue. Returns the frames that arrived meanwhile.
         """
+        events = self.sync(timeout) if self.logged_in_as and not self.eof else []
         self.sock.shutdown(socket.SHUT_WR)
-        events = self.drain_until_closed(timeout)
+        events += self.drain_until_closed(timeout)
         self.sock.close()
         return events
 
@@ -477,11 +506,13 @@ class ClientFactory:
         self.clients: list[WireClient] = []
 
     def connect(self, server: ServerProcess | None = None, *, name: str | None = None,
-                greet: bool = True) -> WireClient:
-        """A new connection, greeted unless greet is False."""
+                greet: bool = True, source: str | None = None) -> WireClient:
+        """A new connection (from the `source` address if given), greeted unless greet
+        is False."""
         server = server or self._default_server()
         name = name or f"client{len(self.clients) + 1}"
-        client = WireClient.connect(server.host, server.port, name=name, greet=greet)
+        client = WireClient.connect(server.host, server.port, name=name, greet=greet,
+                                    source=source)
         self.clients.append(client)
         return client
 

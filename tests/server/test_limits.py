@@ -8,6 +8,7 @@ second, so the waits for those carry a guard of a few seconds.
 
 import select
 import socket
+import time
 
 from wire import ClientFactory, ServerFactory, ServerProcess, WireClient, error, timestamp
 
@@ -67,6 +68,7 @@ def test_flood_connection_works_after_pause(server_factory: ServerFactory,
     """A refused client is not cut off: after a quiet moment the bucket is full again."""
     server = start(server_factory, *FLOOD, "--idle-ping", "0.5")
     client = client_factory.connect(server)
+    client.answer_pings = False  # this test reads the idle 14 itself
     client.send(ev.Register(), *[ev.Ping()] * (BURST + 2))
     client.expect_next(ev.Registered)
     for _ in range(BURST - 1):
@@ -113,6 +115,27 @@ def test_flood_other_clients_unaffected(server_factory: ServerFactory,
     frames = flooder.drain_until_closed()
     assert frames.count(ev.Pong()) == BURST
     assert sum(map(error(ErrorCode.RATE_LIMITED), frames)) == BURST
+
+
+def test_flood_ban_refuses_the_address_for_a_while(server_factory: ServerFactory,
+                                                   client_factory: ClientFactory) -> None:
+    """An address cut for flooding is refused new connections (13/10) for --flood-ban
+    seconds, so that reconnecting buys no fresh burst; other addresses are served."""
+    server = start(server_factory, *FLOOD, "--flood-ban", "1")
+    flooder = client_factory.connect(server, name="flooder")
+    flooder.send(*[ev.Ping()] * (4 * BURST))
+    flooder.drain_until_closed()
+    cut = time.monotonic()  # the server banned the address before it closed
+    again = client_factory.connect(server, greet=False)
+    refusal = again.expect_error(ErrorCode.RATE_LIMITED)
+    assert "flooding" in refusal.reason, refusal
+    again.expect_closed()
+    neighbour = client_factory.connect(server, source="127.0.0.2")  # greeted
+    neighbour.register()
+    # the ban is a time, not an event: it ended at most 1 s after `cut`
+    time.sleep(max(0.0, cut + 1.05 - time.monotonic()))
+    late = client_factory.connect(server)  # greeted
+    late.register()
 
 
 # -- login timeout ----------------------------------------------------------------------
@@ -164,6 +187,7 @@ def test_idle_ping_answered_keeps_connection(server_factory: ServerFactory,
     """A silent logged-in connection gets 14; answering 15 keeps it open, and it is pinged again."""
     server = start(server_factory, *IDLE)
     client = client_factory.registered(server)
+    client.answer_pings = False  # this test reads the idle 14 itself
     client.expect_next(ev.Ping(), timeout=DEADLINE_GUARD)
     client.send(ev.Pong())
     # a second 14, not 13/15: the 15 counted as the answer
@@ -175,6 +199,7 @@ def test_idle_ping_unanswered_closes(server_factory: ServerFactory,
     """A 14 left unanswered for --ping-timeout brings 13/15 and a close."""
     server = start(server_factory, *IDLE)
     client = client_factory.registered(server)
+    client.answer_pings = False  # this test reads the idle 14 itself
     client.expect_next(ev.Ping(), timeout=DEADLINE_GUARD)
     client.expect_error(ErrorCode.TIMEOUT, timeout=DEADLINE_GUARD)
     client.expect_closed(timeout=DEADLINE_GUARD)

@@ -173,3 +173,21 @@ def test_owed_frames_keep_their_order(client_factory: ClientFactory) -> None:
     again.expect_next(ev.Delivered(bob.user, ts))
     again.expect_next(ev.ReadNotice(bob.user, ts))
     again.expect_next(ev.Delivered(bob.user, ts + 1))
+
+
+def test_delivered_stays_queued_until_the_ping_after_it_is_answered(
+        client_factory: ClientFactory) -> None:
+    """A 07 is followed by the server's 14; left unanswered, the 07 comes again at the next
+    login (its bytes may never have been read); once answered, it is gone."""
+    alice = client_factory.registered()
+    alice.answer_pings = False
+    bob = client_factory.registered()
+    ts = timestamp()
+    deliver(alice, bob, ts)
+    alice.expect_next(ev.Ping())
+    alice.close()  # without the 15
+    again = client_factory.logged_in(*alice.credentials())
+    again.expect_next(ev.Delivered(bob.user, ts))
+    again.leave()  # answers the 14 on the way out
+    third = client_factory.logged_in(*alice.credentials())
+    third.assert_silent()

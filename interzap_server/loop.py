@@ -6,10 +6,11 @@ socket and hand its frames to the service inside one batch (one transaction),
 let the service release what the commit allows, top up sessions catching up on
 their queue, then try to send everything queued. EVENT_WRITE is watched only
 while a peer has bytes the socket did not take. Once a second a tick closes
-connections that never logged in or stopped answering pings.
+connections that never logged in or stopped answering pings. A connection cut
+for flooding bans its address (limits.FloodBans); new connections from there
+wait in the tarpit (tarpit.py) until the ban ends.
 """
 
-import contextlib
 import errno
 import logging
 import math
@@ -26,6 +27,7 @@ from interzap_server.limits import FloodBans, TokenBucket
 from interzap_server.peer import Peer
 from interzap_server.service import Service
 from interzap_server.settings import Settings
+from interzap_server.tarpit import Tarpit
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import ErrorCode
@@ -74,6 +76,7 @@ class Server:
         self._accept_paused_until: float | None = None
         self._lingering: dict[Peer, float] = {}  # closing peers: since when
         self._bans = FloodBans(settings.flood_ban)
+        self._tarpit = Tarpit()
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
@@ -157,21 +160,9 @@ class Server:
                 continue
             banned_for = self._bans.remaining(address[0], now)
             if banned_for:
-                self._turn_away(sock, tls, banned_for)
+                self._tarpit.hold(sock, address[0], tls is not None, now + banned_for, now)
             else:
                 self._admit(sock, address[0], address[1], tls, now)
-
-    @staticmethod
-    def _turn_away(sock: socket.socket, tls: ssl.SSLContext | None, banned_for: float) -> None:
-        """Refuse a banned address without making it a peer: one send, one close."""
-        with sock:
-            if tls is not None:
-                return  # nothing can be said before a TLS handshake
-            sock.setblocking(False)
-            with contextlib.suppress(OSError):  # best effort: the close says it anyway
-                sock.send(encode(ev.Error(
-                    ErrorCode.RATE_LIMITED,
-                    f"this address was cut for flooding; try again in {math.ceil(banned_for)} s")))
 
     def _admit(self, sock: socket.socket, host: str, port: int, tls: ssl.SSLContext | None,
                now: float) -> None:
@@ -243,6 +234,7 @@ class Server:
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
         self._bans.prune(now)
+        self._tarpit.release(now)
         for peer in list(self._peers):
             if peer.closing:
                 if now - self._lingering.setdefault(peer, now) > LINGER:
@@ -314,6 +306,7 @@ class Server:
             if self._accept_paused_until is None:
                 self._selector.unregister(listener)
             listener.close()
+        self._tarpit.release(math.inf)
         for peer in list(self._peers):
             peer.flush()
             self._close(peer)

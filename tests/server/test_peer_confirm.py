@@ -5,7 +5,7 @@ An entry leaves the queue only once the client has answered a 14 sent after it
 """
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -31,12 +31,13 @@ def answer(peer: Peer, client: socket.socket, now: float) -> None:
     assert peer.receive(now) == []  # a 15 goes no further than the peer
 
 
+@pytest.mark.parametrize("ping", [Peer.cover, Peer.ping], ids=["cover", "idle ping"])
 def test_entries_are_confirmed_by_the_answer_to_the_ping_after_them(
-        pair: tuple[Peer, socket.socket]) -> None:
+        pair: tuple[Peer, socket.socket], ping: Callable[[Peer, float], None]) -> None:
     peer, client = pair
     peer.write(b"07a\n", 1)
     peer.write(b"07b\n", 2)
-    peer.cover(now=1.0)
+    ping(peer, 1.0)
     peer.flush()
     assert client.recv(100) == b"07a\n07b\n" + PING
     assert peer.take_confirmed() == []  # written is not read
@@ -68,15 +69,6 @@ def test_a_pong_that_answers_nothing_confirms_nothing_later(
     peer.write(b"07a\n", 1)
     peer.cover(now=1.0)
     assert peer.take_confirmed() == []
-    answer(peer, client, 2.0)
-    assert peer.take_confirmed() == [1]
-
-
-def test_an_idle_ping_confirms_what_was_queued_before_it(
-        pair: tuple[Peer, socket.socket]) -> None:
-    peer, client = pair
-    peer.write(b"07a\n", 1)
-    peer.ping(now=1.0)
     answer(peer, client, 2.0)
     assert peer.take_confirmed() == [1]
 

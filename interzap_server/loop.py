@@ -123,7 +123,7 @@ class Server:
                 else:
                     key.data()
             if self._confirmed:
-                self._service.forget_written(self._confirmed)
+                self._service.forget_confirmed(self._confirmed)
                 self._confirmed = []
             if now >= self._next_housekeeping:
                 self._next_housekeeping = now + self._settings.housekeeping_interval

@@ -36,6 +36,7 @@ KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised."""
 
 _ANONYMOUS = (ev.Register, ev.Login, ev.Ping)
+_LOGGING_IN = (ev.Register, ev.Login)  # tuples: isinstance with a union type is slower
 _WRITING = (ev.Register, ev.Send, ev.CreateGroup, ev.Receipt, ev.Read)
 _UNANSWERED = (ev.Receipt, ev.Read)
 """A failed 12 needs no answer: its 06 stays queued and comes again at the next login."""
@@ -165,7 +166,7 @@ class Service:
     def _check_allowed(session: Session, event: ev.Event) -> None:
         if session.user is None and not isinstance(event, _ANONYMOUS):
             raise RemoteProtocolError(ErrorCode.NOT_LOGGED_IN, "log in (03) or register (01) first")
-        if session.user is not None and isinstance(event, ev.Register | ev.Login):
+        if session.user is not None and isinstance(event, _LOGGING_IN):
             raise RemoteProtocolError(ErrorCode.ALREADY_LOGGED_IN,
                                       f"this connection is already logged in as {session.user}")
 
@@ -178,8 +179,8 @@ class Service:
         unit.effects = [partial(unit.session.link.write, encode(ev.Error(
             ErrorCode.INTERNAL, "the server could not store this; nothing was done, try again")))]
 
-    def forget_written(self, entries: Sequence[int]) -> None:
-        """Drop 07, 09 and 11 entries now written to their connection (inside a batch)."""
+    def forget_confirmed(self, entries: Sequence[int]) -> None:
+        """Drop 07, 09 and 11 entries their client confirmed reading (inside a batch)."""
         try:
             self._store.forget(entries)
         except StorageError as exc:
@@ -263,20 +264,25 @@ class Service:
         else:
             self._require_user(event.dst)
             recipients = [event.dst]
-        if not self._store.message_known(event.src, event.dst, event.ts):
-            self._check_room(recipients)
+        # one INSERT tells a new key from a retransmission; a full queue refuses only new keys
+        full = self._full_queue(recipients)
+        if full is None:
             message = self._store.add_message(event.src, event.dst, event.ts, self._now)
-            deliver = ev.Deliver(event.src, event.dst, event.ts, event.text)
-            self._owe(unit, recipients, deliver, message)
+            if message is not None:
+                deliver = ev.Deliver(event.src, event.dst, event.ts, event.text)
+                self._owe(unit, recipients, deliver, message)
+        elif not self._store.message_known(event.src, event.dst, event.ts):
+            raise RemoteProtocolError(
+                ErrorCode.QUEUE_FULL,
+                f"{full} has {self._max_queue} undelivered frames; try again later")
         self._reply(unit, ev.Accepted(event.dst, event.ts))
 
-    def _check_room(self, recipients: Sequence[str]) -> None:
-        """Refuse a new message rather than let one user's queue grow without bound."""
+    def _full_queue(self, recipients: Sequence[str]) -> str | None:
+        """A recipient already owed the most frames allowed, if any (error 14)."""
         for recipient in recipients:
             if not self._store.has_room(recipient, self._max_queue):
-                raise RemoteProtocolError(
-                    ErrorCode.QUEUE_FULL,
-                    f"{recipient} has {self._max_queue} undelivered frames; try again later")
+                return recipient
+        return None
 
     def _on_receipt(self, unit: _Unit, event: ev.Receipt) -> None:
         me = unit.session.user

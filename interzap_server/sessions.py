@@ -32,7 +32,7 @@ class Link(Protocol):
     """What the rules need of a connection."""
 
     def write(self, data: bytes, entry: int | None = None) -> None:
-        """Queue bytes; if `entry` is given, report it once the bytes are written."""
+        """Queue bytes; if `entry` is given, report it once the client confirms reading them."""
 
     def close_when_flushed(self) -> None:
         """Read nothing more; close once everything queued is written."""

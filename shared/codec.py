@@ -93,7 +93,6 @@ WIDTHS = {U: ID_WIDTH, G: ID_WIDTH, P: ID_WIDTH, TOK: TOKEN_WIDTH, TS: TS_WIDTH,
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
 _TOKEN = re.compile("[0-9a-f]{32}")
-_DIGITS = re.compile("[0-9]+")
 
 
 def _malformed(reason: str) -> RemoteProtocolError:
@@ -136,7 +135,7 @@ def _parse_token(raw: str, name: str) -> str:
 
 
 def _parse_number(raw: str, name: str) -> int:
-    if not (raw.isascii() and _DIGITS.fullmatch(raw)):
+    if not (raw.isascii() and raw.isdigit()):  # for ASCII, isdigit() is exactly [0-9]+
         raise _malformed(f"{name}: {raw!r} is not {len(raw)} digits")
     return int(raw)
 
@@ -175,6 +174,21 @@ _PARSERS: dict[Kind, Callable[[str, str], Any]] = {
 }
 
 
+_Fields = tuple[tuple[str, int | None, Callable[[str, str], Any]], ...]
+"""Per field: its name, its width (None: to the end of the line), its parser."""
+
+
+def _readers(side: Side) -> dict[str, tuple[type, _Fields]]:
+    """Per code as on the wire ("05"): the event and its fields, for frames from `side`."""
+    return {f"{layout.code:02d}": (layout.event, tuple(
+                (name, WIDTHS.get(kind), _PARSERS[kind]) for name, kind in layout.fields))
+            for layout in LAYOUTS if side in layout.sent_by}
+
+
+_FROM_CLIENT = _readers(Side.CLIENT)
+_FROM_SERVER = _readers(Side.SERVER)
+
+
 def decode(line: bytes, sender: Side) -> ev.Event:
     """The event in one frame line (without its LF) sent by `sender`.
 
@@ -188,34 +202,43 @@ def decode(line: bytes, sender: Side) -> ev.Event:
     except UnicodeDecodeError:
         raise _malformed("the frame is not valid UTF-8") from None
     head = text[:CODE_WIDTH]
-    if not (len(head) == CODE_WIDTH and head.isascii() and head.isdigit()):
-        raise _malformed("a frame starts with a two-digit code")
-    layout = BY_CODE.get(int(head))
-    if layout is None:
-        raise _malformed(f"unknown frame code {head}")
-    if sender not in layout.sent_by:
-        who = "server" if Side.SERVER in layout.sent_by else "client"
-        raise _malformed(f"frame {head} is sent by the {who} only")
+    # `is`, not a dict keyed by Side: hashing an Enum member runs Python code
+    reader = (_FROM_CLIENT if sender is Side.CLIENT else _FROM_SERVER).get(head)
+    if reader is None:
+        raise _bad_code(head)
+    event, fields = reader
     values = []
     pos = CODE_WIDTH
-    for name, kind in layout.fields:
-        width = WIDTHS.get(kind)
-        end = len(text) if width is None else pos + width
-        if end > len(text):
+    size = len(text)
+    for name, width, parse in fields:
+        end = size if width is None else pos + width
+        if end > size:
             raise _malformed(f"frame {head} is too short: {name} is missing")
-        values.append(_PARSERS[kind](text[pos:end], name))
+        values.append(parse(text[pos:end], name))
         pos = end
-    if pos != len(text):
-        raise _malformed(f"frame {head} is too long by {len(text) - pos} character(s)")
-    return layout.event(*values)  # type: ignore[no-any-return]
+    if pos != size:
+        raise _malformed(f"frame {head} is too long by {size - pos} character(s)")
+    return event(*values)  # type: ignore[no-any-return]
+
+
+def _bad_code(head: str) -> RemoteProtocolError:
+    """Why a frame's first two characters name no frame its sender may send."""
+    if not (len(head) == CODE_WIDTH and head.isascii() and head.isdigit()):
+        return _malformed("a frame starts with a two-digit code")
+    layout = BY_CODE.get(int(head))
+    if layout is None:
+        return _malformed(f"unknown frame code {head}")
+    who = "server" if Side.SERVER in layout.sent_by else "client"
+    return _malformed(f"frame {head} is sent by the {who} only")
 
 
 def _number_formatter(width: int) -> Callable[[Any, str], str]:
     limit = 10 ** width
+    template = f"%0{width}d"
 
     def format_number(value: Any, name: str) -> str:
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit:
-            return f"{value:0{width}d}"
+            return template % value
         raise LocalProtocolError(f"{name}={value!r} is not a number of {width} digits")
 
     return format_number
@@ -258,7 +281,8 @@ def encode(event: ev.Event) -> bytes:
     except KeyError:
         raise LocalProtocolError(f"not a frame event: {event!r}") from None
     parts = [code]
-    parts.extend(format_field(getattr(event, name), name) for name, format_field in formatters)
+    for name, format_field in formatters:  # a plain loop: a generator costs more here
+        parts.append(format_field(getattr(event, name), name))
     parts.append("\n")
     data = "".join(parts).encode("utf-8")
     if len(data) > MAX_FRAME + 1:

@@ -93,7 +93,10 @@ class Pending(BaseModel):
 
     id = MonotonicAutoField()
     recipient = IntegerField()
-    message = ForeignKeyField(Message, null=True, backref="pending", on_delete="CASCADE")
+    # no index of its own: (message, recipient) below serves it, and each index
+    # is one more B-tree to update per entry
+    message = ForeignKeyField(Message, null=True, backref="pending", on_delete="CASCADE",
+                              index=False)
     frame = TextField()  # the encoded frame, LF included
 
     class Meta:

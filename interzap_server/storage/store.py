@@ -88,7 +88,11 @@ class Store:
         self._full_until: dict[str, float] = {}  # full queues are recounted after this
 
     def _run(self, sql: str, *params: object) -> Any:
-        """Run one of the prepared statements on the store's own cursor; returns it.
+        """Run one of the prepared statements on the store's own cursor; returns it."""
+        return self._execute(sql, params, many=False)
+
+    def _execute(self, sql: str, params: Any, many: bool) -> Any:
+        """execute (or executemany over rows of params) on the store's own cursor.
 
         Errors are translated here rather than by _translated(): a context
         manager per statement costs more than the statement on the hot path.
@@ -96,7 +100,10 @@ class Store:
         try:
             if self._cursor is None:
                 self._cursor = self._db.cursor()
-            self._cursor.execute(sql, params)
+            if many:
+                self._cursor.executemany(sql, params)
+            else:
+                self._cursor.execute(sql, params)
         except _DRIVER_ERRORS as exc:
             raise _storage_error(exc) from exc
         return self._cursor
@@ -117,6 +124,14 @@ class Store:
         """The first row of a prepared statement, or None."""
         rows = self._rows(sql, *params)
         return rows[0] if rows else None
+
+    def _insert(self, sql: str, *params: object) -> int | None:
+        """Run a prepared INSERT; the new row's id, or None if it inserted nothing."""
+        if self._sql.returning:
+            row = self._one(sql, *params)
+            return None if row is None else int(row[0])
+        cursor = self._run(sql, *params)
+        return int(cursor.lastrowid) if cursor.rowcount else None
 
     # -- transactions ---------------------------------------------------------
 
@@ -187,16 +202,18 @@ class Store:
     def message_known(self, src: str, dst: str, ts: int) -> bool:
         return self._one(self._sql.message_id, src, dst, ts) is not None
 
-    def add_message(self, src: str, dst: str, ts: int, now: int) -> int:
-        """Remember a new key; returns the message's number for its queue entries."""
-        return int(self._one(self._sql.add_message, src, dst, ts, now)[0])
+    def add_message(self, src: str, dst: str, ts: int, now: int) -> int | None:
+        """Remember a new key; its number for its queue entries, or None if it was known."""
+        return self._insert(self._sql.add_message, src, dst, ts, now)
 
     def enqueue(self, recipient: str, frame: bytes, message: int | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        row = self._one(self._sql.enqueue, number_of(recipient), message, frame.decode("utf-8"))
+        entry = self._insert(self._sql.enqueue, number_of(recipient), message,
+                             frame.decode("utf-8"))
+        assert entry is not None  # nothing can make this insert a no-op
         if recipient in self._owed:
             self._owed[recipient] += 1
-        return int(row[0])
+        return entry
 
     def has_room(self, recipient: str, limit: int) -> bool:
         """Whether fewer than `limit` frames are owed to `recipient`.
@@ -222,20 +239,16 @@ class Store:
         Returns how many recipients still owe a 12 for that message, or None if
         the recipient had nothing with this key queued (unknown or acknowledged).
         """
-        message = self._one(self._sql.message_id, src, dst, ts)
-        if message is None:
-            return None
-        if not self._run(self._sql.drop_copy, message[0], number_of(recipient)).rowcount:
+        if not self._run(self._sql.drop_copy, number_of(recipient), src, dst, ts).rowcount:
             return None
         self._full_until.pop(recipient, None)  # room again: count afresh next time
         if not is_group_id(dst):
             return 0  # a 1:1 message has a single copy
-        return int(self._one(self._sql.copies_left, message[0])[0])
+        return int(self._one(self._sql.copies_left, src, dst, ts)[0])
 
     def forget(self, entries: Sequence[int]) -> None:
-        """Drop queue entries that were written to their recipient (07, 09, 11)."""
-        for entry in entries:
-            self._run(self._sql.forget_one, entry)
+        """Drop queue entries their recipient has confirmed reading (07, 09, 11)."""
+        self._execute(self._sql.forget_one, [(entry,) for entry in entries], many=True)
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""

@@ -1,0 +1,118 @@
+"""The store's hot path, in process: what each call answers and how many statements it runs.
+
+No server here: a Store on a fresh SQLite file per test. Statements are counted
+with sqlite3's trace callback, because the hot path runs prepared SQL on the
+store's own cursor, which peewee's assert_query_count does not see.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from interzap_server.storage import Store, open_store
+
+TS = 1_700_000_000
+FRAME = b"06Client-000001Client-0000021700000000hi\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(str(tmp_path / "store.db"))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def users(store: Store, count: int) -> list[str]:
+    with store.batch():
+        return [store.register("0" * 64, TS) for _ in range(count)]
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """The first word of each SQL statement run inside the block."""
+    seen: list[str] = []
+    connection = store._db.connection()
+    connection.set_trace_callback(lambda sql: seen.append(sql.split()[0]))
+    try:
+        yield seen
+    finally:
+        connection.set_trace_callback(None)
+
+
+def test_store_add_message_known_key_returns_none(store: Store) -> None:
+    """A key seen before inserts nothing: add_message says so with None."""
+    alice, bob = users(store, 2)
+    with store.batch():
+        first = store.add_message(alice, bob, TS, TS)
+        again = store.add_message(alice, bob, TS, TS)
+    assert isinstance(first, int)
+    assert again is None
+    assert store.message_known(alice, bob, TS)
+
+
+def test_store_enqueue_ids_never_go_back(store: Store) -> None:
+    """A queue entry made after the newest was forgotten still gets a larger id."""
+    (bob,) = users(store, 1)
+    with store.batch():
+        old = store.enqueue(bob, FRAME)
+    with store.batch():
+        store.forget([old])
+    with store.batch():
+        new = store.enqueue(bob, FRAME)
+    assert new > old
+
+
+def test_store_acknowledge_drops_only_that_copy(store: Store) -> None:
+    """A 12 drops the recipient's copy once; a second 12 or another user's acknowledges nothing."""
+    alice, bob, carol = users(store, 3)
+    with store.batch():
+        message = store.add_message(alice, bob, TS, TS)
+        store.enqueue(bob, FRAME, message)
+    with store.batch():
+        assert store.acknowledge(carol, alice, bob, TS) is None
+        assert store.acknowledge(bob, alice, bob, TS + 1) is None
+        assert store.acknowledge(bob, alice, bob, TS) == 0
+        assert store.acknowledge(bob, alice, bob, TS) is None
+    assert store.queued(bob, 0, 10) == []
+
+
+def test_store_acknowledge_group_counts_copies_left(store: Store) -> None:
+    """For a group message, acknowledge says how many members still owe a 12."""
+    alice, bob, carol = users(store, 3)
+    with store.batch():
+        group = store.create_group(alice, TS, (alice, bob, carol), TS)
+        message = store.add_message(alice, group, TS, TS)
+        for member in (bob, carol):
+            store.enqueue(member, FRAME, message)
+    with store.batch():
+        assert store.acknowledge(bob, alice, group, TS) == 1
+        assert store.acknowledge(carol, alice, group, TS) == 0
+
+
+def test_store_forget_drops_every_entry(store: Store) -> None:
+    """forget() drops all the entries it is given, in one call."""
+    (alice,) = users(store, 1)
+    with store.batch():
+        entries = [store.enqueue(alice, b"07Client-0000021700000000\n") for _ in range(5)]
+        kept = store.enqueue(alice, b"07Client-0000021700000001\n")
+    with store.batch():
+        store.forget(entries)
+    assert [queued.entry for queued in store.queued(alice, 0, 10)] == [kept]
+
+
+def test_store_one_to_one_message_statements(store: Store) -> None:
+    """A new 1:1 message is 2 statements (key, copy); its 12 is 1, its 07 one more."""
+    alice, bob = users(store, 2)
+    assert store.user_exists(bob) and store.has_room(bob, 10)  # cached from here on
+    with store.batch():
+        with statements(store) as sent:
+            message = store.add_message(alice, bob, TS, TS)
+            store.enqueue(bob, FRAME, message)
+        with statements(store) as received:
+            assert store.acknowledge(bob, alice, bob, TS) == 0
+    assert sent == ["INSERT", "INSERT"]
+    assert received == ["DELETE"]

@@ -75,6 +75,9 @@ def _worker(job: Job, control: Connection) -> None:
         if control.recv() != "go":
             return
         control.send(("result", driver.run()))
+        # other workers may still have messages in flight to our clients: keep
+        # answering them until the parent says stop (closing now would strand them)
+        driver.keep_answering(control.poll)
     except Exception:
         control.send(("error", traceback.format_exc()))
     finally:

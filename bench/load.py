@@ -119,6 +119,10 @@ class Driver:
         stats.counts["lost_in_flight"] += sum(c.in_flight for c in self.clients)
         return stats
 
+    def keep_answering(self, stop: Callable[[], bool]) -> None:
+        """Go on receiving (and answering 06s and 14s) until stop(), sending nothing new."""
+        self._pump(stop)
+
     def _run_window(self, start: int) -> None:
         job = self.job
         self.sending = True

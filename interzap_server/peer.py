@@ -14,7 +14,6 @@ a slow or broken handshake never blocks anyone else.
 import logging
 import socket
 import ssl
-from collections import deque
 
 from interzap_server.limits import TokenBucket
 from shared import events as ev
@@ -59,7 +58,7 @@ class Peer:
         # 14 sent after entries, (its number, when, those entries); 14s sent, 15s read;
         # entries confirmed and not yet taken.
         self._uncovered: list[int] = []
-        self._awaiting: deque[tuple[int, float, list[int]]] = deque()
+        self._awaiting: list[tuple[int, float, list[int]]] = []  # short: a list, not a deque
         self._pings = self._pongs = 0
         self._confirmed: list[int] = []
 
@@ -185,14 +184,14 @@ class Peer:
     def _answered(self) -> None:
         self._pongs = min(self._pongs + 1, self._pings)  # a 15 that answers nothing: ignored
         while self._awaiting and self._awaiting[0][0] <= self._pongs:
-            self._confirmed += self._awaiting.popleft()[2]
+            self._confirmed += self._awaiting.pop(0)[2]
 
     def give_up_on_answers(self, now: float, timeout: float) -> None:
         """Confirm entries whose 14 went unanswered for `timeout` s while the client kept
         talking: a client that never answers 14s would otherwise get them at every login."""
         while self._awaiting and self.heard > self._awaiting[0][1] \
                 and now - self._awaiting[0][1] > timeout:
-            self._confirmed += self._awaiting.popleft()[2]
+            self._confirmed += self._awaiting.pop(0)[2]
 
     def take_confirmed(self) -> list[int]:
         """Entries the client has confirmed reading since the last call."""

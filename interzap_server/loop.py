@@ -116,6 +116,8 @@ class Server:
     def _iterate(self) -> None:
         ready = self._selector.select(self._timeout())
         now = time.time()
+        if self._accept_paused_until is not None and now >= self._accept_paused_until:
+            self._resume_accepting()
         with self._service.batch(int(now)):
             for key, mask in ready:
                 if isinstance(key.data, Peer):
@@ -231,8 +233,6 @@ class Server:
     def _tick(self, now: float) -> None:
         """Close what missed a deadline: login, or the answer to a ping; ping the silent."""
         settings = self._settings
-        if self._accept_paused_until is not None and now >= self._accept_paused_until:
-            self._resume_accepting()
         self._bans.prune(now)
         self._tarpit.release(now)
         for peer in list(self._peers):

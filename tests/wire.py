@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import selectors
 import signal
 import socket
@@ -31,6 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from shared import codec
@@ -346,7 +348,8 @@ class ServerProcess:
 
     def __init__(self, db: Path | str, *, log_path: Path, host: str = "127.0.0.1",
                  port: int = 0, log_level: str = "debug", extra_args: Iterable[str] = (),
-                 ready_timeout: float = READY_TIMEOUT) -> None:
+                 ready_timeout: float = READY_TIMEOUT, fd_limit: int | None = None) -> None:
+        """Start it; `fd_limit` caps its file descriptors (soft and hard: it cannot raise it)."""
         self.db = db
         self.host = host
         self.log_path = log_path
@@ -357,8 +360,10 @@ class ServerProcess:
                    "--port", str(port), "--db", str(db), "--log-level", log_level,
                    "--rate-limit", "0", *extra_args]
         with open(log_path, "ab") as log:  # a file, not a pipe: a full pipe would block it
-            self.proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=log)
+            self.proc = subprocess.Popen(
+                command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=log, preexec_fn=None if fd_limit is None else partial(
+                    resource.setrlimit, resource.RLIMIT_NOFILE, (fd_limit, fd_limit)))
         try:
             self.listening_line = self._read_listening_line(ready_timeout)
             found = LISTENING.fullmatch(self.listening_line)
@@ -475,10 +480,10 @@ class ServerFactory:
         self.started: list[ServerProcess] = []
 
     def start(self, *, port: int = 0, db: Path | str | None = None,
-              extra_args: Iterable[str] = ()) -> ServerProcess:
+              extra_args: Iterable[str] = (), fd_limit: int | None = None) -> ServerProcess:
         log_path = self.folder / f"server-{len(self.started) + 1}.log"
         server = ServerProcess(self.db if db is None else db, log_path=log_path, port=port,
-                               extra_args=extra_args)
+                               extra_args=extra_args, fd_limit=fd_limit)
         self.started.append(server)
         return server
 

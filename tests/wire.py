@@ -348,8 +348,9 @@ class ServerProcess:
 
     def __init__(self, db: Path | str, *, log_path: Path, host: str = "127.0.0.1",
                  port: int = 0, log_level: str = "debug", extra_args: Iterable[str] = (),
-                 ready_timeout: float = READY_TIMEOUT, fd_limit: int | None = None) -> None:
-        """Start it; `fd_limit` caps its file descriptors (soft and hard: it cannot raise it)."""
+                 ready_timeout: float = READY_TIMEOUT,
+                 fd_limits: tuple[int, int] | None = None) -> None:
+        """Start it; `fd_limits` are its (soft, hard) file-descriptor limits."""
         self.db = db
         self.host = host
         self.log_path = log_path
@@ -362,8 +363,8 @@ class ServerProcess:
         with open(log_path, "ab") as log:  # a file, not a pipe: a full pipe would block it
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=log, preexec_fn=None if fd_limit is None else partial(
-                    resource.setrlimit, resource.RLIMIT_NOFILE, (fd_limit, fd_limit)))
+                stderr=log, preexec_fn=None if fd_limits is None else partial(
+                    resource.setrlimit, resource.RLIMIT_NOFILE, fd_limits))
         try:
             self.listening_line = self._read_listening_line(ready_timeout)
             found = LISTENING.fullmatch(self.listening_line)
@@ -480,10 +481,11 @@ class ServerFactory:
         self.started: list[ServerProcess] = []
 
     def start(self, *, port: int = 0, db: Path | str | None = None,
-              extra_args: Iterable[str] = (), fd_limit: int | None = None) -> ServerProcess:
+              extra_args: Iterable[str] = (),
+              fd_limits: tuple[int, int] | None = None) -> ServerProcess:
         log_path = self.folder / f"server-{len(self.started) + 1}.log"
         server = ServerProcess(self.db if db is None else db, log_path=log_path, port=port,
-                               extra_args=extra_args, fd_limit=fd_limit)
+                               extra_args=extra_args, fd_limits=fd_limits)
         self.started.append(server)
         return server
 

@@ -7,6 +7,7 @@ second, so the waits for those carry a guard of a few seconds.
 """
 
 import os
+import resource
 import select
 import socket
 import time
@@ -235,12 +236,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def test_descriptor_limit_raised_to_fit_max_connections(server_factory: ServerFactory) -> None:
+    """At start the server raises its soft descriptor limit to --max-connections + 64,
+    within the hard limit."""
+    ours = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    hard = 4096 if ours == resource.RLIM_INFINITY else min(4096, ours)
+    server = server_factory.start(extra_args=["--max-connections", "1000"],
+                                  fd_limits=(64, hard))
+    with open(f"/proc/{server.pid}/limits") as limits:
+        line = next(line for line in limits if line.startswith("Max open files"))
+    assert line.split()[3:5] == [str(min(1064, hard)), str(hard)], line
+
+
 def test_out_of_descriptors_pauses_accepting_without_spinning(
         server_factory: ServerFactory, client_factory: ClientFactory) -> None:
     """At the descriptor limit (EMFILE) the server neither dies nor spins on its listener:
     it stops accepting for a moment, serves the connections it has, and takes the waiting
     ones once descriptors are free again."""
-    server = server_factory.start(extra_args=["--max-connections", "0"], fd_limit=32)
+    server = server_factory.start(extra_args=["--max-connections", "0"], fd_limits=(32, 32))
     first = client_factory.registered(server)
     # more than 32 descriptors can hold: the last ones wait in the listen backlog
     extra = [client_factory.connect(server, greet=False) for _ in range(30)]

@@ -231,7 +231,8 @@ class Server:
     # -- deadlines -------------------------------------------------------------
 
     def _tick(self, now: float) -> None:
-        """Close what missed a deadline: login, or the answer to a ping; ping the silent."""
+        """Close what missed a deadline (login, or the answer to a ping); ping the silent;
+        end bans that are over; give up on 14s a talking client never answers."""
         settings = self._settings
         self._bans.prune(now)
         self._tarpit.release(now)

@@ -109,7 +109,7 @@ def storage_rows(area: str, fault: str, f: FaultFigures) -> list[Row]:
 def disk_rows(f: FaultFigures) -> list[Row]:
     rows = storage_rows("disk full", f"1 MiB tmpfs filled, {DISK_SENDS} sends", f)
     named = any("full" in line for line in f.log_lines)
-    cause = f.log_lines[0].rsplit(": ", 1)[-1] if f.log_lines else "-"  # after "... 13/99: "
+    cause = f.log_lines[0].split("13/99: ", 1)[-1] if f.log_lines else "-"
     rows.append(Row("disk full", "the log names the cause", cause[:50], named))
     rows.append(Row("disk full", "12 sent during the fault answered with",
                     ", ".join(f.receipt_answers) or "nothing", not f.receipt_answers))

@@ -51,7 +51,8 @@ MAX_BANS = 65_536
 
 
 class FloodBans:
-    """Addresses cut for flooding, refused new connections for `seconds`.
+    """Addresses cut for flooding, banned for `seconds` (their new connections wait in
+    the loop's tarpit, then are refused).
 
     Without it a flooder that reconnects whenever it is cut gets a fresh burst
     each time, and the bucket limits nothing. The price: clients behind the same

@@ -35,9 +35,10 @@ import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -47,6 +48,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis.stateful import run_state_machine_as_test  # noqa: E402
 from wire import ServerProcess  # noqa: E402
 
+from bench.procstat import cpu_seconds  # noqa: E402
 from interzap_server.settings import Settings  # noqa: E402
 from shared import events as ev  # noqa: E402
 from shared.codec import Side, decode, encode  # noqa: E402
@@ -403,12 +405,6 @@ def in_process(target: object, *args: object) -> Iterator[dict[str, int]]:
 # -- scenarios ---------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @contextmanager
 def server_load(server: ServerProcess) -> Iterator[list[float]]:
     """The server's CPU use over the block, as a fraction of one core (yielded list)."""
@@ -427,6 +423,23 @@ def fresh_server(*extra: str) -> Iterator[ServerProcess]:
             yield server
         finally:
             server.stop()
+
+
+T = TypeVar("T")
+
+
+def alone_then_beside(server: ServerProcess, beside: AbstractContextManager[T]
+                      ) -> tuple[Latencies, Latencies, tuple[float, float], T]:
+    """The ordinary clients' latencies alone, then while `beside` is entered; the server's
+    CPU share in each phase; and what `beside` yielded."""
+    exchange = Exchange(server.address)
+    exchange.run(WARM_UP)
+    with server_load(server) as cpu0:
+        base = exchange.run(PHASE)
+    with beside as disturbance, server_load(server) as cpu1:
+        loaded = exchange.run(PHASE)
+    exchange.close()
+    return base, loaded, (cpu0[0], cpu1[0]), disturbance
 
 
 def _ratio_row(what: str, base: Latencies, loaded: Latencies, cpu: tuple[float, float],
@@ -458,15 +471,8 @@ FLOOD_RUNS = (("ping", False), ("ping", True), ("send", False), ("send", True),
 def control_row() -> Row:
     """Two phases with no flooder: how far p99 moves by itself (the noise under the 2x)."""
     with fresh_server() as server:
-        exchange = Exchange(server.address)
-        exchange.run(WARM_UP)
-        with server_load(server) as cpu0:
-            base = exchange.run(PHASE)
-        with server_load(server) as cpu1:
-            again = exchange.run(PHASE)
-        exchange.close()
-    return _ratio_row("10 clients alone, twice (control)", base, again, (cpu0[0], cpu1[0]),
-                      "no flooder")
+        base, again, cpu, _ = alone_then_beside(server, nullcontext())
+    return _ratio_row("10 clients alone, twice (control)", base, again, cpu, "no flooder")
 
 
 def fill_queue(address: tuple[str, int]) -> str:
@@ -496,14 +502,8 @@ def fill_queue(address: tuple[str, int]) -> str:
 def flood_row(kind: str, reconnect: bool = True) -> Row:
     with fresh_server() as server:
         target = fill_queue(server.address) if kind == "full" else ""
-        exchange = Exchange(server.address)
-        exchange.run(WARM_UP)
-        with server_load(server) as cpu0:
-            base = exchange.run(PHASE)
-        with in_process(flooder, kind, reconnect, target, server.address) as stats, \
-                server_load(server) as cpu1:
-            loaded = exchange.run(PHASE)
-        exchange.close()
+        base, loaded, cpu, stats = alone_then_beside(
+            server, in_process(flooder, kind, reconnect, target, server.address))
         alive = server.running()
     sent = stats.get("bytes sent", 0)
     answers = ", ".join(f"{n} {name}" for name, n in sorted(stats.items())
@@ -512,22 +512,15 @@ def flood_row(kind: str, reconnect: bool = True) -> Row:
     extra = (f"flooder: {sent / 1e6:.1f} MB sent on {stats.get('connections', 0)} "
              f"connection(s), answers read: {answers or 'none'}")
     how = ", reconnecting when cut" if reconnect else " on one connection"
-    row = _ratio_row(f"10 clients beside {FLOODS[kind]}{how}", base, loaded,
-                     (cpu0[0], cpu1[0]), extra)
+    row = _ratio_row(f"10 clients beside {FLOODS[kind]}{how}", base, loaded, cpu, extra)
     return Row(row.area, row.what, row.figure, row.ok and alive)
 
 
 def slow_client_row() -> Row:
     with fresh_server() as server:
-        exchange = Exchange(server.address)
-        exchange.run(WARM_UP)
-        with server_load(server) as cpu0:
-            base = exchange.run(PHASE)
         victim = blocking_session(server.address, rcvbuf=4096)
-        with in_process(feeders, victim.user, server.address) as stats, \
-                server_load(server) as cpu1:
-            loaded = exchange.run(PHASE)
-        exchange.close()
+        base, loaded, cpu, stats = alone_then_beside(
+            server, in_process(feeders, victim.user, server.address))
         victim.sock.settimeout(GRACE)  # blocking, with a guard
         buffer, got, closed = victim.buffer, Counter[str](), False
         while not closed:  # now read what it never read: frames, then the close
@@ -553,7 +546,7 @@ def slow_client_row() -> Row:
              f"{got['Deliver']} of {accepted} 06 read before the cut, 13s {got['Error']}; "
              f"at its next login {redelivered} of {accepted} came again")
     row = _ratio_row("10 clients beside a client that never reads (6 feeders)", base, loaded,
-                     (cpu0[0], cpu1[0]), extra)
+                     cpu, extra)
     ok = row.ok and closed and cap_cut and got["Error"] == 0 and redelivered == accepted
     return Row(row.area, row.what, row.figure, ok)
 

@@ -6,7 +6,6 @@ the frame or the close it expects. The loop checks login and ping deadlines once
 second, so the waits for those carry a guard of a few seconds.
 """
 
-import os
 import resource
 import select
 import socket
@@ -14,6 +13,7 @@ import time
 
 from wire import ClientFactory, ServerFactory, ServerProcess, WireClient, error, timestamp
 
+from bench.procstat import cpu_seconds
 from shared import events as ev
 from shared.codes import ErrorCode
 
@@ -227,13 +227,6 @@ def test_max_connections_refuses_one_more(server_factory: ServerFactory,
     late = client_factory.connect(server)  # greeted
     late.register()
     late.assert_silent()
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (/proc/PID/stat, fields 14 and 15, in clock ticks)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_descriptor_limit_raised_to_fit_max_connections(server_factory: ServerFactory) -> None:

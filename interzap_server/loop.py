@@ -2,9 +2,10 @@
 
 Knows sockets, the selector and time; knows nothing of SQL or of the chat rules,
 which it reaches through the Service. Each iteration: select, read every ready
-socket and hand its frames to the service inside one batch (one transaction),
-let the service release what the commit allows, top up sessions catching up on
-their queue, then try to send everything queued. EVENT_WRITE is watched only
+socket and hand its frames to the service inside one batch (a transaction,
+which the service may keep open a few iterations), let the service release what
+the commit allows, top up sessions catching up on their queue, then try to send
+everything queued. EVENT_WRITE is watched only
 while a peer has bytes the socket did not take. Once a second a tick closes
 connections that never logged in or stopped answering pings. A connection cut
 for flooding bans its address (limits.FloodBans); new connections from there
@@ -118,7 +119,7 @@ class Server:
         now = time.time()
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
-        with self._service.batch(int(now)):
+        with self._service.batch(now):
             for key, mask in ready:
                 if isinstance(key.data, Peer):
                     self._ready(key.data, mask, now)
@@ -140,6 +141,9 @@ class Server:
         if self._stopping or self._service.wants_top_up():
             return 0
         deadlines = [self._next_housekeeping, self._next_tick]
+        commit_due = self._service.commit_due()
+        if commit_due is not None:
+            deadlines.append(commit_due)
         if self._accept_paused_until is not None:
             deadlines.append(self._accept_paused_until)
         return max(0.0, min(deadlines) - time.time())
@@ -308,6 +312,7 @@ class Server:
                 self._selector.unregister(listener)
             listener.close()
         self._tarpit.release(math.inf)
+        self._service.settle()
         for peer in list(self._peers):
             peer.flush()
             self._close(peer)

@@ -4,11 +4,13 @@ Knows users, groups, sessions (sessions.py) and the store's plain API; knows
 no sockets and no SQL.
 
 Theory of operation: the loop wraps each iteration in `with service.batch(now):`,
-one database transaction. Every frame handed to handle() becomes a unit whose
-effects (frames to send) are held until that transaction commits, so no 16 or 06
-leaves for something that is not on disk. If the commit fails, each unit that
-wrote is answered with 13/99 instead. Every frame owed to a user is a queue
-entry first; sessions.py sends the entries.
+inside one database transaction. Every frame handed to handle() becomes a unit
+whose effects (frames to send) are held until that transaction commits, so no 16
+or 06 leaves for something that is not on disk. If the commit fails, each unit
+that wrote is answered with 13/99 instead. A transaction holding only 12s, 08s
+and confirmations may stay open a few iterations (COMMIT_DELAY) to share one
+commit. Every frame owed to a user is a queue entry first; sessions.py sends
+the entries.
 """
 
 import hashlib
@@ -16,7 +18,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 GREETING = "Interzap/1"
 KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised."""
+COMMIT_DELAY = 0.005
+"""Seconds a transaction holding only frames nobody waits on may stay open for more."""
 
 _ANONYMOUS = (ev.Register, ev.Login, ev.Ping)
 _LOGGING_IN = (ev.Register, ev.Login)  # tuples: isinstance with a union type is slower
@@ -54,7 +58,7 @@ class _Unit:
 
 
 class _Rollback(Exception):
-    """Raised inside a doomed batch so that the transaction is rolled back."""
+    """Thrown into a doomed batch so that the transaction is rolled back."""
 
 
 def hash_token(token: str) -> str:
@@ -73,7 +77,11 @@ class Service:
         self._sessions = sessions
         self._max_queue = max_queue  # frames owed to one user before 05s to it are refused
         self._units: list[_Unit] = []
-        self._doomed = False  # something failed: roll the batch back
+        self._open: ExitStack | None = None  # the transaction under way, if any
+        self._opened = 0.0  # when it began
+        self._urgent = False  # it holds a frame whose answer must not wait
+        self._deferred = False  # it holds work that may wait (else it ends with the iteration)
+        self._doomed = False  # something failed: roll it back
         self._now = 0
         self._handlers: dict[type, Callable[[_Unit, Any], None]] = {
             ev.Register: self._on_register, ev.Login: self._on_login, ev.Send: self._on_send,
@@ -97,26 +105,54 @@ class Service:
     # -- the batch -------------------------------------------------------------
 
     @contextmanager
-    def batch(self, now: int) -> Iterator[None]:
+    def batch(self, now: float) -> Iterator[None]:
         """One loop iteration: handle frames inside; effects leave after the commit.
 
-        If a frame hits a storage error or a bug, the whole batch is rolled back
-        (no frame is left half-written) and every writing frame in it gets 13/99.
+        If a frame hits a storage error or a bug, the whole transaction is rolled
+        back (no frame is left half-written) and every writing frame in it gets 13/99.
+
+        A transaction that holds only frames nobody is waiting on (12s, 08s, the
+        confirmations of written entries, housekeeping) is not committed at once:
+        it stays open for the next iterations, up to COMMIT_DELAY, so that one
+        commit (one fsync) serves them all. Any other frame commits it.
         """
-        self._now = now
-        self._doomed = False
+        self._now = int(now)
+        if self._open is None:
+            stack = ExitStack()
+            stack.enter_context(self._store.batch())
+            self._open, self._opened = stack, now
+            self._urgent = self._deferred = self._doomed = False
         try:
-            with self._store.batch():
-                yield
-                if self._doomed:
-                    raise _Rollback
+            yield
+        except BaseException:
+            self._end(commit=False)
+            raise
+        if (self._urgent or self._doomed or not self._deferred
+                or now >= self._opened + COMMIT_DELAY):  # the very sum commit_due() gives
+            self._end(commit=not self._doomed)
+
+    def commit_due(self) -> float | None:
+        """When the open transaction must be committed, if one is open (loop time)."""
+        return None if self._open is None else self._opened + COMMIT_DELAY
+
+    def settle(self) -> None:
+        """Commit the open transaction now, if there is one (before shutting down)."""
+        if self._open is not None:
+            self._end(commit=not self._doomed)
+
+    def _end(self, commit: bool) -> None:
+        """Commit or roll back the open transaction, then release every unit in it."""
+        stack, self._open = self._open, None
+        assert stack is not None
+        try:
+            if commit:
+                stack.close()
+            else:
+                stack.__exit__(_Rollback, _Rollback(), None)
         except StorageError as exc:
             log.error("commit failed, the batch is answered with 13/99: %s", exc)
-            self._release(committed=False)
-        except _Rollback:
-            self._release(committed=False)
-        else:
-            self._release(committed=True)
+            commit = False
+        self._release(committed=commit)
 
     def _release(self, committed: bool) -> None:
         units, self._units = self._units, []
@@ -139,6 +175,10 @@ class Service:
             return
         unit = _Unit(session, silent=isinstance(item, _UNANSWERED))
         self._units.append(unit)
+        if unit.silent:
+            self._deferred = True
+        else:
+            self._urgent = True  # an answer is awaited; a 14 too: its 15 vouches for all before
         try:
             if isinstance(item, RemoteProtocolError):
                 raise item
@@ -181,6 +221,7 @@ class Service:
 
     def forget_confirmed(self, entries: Sequence[int]) -> None:
         """Drop 07, 09 and 11 entries their client confirmed reading (inside a batch)."""
+        self._deferred = True
         try:
             self._store.forget(entries)
         except StorageError as exc:
@@ -190,6 +231,7 @@ class Service:
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""
+        self._deferred = True
         try:
             forgotten = self._store.prune(self._now - KEY_MEMORY)
         except StorageError as exc:
@@ -202,7 +244,13 @@ class Service:
         return self._sessions.wants_top_up()
 
     def top_up(self) -> None:
-        """Send more of the queues of sessions catching up (outside a batch)."""
+        """Send more of the queues of sessions catching up (outside a batch).
+
+        A transaction left open is committed first: the queues must be read as
+        they are on disk, or an entry could leave before it is stored.
+        """
+        if self._open is not None and self._sessions.wants_top_up():
+            self.settle()
         self._sessions.top_up()
 
     # -- helpers ---------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import StorageError, Store
 from shared import events as ev
-from shared.codec import encode
+from shared.codec import encode, encode_decoded
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.ids import is_group_id
@@ -255,13 +255,12 @@ class Service:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _reply(self, unit: _Unit, event: ev.Event) -> None:
-        unit.effects.append(partial(unit.session.link.write, encode(event)))
+    def _reply(self, unit: _Unit, frame: bytes) -> None:
+        unit.effects.append(partial(unit.session.link.write, frame))
 
-    def _owe(self, unit: _Unit, recipients: Sequence[str], event: ev.Event,
+    def _owe(self, unit: _Unit, recipients: Sequence[str], frame: bytes,
              message: int | None = None) -> None:
-        """Queue `event` for each recipient; send it after the commit to those online."""
-        frame = encode(event)
+        """Queue `frame` for each recipient; send it after the commit to those online."""
         for recipient in recipients:
             entry = self._store.enqueue(recipient, frame, message)
             unit.effects.append(partial(self._sessions.send_live, recipient, entry, frame,
@@ -270,7 +269,7 @@ class Service:
     # -- handlers --------------------------------------------------------------
 
     def _on_ping(self, unit: _Unit, event: ev.Ping) -> None:
-        self._reply(unit, ev.Pong())
+        self._reply(unit, encode(ev.Pong()))
 
     def _on_register(self, unit: _Unit, event: ev.Register) -> None:
         token = secrets.token_hex(16)
@@ -278,7 +277,7 @@ class Service:
         unit.effects.append(partial(log.info, "registered %s", user))
         self._sessions.log_in(unit.session, user)
         unit.undo = partial(self._sessions.log_out, unit.session)
-        self._reply(unit, ev.Registered(user, token))
+        self._reply(unit, encode(ev.Registered(user, token)))
 
     def _on_login(self, unit: _Unit, event: ev.Login) -> None:
         stored = self._store.token_hash(event.user)
@@ -287,7 +286,7 @@ class Service:
             raise RemoteProtocolError(ErrorCode.BAD_CREDENTIALS, "unknown id or wrong token")
         log.info("%s logged in", event.user)
         self._sessions.log_in(unit.session, event.user)
-        self._reply(unit, ev.LoggedIn(event.user))
+        self._reply(unit, encode(ev.LoggedIn(event.user)))
 
     def _members(self, group: str, user: str) -> tuple[str, ...]:
         """The group's members, if `user` is one of them."""
@@ -317,13 +316,14 @@ class Service:
         if full is None:
             message = self._store.add_message(event.src, event.dst, event.ts, self._now)
             if message is not None:
-                deliver = ev.Deliver(event.src, event.dst, event.ts, event.text)
+                # the 06 and the 16 are made of the 05's decoded fields: not checked again
+                deliver = encode_decoded(ev.Deliver, event.src, event.dst, event.ts, event.text)
                 self._owe(unit, recipients, deliver, message)
         elif not self._store.message_known(event.src, event.dst, event.ts):
             raise RemoteProtocolError(
                 ErrorCode.QUEUE_FULL,
                 f"{full} has {self._max_queue} undelivered frames; try again later")
-        self._reply(unit, ev.Accepted(event.dst, event.ts))
+        self._reply(unit, encode_decoded(ev.Accepted, event.dst, event.ts))
 
     def _full_queue(self, recipients: Sequence[str]) -> str | None:
         """A recipient already owed the most frames allowed, if any (error 14)."""
@@ -339,7 +339,7 @@ class Service:
         if remaining is None:
             unit.session.link.strike()  # 12s are free only while they acknowledge something
         elif remaining == 0:
-            self._owe(unit, [event.src], ev.Delivered(event.dst, event.ts))
+            self._owe(unit, [event.src], encode_decoded(ev.Delivered, event.dst, event.ts))
 
     def _on_read(self, unit: _Unit, event: ev.Read) -> None:
         reader = unit.session.user
@@ -364,7 +364,7 @@ class Service:
             self._store.set_read_mark(dst, author, reader, ts)
             after = min(marks.get(m, 0) for m in others)
             if after > before:
-                self._owe(unit, [author], ev.ReadNotice(dst, after))
+                self._owe(unit, [author], encode(ev.ReadNotice(dst, after)))
 
     def _on_create_group(self, unit: _Unit, event: ev.CreateGroup) -> None:
         me = unit.session.user
@@ -373,14 +373,15 @@ class Service:
         people = (me, *event.members)
         existing = self._store.find_group(me, event.ts)
         if existing is not None:
-            self._reply(unit, ev.GroupCreated(existing, event.ts, self._members(existing, me)))
+            members = self._members(existing, me)
+            self._reply(unit, encode(ev.GroupCreated(existing, event.ts, members)))
             return
         _check_group(me, event.members)
         for member in event.members:
             self._require_user(member)
         group = self._store.create_group(me, event.ts, people, self._now)
         log.info("%s created %s with %d members", me, group, len(people))
-        self._owe(unit, people, ev.GroupCreated(group, event.ts, people))
+        self._owe(unit, people, encode(ev.GroupCreated(group, event.ts, people)))
 
 
 def _check_group(creator: str, members: Sequence[str]) -> None:

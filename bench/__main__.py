@@ -19,7 +19,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from bench import client_history, procstat, profiling, scale, scenarios
+from bench import client_history, floor, procstat, profiling, scale, scenarios
 from bench.launch import digest, raise_fd_limit, snapshot
 from bench.report import RESULTS, Figure, table, write_json
 from bench.scenarios import Context, Sizes
@@ -28,12 +28,14 @@ QUICK = Sizes(runs=1, workers=2, duration=1.0, one_to_one_users=(10, 100), group
               latency_rates=(2000,), latency_clients=100, latency_duration=1.5,
               latency_warmup=0.3, offline_messages=2000, offline_recipients=20,
               idle_connections=1000, restart_users=10_000, restart_messages=10_000,
-              history_messages=10_000, history_samples=50)
+              history_messages=10_000, history_samples=50,
+              floor_messages=10_000)
 FULL = Sizes(runs=3, workers=2, duration=3.0, one_to_one_users=(10, 100, 1000), group_users=99,
              latency_rates=(500, 2000, 5000), latency_clients=100, latency_duration=10.0,
              latency_warmup=1.0, offline_messages=100_000, offline_recipients=100,
              idle_connections=10_000, restart_users=100_000, restart_messages=100_000,
-             history_messages=100_000, history_samples=200)
+             history_messages=100_000, history_samples=200,
+             floor_messages=50_000)
 
 Scenario = Callable[[Context, list[Figure]], list[Figure]]
 SCENARIOS: dict[str, Scenario] = {
@@ -46,6 +48,7 @@ SCENARIOS: dict[str, Scenario] = {
     "durability": scenarios.durability,
     "history": lambda ctx, done: client_history.history(
         ctx.tmp, ctx.sizes.runs, ctx.sizes.history_messages, ctx.sizes.history_samples),
+    "floor": lambda ctx, done: floor.floor(ctx.tmp, ctx.sizes.runs, ctx.sizes.floor_messages),
 }
 
 

@@ -49,6 +49,7 @@ class Sizes:
     restart_messages: int
     history_messages: int
     history_samples: int
+    floor_messages: int
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ with sqlite3's trace callback, because the hot path runs prepared SQL on the
 store's own cursor, which peewee's assert_query_count does not see.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +30,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def users(store: Store, count: int) -> list[str]:
     with store.batch():
         return [store.register("0" * 64, TS) for _ in range(count)]
+
+
+def send_to_group(store: Store, author: str, group: str, members: Sequence[str],
+                  ts: int = TS) -> None:
+    """A new group message from `author`, a copy queued for each of `members`."""
+    message = store.add_message(author, group, ts, TS)
+    for member in members:
+        store.enqueue(member, FRAME, message)
 
 
 @contextmanager
@@ -86,9 +94,7 @@ def test_store_acknowledge_group_counts_copies_left(store: Store) -> None:
     alice, bob, carol = users(store, 3)
     with store.batch():
         group = store.create_group(alice, TS, (alice, bob, carol), TS)
-        message = store.add_message(alice, group, TS, TS)
-        for member in (bob, carol):
-            store.enqueue(member, FRAME, message)
+        send_to_group(store, alice, group, (bob, carol))
     with store.batch():
         assert store.acknowledge(bob, alice, group, TS) == 1
         assert store.acknowledge(carol, alice, group, TS) == 0
@@ -124,9 +130,7 @@ def group_message(store: Store, count: int) -> tuple[str, str, list[str]]:
     author, *others = users(store, count + 1)
     with store.batch():
         group = store.create_group(author, TS, (author, *others), TS)
-        message = store.add_message(author, group, TS, TS)
-        for member in others:
-            store.enqueue(member, FRAME, message)
+        send_to_group(store, author, group, others)
     return author, group, others
 
 
@@ -167,9 +171,7 @@ def test_store_group_count_of_a_rolled_back_message_is_not_kept(store: Store) ->
         store.enqueue(bob, FRAME, message)
         raise RuntimeError("roll back")
     with store.batch():
-        message = store.add_message(author, group, TS, TS)
-        for member in (bob, carol):
-            store.enqueue(member, FRAME, message)
+        send_to_group(store, author, group, (bob, carol))
     with store.batch():
         assert store.acknowledge(bob, author, group, TS) == 1
         assert store.acknowledge(carol, author, group, TS) == 0
@@ -206,9 +208,7 @@ def test_store_group_counts_past_the_limit_are_taken_again(
     with store.batch():
         group = store.create_group(author, TS, (author, bob, carol), TS)
         for ts in (TS, TS + 1):  # the second message's count drops the first's
-            message = store.add_message(author, group, ts, TS)
-            for member in (bob, carol):
-                store.enqueue(member, FRAME, message)
+            send_to_group(store, author, group, (bob, carol), ts)
     with store.batch(), statements(store) as run:
         assert store.acknowledge(bob, author, group, TS + 1) == 1
         assert store.acknowledge(carol, author, group, TS + 1) == 0

@@ -1,7 +1,8 @@
 """Storage: the only package that knows peewee or SQL.
 
 `open_store(url, sync)` connects, sets SQLite up (WAL, synchronous, foreign keys,
-a short busy timeout), creates the tables and returns a Store.
+a short busy timeout), creates the tables, drops the indexes of earlier versions
+and returns a Store.
 """
 
 import os
@@ -10,7 +11,7 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import connect
 
-from interzap_server.storage.models import MODELS, database
+from interzap_server.storage.models import MODELS, OBSOLETE_INDEXES, database
 from interzap_server.storage.store import Queued, StorageError, Store
 
 __all__ = ["BUSY_TIMEOUT", "Queued", "StorageError", "Store", "open_store"]
@@ -38,6 +39,8 @@ def open_store(url: str, sync: str = "full") -> Store:
     try:
         db.connect()
         db.create_tables(MODELS)
+        for index in OBSOLETE_INDEXES:
+            db.execute_sql(f"DROP INDEX IF EXISTS {index.join(db.quote)}")
     except peewee.DatabaseError as exc:
         raise StorageError(f"cannot open the database {url}: {exc}") from exc
     return Store(db)

@@ -81,9 +81,11 @@ class Message(BaseModel):
     accepted = BigIntegerField()  # server time, for forgetting keys after KEY_MEMORY
 
     class Meta:
+        # one unique key, recipient first: it finds a key, and a recipient's keys
+        # for read marks, so (dst, ts) needs no index of its own (each index is one
+        # more B-tree to update per message: bench/README.md, "session 4")
         indexes = (
-            (("src", "dst", "ts"), True),
-            (("dst", "ts"), False),
+            (("dst", "src", "ts"), True),
             (("accepted",), False),
         )
 
@@ -93,10 +95,11 @@ class Pending(BaseModel):
 
     id = MonotonicAutoField()
     recipient = IntegerField()
-    # no index of its own: (message, recipient) below serves it, and each index
-    # is one more B-tree to update per entry
-    message = ForeignKeyField(Message, null=True, backref="pending", on_delete="CASCADE",
-                              index=False)
+    # the Message.id this copy is of, or none (09, 11). A plain column, not a
+    # foreign key: the check cost a lookup per entry, and nothing needed it, since
+    # prune() only forgets keys that no entry points at. No index of its own:
+    # (message, recipient) below serves it.
+    message = IntegerField(null=True, column_name="message_id")
     frame = TextField()  # the encoded frame, LF included
 
     class Meta:
@@ -119,3 +122,6 @@ class ReadMark(BaseModel):
 
 
 MODELS = (User, Group, Member, Message, Pending, ReadMark)
+
+OBSOLETE_INDEXES = ("message_src_dst_ts", "message_dst_ts")
+"""Indexes of earlier versions that (dst, src, ts) replaced; a database made then drops them."""

@@ -59,7 +59,7 @@ def prepare(db: peewee.Database) -> Statements:
         # a known key inserts nothing: the row count (or the returned rows) says which
         add_message=(f"INSERT INTO {message} ({q('src')}, {q('dst')}, {q('ts')}, "
                      f"{q('accepted')}) VALUES ({p}, {p}, {p}, {p}) "
-                     f"ON CONFLICT ({q('src')}, {q('dst')}, {q('ts')}) DO NOTHING{new_id}"),
+                     f"ON CONFLICT ({q('dst')}, {q('src')}, {q('ts')}) DO NOTHING{new_id}"),
         enqueue=(f"INSERT INTO {pending} ({q('recipient')}, {q('message_id')}, {q('frame')}) "
                  f"VALUES ({p}, {p}, {p}){new_id}"),
         queue_length=(f"SELECT COUNT(*) FROM (SELECT 1 FROM {pending} "

@@ -6,6 +6,7 @@ foreign key), so the test does not depend on any old code.
 """
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from interzap_server.storage import open_store
@@ -30,7 +31,7 @@ INSERT INTO "pending" VALUES (1, 2, 1, '{FRAME}');
 
 
 def message_indexes(path: Path) -> set[str]:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         rows = connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message'")
         return {name for (name,) in rows}
@@ -38,7 +39,7 @@ def message_indexes(path: Path) -> set[str]:
 
 def test_old_database_keeps_its_keys_and_queue_under_the_new_index(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         connection.executescript(OLD_SCHEMA)
     store = open_store(str(path))
     try:

@@ -20,9 +20,9 @@ from interzap_client import profile
 from interzap_client.core import Session
 from interzap_client.history import History, export, write_export
 from interzap_client.state import State
+from shared.codes import DEFAULT_PORT
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 9070
 DEFAULT_TIMEOUT = 30.0
 
 

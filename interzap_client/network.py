@@ -28,8 +28,6 @@ from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
-FREE = (ev.Receipt, ev.Pong)
-"""Frames that answer the server: never paced (the server does not count them)."""
 
 
 class Connection:
@@ -78,7 +76,7 @@ class Connection:
         """Send one frame (now, or paced, in order); False while there is no connection."""
         if self._writer is None or self._writer.is_closing():
             return False
-        if isinstance(event, FREE):
+        if isinstance(event, ev.RATE_FREE):
             self._writer.write(codec.encode(event))
         else:
             self._paced.append(event)

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from interzap_server.loop import Server
 from interzap_server.service import Service
 from interzap_server.sessions import LOW_WATER, Sessions
-from interzap_server.settings import DEFAULT_PORT, Settings
+from interzap_server.settings import Settings
 from interzap_server.storage import StorageError, open_store
+from shared.codes import DEFAULT_PORT
 
 log = logging.getLogger("interzap_server")
 

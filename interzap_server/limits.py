@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 from shared import events as ev
 
-FREE = (ev.Receipt, ev.Pong)
-
 
 @dataclass(slots=True)
 class TokenBucket:
@@ -29,7 +27,7 @@ class TokenBucket:
         self.tokens = self.burst
 
     def admit(self, event: object, now: float) -> bool:
-        if self.rate <= 0 or isinstance(event, FREE):
+        if self.rate <= 0 or isinstance(event, ev.RATE_FREE):
             return True
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now

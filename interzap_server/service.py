@@ -27,13 +27,12 @@ from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import StorageError, Store
 from shared import events as ev
 from shared.codec import encode, encode_decoded
-from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
+from shared.codes import GREETING, MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.ids import is_group_id
 
 log = logging.getLogger(__name__)
 
-GREETING = "Interzap/1"
 KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised."""
 COMMIT_DELAY = 0.005

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-DEFAULT_PORT = 9070
+from shared.codes import DEFAULT_PORT
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,15 @@
 """Frame codes, error codes and the field widths of the wire format (PROTOCOL.md, "Frames").
 
-Numbers only; what a frame holds is described by the layout table in codec.py.
+Numbers and fixed words only; what a frame holds is described by the layout
+table in codec.py.
 """
 
 from enum import IntEnum
 
+DEFAULT_PORT = 9070
+"""The TCP port a server listens on and a client connects to unless told otherwise."""
+GREETING = "Interzap/1"
+"""The text of the 00 every connection starts with: the protocol's name and version."""
 CODE_WIDTH = 2
 """Every frame starts with its type code as two ASCII digits."""
 ID_WIDTH = 13

@@ -143,3 +143,8 @@ Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
 )
+
+
+RATE_FREE = (Receipt, Pong)
+"""Frames that answer the other side (12, 15): never counted by the server's rate
+limit, never paced by the client (PROTOCOL.md 5.7). A tuple, for isinstance."""

@@ -38,6 +38,7 @@ from pathlib import Path
 from shared import codec
 from shared import events as ev
 from shared.codec import Side
+from shared.codes import GREETING
 from shared.errors import RemoteProtocolError
 from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
 
@@ -46,8 +47,6 @@ DEFAULT_TIMEOUT = 10.0
 """A guard only: a frame that comes at all comes in milliseconds."""
 READY_TIMEOUT = 20.0
 """How long a server may take to print its `listening on` line."""
-GREETING = "Interzap/1"
-"""The text of the 00 frame that opens every connection."""
 LISTENING = re.compile(r"listening on (\S+):(\d+)( tls)?")
 """The ready line, one per listener: the plain one first, then ` tls` if TLS."""
 

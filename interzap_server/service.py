@@ -18,7 +18,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -56,10 +56,6 @@ class _Unit:
     silent: bool = False  # a 12 or 08: never answered, not even when it fails
 
 
-class _Rollback(Exception):
-    """Thrown into a doomed batch so that the transaction is rolled back."""
-
-
 def hash_token(token: str) -> str:
     """What the database keeps of a token (tokens are 128 random bits: no slow hash needed)."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
@@ -76,7 +72,7 @@ class Service:
         self._sessions = sessions
         self._max_queue = max_queue  # frames owed to one user before 05s to it are refused
         self._units: list[_Unit] = []
-        self._open: ExitStack | None = None  # the transaction under way, if any
+        self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
@@ -116,10 +112,9 @@ class Service:
         commit (one fsync) serves them all. Any other frame commits it.
         """
         self._now = int(now)
-        if self._open is None:
-            stack = ExitStack()
-            stack.enter_context(self._store.batch())
-            self._open, self._opened = stack, now
+        if not self._open:
+            self._store.begin()
+            self._open, self._opened = True, now
             self._urgent = self._deferred = self._doomed = False
         try:
             yield
@@ -132,24 +127,24 @@ class Service:
 
     def commit_due(self) -> float | None:
         """When the open transaction must be committed, if one is open (loop time)."""
-        return None if self._open is None else self._opened + COMMIT_DELAY
+        return self._opened + COMMIT_DELAY if self._open else None
 
     def settle(self) -> None:
         """Commit the open transaction now, if there is one (before shutting down)."""
-        if self._open is not None:
+        if self._open:
             self._end(commit=not self._doomed)
 
     def _end(self, commit: bool) -> None:
         """Commit or roll back the open transaction, then release every unit in it."""
-        stack, self._open = self._open, None
-        assert stack is not None
+        self._open = False
         try:
             if commit:
-                stack.close()
+                self._store.commit()
             else:
-                stack.__exit__(_Rollback, _Rollback(), None)
+                self._store.rollback()
         except StorageError as exc:
-            log.error("commit failed, the batch is answered with 13/99: %s", exc)
+            log.error("%s failed, the batch is answered with 13/99: %s",
+                      "commit" if commit else "rollback", exc)
             commit = False
         self._release(committed=commit)
 
@@ -248,7 +243,7 @@ class Service:
         A transaction left open is committed first: the queues must be read as
         they are on disk, or an entry could leave before it is stored.
         """
-        if self._open is not None and self._sessions.wants_top_up():
+        if self._open and self._sessions.wants_top_up():
             self.settle()
         self._sessions.top_up()
 
@@ -262,6 +257,7 @@ class Service:
         """Queue `frame` for each recipient; send it after the commit to those online."""
         for recipient in recipients:
             entry = self._store.enqueue(recipient, frame, message)
+            self._store.wakeups.notify(recipient)
             unit.effects.append(partial(self._sessions.send_live, recipient, entry, frame,
                                         message is None))
 

@@ -1,8 +1,11 @@
 """Storage: the only package that knows peewee or SQL.
 
-`open_store(url, sync)` connects, sets SQLite up (WAL, synchronous, foreign keys,
-a short busy timeout), creates the tables, drops the indexes of earlier versions
-and returns a Store.
+`open_store(url, sync, shared)` connects, sets SQLite up (WAL, synchronous,
+foreign keys, a short busy timeout), creates the tables, drops the indexes of
+earlier versions and returns a Store. The rooms: store.py (what is asked of the
+database), statements.py (the hot path's SQL), runner.py (running it, and the
+transaction), caches.py (what one process may remember), wakeups.py (telling
+other processes), models.py (the tables).
 """
 
 import os
@@ -11,8 +14,11 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import connect
 
+from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import MODELS, OBSOLETE_INDEXES, database
-from interzap_server.storage.store import Queued, StorageError, Store
+from interzap_server.storage.runner import Runner, StorageError
+from interzap_server.storage.store import Queued, Store
+from interzap_server.storage.wakeups import Wakeups
 
 __all__ = ["BUSY_TIMEOUT", "Queued", "StorageError", "Store", "open_store"]
 
@@ -26,8 +32,12 @@ def _sqlite_pragmas(sync: str) -> dict[str, object]:
     return {"journal_mode": "wal", "synchronous": _SYNC[sync], "foreign_keys": 1}
 
 
-def open_store(url: str, sync: str = "full") -> Store:
-    """Connect to a file path (SQLite) or a peewee database URL and prepare the tables."""
+def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
+    """Connect to a file path (SQLite) or a peewee database URL and prepare the tables.
+
+    `shared`: other server processes write the same database, so nothing may be
+    remembered between statements (caches.py); every answer comes from the database.
+    """
     if "://" not in url:
         db: peewee.Database = peewee.SqliteDatabase(
             os.path.abspath(url), pragmas=_sqlite_pragmas(sync), timeout=BUSY_TIMEOUT)
@@ -39,8 +49,9 @@ def open_store(url: str, sync: str = "full") -> Store:
     try:
         db.connect()
         db.create_tables(MODELS)
+        runner = Runner(db)
         for index in OBSOLETE_INDEXES:
-            db.execute_sql(f"DROP INDEX IF EXISTS {index.join(db.quote)}")
-    except peewee.DatabaseError as exc:
+            runner.run(f"DROP INDEX IF EXISTS {index.join(db.quote)}")
+    except (peewee.DatabaseError, StorageError) as exc:
         raise StorageError(f"cannot open the database {url}: {exc}") from exc
-    return Store(db)
+    return Store(runner, LocalCaches(on=not shared), Wakeups())

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from interzap_server.storage import Store, open_store
-from interzap_server.storage import store as store_module
+from interzap_server.storage import Store, caches, open_store
 
 TS = 1_700_000_000
 FRAME = b"06Client-000001Client-0000021700000000hi\n"
@@ -44,7 +43,7 @@ def send_to_group(store: Store, author: str, group: str, members: Sequence[str],
 def statements(store: Store) -> Iterator[list[str]]:
     """The first word of each SQL statement run inside the block."""
     seen: list[str] = []
-    connection = store._db.connection()
+    connection = store._runner.db.connection()
     connection.set_trace_callback(lambda sql: seen.append(sql.split()[0]))
     try:
         yield seen
@@ -203,7 +202,7 @@ def test_store_group_counts_past_the_limit_are_taken_again(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past COUNTED_MESSAGES the counts are dropped; the database then counts correctly."""
-    monkeypatch.setattr(store_module, "COUNTED_MESSAGES", 1)
+    monkeypatch.setattr(caches, "COUNTED_MESSAGES", 1)
     author, bob, carol = users(store, 3)
     with store.batch():
         group = store.create_group(author, TS, (author, bob, carol), TS)

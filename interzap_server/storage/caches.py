@@ -1,0 +1,126 @@
+"""Shortcuts that are true only while this process is the database's one writer.
+
+The store asks the database less by keeping, in memory: the users known to
+exist and the members of each group (facts that only ever become true: no user
+or group is deleted), an upper bound of each user's queue length, and the
+copies of recent group messages not yet acknowledged. Each is right only if no
+other process writes the same tables: another server could enqueue to a user
+(the bound would be too low) or take a 12 (the count too high). So the store
+of a database shared by several processes runs with the caches off
+(`open_store(..., shared=True)`): they then learn nothing, every lookup
+misses, and every answer comes from the database.
+
+Knows ids, message keys and numbers; knows no SQL, no driver and no chat rules.
+"""
+
+import time
+
+FULL_QUEUE_RECOUNT = 1.0
+"""Seconds a queue found full stays full without counting it again."""
+COUNTED_MESSAGES = 65_536
+"""Group messages whose unacknowledged copies are counted in memory at most. Past
+this the counts are dropped (and taken from the database again when needed): a
+member who never logs in again would otherwise keep their counts forever."""
+
+Key = tuple[str, str, int]
+"""A message's (src, dst, ts)."""
+
+
+class LocalCaches:
+    """What this process has learnt from the database, forgotten when a batch rolls back
+    (it may have been learnt from rows of that batch).
+
+    Lookups answer "known" or "ask the database"; what the database then says
+    is taught back, unless the caches are off.
+    """
+
+    def __init__(self, on: bool = True) -> None:
+        self.on = on
+        self._users: set[str] = set()
+        self._groups: dict[str, tuple[str, ...]] = {}
+        self._owed: dict[str, int] = {}  # an upper bound of each user's queue length
+        self._full_until: dict[str, float] = {}  # full queues are recounted after this
+        # Copies of a group message not yet acknowledged, where known: counted as they
+        # are enqueued (in the batch that added the message, whose new ids `_counting`
+        # maps to keys), or as the database counted them after a restart.
+        self._copies: dict[Key, int] = {}
+        self._counting: dict[int, Key] = {}
+
+    def end_batch(self, committed: bool) -> None:
+        if not committed:
+            self._users.clear()
+            self._groups.clear()
+            self._owed.clear()
+            self._copies.clear()
+        self._counting.clear()  # a message's copies are all enqueued in its batch
+
+    # -- users and groups --------------------------------------------------------------
+
+    def knows_user(self, user: str) -> bool:
+        return user in self._users
+
+    def learn_user(self, user: str) -> None:
+        if self.on:
+            self._users.add(user)
+
+    def members(self, group: str) -> tuple[str, ...] | None:
+        return self._groups.get(group)
+
+    def learn_members(self, group: str, members: tuple[str, ...]) -> None:
+        if self.on:
+            self._groups[group] = members
+
+    # -- queue lengths -----------------------------------------------------------------
+    #
+    # Counting a queue costs a scan, so the count is kept as an upper bound (raised
+    # by each enqueue, never lowered) and taken again only when the bound reaches
+    # the limit; a queue counted full is not counted again for FULL_QUEUE_RECOUNT.
+
+    def has_room(self, recipient: str, limit: int) -> bool | None:
+        """Whether the recipient is owed fewer than `limit` frames, or None: count them."""
+        if self._owed.get(recipient, limit) < limit:
+            return True
+        if self._full_until.get(recipient, 0.0) > time.monotonic():
+            return False  # counted full a moment ago: a burst to it costs no more scans
+        return None
+
+    def learn_queue_length(self, recipient: str, owed: int, limit: int) -> None:
+        if self.on:
+            self._owed[recipient] = owed
+            if owed >= limit:
+                self._full_until[recipient] = time.monotonic() + FULL_QUEUE_RECOUNT
+
+    def enqueued(self, recipient: str, message: int | None) -> None:
+        """One more entry for `recipient` (a copy of `message`, if it is one)."""
+        if recipient in self._owed:
+            self._owed[recipient] += 1
+        key = None if message is None else self._counting.get(message)
+        if key in self._copies:
+            self._copies[key] += 1
+
+    def acknowledged(self, recipient: str) -> None:
+        """The recipient's queue lost an entry: count it afresh when it is next full."""
+        self._full_until.pop(recipient, None)
+
+    # -- copies of group messages ------------------------------------------------------
+
+    def new_group_message(self, message: int, key: Key) -> None:
+        """Count the copies of a new group message as its batch enqueues them."""
+        if self.on:
+            self._counting[message] = key
+            self.learn_copies(key, 0)
+
+    def copies_left(self, key: Key) -> int | None:
+        """Copies still unacknowledged now that one more is, or None: count them."""
+        left = self._copies.pop(key, 0) - 1
+        if left < 0:  # not counted here (since a restart, a rollback, or past the limit)
+            return None
+        if left:
+            self._copies[key] = left
+        return left
+
+    def learn_copies(self, key: Key, left: int) -> None:
+        if self.on:
+            if len(self._copies) >= COUNTED_MESSAGES:
+                self._copies.clear()
+            self._copies[key] = left

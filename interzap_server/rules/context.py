@@ -1,0 +1,59 @@
+"""What a chat rule is handed: the frame's unit, and the context of the batch it is in.
+
+A rule (accounts.py, messages.py, groups.py, reads.py) asks the store and
+writes to it, and says what to send through the context: reply() to the
+frame's own connection, owe() to users by way of their queues. Nothing it says
+leaves before the batch commits (service.py).
+
+Knows sessions and the store's plain API; knows no sockets, no SQL and nothing
+of the transaction.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from interzap_server.sessions import Session, Sessions
+from interzap_server.storage import Store
+
+
+@dataclass(eq=False, slots=True)
+class Unit:
+    """One handled frame and what it causes once the batch commits."""
+
+    session: Session
+    silent: bool = False  # a failure goes unanswered (a 12, an 08)
+    effects: list[Callable[[], None]] = field(default_factory=list)
+    undo: Callable[[], None] | None = None  # if the batch fails
+    wrote: bool = False
+
+    @property
+    def user(self) -> str:
+        """Who sent the frame (only rules for logged-in connections ask)."""
+        user = self.session.user
+        assert user is not None  # the table lets only 01, 03, 14 and 15 come before login
+        return user
+
+
+@dataclass(eq=False, slots=True)
+class Context:
+    """The store, the sessions and the batch's time, shared by every rule."""
+
+    store: Store
+    sessions: Sessions
+    max_queue: int  # frames owed to one user before 05s to it are refused (13/14)
+    now: int = 0  # the batch's time, Unix seconds
+
+    def reply(self, unit: Unit, frame: bytes) -> None:
+        """Send `frame` to the unit's own connection once the batch commits."""
+        unit.effects.append(partial(unit.session.link.write, frame))
+
+    def owe(self, unit: Unit, recipients: Sequence[str], frame: bytes,
+            message: int | None = None) -> None:
+        """Queue `frame` for each recipient; send it after the commit to those online."""
+        store, sessions = self.store, self.sessions
+        for recipient in recipients:
+            entry = store.enqueue(recipient, frame, message)
+            store.wakeups.notify(recipient)
+            unit.effects.append(partial(sessions.send_live, recipient, entry, frame,
+                                        message is None))

@@ -1,0 +1,60 @@
+"""The rules of messages: 05 send (16 to the author, 06 to each recipient), 12 receipt
+(07 to the author once every copy is acknowledged).
+
+Knows message keys, queues and their limit; knows no sockets and no SQL.
+"""
+
+from collections.abc import Sequence
+
+from interzap_server.rules.accounts import require_user
+from interzap_server.rules.context import Context, Unit
+from interzap_server.rules.groups import members
+from shared import events as ev
+from shared.codec import encode_decoded
+from shared.codes import ErrorCode
+from shared.errors import RemoteProtocolError
+from shared.ids import is_group_id
+
+
+def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
+    """05: a new key is stored and owed to each recipient; a known key (a retransmission,
+    PROTOCOL.md 5.2) changes nothing; either way 16."""
+    me = unit.user
+    if event.src != me:
+        raise RemoteProtocolError(ErrorCode.NOT_YOU, f"you are {me}, not {event.src}")
+    if is_group_id(event.dst):
+        recipients = [m for m in members(ctx, event.dst, me) if m != me]
+    else:
+        require_user(ctx, event.dst)
+        recipients = [event.dst]
+    # one INSERT tells a new key from a retransmission; a full queue refuses only new keys
+    store = ctx.store
+    full = _full_queue(ctx, recipients)
+    if full is None:
+        message = store.add_message(event.src, event.dst, event.ts, ctx.now)
+        if message is not None:
+            # the 06 and the 16 are made of the 05's decoded fields: not checked again
+            deliver = encode_decoded(ev.Deliver, event.src, event.dst, event.ts, event.text)
+            ctx.owe(unit, recipients, deliver, message)
+    elif not store.message_known(event.src, event.dst, event.ts):
+        raise RemoteProtocolError(
+            ErrorCode.QUEUE_FULL,
+            f"{full} has {ctx.max_queue} undelivered frames; try again later")
+    ctx.reply(unit, encode_decoded(ev.Accepted, event.dst, event.ts))
+
+
+def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:
+    """A recipient already owed the most frames allowed, if any (error 14)."""
+    for recipient in recipients:
+        if not ctx.store.has_room(recipient, ctx.max_queue):
+            return recipient
+    return None
+
+
+def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
+    """12: the copy leaves the queue; the last copy of a message owes its author a 07."""
+    remaining = ctx.store.acknowledge(unit.user, event.src, event.dst, event.ts)
+    if remaining is None:
+        unit.session.link.strike()  # 12s are free only while they acknowledge something
+    elif remaining == 0:
+        ctx.owe(unit, [event.src], encode_decoded(ev.Delivered, event.dst, event.ts))

@@ -1,0 +1,39 @@
+"""The rules of read marks: 08 "read up to ts", and the 09 its authors are owed.
+
+Knows read marks and who must have read what; knows no sockets and no SQL.
+"""
+
+from interzap_server.rules.accounts import require_user
+from interzap_server.rules.context import Context, Unit
+from interzap_server.rules.groups import members
+from shared import events as ev
+from shared.codec import encode
+from shared.ids import is_group_id
+
+
+def read(ctx: Context, unit: Unit, event: ev.Read) -> None:
+    """08: the reader's marks move up to ts; an author hears of it (09) when everyone
+    else has read that far."""
+    reader = unit.user
+    store = ctx.store
+    # dst is where the read messages were sent: the reader itself, or the group
+    if is_group_id(event.peer):
+        dst = event.peer
+        everyone = members(ctx, dst, reader)
+        newest = store.newest_acknowledged(dst, reader, event.ts)
+    else:
+        require_user(ctx, event.peer)
+        dst, everyone = reader, (reader,)
+        newest = store.newest_acknowledged(dst, reader, event.ts, event.peer)
+    for author, ts in newest.items():
+        marks = store.read_marks(dst, author)
+        if ts <= marks.get(reader, 0):
+            continue
+        # the author hears of it when everyone else has read up to ts (1:1: the reader)
+        others = [m for m in everyone if m != author] or [reader]
+        before = min(marks.get(m, 0) for m in others)
+        marks[reader] = ts
+        store.set_read_mark(dst, author, reader, ts)
+        after = min(marks.get(m, 0) for m in others)
+        if after > before:
+            ctx.owe(unit, [author], encode(ev.ReadNotice(dst, after)))

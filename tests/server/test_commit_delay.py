@@ -1,97 +1,43 @@
 """When the service commits: at once for frames someone waits on, within COMMIT_DELAY for the rest.
 
-In process, with explicit times: the real Service, Sessions and Store on a
-SQLite file in a temporary folder; each connection is a Line that keeps the
-frames written to it. What is on disk is read through a second, independent
-SQLite connection, which sees committed rows only.
+In process, with explicit times (rules_kit.py): the real Service, Sessions and
+Store on a SQLite file in a temporary folder; each connection is a Line that
+keeps the frames written to it. What is on disk is read through a second,
+independent SQLite connection, which sees committed rows only.
 """
-
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from interzap_server.service import COMMIT_DELAY, Service
-from interzap_server.sessions import Sessions
-from interzap_server.storage import Store, open_store
+from interzap_server.service import COMMIT_DELAY
+from server.rules_kit import T0, TS, Line, Node, NodeFactory, owed_on_disk
 from shared import events as ev
-from shared.codec import Side, decode
-
-TS = 1_700_000_000
-T0 = 1000.0  # loop time of the first batch
-
-
-class Line:
-    """A connection as the service sees it, keeping what is written to it."""
-
-    def __init__(self) -> None:
-        self.frames: list[ev.Event] = []
-        self.backlog = 0
-
-    def write(self, data: bytes, entry: int | None = None) -> None:
-        self.frames += [decode(line, Side.SERVER) for line in data.splitlines()]
-
-    def close_when_flushed(self) -> None:
-        pass
-
-    def strike(self) -> None:
-        pass
-
-    def take(self) -> list[ev.Event]:
-        frames, self.frames = self.frames, []
-        return frames
 
 
 class Chat:
-    """A service and two logged-in users, alice and bob, with a message from alice to bob."""
+    """A node and two logged-in users, alice and bob, with a message from alice to bob."""
 
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.store: Store = open_store(str(db))
-        self.service = Service(self.store, Sessions(self.store))
-        self.alice, self.bob = Line(), Line()
-        self.users: list[str] = []
-        self.tokens: list[str] = []
-        for line in (self.alice, self.bob):
-            self.register(line)
-        self.frame(T0, self.alice, ev.Send(self.users[0], self.users[1], TS, "hi"))
-        assert self.alice.take() == [ev.Accepted(self.users[1], TS)]
-        assert self.bob.take() == [ev.Deliver(self.users[0], self.users[1], TS, "hi")]
-
-    def register(self, line: Line) -> None:
-        self.service.connect(line)
-        self.frame(T0, line, ev.Register())
-        _greeting, registered = line.take()
-        assert isinstance(registered, ev.Registered)
-        self.users.append(registered.user)
-        self.tokens.append(registered.token)
+    def __init__(self, node: Node) -> None:
+        self.node, self.service = node, node.service
+        self.alice, alice, alice_token = node.register()
+        self.bob, bob, bob_token = node.register()
+        self.users, self.tokens = [alice, bob], [alice_token, bob_token]
+        self.frame(T0, self.alice, ev.Send(alice, bob, TS, "hi"))
+        assert self.alice.take() == [ev.Accepted(bob, TS)]
+        assert self.bob.take() == [ev.Deliver(alice, bob, TS, "hi")]
 
     def frame(self, now: float, line: Line | None = None, event: ev.Event | None = None) -> None:
-        """One loop iteration at `now` (with one frame from `line`, or with none), and the
-        top-up of sessions catching up that follows it."""
-        with self.service.batch(now):
-            if line is not None and event is not None:
-                self.service.handle(line, event)
-        self.service.top_up()
+        self.node.frame(now, line, event)
 
     def acknowledge(self, now: float) -> None:
         self.frame(now, self.bob, ev.Receipt(self.users[0], self.users[1], TS))
 
     def owed_on_disk(self) -> list[str]:
-        """The codes of the frames queued for anyone, as committed."""
-        with sqlite3.connect(self.db) as connection:
-            return [frame[:2] for (frame,) in connection.execute("SELECT frame FROM pending")]
+        return owed_on_disk(self.node.db)
 
 
 @pytest.fixture
-def chat(tmp_path: Path) -> Iterator[Chat]:
-    chat = Chat(tmp_path / "interzap.db")
-    try:
-        yield chat
-    finally:
-        chat.service.settle()
-        chat.store.close()
+def chat(node: NodeFactory) -> Chat:
+    return Chat(node())
 
 
 def test_commit_delay_holds_a_receipt_until_the_delay_is_over(chat: Chat) -> None:

@@ -1,8 +1,10 @@
 """The store's hot path, in process: what each call answers and how many statements it runs.
 
-No server here: a Store on a fresh SQLite file per test. Statements are counted
-with sqlite3's trace callback, because the hot path runs prepared SQL on the
-store's own cursor, which peewee's assert_query_count does not see.
+No server here: a Store on a fresh SQLite file per test. Tests marked `both` run
+twice, with the caches on (one process, as the server runs today) and off (a
+database shared by several processes): the answers must not differ. Statements
+are counted with sqlite3's trace callback, because the hot path runs prepared
+SQL on the store's own cursor, which peewee's assert_query_count does not see.
 """
 
 from collections.abc import Iterator, Sequence
@@ -11,19 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from interzap_server.storage import Store, caches, open_store
+from interzap_server.storage import StorageError, Store, caches, open_store
 
 TS = 1_700_000_000
 FRAME = b"06Client-000001Client-0000021700000000hi\n"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = open_store(str(tmp_path / "store.db"))
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A store with its caches on, or off where a test is marked `both`."""
+    store = open_store(str(tmp_path / "store.db"), shared=getattr(request, "param", False))
     try:
         yield store
     finally:
         store.close()
+
+
+both = pytest.mark.parametrize("store", [pytest.param(False, id="caches"),
+                                         pytest.param(True, id="no-caches")], indirect=True)
 
 
 def users(store: Store, count: int) -> list[str]:
@@ -51,6 +58,7 @@ def statements(store: Store) -> Iterator[list[str]]:
         connection.set_trace_callback(None)
 
 
+@both
 def test_store_add_message_known_key_returns_none(store: Store) -> None:
     """A key seen before inserts nothing: add_message says so with None."""
     alice, bob = users(store, 2)
@@ -62,6 +70,7 @@ def test_store_add_message_known_key_returns_none(store: Store) -> None:
     assert store.message_known(alice, bob, TS)
 
 
+@both
 def test_store_enqueue_ids_never_go_back(store: Store) -> None:
     """A queue entry made after the newest was forgotten still gets a larger id."""
     (bob,) = users(store, 1)
@@ -74,6 +83,7 @@ def test_store_enqueue_ids_never_go_back(store: Store) -> None:
     assert new > old
 
 
+@both
 def test_store_acknowledge_drops_only_that_copy(store: Store) -> None:
     """A 12 drops the recipient's copy once; a second 12 or another user's acknowledges nothing."""
     alice, bob, carol = users(store, 3)
@@ -88,6 +98,7 @@ def test_store_acknowledge_drops_only_that_copy(store: Store) -> None:
     assert store.queued(bob, 0, 10) == []
 
 
+@both
 def test_store_acknowledge_group_counts_copies_left(store: Store) -> None:
     """For a group message, acknowledge says how many members still owe a 12."""
     alice, bob, carol = users(store, 3)
@@ -99,6 +110,7 @@ def test_store_acknowledge_group_counts_copies_left(store: Store) -> None:
         assert store.acknowledge(carol, alice, group, TS) == 0
 
 
+@both
 def test_store_forget_drops_every_entry(store: Store) -> None:
     """forget() drops all the entries it is given, in one call."""
     (alice,) = users(store, 1)
@@ -160,6 +172,7 @@ def test_store_group_count_is_forgotten_when_a_batch_rolls_back(store: Store) ->
     assert rest == ["DELETE", "DELETE"]
 
 
+@both
 def test_store_group_count_of_a_rolled_back_message_is_not_kept(store: Store) -> None:
     """A message whose batch rolled back is counted afresh when it is sent again."""
     author, bob, carol = users(store, 3)
@@ -214,3 +227,63 @@ def test_store_group_counts_past_the_limit_are_taken_again(
         assert store.acknowledge(bob, author, group, TS) == 1
         assert store.acknowledge(carol, author, group, TS) == 0
     assert run == ["DELETE", "DELETE", "DELETE", "SELECT", "DELETE"]
+
+
+@both
+def test_store_commit_failure_leaves_no_transaction(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT that fails raises StorageError, keeps none of the batch's writes, and leaves
+    no transaction open: the next batch begins and commits."""
+    (bob,) = users(store, 1)
+    db = store._runner.db
+    monkeypatch.setattr(db, "commit", lambda: db.execute_sql("SELECT no_such_column"))
+    with pytest.raises(StorageError, match="no_such_column"), store.batch():
+        store.enqueue(bob, FRAME)
+    monkeypatch.undo()
+    assert not db.connection().in_transaction
+    assert store.queued(bob, 0, 10) == []
+    with store.batch():
+        store.enqueue(bob, FRAME)
+    assert len(store.queued(bob, 0, 10)) == 1
+
+
+def test_store_without_caches_asks_the_database_every_time(tmp_path: Path) -> None:
+    """With the caches off, users, members and queue lengths are read anew on every call."""
+    shared = open_store(str(tmp_path / "shared.db"), shared=True)
+    try:
+        alice, bob = users(shared, 2)
+        with shared.batch():
+            group = shared.create_group(alice, TS, (alice, bob), TS)
+        with statements(shared) as run:
+            for _ in range(2):
+                shared.user_exists(bob)
+                shared.group_members(group)
+                shared.has_room(bob, 10)
+    finally:
+        shared.close()
+    assert run == ["SELECT"] * 6
+
+
+def test_store_shared_sees_another_process_fill_a_queue(tmp_path: Path) -> None:
+    """With the caches off, a queue another process filled is full at once (with them on, the
+    length this process counted would still say there is room)."""
+    one, two = (open_store(str(tmp_path / "store.db"), shared=True) for _ in range(2))
+    try:
+        (bob,) = users(one, 1)
+        assert one.has_room(bob, 2)
+        with two.batch():
+            two.enqueue(bob, FRAME)
+            two.enqueue(bob, FRAME)
+        assert not one.has_room(bob, 2)
+    finally:
+        one.close()
+        two.close()
+
+
+def test_store_wakeups_on_sqlite_tell_nobody(store: Store) -> None:
+    """On SQLite there is no other process to wake: nothing is sent, nothing to listen to."""
+    with store.batch(), statements(store) as run:
+        store.wakeups.notify("Client-000001")
+    assert run == []
+    assert store.wakeups.fileno() is None

@@ -62,6 +62,8 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A frame's handler and its policy."""
+
     handler: Handler
     policy: Policy
 

@@ -233,8 +233,7 @@ def test_store_group_counts_past_the_limit_are_taken_again(
 def test_store_commit_failure_leaves_no_transaction(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A COMMIT that fails raises StorageError, keeps none of the batch's writes, and leaves
-    no transaction open: the next batch begins and commits."""
+    """A failed COMMIT raises StorageError, keeps no write, and leaves no transaction open."""
     (bob,) = users(store, 1)
     db = store._runner.db
     monkeypatch.setattr(db, "commit", lambda: db.execute_sql("SELECT no_such_column"))
@@ -266,8 +265,8 @@ def test_store_without_caches_asks_the_database_every_time(tmp_path: Path) -> No
 
 
 def test_store_shared_sees_another_process_fill_a_queue(tmp_path: Path) -> None:
-    """With the caches off, a queue another process filled is full at once (with them on, the
-    length this process counted would still say there is room)."""
+    """Without caches, a queue that another process filled is full at once."""
+    # with them on, the length this process counted before would still say there is room
     one, two = (open_store(str(tmp_path / "store.db"), shared=True) for _ in range(2))
     try:
         (bob,) = users(one, 1)

@@ -11,10 +11,10 @@ import asyncio
 from pathlib import Path
 
 from interzap_client import commands as cmd
-from interzap_client.core import Session, SessionError
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
 from interzap_client.profile import ProfileError
+from interzap_client.session import Session, SessionError
 from interzap_client.state import Tick
 
 TICKS = {"accepted": Tick.ACCEPTED, "delivered": Tick.DELIVERED, "read": Tick.READ}

@@ -20,9 +20,9 @@ from typing import TextIO
 
 from interzap_client import commands as cmd
 from interzap_client.actions import perform
-from interzap_client.core import Session
 from interzap_client.notices import Notice, to_json, to_text
 from interzap_client.profile import ProfileError
+from interzap_client.session import Session
 
 
 async def file_lines(path: str) -> AsyncIterator[str]:

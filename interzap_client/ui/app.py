@@ -3,7 +3,7 @@
 No threads: the connection runs as a background task of the prompt_toolkit
 Application on the same asyncio loop, and every change in the session calls
 invalidate(). Commands run as background tasks too, so a /group waiting for
-its answer never freezes typing. Refuses to know the chat rules (core.py)
+its answer never freezes typing. Refuses to know the chat rules (session/)
 and the wire (network.py).
 """
 
@@ -24,8 +24,8 @@ from prompt_toolkit.widgets import TextArea
 from interzap_client import commands as cmd
 from interzap_client import profile
 from interzap_client.actions import perform
-from interzap_client.core import Session
 from interzap_client.notices import Notice
+from interzap_client.session import Session
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import View, build_layout
 from interzap_client.ui.style import STYLE

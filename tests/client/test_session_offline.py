@@ -42,16 +42,31 @@ class Wire:
             await asyncio.wait_for(self._more.wait(), 5)
 
 
-async def logged_in(root: Path) -> tuple[Session, Wire, list[Notice]]:
-    """A session logged in as ME through the callbacks a Connection would make."""
+Offline = tuple[Session, Wire, list[Notice]]
+
+
+def wired(root: Path) -> Offline:
+    """A session whose frames go to a Wire, and the list of the notices it makes."""
     session, wire, notices = Session(root, "127.0.0.1", 9), Wire(), []
     session.net.send = wire.send  # type: ignore[method-assign]
     session.subscribe(lambda n: n is not None and notices.append(n))
+    return session, wire, notices
+
+
+def hello_sent(root: Path) -> Offline:
+    """A session that sent its 03 as ME, through the callbacks a Connection would make."""
+    session, wire, notices = wired(root)
     session.start_login(ME, TOKEN)
     assert session.status == "offline"
     session.lifecycle.step(Step.DIAL)  # what run_network() does before net.run()
     session.lifecycle.up()
     assert wire.sent == [ev.Login(ME, TOKEN)] and session.status == "connected"
+    return session, wire, notices
+
+
+async def logged_in(root: Path) -> Offline:
+    """A session logged in as ME (its 03 answered by 04)."""
+    session, wire, notices = hello_sent(root)
     session.inbound.handle(ev.LoggedIn(ME))
     assert session.logged_in and await session.answer(1)
     return session, wire, notices
@@ -95,11 +110,7 @@ def test_lifecycle_one_login_at_a_time(tmp_path: Path) -> None:
     """While a 03 waits for its answer, another /login or /register is refused."""
 
     async def scenario() -> None:
-        session, wire = Session(tmp_path, "127.0.0.1", 9), Wire()
-        session.net.send = wire.send  # type: ignore[method-assign]
-        session.start_login(ME, TOKEN)
-        session.lifecycle.step(Step.DIAL)
-        session.lifecycle.up()
+        session, _, _ = hello_sent(tmp_path)
         with pytest.raises(SessionError, match="waiting"):
             session.start_register()
         session.inbound.handle(ev.Error(ErrorCode.BAD_CREDENTIALS, "no"))
@@ -114,10 +125,9 @@ def test_lifecycle_unasked_welcome_is_the_servers_fault(tmp_path: Path) -> None:
     """An 04 nobody asked for is reported as an error, and changes nothing."""
 
     async def scenario() -> None:
-        session, wire = Session(tmp_path, "127.0.0.1", 9), Wire()
-        session.net.send = wire.send  # type: ignore[method-assign]
+        session, wire, _ = wired(tmp_path)
         session.inbound.handle(ev.LoggedIn(ME))
-        assert session.errors == 1 and not session.logged_in
+        assert session.errors == 1 and not session.logged_in and wire.sent == []
         await session.close()
 
     asyncio.run(scenario())

@@ -95,9 +95,7 @@ class Session(Announcer):
 
     def use_account(self, ident: str) -> None:
         """Load the state and history of `ident` (before logging in, or offline)."""
-        if self.state is not None and self.state.me == ident:
-            return
-        if self.logged_in:
+        if self.logged_in and ident != self.me:
             raise SessionError(f"already logged in as {self.me}")
         self.load_account(ident)
 

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from interzap_client import profile
-from interzap_client.core import Session
 from interzap_client.history import History, export, write_export
+from interzap_client.session import Session
 from interzap_client.state import State
 from shared.codes import DEFAULT_PORT
 

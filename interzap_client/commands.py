@@ -1,13 +1,17 @@
 """Typed lines to actions: `/send bob hi` -> Send("bob", "hi"); a line without `/` -> Say.
 
 Parsing only: names (ids or aliases) are resolved later by the session, which
-knows the contacts. Also the command table used by /help and by tab
-completion. Refuses to know about the network, files and the user interface.
+knows the contacts. One table (COMMANDS) says, per command, its arguments,
+its help line and the action it builds: parse(), /help and tab completion all
+read it, so they never disagree. Refuses to know about the network, files and
+the user interface.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
 from shared.ids import is_group_id, is_user_id
@@ -102,23 +106,76 @@ Action = (
     | ReadUp | WaitTick | WaitReceived
 )
 
-COMMANDS: dict[str, str] = {
-    "/add": "/add ID [ALIAS]      add a contact, with a local alias",
-    "/open": "/open ID|ALIAS       open a conversation (and mark it read)",
-    "/group": "/group ID|ALIAS ...  create a group with 1 to 8 others (you are added)",
-    "/contacts": "/contacts            list contacts and groups",
-    "/export": "/export FILE         write the history in the original's backup format",
-    "/help": "/help                this list",
-    "/quit": "/quit                leave (Ctrl-C too)",
-    "/register": "/register            create a new account",
-    "/login": "/login ID [TOKEN]    log in (the token is taken from the data dir if stored)",
-    "/send": "/send PEER TEXT      send TEXT to a contact or group",
-    "/read": "/read [PEER]         mark everything shown as read",
-    "/wait": "/wait accepted|delivered|read [PEER]  or  /wait received N   (scripts)",
-}
-"""Command -> usage line; the order is the order of /help."""
 TICK_NAMES = ("accepted", "delivered", "read")
 MAX_ALIAS = 32
+
+
+class Arg(Enum):
+    """What one argument of a command is: how it is cut from the line, what completes it."""
+
+    NAME = "name"
+    """An id or an alias, one word; completes to the names the session knows."""
+    WORD = "word"
+    """Any other single word; no completion."""
+    TICK = "tick"
+    """accepted, delivered, read or received (/wait); completes to those."""
+    TEXT = "text"
+    """The rest of the line exactly as typed (a message); last only."""
+    PATH = "path"
+    """The rest of the line without the blanks around it (a file name); last only."""
+
+
+_REST = (Arg.TEXT, Arg.PATH)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One row of the command table: what /help says, what parse accepts, what it builds."""
+
+    name: str
+    usage: str  # the arguments, as /help and a usage error write them
+    help: str
+    build: Callable[[list[str]], Action]  # the checked arguments -> the action
+    args: tuple[Arg, ...] = ()
+    least: int | None = None  # fewest arguments (None: all of `args`)
+    most: int | None = None  # most (None: len(args)); more than len(args): the last repeats
+    note: str = ""  # says why, before the usage, when the count is wrong
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        least = len(self.args) if self.least is None else self.least
+        return least, len(self.args) if self.most is None else self.most
+
+    def split(self, rest: str) -> list[str]:
+        """The arguments written in `rest`, the line after the command's name."""
+        if not self.args or self.args[-1] not in _REST:
+            return rest.split()
+        parts = rest.lstrip(" ").split(" ", len(self.args) - 1)
+        if self.args[-1] is Arg.PATH:
+            parts[-1] = parts[-1].strip()
+        return [part for part in parts if part]
+
+    def arg_at(self, index: int) -> Arg | None:
+        """The kind of the argument at `index` (0: the first after the name), if any."""
+        if index < len(self.args):
+            return self.args[index]
+        return self.args[-1] if self.args and self.bounds[1] > len(self.args) else None
+
+    @property
+    def help_line(self) -> str:
+        head = f"{self.name} {self.usage}".strip()
+        return f"{head:<20} {self.help}" if len(head) < 20 else f"{head}  {self.help}"
+
+    def usage_error(self) -> CommandError:
+        usage = f"usage: {self.name} {self.usage}".rstrip()
+        return CommandError(f"{self.note}; {usage}" if self.note else usage)
+
+    def parse(self, rest: str) -> Action:
+        args = self.split(rest)
+        least, most = self.bounds
+        if not least <= len(args) <= most:
+            raise self.usage_error()
+        return self.build(args)
 
 
 def check_alias(alias: str) -> str:
@@ -131,8 +188,60 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def _usage(command: str) -> CommandError:
-    return CommandError("usage: " + COMMANDS[command].split("  ")[0].strip())
+def _optional(args: list[str], index: int) -> str | None:
+    return args[index] if len(args) > index else None
+
+
+def _add(args: list[str]) -> Action:
+    alias = _optional(args, 1)
+    return Add(args[0], None if alias is None else check_alias(alias))
+
+
+def _wait(args: list[str]) -> Action:
+    what, peer = args[0], _optional(args, 1)
+    if what == "received":
+        if peer is None or not peer.isdigit():
+            raise CommandError("usage: /wait received N (a number)")
+        return WaitReceived(int(peer))
+    if what not in TICK_NAMES:
+        raise COMMANDS["/wait"].usage_error()
+    return WaitTick(what, peer)
+
+
+_TABLE = (
+    Command("/add", "ID [ALIAS]", "add a contact, with a local alias",
+            _add, (Arg.NAME, Arg.WORD), least=1),
+    Command("/open", "ID|ALIAS", "open a conversation (and mark it read)",
+            lambda args: Open(args[0]), (Arg.NAME,)),
+    Command("/group", "ID|ALIAS ...",
+            f"create a group with {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} others "
+            "(you are added)",
+            lambda args: Group(tuple(args)), (Arg.NAME,),
+            least=MIN_GROUP_MEMBERS, most=MAX_GROUP_MEMBERS,
+            note=f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} other members"),
+    Command("/contacts", "", "list contacts and groups", lambda _: Contacts()),
+    Command("/export", "FILE", "write the history in the original's backup format",
+            lambda args: Export(args[0]), (Arg.PATH,)),
+    Command("/help", "", "this list", lambda _: Help()),
+    Command("/quit", "", "leave (Ctrl-C too)", lambda _: Quit()),
+    Command("/register", "", "create a new account", lambda _: Register()),
+    Command("/login", "ID [TOKEN]", "log in (the token is taken from the data dir if stored)",
+            lambda args: Login(args[0], _optional(args, 1)), (Arg.NAME, Arg.WORD), least=1),
+    Command("/send", "PEER TEXT", "send TEXT to a contact or group",
+            lambda args: Send(args[0], args[1]), (Arg.NAME, Arg.TEXT)),
+    Command("/read", "[PEER]", "mark everything shown as read",
+            lambda args: ReadUp(_optional(args, 0)), (Arg.NAME,), least=0),
+    Command("/wait", "accepted|delivered|read [PEER] | received N",
+            "wait for ticks or arrivals (scripts)",
+            _wait, (Arg.TICK, Arg.NAME), least=1),
+)
+COMMANDS: dict[str, Command] = {command.name: command for command in _TABLE}
+"""Every command by name, in the order of /help."""
+
+
+def help_lines() -> list[str]:
+    """/help: one line per command, from the same table parse() uses."""
+    return [command.help_line for command in _TABLE]
 
 
 def parse(line: str) -> Action | None:
@@ -141,65 +250,29 @@ def parse(line: str) -> Action | None:
         return None
     if not line.startswith("/"):
         return Say(line)
-    command, _, rest = line.partition(" ")
-    words = rest.split()
-    if command not in COMMANDS:
-        raise CommandError(f"unknown command {command}; /help lists them")
-    if command == "/send":
-        peer, _, text = rest.lstrip(" ").partition(" ")
-        if not peer or not text:
-            raise _usage(command)
-        return Send(peer, text)
-    if command == "/add" and len(words) in (1, 2):
-        alias = check_alias(words[1]) if len(words) == 2 else None
-        return Add(words[0], alias)
-    if command == "/open" and len(words) == 1:
-        return Open(words[0])
-    if command == "/group":
-        if not MIN_GROUP_MEMBERS <= len(words) <= MAX_GROUP_MEMBERS:
-            raise CommandError(f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} "
-                               "other members; " + str(_usage(command)))
-        return Group(tuple(words))
-    if command == "/export" and rest.strip():
-        return Export(rest.strip())
-    if command == "/login" and len(words) in (1, 2):
-        return Login(words[0], words[1] if len(words) == 2 else None)
-    if command == "/read" and len(words) <= 1:
-        return ReadUp(words[0] if words else None)
-    if command == "/wait":
-        return _parse_wait(words)
-    simple = {"/contacts": Contacts, "/help": Help, "/quit": Quit, "/register": Register}
-    if command in simple and not words:
-        return simple[command]()
-    raise _usage(command)
-
-
-def _parse_wait(words: list[str]) -> Action:
-    if len(words) == 2 and words[0] == "received":
-        if not words[1].isdigit():
-            raise CommandError("usage: /wait received N (a number)")
-        return WaitReceived(int(words[1]))
-    if words and words[0] in TICK_NAMES and len(words) <= 2:
-        return WaitTick(words[0], words[1] if len(words) == 2 else None)
-    raise _usage("/wait")
+    name, _, rest = line.partition(" ")
+    command = COMMANDS.get(name)
+    if command is None:
+        raise CommandError(f"unknown command {name}; /help lists them")
+    return command.parse(rest)
 
 
 def complete(line: str, names: list[str]) -> list[str]:
     """Completions for the word being typed at the end of `line`.
 
-    The first word completes to a command; later words to `names` (ids and
-    aliases), except for /send's text and /export's file name.
+    The first word completes to a command; later words by the kind of argument
+    they are: names (ids and aliases) for Arg.NAME, the tick words for Arg.TICK.
     """
     if not line.startswith("/"):
         return []
     words = line.split(" ")
     current = words[-1]
     if len(words) == 1:
-        return [c for c in COMMANDS if c.startswith(current)]
-    command = words[0]
-    if command == "/wait" and len(words) == 2:
-        return [w for w in (*TICK_NAMES, "received") if w.startswith(current)]
-    takes_names = {"/add": 2, "/open": 2, "/login": 2, "/read": 2, "/send": 2, "/wait": 3}
-    if command == "/group" or len(words) == takes_names.get(command):
+        return [name for name in COMMANDS if name.startswith(current)]
+    command = COMMANDS.get(words[0])
+    kind = command.arg_at(len(words) - 2) if command is not None else None
+    if kind is Arg.NAME:
         return [n for n in names if n.startswith(current) and n != current]
+    if kind is Arg.TICK:
+        return [w for w in (*TICK_NAMES, "received") if w.startswith(current)]
     return []

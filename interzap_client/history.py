@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,8 +35,11 @@ RECORD_TYPES = frozenset(
 COMPACT_SLACK = 256
 """Extra lines tolerated beyond twice the snapshot size before compacting."""
 
+Record = dict[str, Any]
+"""One journal line: {"t": <State method>, <its arguments>...}."""
 
-def _line(record: dict[str, Any]) -> bytes:
+
+def _line(record: Record) -> bytes:
     # json escapes every control character, so a record is always exactly one line
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
@@ -159,40 +163,54 @@ class History:
             os.close(self._lock)  # closing the descriptor releases the lock
             self._lock = None
 
-    def line_count(self) -> int:
-        """Lines in the journal file now (for tests and for the compaction rule)."""
-        return self._lines
+
+def snapshot(state: State) -> list[Record]:
+    """The shortest list of records that rebuilds `state` when replayed.
+
+    In an order replay accepts: contacts before the groups and messages that
+    would add them in another order, messages before the read marks about them.
+    """
+    return [*_contacts(state), *_groups(state), *_creates(state), *_messages(state),
+            *_read_marks(state)]
 
 
-def snapshot(state: State) -> list[dict[str, Any]]:
-    """The shortest list of records that rebuilds `state` when replayed."""
-    records: list[dict[str, Any]] = []
+def _contacts(state: State) -> Iterator[Record]:
     for ident in state.contacts:
-        records.append({"t": "alias", "ident": ident, "alias": state.aliases.get(ident)})
+        yield {"t": "alias", "ident": ident, "alias": state.aliases.get(ident)}
     for ident, alias in state.aliases.items():
         if ident not in state.contacts:  # aliases of groups
-            records.append({"t": "alias", "ident": ident, "alias": alias})
+            yield {"t": "alias", "ident": ident, "alias": alias}
+
+
+def _groups(state: State) -> Iterator[Record]:
     for conv in state.conversations.values():
         if conv.is_group and conv.members:
-            records.append({"t": "group", "group": conv.peer, "ts": conv.created,
-                            "members": list(conv.members)})
+            yield {"t": "group", "group": conv.peer, "ts": conv.created,
+                   "members": list(conv.members)}
+
+
+def _creates(state: State) -> Iterator[Record]:
     if state.last_create_ts:
-        records.append({"t": "stamp", "ts": state.last_create_ts})
+        yield {"t": "stamp", "ts": state.last_create_ts}
     for pending in state.pending_groups.values():
-        records.append({"t": "create", "ts": pending.ts, "members": list(pending.members)})
+        yield {"t": "create", "ts": pending.ts, "members": list(pending.members)}
+
+
+def _messages(state: State) -> Iterator[Record]:
     for m in state.messages.values():
-        record: dict[str, Any] = {"t": "msg", "src": m.src, "dst": m.dst, "ts": m.ts,
-                                  "text": m.text}
+        record: Record = {"t": "msg", "src": m.src, "dst": m.dst, "ts": m.ts, "text": m.text}
         if m.tick is not None:
             record["tick"] = int(m.tick)
-        records.append(record)
+        yield record
+
+
+def _read_marks(state: State) -> Iterator[Record]:
     for conv in state.conversations.values():
         if conv.seen:
-            records.append({"t": "seen", "peer": conv.peer, "ts": conv.seen})
+            yield {"t": "seen", "peer": conv.peer, "ts": conv.seen}
         if conv.late:
-            records.append({"t": "late", "peer": conv.peer,
-                            "keys": [list(key) for key in sorted(conv.late)]})
-    return records
+            yield {"t": "late", "peer": conv.peer,
+                   "keys": [list(key) for key in sorted(conv.late)]}
 
 
 def export(state: State) -> dict[str, Any]:

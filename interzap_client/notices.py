@@ -16,13 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from shared.codes import ErrorCode
-
-EVENTS = (
-    "registered", "logged_in", "message", "accepted", "delivered", "read", "group", "error",
-    "disconnected", "reconnected", "contact", "info", "warning",
-)
-"""Every value of Notice.event; the first ten are the ones issue 3 promises."""
+from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
 
 ERROR_WORDS: dict[int, str] = {
     ErrorCode.MALFORMED: "the server did not understand a frame (a client bug)",
@@ -32,16 +26,17 @@ ERROR_WORDS: dict[int, str] = {
     ErrorCode.UNKNOWN_PEER: "no such user or group",
     ErrorCode.NOT_YOU: "the server thinks you sent as someone else (a client bug)",
     ErrorCode.NOT_A_MEMBER: "you are not a member of that group",
-    ErrorCode.INVALID_GROUP: "a group needs 1 to 8 other members, each listed once",
+    ErrorCode.INVALID_GROUP: (f"a group needs {MIN_GROUP_MEMBERS} to "
+                             f"{MAX_GROUP_MEMBERS} other members, each listed once"),
     ErrorCode.INVALID_TEXT: "the message is empty, too long or holds a control character",
     ErrorCode.RATE_LIMITED: "slow down: the server limits how fast you may send",
     ErrorCode.ALREADY_LOGGED_IN: "this connection is logged in already",
     ErrorCode.REPLACED: "you logged in somewhere else; this session was closed",
+    ErrorCode.SERVER_FULL: "the server is full; the client will try again",
+    ErrorCode.QUEUE_FULL: "the recipient has too many undelivered messages; the client will "
+                          "try again",
+    ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
-    # newer codes, by number so that this table does not depend on them being in shared
-    13: "the server is full; the client will try again",
-    14: "the recipient has too many undelivered messages; the client will try again",
-    15: "the server closed a connection it found idle; the client will reconnect",
 }
 LOCAL_ERROR = 0
 """Notice.code for errors found by the client itself (a bad command, a timeout)."""
@@ -117,13 +112,13 @@ class Announcer:
             self.errors += 1
         for listener in self._listeners:
             listener(notice)
-        self._touch()
+        self.touch()
 
     def fail(self, words: str, code: int = LOCAL_ERROR, **fields: Any) -> None:
         """Announce an error: the server's 13 code, or LOCAL_ERROR for our own findings."""
         self.notify(Notice("error", code=code, text=words, **fields))
 
-    def _touch(self) -> None:
+    def touch(self) -> None:
         """Wake every wait_until() and repaint."""
         self._changed.set()
         self._changed = asyncio.Event()  # a fresh one: each waiter sees each change

@@ -20,9 +20,9 @@ from typing import TextIO
 
 from interzap_client import commands as cmd
 from interzap_client.actions import perform
-from interzap_client.core import Session
 from interzap_client.notices import Notice, to_json, to_text
 from interzap_client.profile import ProfileError
+from interzap_client.session import Session
 
 
 async def file_lines(path: str) -> AsyncIterator[str]:
@@ -75,39 +75,53 @@ class Printer:
 async def run(session: Session, lines: AsyncIterator[str], out: TextIO, *, as_json: bool,
               timeout: float, account: str | None) -> int:
     """Run a script to its end; the exit status (0: no error at all)."""
-    printer = Printer(out, as_json)
-    session.subscribe(printer)
+    session.subscribe(Printer(out, as_json))
     network = asyncio.create_task(session.run_network())
     try:
         if account is not None:
-            try:
-                session.start_login(account)
-            except ProfileError as exc:
-                session.fail(str(exc))
-            else:
-                await session.answer(timeout)
-        async for raw in lines:
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            try:
-                action = cmd.parse(line)
-            except cmd.CommandError as exc:
-                session.fail(f"{line}: {exc}")
-                continue
-            if isinstance(action, cmd.Quit):
-                break
-            if action is not None:
-                await perform(session, action, timeout)
-        if not session.can_send and not session.outbox_empty():
-            session.fail("not logged in: the outbox is kept and sent by the next run")
-        elif not await session.wait_until(session.outbox_empty, timeout):
-            session.fail(f"the outbox was not drained within {timeout:g} s; what is left "
-                         "is kept and sent by the next run")
-        await session.net.drain()
+            await _log_in(session, account, timeout)
+        await _run_lines(session, lines, timeout)
+        await _drain(session, timeout)
     finally:
         await session.close()
         network.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await network
     return 1 if session.errors else 0
+
+
+async def _log_in(session: Session, account: str, timeout: float) -> None:
+    """--account: log in before the first line; a failure is reported, the script goes on."""
+    try:
+        session.start_login(account)
+    except ProfileError as exc:
+        session.fail(str(exc))
+    else:
+        await session.answer(timeout)
+
+
+async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float) -> None:
+    """Each line to its end, in order, until the end of input or /quit."""
+    async for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            action = cmd.parse(line)
+        except cmd.CommandError as exc:
+            session.fail(f"{line}: {exc}")
+            continue
+        if isinstance(action, cmd.Quit):
+            return
+        if action is not None:
+            await perform(session, action, timeout)
+
+
+async def _drain(session: Session, timeout: float) -> None:
+    """At the end of input: until the outbox is answered (or say why not), then flushed."""
+    if not session.can_send and not session.outbox_empty():
+        session.fail("not logged in: the outbox is kept and sent by the next run")
+    elif not await session.wait_until(session.outbox_empty, timeout):
+        session.fail(f"the outbox was not drained within {timeout:g} s; what is left "
+                     "is kept and sent by the next run")
+    await session.net.drain()

@@ -96,17 +96,21 @@ class PendingGroup:
     members: tuple[str, ...]
 
 
+@dataclass(slots=True)
 class State:
-    """Everything one account knows; `me` is its user id."""
+    """Everything one account knows; `me` is its user id.
 
-    def __init__(self, me: str) -> None:
-        self.me = me
-        self.aliases: dict[str, str] = {}  # id -> local alias
-        self.contacts: list[str] = []  # user ids, in the order we met them
-        self.conversations: dict[str, Conversation] = {}
-        self.messages: dict[Key, Message] = {}  # every message, in arrival order
-        self.pending_groups: dict[int, PendingGroup] = {}
-        self.last_create_ts = 0
+    Compared field by field (==): a state rebuilt from the journal must equal
+    the one that wrote it, whatever a snapshot might forget.
+    """
+
+    me: str
+    aliases: dict[str, str] = field(default_factory=dict)  # id -> local alias
+    contacts: list[str] = field(default_factory=list)  # user ids, in the order we met them
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    messages: dict[Key, Message] = field(default_factory=dict)  # every one, in arrival order
+    pending_groups: dict[int, PendingGroup] = field(default_factory=dict)
+    last_create_ts: int = 0
 
     # ---- lookups ----------------------------------------------------------
 
@@ -146,9 +150,6 @@ class State:
         """What still waits for the server's answer, in the order it was made."""
         yield from self.pending_groups.values()
         yield from (m for m in self.messages.values() if m.tick is Tick.PENDING)
-
-    def pending_to(self, peer: str) -> list[Message]:
-        return [m for m in self.conversation(peer).messages if m.tick is Tick.PENDING]
 
     def next_ts(self, peer: str, now: int) -> int:
         """The ts for a new message to `peer`: max(now, last used + 1), never a reused key."""
@@ -222,7 +223,8 @@ class State:
         changed = known is None or known.members != members
         conv = self.conversation(group)
         conv.members, conv.created = members, max(conv.created, ts)
-        if members and members[0] == self.me and self.pending_groups.pop(ts, None):
+        if members and members[0] == self.me and ts in self.pending_groups:
+            del self.pending_groups[ts]  # the answer to our own 10
             changed = True
         for member in members:
             if member != self.me and member not in self.contacts:

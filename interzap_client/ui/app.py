@@ -3,14 +3,15 @@
 No threads: the connection runs as a background task of the prompt_toolkit
 Application on the same asyncio loop, and every change in the session calls
 invalidate(). Commands run as background tasks too, so a /group waiting for
-its answer never freezes typing. Refuses to know the chat rules (core.py)
+its answer never freezes typing. Refuses to know the chat rules (session/)
 and the wire (network.py).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from prompt_toolkit.application import Application
@@ -24,8 +25,8 @@ from prompt_toolkit.widgets import TextArea
 from interzap_client import commands as cmd
 from interzap_client import profile
 from interzap_client.actions import perform
-from interzap_client.core import Session
 from interzap_client.notices import Notice
+from interzap_client.session import Session
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import View, build_layout
 from interzap_client.ui.style import STYLE
@@ -82,6 +83,19 @@ class ChatApp:
             input=input,
             output=output,
         )
+        self._shows: dict[str, Callable[[Notice], None]] = {
+            "message": self._ring,
+            "error": partial(self._alert, "error"),
+            "warning": partial(self._alert, "warning"),
+            "info": self._info,
+            "contact": self._contact,
+            "group": self._group,
+            "registered": self._registered,
+            "logged_in": self._logged_in,
+            "reconnected": self._logged_in,
+            "disconnected": self._disconnected,
+        }
+        """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
 
     # ---- Controller (keys.py) ---------------------------------------------
@@ -128,7 +142,7 @@ class ChatApp:
         if isinstance(action, cmd.Help | cmd.Contacts):
             self.session.open(None)  # their output goes to the system pane
         self.view.scroll = 0
-        self.app.create_background_task(perform(self.session, action, self.timeout))
+        self.app.create_background_task(_discard(perform(self.session, action, self.timeout)))
         return False
 
     # ---- session -> screen ------------------------------------------------------
@@ -138,33 +152,41 @@ class ChatApp:
             self._show(notice)
         self.app.invalidate()
 
-    def _show(self, n: Notice) -> None:
-        view, state = self.view, self.session.state
+    def _show(self, notice: Notice) -> None:
+        show = self._shows.get(notice.event)
+        if show is not None:
+            show(notice)
+
+    def _ring(self, n: Notice) -> None:
+        if n.peer != self.session.open_peer and self.bell:
+            self.app.output.bell()
+
+    def _alert(self, word: str, n: Notice) -> None:
+        """An error or a warning: in the system log, and in the status bar until the next."""
+        self.view.say(f"{word}: {n.text}", f"class:system.{word}")
+        self.view.note = ("class:status.error", f" {n.text} ")
+
+    def _info(self, n: Notice) -> None:
+        self.view.say(n.text or "")
+
+    def _contact(self, n: Notice) -> None:
+        self.view.say(f"contact {n.id}" + (f"  alias {n.alias}" if n.alias else ""))
+
+    def _group(self, n: Notice) -> None:
+        state = self.session.state
         label = state.label if state is not None else str
-        if n.event == "message":
-            if n.peer != self.session.open_peer and self.bell:
-                self.app.output.bell()
-        elif n.event == "error":
-            view.say(f"error: {n.text}", "class:system.error")
-            view.note = ("class:status.error", f" {n.text} ")
-        elif n.event == "warning":
-            view.say(f"warning: {n.text}", "class:system.warning")
-            view.note = ("class:status.error", f" {n.text} ")
-        elif n.event == "info":
-            view.say(n.text or "")
-        elif n.event == "contact":
-            view.say(f"contact {n.id}" + (f"  alias {n.alias}" if n.alias else ""))
-        elif n.event == "group":
-            members = ", ".join(label(m) for m in n.members or ())
-            view.say(f"group {n.group}: {members}")
-        elif n.event == "registered":
-            view.say(f"Registered as {n.id}. Id and token are stored in "
-                     f"{self.session.root} (readable by you only).")
-            view.note = ("", f" registered as {n.id} ")
-        elif n.event in ("logged_in", "reconnected"):
-            view.note = ("", f" {n.event.replace('_', ' ')} as {n.id} ")
-        elif n.event == "disconnected":
-            view.note = ("class:status.bad", f" {n.text}: reconnecting ")
+        self.view.say(f"group {n.group}: " + ", ".join(label(m) for m in n.members or ()))
+
+    def _registered(self, n: Notice) -> None:
+        self.view.say(f"Registered as {n.id}. Id and token are stored in "
+                      f"{self.session.root} (readable by you only).")
+        self.view.note = ("", f" registered as {n.id} ")
+
+    def _logged_in(self, n: Notice) -> None:
+        self.view.note = ("", f" {n.event.replace('_', ' ')} as {n.id} ")
+
+    def _disconnected(self, n: Notice) -> None:
+        self.view.note = ("class:status.bad", f" {n.text}: reconnecting ")
 
     # ---- running --------------------------------------------------------------------
 
@@ -181,7 +203,7 @@ class ChatApp:
             except profile.ProfileError as exc:
                 self.session.fail(str(exc))
                 return
-            self.app.create_background_task(self.session.answer(self.timeout))
+            self.app.create_background_task(_discard(self.session.answer(self.timeout)))
 
     async def run(self) -> int:
         try:
@@ -189,6 +211,11 @@ class ChatApp:
         finally:
             await self.session.close()
         return result or 0
+
+
+async def _discard(outcome: Awaitable[object]) -> None:
+    """Await `outcome` for its effects: it reports itself as notices."""
+    await outcome
 
 
 async def run_ui(args: argparse.Namespace, root: Path) -> int:

@@ -33,7 +33,7 @@ from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import TextArea
 
-from interzap_client.core import Session
+from interzap_client.session import Session
 from interzap_client.state import Conversation, Message
 from interzap_client.ui.style import TICKS
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from interzap_client.core import Session
+from interzap_client.session import Session
 
 T = TypeVar("T")
 

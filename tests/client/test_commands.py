@@ -63,3 +63,12 @@ def test_commands_complete_commands_and_names() -> None:
     assert cmd.complete("/wait r", []) == ["read", "received"]
     assert cmd.complete("/send bob hel", ["hello"]) == []
     assert cmd.complete("plain text", ["bob"]) == []
+
+
+def test_commands_help_comes_from_the_table() -> None:
+    """/help has one line per command, in the table's order, with its usage and its help."""
+    lines = cmd.help_lines()
+    assert [line.split()[0] for line in lines] == list(cmd.COMMANDS)
+    for line, command in zip(lines, cmd.COMMANDS.values(), strict=True):
+        assert line.startswith(f"{command.name} {command.usage}".strip())
+        assert line.endswith(command.help)

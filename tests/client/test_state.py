@@ -75,6 +75,7 @@ def test_state_late_messages_survive_a_snapshot() -> None:
     for record in snapshot(state):
         replay(again, record)
     assert again.conversation(GROUP).unread == 1
+    assert again == state
 
 
 def test_state_same_key_stored_once() -> None:

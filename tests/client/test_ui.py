@@ -16,7 +16,7 @@ from clientkit import GUARD, ChatServer, offline, online, register, run, until
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from interzap_client.core import Session
+from interzap_client.session import Session
 from interzap_client.ui.app import ChatApp
 from interzap_client.ui.layout import conversation_body, conversation_list, status_line
 from interzap_client.ui.style import STYLE

@@ -1,0 +1,13 @@
+"""One account's session: the façade (facade.py) and the rooms behind it.
+
+    states.py     the phases and the one table of legal steps between them
+    lifecycle.py  dialling, saying hello (01/03), the answers to it, reconnecting
+    outbox.py     typed request records awaiting their answer; the ordered queue
+    inbound.py    server events -> journal records and notices, through one table
+    facade.py     Session: the account, the user's requests, the rooms wired together
+"""
+
+from interzap_client.session.errors import SessionError
+from interzap_client.session.facade import Session
+
+__all__ = ["Session", "SessionError"]

@@ -1,0 +1,207 @@
+"""The Session: one account on one server, as the UI, the scripted mode and the tests see it.
+
+A façade over the rooms of the package: lifecycle.py (the connection, logging
+in), outbox.py (what awaits an answer, what waits to be sent), inbound.py
+(server events to the journal and to notices). It owns the account (its State
+and History), the open conversation, and the user's requests: each request is
+journaled first, then sent if it can be (else it waits in the outbox). The
+pieces reach each other through it.
+
+Refuses to know about sockets (network.py), the journal's format (history.py,
+profile.py) and how things are shown (script.py, ui/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from interzap_client import profile
+from interzap_client.history import History
+from interzap_client.network import Connection
+from interzap_client.notices import Announcer, Notice
+from interzap_client.session.errors import SessionError
+from interzap_client.session.inbound import Inbound
+from interzap_client.session.lifecycle import Lifecycle
+from interzap_client.session.outbox import Outbox
+from interzap_client.state import Message, State, Tick
+from shared import events as ev
+from shared.codec import text_problem
+from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
+
+NO_ACCOUNT = "no account yet: /register or /login ID first"
+NOT_LOGGED_IN = "not logged in: /login ID [TOKEN] first"
+
+
+class Session(Announcer):
+    """One account (once known) on one server, with its state, history and outbox."""
+
+    def __init__(self, root: Path, host: str, port: int, token: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.root = root
+        self.server = f"{host}:{port}"
+        self.state: State | None = None
+        self.history: History | None = None
+        self.open_peer: str | None = None
+        self.received = 0  # new messages stored during this session (/wait received)
+        self._clock = clock
+        # the last 08 sent per conversation: an 08 has no answer, and one lost with a
+        # dying server would never come again, so each is repeated after a reconnect
+        # (the server ignores an 08 that covers nothing new)
+        self._reads_sent: dict[str, int] = {}
+        self.outbox = Outbox(self)
+        self.lifecycle = Lifecycle(self, token)
+        self.inbound = Inbound(self)
+        self.net = Connection(host, port, self.inbound.handle, self.lifecycle.up,
+                              self.lifecycle.down, self.fail)
+
+    # ---- what the front ends read ------------------------------------------------
+
+    @property
+    def me(self) -> str | None:
+        return self.state.me if self.state else None
+
+    @property
+    def logged_in(self) -> bool:
+        return self.lifecycle.logged_in
+
+    @property
+    def status(self) -> str:
+        """offline | connecting | connected | reconnecting (states.STATUS_WORDS)."""
+        return self.lifecycle.status
+
+    @property
+    def can_send(self) -> bool:
+        """Logged in, or able to log in again by itself (so an outbox will drain)."""
+        return self.lifecycle.can_send
+
+    def outbox_empty(self) -> bool:
+        return self.outbox.empty()
+
+    def need_state(self) -> State:
+        if self.state is None:
+            raise SessionError(NO_ACCOUNT)
+        return self.state
+
+    def need_history(self) -> History:
+        if self.history is None:
+            raise SessionError(NO_ACCOUNT)
+        return self.history
+
+    # ---- the account ---------------------------------------------------------------
+
+    def use_account(self, ident: str) -> None:
+        """Load the state and history of `ident` (before logging in, or offline)."""
+        if self.logged_in and ident != self.me:
+            raise SessionError(f"already logged in as {self.me}")
+        self.load_account(ident)
+
+    def load_account(self, ident: str) -> None:
+        """Switch to `ident`'s state and history (use_account, or after 02)."""
+        if self.state is not None and self.state.me == ident:
+            return
+        state = State(ident)
+        history = History(profile.account_dir(self.root, ident), state)  # may be locked
+        if self.history is not None:
+            self.history.close()
+        self.state, self.history = state, history
+        self.open_peer = None
+        self._reads_sent.clear()
+        for warning in history.warnings:
+            self.notify(Notice("warning", text=warning))
+
+    # ---- the connection, logging in (lifecycle.py) ------------------------------
+
+    def start_login(self, ident: str, token: str | None = None) -> None:
+        """Log in as `ident` now and after every reconnect; the token is stored if new."""
+        self.lifecycle.start_login(ident, token)
+
+    def start_register(self) -> None:
+        self.lifecycle.start_register()
+
+    async def answer(self, timeout: float) -> bool:
+        """Wait for the 02/04 (True) or 13 (False) that answers start_register/start_login."""
+        return await self.lifecycle.answer(timeout)
+
+    async def run_network(self) -> None:
+        """Connect once there is something to say, and stay (until close())."""
+        await self.lifecycle.run_network()
+
+    async def close(self) -> None:
+        self.lifecycle.close()
+        self.outbox.cancel_retry()
+        await self.net.close()
+        if self.history is not None:
+            self.history.close()
+
+    # ---- requests from the user -------------------------------------------------
+
+    def send_text(self, peer: str, text: str) -> Message:
+        """Journal a new message as pending and send it if we can (else it waits)."""
+        history, state = self.need_history(), self.need_state()
+        if not self.can_send:
+            raise SessionError(NOT_LOGGED_IN)
+        problem = text_problem(text)
+        if problem:
+            raise SessionError(f"cannot send: {problem}")
+        ts = state.next_ts(peer, self._now())
+        history.apply("msg", durable=True, src=state.me, dst=peer, ts=ts, text=text,
+                      tick=int(Tick.PENDING))
+        message = state.messages[(state.me, peer, ts)]
+        self.outbox.submit(message)
+        self.touch()
+        return message
+
+    def create_group(self, members: tuple[str, ...]) -> asyncio.Future[str | None]:
+        """Journal and send a 10; the future gets the new group's id (None if refused)."""
+        history, state = self.need_history(), self.need_state()
+        if not self.can_send:
+            raise SessionError(NOT_LOGGED_IN)
+        others = tuple(m for m in members if m != state.me)
+        if len(set(others)) != len(others):
+            raise SessionError("each member may be listed only once")
+        if not MIN_GROUP_MEMBERS <= len(others) <= MAX_GROUP_MEMBERS:
+            raise SessionError(f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} "
+                               "members besides you")
+        ts = state.next_create_ts(self._now())
+        history.apply("create", durable=True, ts=ts, members=list(others))
+        future = self.outbox.await_group(ts)
+        self.outbox.submit(state.pending_groups[ts])
+        return future
+
+    def add_contact(self, ident: str, alias: str | None) -> None:
+        self.need_history().apply("alias", ident=ident, alias=alias)
+        self.touch()
+
+    def open(self, peer: str | None) -> None:
+        """Show `peer` (None: no conversation) and confirm what it shows as read."""
+        self.open_peer = peer
+        if peer is not None:
+            self.need_state().conversation(peer)
+            self.mark_read(peer)
+        self.touch()
+
+    def mark_read(self, peer: str) -> bool:
+        """Send 08 for everything received from `peer` if it covers something new."""
+        conv = self.need_state().conversation(peer)
+        newest = conv.newest_received()
+        if (newest <= conv.seen and not conv.late) or not self.logged_in:
+            return False  # nothing new: the server would ignore it (or we are offline)
+        self.net.send(ev.Read(peer, newest))
+        self._reads_sent[peer] = newest
+        self.need_history().apply("seen", peer=peer, ts=newest)
+        self.touch()
+        return True
+
+    def repeat_reads(self) -> None:
+        """After a login: each 08 again (one may have died with a server), and the open chat's."""
+        for peer, ts in self._reads_sent.items():
+            self.net.send(ev.Read(peer, ts))
+        if self.open_peer is not None:
+            self.mark_read(self.open_peer)
+
+    def _now(self) -> int:
+        return int(self._clock())

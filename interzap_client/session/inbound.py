@@ -1,0 +1,150 @@
+"""Server events in: each one, through one table, to its journal record and its notice.
+
+Theory of operation. Every server event is applied to the State through the
+History (so it is journaled), then announced as a Notice. The order matters:
+a received message (06) is on disk, fsync'd, before its 12 leaves, and the 12
+is sent again for a repeat, because the server keeps redelivering until it
+hears it (PROTOCOL.md, "Message identity and delivery"). A 13 about a frame
+goes to whoever sent that frame, picked by the type of the request record it
+answers (outbox.py); 13/12, 13/13 and 13/15 are about the connection instead.
+
+Refuses to know about sockets (network.py), files (history.py, profile.py),
+logging in (lifecycle.py) and how things are shown (script.py, ui/).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from interzap_client import profile
+from interzap_client.notices import Notice, error_words
+from interzap_client.session.errors import SessionError
+from interzap_client.session.outbox import (
+    GroupRequest,
+    LoginRequest,
+    RegisterRequest,
+    SendRequest,
+)
+from interzap_client.session.states import RemoteStateError
+from interzap_client.state import Tick
+from shared import events as ev
+from shared.codes import ErrorCode
+
+if TYPE_CHECKING:
+    from interzap_client.session.facade import Session
+
+log = logging.getLogger(__name__)
+
+CONNECTION_ERRORS = frozenset({ErrorCode.SERVER_FULL, ErrorCode.TIMEOUT})
+"""13/13 server full, 13/15 timeout: the server closes the connection; we reconnect."""
+_TICK_EVENTS = {Tick.ACCEPTED: "accepted", Tick.DELIVERED: "delivered"}
+
+Handler = Callable[[Any], None]
+"""Takes the one event type its table row names."""
+
+
+class Inbound:
+    """Dispatches every event from the server; one method per frame that needs work."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        lifecycle, outbox = session.lifecycle, session.outbox
+        self._table: dict[type[ev.Event], Handler] = {
+            ev.Registered: lifecycle.registered,
+            ev.LoggedIn: lifecycle.logged_in_as,
+            ev.Deliver: self._deliver,
+            ev.Accepted: self._accepted,
+            ev.Delivered: self._delivered,
+            ev.ReadNotice: self._read_notice,
+            ev.GroupCreated: self._group_created,
+            ev.Error: self._error,
+        }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
+        self._refusals: dict[type, Callable[[Any, int, str], None]] = {
+            SendRequest: outbox.refused_send,
+            GroupRequest: outbox.refused_group,
+            LoginRequest: lifecycle.refused,
+            RegisterRequest: lifecycle.refused,
+        }
+        """The request a 13 answers -> who deals with its refusal."""
+
+    def handle(self, event: ev.Event) -> None:
+        handler = self._table.get(type(event))
+        if handler is None:
+            return
+        name = type(event).__name__  # not the event: a 02 holds the token
+        try:
+            handler(event)
+        except RemoteStateError as exc:
+            log.warning("unexpected %s: %s", name, exc)
+            self._session.fail(f"the server sent a frame out of turn ({name}: {exc})")
+        except (OSError, SessionError, profile.ProfileError) as exc:
+            # e.g. a full disk: the 06 is not stored, so no 12 left and it comes again
+            log.exception("handling %s failed", name)
+            self._session.fail(f"could not handle a frame from the server: {exc}")
+
+    def _deliver(self, event: ev.Deliver) -> None:
+        session = self._session
+        if session.history is None:
+            return
+        new = session.history.apply("msg", durable=True, src=event.src, dst=event.dst,
+                                    ts=event.ts, text=event.text)
+        # on disk first, then 12 -- and 12 again for a repeat: the server waits for it
+        session.net.send(ev.Receipt(event.src, event.dst, event.ts))
+        if not new:
+            return
+        session.received += 1
+        peer = session.need_state().peer_of(event.src, event.dst)
+        group = event.dst if peer == event.dst else None
+        session.notify(Notice("message", peer=peer, author=event.src, ts=event.ts,
+                              text=event.text, group=group))
+        if peer == session.open_peer:
+            session.mark_read(peer)
+
+    def _tick(self, dst: str, ts: int, tick: Tick) -> None:
+        history = self._session.history
+        if history is not None and history.apply("tick", dst=dst, ts=ts, tick=int(tick)):
+            self._session.notify(Notice(_TICK_EVENTS[tick], peer=dst, ts=ts))
+
+    def _accepted(self, event: ev.Accepted) -> None:
+        self._session.outbox.answered(SendRequest(event.dst, event.ts))
+        self._tick(event.dst, event.ts, Tick.ACCEPTED)
+
+    def _delivered(self, event: ev.Delivered) -> None:
+        self._tick(event.dst, event.ts, Tick.DELIVERED)
+
+    def _read_notice(self, event: ev.ReadNotice) -> None:
+        history = self._session.history
+        if history is not None and history.apply("read", peer=event.peer, ts=event.ts):
+            self._session.notify(Notice("read", peer=event.peer, ts=event.ts))
+
+    def _group_created(self, event: ev.GroupCreated) -> None:
+        session = self._session
+        if session.history is None:
+            return
+        state = session.need_state()
+        ours = bool(event.members) and event.members[0] == state.me
+        mine = ours and event.ts in state.pending_groups  # answers a 10 of this client
+        if ours:
+            session.outbox.answered(GroupRequest(event.ts))
+        if session.history.apply("group", group=event.group, ts=event.ts,
+                                 members=list(event.members)):
+            session.notify(Notice("group", group=event.group, ts=event.ts,
+                                  members=event.members, peer=event.group))
+        if mine:
+            session.open(event.group)
+        if ours:
+            session.outbox.settle_group(event.ts, event.group)
+
+    def _error(self, event: ev.Error) -> None:
+        code, session = event.code, self._session
+        words = f"{error_words(code)} ({event.reason})" if event.reason else error_words(code)
+        if code == ErrorCode.REPLACED:  # unsolicited: the server closes us next
+            session.lifecycle.replaced(code, words)
+            return
+        request = None if code in CONNECTION_ERRORS else session.outbox.oldest()
+        if request is None:  # about the connection (it closes next), or about nothing
+            session.fail(words, code)
+            return
+        self._refusals[type(request)](request, code, words)

@@ -1,0 +1,190 @@
+"""The outbox: the requests awaiting an answer, and the queue of what waits to be sent.
+
+Theory of operation. The server answers a connection's frames in order, and
+01, 03, 05 and 10 always get exactly one answer (02, 04, 16 or 11, else a 13;
+PROTOCOL.md 1: "A 13 does not say which frame it answers: count"), while 08
+and 12 are only sent when they cannot fail. So every such frame that leaves
+is recorded as a typed request at the end of a FIFO: a 13 answers the oldest
+record still in it, and the record's type says what was refused. A 16, 11,
+02 or 04 takes its own record out.
+
+Our messages and group requests are journaled as pending before they are sent
+(facade.py), so the queue is the State's outbox, in the order it was made.
+flush() sends, in that order and with the same keys, every entry that is not
+already on its way: after every login, and RETRY_DELAY after a refusal for a
+passing reason (13/10, 13/14, 13/99). A dropped link loses nothing of the
+queue; clear() only forgets what was on its way.
+
+Refuses to know about sockets (the session's Connection sends), the journal's
+format, logging in (lifecycle.py) and how anything is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from interzap_client.notices import Notice
+from interzap_client.state import Message, PendingGroup, Tick
+from shared import events as ev
+from shared.codes import ErrorCode
+
+if TYPE_CHECKING:
+    from interzap_client.session.facade import Session
+
+RETRY_DELAY = 1.0
+"""Seconds before an entry refused for a passing reason is sent again."""
+TRANSIENT = frozenset({ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.QUEUE_FULL})
+"""13 codes that refuse a 05 or 10 for now: not accepted, not lost; the same key goes again."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """A 05 of ours, named by its key; answered by 16 or a 13."""
+
+    dst: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRequest:
+    """A 10 of ours; answered by the 11 that names us as creator with this ts, or a 13."""
+
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRequest:
+    """A 03; answered by 04 or a 13. Also what the session says again after a reconnect."""
+
+    ident: str
+    token: str = field(repr=False)  # a secret: never in a log line
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRequest:
+    """A 01; answered by 02 or a 13."""
+
+
+Hello = LoginRequest | RegisterRequest
+"""What a new link says first."""
+Request = SendRequest | GroupRequest | LoginRequest | RegisterRequest
+"""Everything that gets exactly one answer."""
+
+
+def entry(me: str, item: Message | PendingGroup) -> tuple[Request, ev.Event]:
+    """The request record and the frame for one entry of the State's outbox."""
+    if isinstance(item, PendingGroup):
+        return GroupRequest(item.ts), ev.CreateGroup(me, item.ts, item.members)
+    return SendRequest(item.dst, item.ts), ev.Send(me, item.dst, item.ts, item.text)
+
+
+class Outbox:
+    """The FIFO of awaited answers, the ordered queue of pending entries, and retries."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._awaited: deque[Request] = deque()
+        self._groups: dict[int, asyncio.Future[str | None]] = {}  # 10 ts -> /group's future
+        self._retry: asyncio.TimerHandle | None = None
+
+    # ---- the FIFO of awaited answers ------------------------------------------
+
+    def send(self, request: Request, frame: ev.Event) -> bool:
+        """Send `frame` and await its answer as `request`; False without a link."""
+        if not self._session.net.send(frame):
+            return False
+        self._awaited.append(request)
+        return True
+
+    def answered(self, request: Request) -> bool:
+        """Take `request` out of the awaited ones (its 16, 11, 02 or 04 came)."""
+        try:
+            self._awaited.remove(request)
+        except ValueError:
+            return False  # a repeated answer, or one from before the last reconnect
+        return True
+
+    def oldest(self) -> Request | None:
+        """The request a 13 answers: the oldest one awaited, taken out (None: no one)."""
+        return self._awaited.popleft() if self._awaited else None
+
+    def clear(self) -> None:
+        """A link went down or came up: nothing is on its way any more."""
+        self._awaited.clear()
+
+    # ---- the queue ------------------------------------------------------------
+
+    def queue(self) -> Iterator[tuple[Request, ev.Event]]:
+        """Every pending entry as (request, frame), in the order it was made."""
+        state = self._session.state
+        if state is not None:
+            for item in state.outbox():
+                yield entry(state.me, item)
+
+    def submit(self, item: Message | PendingGroup) -> None:
+        """A new entry, already journaled as pending: sent now if logged in, else later."""
+        if self._session.logged_in:
+            self.send(*entry(self._session.need_state().me, item))
+
+    def flush(self) -> None:
+        """Send every entry not already on its way, in order, with the same keys."""
+        self._retry = None
+        if not self._session.logged_in:
+            return
+        on_the_way = set(self._awaited)
+        for request, frame in list(self.queue()):
+            if request not in on_the_way:
+                self.send(request, frame)
+
+    def empty(self) -> bool:
+        return next(self.queue(), None) is None
+
+    def await_group(self, ts: int) -> asyncio.Future[str | None]:
+        """The future a /group waits on: the new group's id, or None if refused."""
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._groups[ts] = future
+        return future
+
+    def settle_group(self, ts: int, group: str | None) -> None:
+        future = self._groups.pop(ts, None)
+        if future is not None and not future.done():
+            future.set_result(group)
+
+    def cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
+    # ---- refusals (13) ---------------------------------------------------------
+
+    def refused_send(self, request: SendRequest, code: int, words: str) -> None:
+        """A 13 answered our 05: for now (sent again later), or for good (FAILED)."""
+        dst, ts = request.dst, request.ts
+        if self._for_now(code, words, peer=dst, ts=ts):
+            return
+        if self._session.history is not None:
+            self._session.history.apply("tick", dst=dst, ts=ts, tick=int(Tick.FAILED))
+        self._session.fail(words, code, peer=dst, ts=ts)
+
+    def refused_group(self, request: GroupRequest, code: int, words: str) -> None:
+        """A 13 answered our 10: for now (sent again later), or for good (dropped)."""
+        if self._for_now(code, words):
+            return
+        if self._session.history is not None:
+            self._session.history.apply("drop_create", ts=request.ts)
+        self.settle_group(request.ts, None)
+        self._session.fail(words, code)
+
+    def _for_now(self, code: int, words: str, **about: Any) -> bool:
+        """Whether `code` refuses only for now; if so, warn and send it all again later."""
+        if code not in TRANSIENT:
+            return False
+        if self._retry is None:
+            loop = asyncio.get_running_loop()
+            self._retry = loop.call_later(RETRY_DELAY, self.flush)
+        self._session.notify(Notice("warning", code=code, text=words, **about))
+        return True

@@ -3,7 +3,6 @@
 import argparse
 import ipaddress
 import logging
-import resource
 import ssl
 import sys
 from collections.abc import Sequence
@@ -90,6 +89,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
 
 def raise_fd_limit(connections: int) -> None:
     """Allow enough descriptors for `connections` (or as many as the hard limit allows)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise (its select() takes 512 sockets)
+        log.debug("no resource module: the file descriptor limit is left as it is")
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = connections + 64 if connections else hard
     if hard != resource.RLIM_INFINITY:

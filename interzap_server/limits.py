@@ -15,6 +15,7 @@ from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 from shared import events as ev
 
 Network = IPv4Network | IPv6Network
+"""An IP network, as --trusted lists them."""
 
 
 @dataclass(slots=True)
@@ -53,8 +54,8 @@ MAX_BANS = 65_536
 
 
 class FloodBans:
-    """Addresses cut for flooding, banned for `seconds` (their new connections are told
-    so and held in the loop's tarpit), except those in a trusted network.
+    """Addresses cut for flooding, banned for `seconds` (their new connections wait half a
+    second in the loop's tarpit, then are told so), except those in a trusted network.
 
     Without it a flooder that reconnects whenever it is cut gets a fresh burst
     each time, and the bucket limits nothing. The price: clients behind the same

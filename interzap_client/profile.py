@@ -4,7 +4,8 @@ Layout of the data dir (default $INTERZAP_HOME, else ~/.local/share/interzap):
 
     <data dir>/<user id>/account.json    {"id": ..., "token": ...}, mode 0600
     <data dir>/<user id>/history.jsonl   the journal of history.py, mode 0600
-    <data dir>/<user id>/lock            flock'ed by the one client using the account
+    <data dir>/<user id>/lock            locked by the one client using the account
+    <data dir>/<user id>/lock.pid        instead, where the system cannot lock a file
 
 An id is checked with shared.ids before it becomes part of a path, so a name
 like "../x" can never leave the data dir. Refuses to know about the network,
@@ -13,16 +14,19 @@ the chat state or the user interface.
 
 from __future__ import annotations
 
-import fcntl
+import atexit
 import json
 import os
 import stat
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.ids import is_user_id
 
 ACCOUNT_FILE = "account.json"
 LOCK_FILE = "lock"
+PID_LOCK_FILE = "lock.pid"
 _TOKEN_CHARS = frozenset("0123456789abcdef")
 
 
@@ -134,17 +138,106 @@ def choose_account(root: Path, wanted: str | None) -> str | None:
     return accounts[0] if len(accounts) == 1 else None
 
 
+def _descriptor_lock() -> Callable[[int], bool] | None:
+    """How this system locks an open file without waiting (True: locked, False: another
+    process holds it), a lock the OS drops when the descriptor is closed or the process
+    dies: flock on POSIX, msvcrt.locking on Windows; None without either."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        def lock_first_byte(fd: int) -> bool:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            except OSError:
+                return False
+            return True
+
+        return lock_first_byte
+    try:
+        import fcntl
+    except ImportError:
+        return None
+
+    def flock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    return flock
+
+
+_LOCK_DESCRIPTOR = _descriptor_lock()
+
+
+def _in_use(folder: Path, hint: str = "") -> ProfileError:
+    return ProfileError(f"{folder.name} is in use by another interzap-client "
+                        f"(one client per account and data dir){hint}")
+
+
 def lock_account(folder: Path) -> int:
     """Take the account's lock (held until the returned descriptor is closed).
 
-    ProfileError if another client holds it. flock is released by the kernel
-    when a process dies, so a killed client never leaves a stale lock.
+    ProfileError if another client holds it. The OS drops the lock when a
+    process dies, so a killed client never leaves a stale lock. Without a way
+    to lock a file, see _lock_by_pid_file.
     """
+    if _LOCK_DESCRIPTOR is None:
+        return _lock_by_pid_file(folder)
     fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not _LOCK_DESCRIPTOR(fd):
         os.close(fd)
-        raise ProfileError(f"{folder.name} is in use by another interzap-client "
-                           "(one client per account and data dir)") from None
+        raise _in_use(folder)
     return fd
+
+
+def _lock_by_pid_file(folder: Path) -> int:
+    """The lock where the system has no file lock: lock.pid, created exclusively, holding
+    this process's id.
+
+    Unlike a file lock it outlives the returned descriptor: it lasts until this
+    process exits (and removes it), and once the process is gone, the next client
+    takes it over. A file naming this very process is its own: one process is
+    one client. (Never reached on Windows, where os.kill(pid, 0) would kill.)
+    """
+    path = folder / PID_LOCK_FILE
+    for _ in range(3):  # a stale file removed, then created again by us or a rival
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            owner = _pid_in(path)
+            if owner == os.getpid():
+                return os.open(path, os.O_RDONLY)
+            if owner is None and not path.exists():
+                continue  # its client just left
+            if owner is None or _alive(owner):  # no pid yet: a client starting now
+                raise _in_use(folder, f"; if none runs, remove {path}") from None
+            path.unlink(missing_ok=True)  # left by a client that is gone
+            continue
+        os.write(fd, b"%d\n" % os.getpid())
+        atexit.register(_remove_if_ours, path)
+        return fd
+    raise _in_use(folder, f"; if none runs, remove {path}")
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether it exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user
+    return True
+
+
+def _remove_if_ours(path: Path) -> None:
+    if _pid_in(path) == os.getpid():
+        path.unlink(missing_ok=True)

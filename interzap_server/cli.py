@@ -1,12 +1,13 @@
 """Command line -> Settings -> a running server (`interzap-server`, `python -m interzap_server`)."""
 
 import argparse
+import ipaddress
 import logging
-import resource
 import ssl
 import sys
 from collections.abc import Sequence
 
+from interzap_server.limits import Network
 from interzap_server.loop import Server
 from interzap_server.service import Service
 from interzap_server.sessions import LOW_WATER, Sessions
@@ -15,6 +16,15 @@ from interzap_server.storage import StorageError, open_store
 from shared.codes import DEFAULT_PORT
 
 log = logging.getLogger("interzap_server")
+
+
+def networks(text: str) -> tuple[Network, ...]:
+    """`--trusted`: a comma list of networks (10.0.0.0/8) or addresses (::1); '' is none."""
+    try:
+        return tuple(ipaddress.ip_network(item.strip()) for item in text.split(",")
+                     if item.strip())
+    except ValueError as exc:  # the message names the item: "... does not appear to be ..."
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
@@ -47,6 +57,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     add("--flood-ban", type=float, default=d.flood_ban, metavar="SECONDS",
         help="refuse new connections from an address cut for flooding for this long; "
              "0: never (default %(default)s)")
+    add("--trusted", type=networks, default=d.trusted, metavar="NETS",
+        help="comma list of networks never banned for flooding (their flooders are still "
+             "cut); '' trusts none (default " + ",".join(map(str, d.trusted)) + ")")
     add("--login-timeout", type=float, default=d.login_timeout, metavar="SECONDS",
         help="close connections not logged in by then; 0: never (default %(default)s)")
     add("--idle-ping", type=float, default=d.idle_ping, metavar="SECONDS",
@@ -68,7 +81,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         host=args.host, port=args.port, db=args.db, sync=args.sync, log_level=args.log_level,
         output_cap=args.output_cap, max_connections=args.max_connections,
         max_queue=args.max_queue, rate_limit=args.rate_limit, rate_burst=args.rate_burst,
-        flood_ban=args.flood_ban,
+        flood_ban=args.flood_ban, trusted=args.trusted,
         login_timeout=args.login_timeout, idle_ping=args.idle_ping,
         ping_timeout=args.ping_timeout, tls_cert=args.tls_cert, tls_key=args.tls_key,
         tls_port=args.tls_port)
@@ -76,6 +89,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
 
 def raise_fd_limit(connections: int) -> None:
     """Allow enough descriptors for `connections` (or as many as the hard limit allows)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise (its select() takes 512 sockets)
+        log.debug("no resource module: the file descriptor limit is left as it is")
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = connections + 64 if connections else hard
     if hard != resource.RLIM_INFINITY:

@@ -8,9 +8,14 @@ acknowledges nothing is charged afterwards, see Peer.strike); everything else a
 client sends costs one token, malformed lines included.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from shared import events as ev
+
+Network = IPv4Network | IPv6Network
+"""An IP network, as --trusted lists them."""
 
 
 @dataclass(slots=True)
@@ -49,26 +54,45 @@ MAX_BANS = 65_536
 
 
 class FloodBans:
-    """Addresses cut for flooding, banned for `seconds` (their new connections wait in
-    the loop's tarpit, then are refused).
+    """Addresses cut for flooding, banned for `seconds` (their new connections wait half a
+    second in the loop's tarpit, then are told so), except those in a trusted network.
 
     Without it a flooder that reconnects whenever it is cut gets a fresh burst
     each time, and the bucket limits nothing. The price: clients behind the same
-    address (a NAT) share the ban.
+    address share the ban. That is why trusted networks (by default the loopback
+    ones, as fail2ban's `ignoreip`) are never banned: one local process that
+    floods must not lock out every other client on the machine. A flooder there
+    is still refused and cut by its bucket.
     """
 
-    def __init__(self, seconds: float, capacity: int = MAX_BANS) -> None:
+    def __init__(self, seconds: float, trusted: Iterable[Network] = (),
+                 capacity: int = MAX_BANS) -> None:
         self.seconds = seconds
+        self._trusted = tuple(trusted)
         self._capacity = capacity
         self._until: dict[str, float] = {}  # every ban lasts `seconds`: oldest first
 
-    def ban(self, host: str, now: float) -> None:
-        if self.seconds <= 0:
-            return
+    def ban(self, host: str, now: float) -> bool:
+        """Ban `host` for `seconds` from `now` (afresh if it already is); False if it is
+        not banned: it is trusted, or bans are off."""
+        if self.seconds <= 0 or self.trusts(host):
+            return False
         self._until.pop(host, None)
         self._until[host] = now + self.seconds
         if len(self._until) > self._capacity:
             del self._until[next(iter(self._until))]
+        return True
+
+    def trusts(self, host: str) -> bool:
+        """Whether `host` (an IP address as accept() gives it) is in a trusted network;
+        an IPv4 client of a dual-stack listener (::ffff:127.0.0.1) counts as its IPv4."""
+        try:
+            address = ip_address(host)
+        except ValueError:
+            return False
+        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self._trusted)
 
     def remaining(self, host: str, now: float) -> float:
         """Seconds the host stays banned; 0 if it is not."""

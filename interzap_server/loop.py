@@ -8,13 +8,12 @@ the commit allows, top up sessions catching up on their queue, then try to send
 everything queued. EVENT_WRITE is watched only
 while a peer has bytes the socket did not take. Once a second a tick closes
 connections that never logged in or stopped answering pings. A connection cut
-for flooding bans its address (limits.FloodBans); new connections from there
-wait in the tarpit (tarpit.py) until the ban ends.
+for flooding bans its address unless it is trusted (limits.FloodBans); new
+connections from there wait half a second in the tarpit (tarpit.py), then are told.
 """
 
 import errno
 import logging
-import math
 import selectors
 import signal
 import socket
@@ -76,7 +75,7 @@ class Server:
         self._next_tick = 0.0
         self._accept_paused_until: float | None = None
         self._lingering: dict[Peer, float] = {}  # closing peers: since when
-        self._bans = FloodBans(settings.flood_ban)
+        self._bans = FloodBans(settings.flood_ban, settings.trusted)
         self._tarpit = Tarpit()
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
 
@@ -134,6 +133,7 @@ class Server:
         if now >= self._next_tick:
             self._next_tick = now + TICK
             self._tick(now)
+        self._tarpit.release(now)
         self._service.top_up()
         self._flush_all(now)
 
@@ -146,6 +146,8 @@ class Server:
             deadlines.append(commit_due)
         if self._accept_paused_until is not None:
             deadlines.append(self._accept_paused_until)
+        if (held_until := self._tarpit.next_release()) is not None:
+            deadlines.append(held_until)
         return max(0.0, min(deadlines) - time.time())
 
     # -- callbacks -------------------------------------------------------------
@@ -239,7 +241,6 @@ class Server:
         end bans that are over; give up on 14s a talking client never answers."""
         settings = self._settings
         self._bans.prune(now)
-        self._tarpit.release(now)
         for peer in list(self._peers):
             if peer.closing:
                 if now - self._lingering.setdefault(peer, now) > LINGER:
@@ -297,10 +298,9 @@ class Server:
             return
         self._peers.discard(peer)
         self._lingering.pop(peer, None)
-        if peer.flooding and self._bans.seconds > 0:
-            log.info("%s: cut for flooding; refusing %s for %g s", peer.address, peer.host,
-                        self._bans.seconds)
-            self._bans.ban(peer.host, time.time())
+        if peer.flooding and self._bans.ban(peer.host, time.time()):
+            log.info("%s: cut for flooding; banning %s for %g s", peer.address, peer.host,
+                     self._bans.seconds)
         self._selector.unregister(peer.sock)
         self._service.disconnect(peer)
         peer.close()
@@ -311,7 +311,7 @@ class Server:
             if self._accept_paused_until is None:
                 self._selector.unregister(listener)
             listener.close()
-        self._tarpit.release(math.inf)
+        self._tarpit.release(time.time(), everything=True)
         self._service.settle()
         for peer in list(self._peers):
             peer.flush()

@@ -1,7 +1,9 @@
 """The server's settings: one frozen value made from the command line."""
 
 from dataclasses import dataclass
+from ipaddress import ip_network
 
+from interzap_server.limits import Network
 from shared.codes import DEFAULT_PORT
 
 
@@ -26,6 +28,8 @@ class Settings:
     """Frames a connection may send at once before the rate limit bites."""
     flood_ban: float = 10.0
     """Seconds an address cut for flooding is refused new connections; 0: never."""
+    trusted: tuple[Network, ...] = (ip_network("127.0.0.0/8"), ip_network("::1"))
+    """Networks never banned for flooding (their flooders are still cut)."""
     login_timeout: float = 10.0
     """Seconds a connection may stay without logging in; 0 means forever."""
     idle_ping: float = 60.0

@@ -5,32 +5,24 @@ fields, optionally ending in one field that runs to the end of the line (a text,
 or a list of ids). LAYOUTS says, per code, which event it is, who may send it,
 and its fields in order; the encoder, the decoder and the tests all read it.
 A frame line reaches decode() without its LF (framebuffer.py strips it). It is
-matched whole against one regular expression made of the PATTERNS of its fields;
+matched whole against one regular expression made of the patterns of its fields;
 only a line that does not match is read field by field, by the parsers, to say
-what is wrong with it.
+what is wrong with it. What each kind of field is, how wide, and how it is read
+and written, is in fields.py; this module only puts fields together into frames.
 encode_decoded() formats, from the same table, frames made only of values
 decode() has already checked, without checking them again.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any
 
 from shared import events as ev
-from shared.codes import (
-    CODE_WIDTH,
-    ID_WIDTH,
-    MAX_FRAME,
-    MAX_TEXT,
-    TOKEN_WIDTH,
-    TS_WIDTH,
-    ErrorCode,
-    FrameCode,
-)
-from shared.errors import LocalProtocolError, RemoteProtocolError
-from shared.ids import GROUP_PATTERN, USER_PATTERN, is_group_id, is_user_id
+from shared.codes import CODE_WIDTH, MAX_FRAME, ErrorCode, FrameCode
+from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
+from shared.fields import Formatter, Kind, Parser
+from shared.fields import text_problem as text_problem  # re-exported: the client checks typed texts
 
 
 class Side(Enum):
@@ -38,20 +30,6 @@ class Side(Enum):
 
     CLIENT = auto()
     SERVER = auto()
-
-
-class Kind(Enum):
-    """What a field holds; each kind has one width, one parser and one formatter."""
-
-    USER = auto()  # a user id
-    GROUP = auto()  # a group id
-    PEER = auto()  # a user id or a group id
-    TOKEN = auto()  # 32 lowercase hex characters
-    TS = auto()  # 10 ASCII digits
-    ERROR_CODE = auto()  # 2 ASCII digits
-    TEXT = auto()  # message text: the rest of the line, 1..MAX_TEXT code points
-    NOTE = auto()  # free text for people (greeting, error reason): the rest of the line
-    MEMBERS = auto()  # the rest of the line: zero or more user ids, 13 characters each
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,109 +70,10 @@ LAYOUTS: tuple[Layout, ...] = (
 BY_CODE: dict[int, Layout] = {layout.code: layout for layout in LAYOUTS}
 BY_EVENT: dict[type, Layout] = {layout.event: layout for layout in LAYOUTS}
 
-WIDTHS = {U: ID_WIDTH, G: ID_WIDTH, P: ID_WIDTH, TOK: TOKEN_WIDTH, TS: TS_WIDTH,
-          Kind.ERROR_CODE: 2}
-"""Fixed-width kinds; the others run to the end of the line."""
-
-_CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"  # Unicode category Cc, exactly
-_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
-_TOKEN_PATTERN = f"[0-9a-f]{{{TOKEN_WIDTH}}}"
-_TOKEN = re.compile(_TOKEN_PATTERN)
-
-PATTERNS: dict[Kind, str] = {
-    U: USER_PATTERN, G: GROUP_PATTERN, P: f"(?:{USER_PATTERN}|{GROUP_PATTERN})",
-    TOK: _TOKEN_PATTERN, TS: f"[0-9]{{{TS_WIDTH}}}", Kind.ERROR_CODE: "[0-9]{2}",
-    Kind.TEXT: f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", Kind.NOTE: f"[^{_CONTROL_CHARS}]*",
-    Kind.MEMBERS: f"(?:{USER_PATTERN})*",
-}
-"""Per kind, a regular expression for exactly the values its parser accepts."""
-
-
-def _malformed(reason: str) -> RemoteProtocolError:
-    return RemoteProtocolError(ErrorCode.MALFORMED, reason)
-
-
-def text_problem(text: str) -> str | None:
-    """Why `text` cannot be a message text (PROTOCOL.md, "Text"), or None if it can."""
-    if not text:
-        return "the text is empty"
-    if len(text) > MAX_TEXT:
-        return f"the text has {len(text)} characters, at most {MAX_TEXT} are allowed"
-    if _CONTROL.search(text):
-        return "the text holds a control character"
-    return None
-
-
-def _parse_user(raw: str, name: str) -> str:
-    if not is_user_id(raw):
-        raise _malformed(f"{name}: {raw!r} is not a user id like Client-000001")
-    return raw
-
-
-def _parse_group(raw: str, name: str) -> str:
-    if not is_group_id(raw):
-        raise _malformed(f"{name}: {raw!r} is not a group id like Group-0000001")
-    return raw
-
-
-def _parse_peer(raw: str, name: str) -> str:
-    if not (is_user_id(raw) or is_group_id(raw)):
-        raise _malformed(f"{name}: {raw!r} is not a user or group id")
-    return raw
-
-
-def _parse_token(raw: str, name: str) -> str:
-    if not _TOKEN.fullmatch(raw):
-        raise _malformed(f"{name}: not 32 lowercase hex characters")
-    return raw
-
-
-def _parse_number(raw: str, name: str) -> int:
-    if not (raw.isascii() and raw.isdigit()):  # for ASCII, isdigit() is exactly [0-9]+
-        raise _malformed(f"{name}: {raw!r} is not {len(raw)} digits")
-    return int(raw)
-
-
-def _parse_error_code(raw: str, name: str) -> int:
-    number = _parse_number(raw, name)
-    try:
-        return ErrorCode(number)
-    except ValueError:
-        return number  # a code newer than this package: keep the number
-
-
-def _parse_text(raw: str, name: str) -> str:
-    problem = text_problem(raw)
-    if problem:
-        raise RemoteProtocolError(ErrorCode.INVALID_TEXT, problem)
-    return raw
-
-
-def _parse_note(raw: str, name: str) -> str:
-    if _CONTROL.search(raw):
-        raise _malformed(f"{name}: holds a control character")
-    return raw
-
-
-def _parse_members(raw: str, name: str) -> tuple[str, ...]:
-    if len(raw) % ID_WIDTH:
-        raise _malformed(f"{name}: length {len(raw)} is not a multiple of {ID_WIDTH}")
-    return tuple(_parse_user(raw[i:i + ID_WIDTH], name) for i in range(0, len(raw), ID_WIDTH))
-
-
-_PARSERS: dict[Kind, Callable[[str, str], Any]] = {
-    U: _parse_user, G: _parse_group, P: _parse_peer, TOK: _parse_token, TS: _parse_number,
-    Kind.ERROR_CODE: _parse_error_code, Kind.TEXT: _parse_text, Kind.NOTE: _parse_note,
-    Kind.MEMBERS: _parse_members,
-}
-
-
-_Fields = tuple[tuple[str, int | None, Callable[[str, str], Any]], ...]
+_Fields = tuple[tuple[str, int | None, Parser], ...]
 """Per field: its name, its width (None: to the end of the line), its parser."""
-_MADE_BY_PARSER = frozenset({TS, Kind.ERROR_CODE, Kind.MEMBERS})
-"""Kinds whose value is not the matched text itself (a number, a tuple)."""
-_Made = tuple[tuple[int, str, Callable[[str, str], Any]], ...]
-"""Per field of such a kind: its position, its name, its parser."""
+_Made = tuple[tuple[int, str, Parser], ...]
+"""Per field whose value is not its text (a number, a tuple): its position, name, parser."""
 
 
 def _readers(side: Side) -> dict[str, tuple[type, re.Pattern[str], _Fields, _Made]]:
@@ -203,12 +82,11 @@ def _readers(side: Side) -> dict[str, tuple[type, re.Pattern[str], _Fields, _Mad
     readers = {}
     for layout in LAYOUTS:
         if side in layout.sent_by:
-            fields = tuple((name, WIDTHS.get(kind), _PARSERS[kind])
-                           for name, kind in layout.fields)
-            pattern = re.compile("".join(f"({PATTERNS[kind]})" for _, kind in layout.fields))
-            made = tuple((index, name, _PARSERS[kind])
-                         for index, (name, kind) in enumerate(layout.fields)
-                         if kind in _MADE_BY_PARSER)
+            specs = [(name, kind.value) for name, kind in layout.fields]
+            fields = tuple((name, spec.width, spec.parse) for name, spec in specs)
+            pattern = re.compile("".join(f"({spec.pattern})" for _, spec in specs))
+            made = tuple((index, name, spec.parse)
+                         for index, (name, spec) in enumerate(specs) if spec.converts)
             readers[f"{layout.code:02d}"] = (layout.event, pattern, fields, made)
     return readers
 
@@ -228,7 +106,7 @@ def decode(line: bytes, sender: Side) -> ev.Event:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
-        raise _malformed("the frame is not valid UTF-8") from None
+        raise malformed("the frame is not valid UTF-8") from None
     head = text[:CODE_WIDTH]
     # `is`, not a dict keyed by Side: hashing an Enum member runs Python code
     reader = (_FROM_CLIENT if sender is Side.CLIENT else _FROM_SERVER).get(head)
@@ -252,63 +130,28 @@ def _read_fields(text: str, head: str, fields: _Fields) -> list[Any]:
     for name, width, parse in fields:
         end = size if width is None else pos + width
         if end > size:
-            raise _malformed(f"frame {head} is too short: {name} is missing")
+            raise malformed(f"frame {head} is too short: {name} is missing")
         values.append(parse(text[pos:end], name))
         pos = end
     if pos != size:
-        raise _malformed(f"frame {head} is too long by {size - pos} character(s)")
+        raise malformed(f"frame {head} is too long by {size - pos} character(s)")
     return values
 
 
 def _bad_code(head: str) -> RemoteProtocolError:
     """Why a frame's first two characters name no frame its sender may send."""
     if not (len(head) == CODE_WIDTH and head.isascii() and head.isdigit()):
-        return _malformed("a frame starts with a two-digit code")
+        return malformed("a frame starts with a two-digit code")
     layout = BY_CODE.get(int(head))
     if layout is None:
-        return _malformed(f"unknown frame code {head}")
+        return malformed(f"unknown frame code {head}")
     who = "server" if Side.SERVER in layout.sent_by else "client"
-    return _malformed(f"frame {head} is sent by the {who} only")
+    return malformed(f"frame {head} is sent by the {who} only")
 
 
-def _number_formatter(width: int) -> Callable[[Any, str], str]:
-    limit = 10 ** width
-    template = f"%0{width}d"
-
-    def format_number(value: Any, name: str) -> str:
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit:
-            return template % value
-        raise LocalProtocolError(f"{name}={value!r} is not a number of {width} digits")
-
-    return format_number
-
-
-def _text_formatter(parse: Callable[[str, str], Any]) -> Callable[[Any, str], str]:
-    """Format by checking with the decoder's own parser: never send what decode() refuses."""
-
-    def format_text(value: Any, name: str) -> str:
-        if not isinstance(value, str):
-            raise LocalProtocolError(f"{name}={value!r} is not text")
-        try:
-            parse(value, name)
-        except RemoteProtocolError as error:
-            raise LocalProtocolError(f"cannot encode {name}: {error.reason}") from None
-        return value
-
-    return format_text
-
-
-def _format_members(value: Any, name: str) -> str:
-    return "".join(_FORMATTERS[U](member, name) for member in value)
-
-
-_FORMATTERS: dict[Kind, Callable[[Any, str], str]] = {
-    kind: _text_formatter(parse) for kind, parse in _PARSERS.items()}
-_FORMATTERS.update({TS: _number_formatter(TS_WIDTH), Kind.ERROR_CODE: _number_formatter(2),
-                    Kind.MEMBERS: _format_members})
-_ENCODERS: dict[type, tuple[str, tuple[tuple[str, Callable[[Any, str], str]], ...]]] = {
+_ENCODERS: dict[type, tuple[str, tuple[tuple[str, Formatter], ...]]] = {
     layout.event: (f"{layout.code:02d}",
-                   tuple((name, _FORMATTERS[kind]) for name, kind in layout.fields))
+                   tuple((name, kind.value.format) for name, kind in layout.fields))
     for layout in LAYOUTS}
 """Per event type: its code as text, then each field's name (also its attribute) and formatter."""
 
@@ -329,12 +172,19 @@ def encode(event: ev.Event) -> bytes:
     return data
 
 
-_TEMPLATE_PARTS = {TS: f"%0{TS_WIDTH}d", Kind.ERROR_CODE: "%02d"}
+def _template(layout: Layout) -> str | None:
+    """The layout's frame as a %-template; None if a field is not one % (a list of members)."""
+    parts = [f"{layout.code:02d}"]
+    for _, kind in layout.fields:
+        if kind.value.template is None:
+            return None
+        parts.append(kind.value.template)
+    return "".join(parts) + "\n"
+
+
 _TEMPLATES: dict[type, str] = {
-    layout.event: f"{layout.code:02d}" + "".join(
-        _TEMPLATE_PARTS.get(kind, "%s") for _, kind in layout.fields) + "\n"
-    for layout in LAYOUTS if all(kind is not Kind.MEMBERS for _, kind in layout.fields)}
-"""Per event type, its frame as a %-template (a list of members is not one %s: not here)."""
+    layout.event: template for layout in LAYOUTS if (template := _template(layout)) is not None}
+"""Per event type that has one, its frame as a %-template."""
 
 
 def encode_decoded(event: type, *values: Any) -> bytes:
@@ -357,8 +207,3 @@ def encode_decoded(event: type, *values: Any) -> bytes:
     if len(data) > MAX_FRAME + 1:
         raise LocalProtocolError(f"the frame would be {len(data) - 1} bytes long")
     return data
-
-
-def code_of(event: ev.Event) -> FrameCode:
-    """The frame code that carries `event`."""
-    return BY_EVENT[type(event)].code

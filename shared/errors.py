@@ -22,3 +22,8 @@ class RemoteProtocolError(ProtocolError):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+def malformed(reason: str) -> RemoteProtocolError:
+    """The peer's frame cannot be read (13/01): a bad code, length, field or encoding."""
+    return RemoteProtocolError(ErrorCode.MALFORMED, reason)

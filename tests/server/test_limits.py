@@ -119,29 +119,6 @@ def test_flood_other_clients_unaffected(server_factory: ServerFactory,
     assert sum(map(error(ErrorCode.RATE_LIMITED), frames)) == BURST
 
 
-def test_flood_ban_holds_the_address_then_refuses(server_factory: ServerFactory,
-                                                  client_factory: ClientFactory) -> None:
-    """An address cut for flooding is banned for --flood-ban seconds, so that reconnecting
-    buys no fresh burst: 4 new connections from it are held unanswered until the ban ends,
-    then get 13/10 and are closed; a 5th is refused at once. Other addresses are served."""
-    server = start(server_factory, *FLOOD, "--flood-ban", "1")
-    flooder = client_factory.connect(server, name="flooder")
-    flooder.send(*[ev.Ping()] * (4 * BURST))
-    flooder.drain_until_closed()
-    held = [client_factory.connect(server, greet=False) for _ in range(4)]
-    fifth = client_factory.connect(server, greet=False)
-    assert "try again in 1 s" in fifth.expect_error(ErrorCode.RATE_LIMITED).reason
-    fifth.expect_closed()
-    neighbour = client_factory.connect(server, source="127.0.0.2")  # greeted
-    neighbour.register()
-    for client in held:  # the ban ends within 1 s, the tick notices within 1 s more
-        refusal = client.expect_error(ErrorCode.RATE_LIMITED, timeout=DEADLINE_GUARD)
-        assert "you may connect again" in refusal.reason, refusal
-        client.expect_closed()
-    late = client_factory.connect(server)  # greeted: the ban is over
-    late.register()
-
-
 # -- login timeout ----------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from shared import codec
 from shared import events as ev
 from shared.codec import LAYOUTS, Side
 from shared.codes import MAX_FRAME, MAX_TEXT, ErrorCode, FrameCode
+from shared.fields import Kind, text_problem
 
 A, B, C = "Client-000001", "Client-000002", "Client-000003"
 GROUP = "Group-0000001"
@@ -94,10 +95,10 @@ def test_codec_decode_gives_the_event(layout: codec.Layout) -> None:
 
 
 @pytest.mark.parametrize("layout", EVERY_LAYOUT)
-def test_codec_code_of_names_the_layout_code(layout: codec.Layout) -> None:
-    """code_of() gives the frame code that carries an event."""
+def test_codec_layout_of_an_event_carries_its_code(layout: codec.Layout) -> None:
+    """BY_EVENT finds an event's layout, whose code starts the event's frame."""
     event, frame = EXAMPLES[layout.code]
-    assert codec.code_of(event) is layout.code
+    assert codec.BY_EVENT[type(event)] is layout
     assert frame[:2] == b"%02d" % layout.code
 
 
@@ -149,7 +150,7 @@ def test_codec_decode_accepts_empty_greeting() -> None:
 )
 def test_codec_message_text_accepts_code_points_up_to_the_limit(text: str) -> None:
     """Texts of 1..218 code points without a Cc character pass, whatever their byte size."""
-    assert codec.text_problem(text) is None
+    assert text_problem(text) is None
     frame = codec.encode(ev.Send(A, B, 1700000000, text))
     assert codec.decode(frame[:-1], Side.CLIENT) == ev.Send(A, B, 1700000000, text)
 
@@ -161,7 +162,7 @@ def test_codec_text_problem_refuses_exactly_category_cc() -> None:
             continue  # surrogates cannot come out of UTF-8 decoding
         char = chr(point)
         is_control = unicodedata.category(char) == "Cc"
-        assert (codec.text_problem(char) is not None) == is_control, hex(point)
+        assert (text_problem(char) is not None) == is_control, hex(point)
 
 
 def test_codec_decode_accepts_a_frame_of_exactly_max_frame_bytes() -> None:
@@ -192,7 +193,7 @@ def decoded_values(layout: codec.Layout) -> list[object]:
 
 @pytest.mark.parametrize("layout", [
     pytest.param(layout, id=f"{layout.code:02d}-{layout.event.__name__}") for layout in LAYOUTS
-    if all(kind is not codec.Kind.MEMBERS for _, kind in layout.fields)
+    if all(kind is not Kind.MEMBERS for _, kind in layout.fields)
 ])
 def test_codec_encode_decoded_gives_exact_bytes(layout: codec.Layout) -> None:
     """encode_decoded() of decoded field values writes the same bytes as encode()."""

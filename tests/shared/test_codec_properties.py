@@ -1,7 +1,8 @@
 """Property-based tests (hypothesis) of shared.codec and shared.framebuffer together.
 
 Theory of operation: events are generated from codec.LAYOUTS, one strategy per field
-Kind, so a new frame in the table is covered without touching this file.
+Kind (shared/fields.py), so a new frame in the table is covered without touching this
+file; a new Kind needs its strategy in FIELD_VALUES.
 """
 
 import itertools
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from shared import codec
 from shared import events as ev
-from shared.codec import LAYOUTS, Kind, Side
+from shared.codec import LAYOUTS, Side
 from shared.codes import (
     MAX_FRAME,
     MAX_GROUP_MEMBERS,
@@ -24,6 +25,7 @@ from shared.codes import (
     FrameCode,
 )
 from shared.errors import LocalProtocolError, RemoteProtocolError
+from shared.fields import Kind, text_problem
 from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
 from shared.ids import MAX_GROUP_NUMBER, MAX_USER_NUMBER, group_id, user_id
 
@@ -39,7 +41,7 @@ FIELD_VALUES: dict[Kind, st.SearchStrategy[object]] = {
     Kind.TS: st.integers(0, 9_999_999_999),
     Kind.ERROR_CODE: st.sampled_from(ErrorCode) | st.integers(0, 99),
     Kind.TEXT: st.text(PRINTABLE, min_size=1, max_size=MAX_TEXT).filter(
-        lambda text: codec.text_problem(text) is None
+        lambda text: text_problem(text) is None
     ),
     Kind.NOTE: st.text(PRINTABLE, max_size=100),
     Kind.MEMBERS: st.lists(USERS, min_size=1, max_size=MAX_GROUP_MEMBERS + 1).map(tuple),
@@ -191,7 +193,7 @@ def raw_of(kind: Kind, value: object) -> str:
     if kind is Kind.MEMBERS:
         return "".join(value)  # type: ignore[arg-type]
     if kind in (Kind.TS, Kind.ERROR_CODE):
-        return f"{value:0{codec.WIDTHS[kind]}d}"
+        return f"{value:0{kind.value.width}d}"
     return str(value)
 
 
@@ -204,7 +206,7 @@ def raw_fields(draw: st.DrawFn, kind: Kind) -> str:
     """A text for a field of `kind`: a valid one, perhaps repeated to about MAX_TEXT
     characters, with up to 4 characters replaced, inserted or deleted (a fixed-width
     field is cut from its frame at its width)."""
-    width = codec.WIDTHS.get(kind)
+    width = kind.value.width
     chars = list(raw_of(kind, draw(FIELD_VALUES[kind])))
     if width is None and chars and draw(st.booleans()):
         chars = (chars * MAX_TEXT)[:draw(st.integers(MAX_TEXT - 2, MAX_TEXT + 2))]
@@ -228,15 +230,16 @@ def raw_fields(draw: st.DrawFn, kind: Kind) -> str:
 def test_codec_field_patterns_accept_exactly_what_the_parsers_accept(
     kind: Kind, data: st.DataObject,
 ) -> None:
-    """decode() matches a frame whole with PATTERNS: each accepts exactly its parser's values."""
+    """decode() matches a frame whole with the kinds' patterns: each accepts exactly what
+    its parser accepts."""
     raw = data.draw(raw_fields(kind))
     try:
-        codec._PARSERS[kind](raw, "field")
+        kind.value.parse(raw, "field")
     except RemoteProtocolError:
         accepted = False
     else:
         accepted = True
-    assert (re.fullmatch(codec.PATTERNS[kind], raw) is not None) is accepted
+    assert (re.fullmatch(kind.value.pattern, raw) is not None) is accepted
 
 
 ID_LIKE = st.text("Client-Group0123456789abcdefABCDEF\n\r\x00", min_size=13, max_size=13)

@@ -1,0 +1,190 @@
+"""The kinds of field frames are made of (PROTOCOL.md, "Frames" and "Text").
+
+Per kind: its width, a pattern for its valid values, its parser and its
+formatter. Knows one field at a time: nothing of frame codes, layouts, events or
+sides (codec.py puts fields together into frames), nothing of what a server or a
+client does with a value.
+
+Theory of operation: the value of each Kind member is a KindSpec saying all the
+codec needs to read and write that field. decode() matches a whole frame with
+one regular expression joined from the patterns of its fields, and calls a
+parser only on a frame that does not match (to say what is wrong) or for a kind
+whose value is not its text (a number, a tuple); so a kind's pattern accepts
+exactly the texts its parser accepts (tests/shared/test_codec_properties.py
+checks every kind).
+
+Adding a kind is one change, here: a parser, and one Kind member built with
+_text_kind() or _number_kind() from a width (None: to the end of the line), a
+pattern and that parser. A display name of 1 to 32 characters without control
+characters, say, would be `NAME = _text_kind(None, f"[^{_CONTROL_CHARS}]{{1,32}}",
+_parse_name)`. LAYOUTS rows in codec.py may then use it; the property tests ask
+for a strategy of valid values per kind (FIELD_VALUES in
+tests/shared/test_codec_properties.py) and fail until it has one.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum, unique
+from typing import Any
+
+from shared.codes import ID_WIDTH, MAX_TEXT, TOKEN_WIDTH, TS_WIDTH, ErrorCode
+from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
+from shared.ids import GROUP_PATTERN, USER_PATTERN, is_group_id, is_user_id
+
+Parser = Callable[[str, str], Any]
+"""(a field's text, its name) -> its value; raises RemoteProtocolError for a bad text."""
+Formatter = Callable[[Any, str], str]
+"""(a field's value, its name) -> its text in a frame; raises LocalProtocolError for a bad value."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """Everything the codec needs to read and write one kind of field."""
+
+    width: int | None
+    """Characters the field takes; None: it runs to the end of the line (and comes last)."""
+    pattern: str
+    """A regular expression, without groups or anchors, for exactly the texts `parse` accepts."""
+    parse: Parser
+    format: Formatter
+    template: str | None
+    """The field's part of a %-template filled with a value decode() returned;
+    None: no single % conversion writes it."""
+    converts: bool
+    """The value is not the field's text itself (a number, a tuple): decode() calls `parse`."""
+
+
+_CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"  # Unicode category Cc, exactly
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+_TOKEN_PATTERN = f"[0-9a-f]{{{TOKEN_WIDTH}}}"
+_TOKEN = re.compile(_TOKEN_PATTERN)
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be a message text (PROTOCOL.md, "Text"), or None if it can."""
+    if not text:
+        return "the text is empty"
+    if len(text) > MAX_TEXT:
+        return f"the text has {len(text)} characters, at most {MAX_TEXT} are allowed"
+    if _CONTROL.search(text):
+        return "the text holds a control character"
+    return None
+
+
+def _parse_user(raw: str, name: str) -> str:
+    if not is_user_id(raw):
+        raise malformed(f"{name}: {raw!r} is not a user id like Client-000001")
+    return raw
+
+
+def _parse_group(raw: str, name: str) -> str:
+    if not is_group_id(raw):
+        raise malformed(f"{name}: {raw!r} is not a group id like Group-0000001")
+    return raw
+
+
+def _parse_peer(raw: str, name: str) -> str:
+    if not (is_user_id(raw) or is_group_id(raw)):
+        raise malformed(f"{name}: {raw!r} is not a user or group id")
+    return raw
+
+
+def _parse_token(raw: str, name: str) -> str:
+    if not _TOKEN.fullmatch(raw):
+        raise malformed(f"{name}: not 32 lowercase hex characters")
+    return raw
+
+
+def _parse_number(raw: str, name: str) -> int:
+    if not (raw.isascii() and raw.isdigit()):  # for ASCII, isdigit() is exactly [0-9]+
+        raise malformed(f"{name}: {raw!r} is not {len(raw)} digits")
+    return int(raw)
+
+
+def _parse_error_code(raw: str, name: str) -> int:
+    number = _parse_number(raw, name)
+    try:
+        return ErrorCode(number)
+    except ValueError:
+        return number  # a code newer than this package: keep the number
+
+
+def _parse_text(raw: str, name: str) -> str:
+    problem = text_problem(raw)
+    if problem:
+        raise RemoteProtocolError(ErrorCode.INVALID_TEXT, problem)
+    return raw
+
+
+def _parse_note(raw: str, name: str) -> str:
+    if _CONTROL.search(raw):
+        raise malformed(f"{name}: holds a control character")
+    return raw
+
+
+def _parse_members(raw: str, name: str) -> tuple[str, ...]:
+    if len(raw) % ID_WIDTH:
+        raise malformed(f"{name}: length {len(raw)} is not a multiple of {ID_WIDTH}")
+    return tuple(_parse_user(raw[i:i + ID_WIDTH], name) for i in range(0, len(raw), ID_WIDTH))
+
+
+def _text_formatter(parse: Parser) -> Formatter:
+    """Format by checking with the decoder's own parser: never send what decode() refuses."""
+
+    def format_text(value: Any, name: str) -> str:
+        if not isinstance(value, str):
+            raise LocalProtocolError(f"{name}={value!r} is not text")
+        try:
+            parse(value, name)
+        except RemoteProtocolError as error:
+            raise LocalProtocolError(f"cannot encode {name}: {error.reason}") from None
+        return value
+
+    return format_text
+
+
+def _text_kind(width: int | None, pattern: str, parse: Parser) -> KindSpec:
+    """A kind whose value is its text, as matched."""
+    return KindSpec(width, pattern, parse, _text_formatter(parse), "%s", converts=False)
+
+
+def _number_kind(width: int, parse: Parser) -> KindSpec:
+    """A kind written as exactly `width` ASCII digits; `parse` makes the number."""
+    limit = 10 ** width
+    template = f"%0{width}d"
+
+    def format_number(value: Any, name: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit:
+            return template % value
+        raise LocalProtocolError(f"{name}={value!r} is not a number of {width} digits")
+
+    return KindSpec(width, f"[0-9]{{{width}}}", parse, format_number, template, converts=True)
+
+
+_USER = _text_kind(ID_WIDTH, USER_PATTERN, _parse_user)
+
+
+def _format_members(value: Any, name: str) -> str:
+    return "".join(_USER.format(member, name) for member in value)
+
+
+@unique  # two kinds with equal specs would silently be one member
+class Kind(Enum):
+    """What a field holds; each kind has one width, one pattern, one parser and one formatter."""
+
+    _value_: KindSpec
+
+    USER = _USER  # a user id
+    GROUP = _text_kind(ID_WIDTH, GROUP_PATTERN, _parse_group)  # a group id
+    PEER = _text_kind(  # a user id or a group id
+        ID_WIDTH, f"(?:{USER_PATTERN}|{GROUP_PATTERN})", _parse_peer)
+    TOKEN = _text_kind(TOKEN_WIDTH, _TOKEN_PATTERN, _parse_token)  # 32 lowercase hex characters
+    TS = _number_kind(TS_WIDTH, _parse_number)  # 10 ASCII digits
+    ERROR_CODE = _number_kind(2, _parse_error_code)  # 2 ASCII digits
+    TEXT = _text_kind(  # message text: the rest of the line, 1..MAX_TEXT code points
+        None, f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", _parse_text)
+    NOTE = _text_kind(  # free text for people (greeting, error reason): the rest of the line
+        None, f"[^{_CONTROL_CHARS}]*", _parse_note)
+    MEMBERS = KindSpec(  # the rest of the line: zero or more user ids, 13 characters each
+        None, f"(?:{USER_PATTERN})*", _parse_members, _format_members, None, converts=True)

@@ -1,5 +1,7 @@
 """The running server under random sequences of valid and invalid frames (machine.py)."""
 
+import pytest
+from backends import Backend
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -10,7 +12,9 @@ SMALL = settings(max_examples=40, stateful_step_count=50, deadline=None,
 """About ten seconds in `make test`; soak/hostile.py runs the same machine far longer."""
 
 
-def test_server_keeps_its_rules_under_random_frames() -> None:
+def test_server_keeps_its_rules_under_random_frames(backend: Backend,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Random frames from several clients never kill the server, never reach the wrong
     client, and leave nothing owed once everyone has logged in and acknowledged."""
+    monkeypatch.setattr(ServerMachine, "backend", backend)  # each run: a fresh database
     run_state_machine_as_test(ServerMachine, settings=SMALL)

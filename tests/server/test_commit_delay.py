@@ -3,14 +3,15 @@
 In process, with explicit times: the real Service, Sessions and Store on a
 SQLite file in a temporary folder; each connection is a Line that keeps the
 frames written to it. What is on disk is read through a second, independent
-SQLite connection, which sees committed rows only.
+connection (backends.rows), which sees committed rows only: the store's own API
+would also see what its open transaction wrote.
 """
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backends import rows
 
 from interzap_server.service import COMMIT_DELAY, Service
 from interzap_server.sessions import Sessions
@@ -80,8 +81,7 @@ class Chat:
 
     def owed_on_disk(self) -> list[str]:
         """The codes of the frames queued for anyone, as committed."""
-        with sqlite3.connect(self.db) as connection:
-            return [frame[:2] for (frame,) in connection.execute("SELECT frame FROM pending")]
+        return [frame[:2] for (frame,) in rows(str(self.db), "SELECT frame FROM pending")]
 
 
 @pytest.fixture

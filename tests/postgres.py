@@ -32,6 +32,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -93,6 +94,16 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", OWNER, "--", *command]
 
 
+def _temporary_folder() -> Path:
+    """A new folder the cluster's owner can reach: in the system's temporary folder, or in
+    /tmp when that one is closed to other users (running as root)."""
+    base = Path(tempfile.gettempdir())
+    if os.geteuid() == 0 and not all(os.stat(folder).st_mode & stat.S_IXOTH
+                                     for folder in (base, *base.parents)):
+        base = Path("/tmp")
+    return Path(tempfile.mkdtemp(prefix="interzap-pg-", dir=base))
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -125,7 +136,7 @@ class Cluster:
             except KeyError:
                 raise ClusterError(f"running as root, PostgreSQL needs the {OWNER!r} user, "
                                    "which does not exist: apt-get install postgresql-15") from None
-        folder = Path(tempfile.mkdtemp(prefix="interzap-pg-"))
+        folder = _temporary_folder()
         cluster = cls(bindir, folder)
         try:
             if os.geteuid() == 0:

@@ -1,5 +1,7 @@
 # Interzap: `make run-server`, `make run-client`, `make test`.
-# Every target bootstraps .venv from PyPI on first use; nothing else is assumed.
+# Every target bootstraps .venv from PyPI on first use; nothing else is assumed, except that
+# `make test` runs the server suites on PostgreSQL too when its server binaries are installed
+# (Debian: postgresql-15; skipped with one line otherwise, failed under CI=true).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +22,7 @@ run-client: $(STAMP)
 	$(BIN)/interzap-client $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from backends import SQLITE, Backend
+
 from shared import codec
 from shared import events as ev
 from shared.codec import Side
@@ -343,7 +345,8 @@ class WireClient:
 
 
 class ServerProcess:
-    """`python -m interzap_server` on a database file, started and stopped by pid."""
+    """`python -m interzap_server` on a database (an SQLite path or a URL), started and
+    stopped by pid."""
 
     def __init__(self, db: Path | str, *, log_path: Path, host: str = "127.0.0.1",
                  port: int = 0, log_level: str = "debug", extra_args: Iterable[str] = (),
@@ -472,11 +475,14 @@ class ServerProcess:
 
 
 class ServerFactory:
-    """Starts servers for one test, by default all on the same database file."""
+    """Starts servers for one test, by default all on the same database: a fresh one made
+    by `backend` (an SQLite file in `folder` unless told otherwise)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, backend: Backend = SQLITE) -> None:
         self.folder = folder
-        self.db = folder / "interzap.db"
+        self.backend = backend
+        self.db = backend.create(folder)
+        """The servers' --db: an SQLite path or a postgresql:// URL."""
         self.started: list[ServerProcess] = []
 
     def start(self, *, port: int = 0, db: Path | str | None = None,
@@ -498,10 +504,19 @@ class ServerFactory:
         """Print the end of every server's log (pytest shows it when a test failed)."""
         for server in self.started:
             print(f"--- {server.log_path} (pid {server.pid}) ---\n{server.log_tail(lines)}")
+        engine = self.backend.log_lines(self.db)
+        if engine:
+            print(f"--- {self.backend.name}'s log about {self.db} ---\n"
+                  + "\n".join(engine[-lines:]))
 
     def stop_all(self) -> None:
         for server in self.started:
             server.stop()
+
+    def close(self) -> None:
+        """Stop every server, then give the database back."""
+        self.stop_all()
+        self.backend.drop(self.db)
 
 
 class ClientFactory:

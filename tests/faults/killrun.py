@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backends import SQLITE, Backend
 from wire import ServerFactory, ServerProcess, WireClient
 
 from faults import kit
@@ -89,12 +90,12 @@ class KillRunFigures:
 class KillRun:
     """One run; run() returns the figures. Every process is stopped by pid at the end."""
 
-    def __init__(self, folder: Path, size: KillRunSize) -> None:
+    def __init__(self, folder: Path, size: KillRunSize, backend: Backend = SQLITE) -> None:
         self.folder = folder
         self.size = size
         self.rng = random.Random(size.seed)
         self.figures = KillRunFigures(size)
-        self.servers = ServerFactory(folder)
+        self.servers = ServerFactory(folder, backend)
         self.server: ServerProcess | None = None
         self.fleet: Fleet | None = None
         self.users: list[str] = []
@@ -115,7 +116,7 @@ class KillRun:
         finally:
             if self.fleet is not None:
                 self.fleet.stop_all()
-            self.servers.stop_all()
+            self.servers.close()
         return self.figures
 
     # -- steps ---------------------------------------------------------------
@@ -293,8 +294,9 @@ class KillRun:
                 figures.twice += [f"{text} for {user}" for text, n in texts.items() if n > 1]
 
 
-def kill_run(folder: Path, size: KillRunSize) -> KillRunFigures:
-    """Run the kill-run in `folder` (servers, clients and their data all live there)."""
-    return KillRun(folder, size).run()
+def kill_run(folder: Path, size: KillRunSize, backend: Backend = SQLITE) -> KillRunFigures:
+    """Run the kill-run in `folder` (servers, clients and their data all live there; the
+    server's database is a fresh one of `backend`)."""
+    return KillRun(folder, size, backend).run()
 
 

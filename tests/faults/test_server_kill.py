@@ -14,6 +14,7 @@ import random
 import signal
 from pathlib import Path
 
+from backends import Backend
 from wire import ClientFactory, ServerFactory, timestamp
 
 from faults.killrun import KillRunSize, kill_run
@@ -21,10 +22,11 @@ from faults.kit import slow_reader, wait_unread
 from shared import events as ev
 
 
-def test_server_kill_run_loses_nothing(tmp_path: Path) -> None:
+def test_server_kill_run_loses_nothing(tmp_path: Path, backend: Backend) -> None:
     """6 clients, 2 kills at random moments: nothing lost or stored twice; every 09 comes."""
     seed = int(os.environ.get("FAULTS_SEED", random.randrange(1 << 30)))
-    figures = kill_run(tmp_path, KillRunSize(clients=6, kills=2, per_round=8, seed=seed))
+    size = KillRunSize(clients=6, kills=2, per_round=8, seed=seed)
+    figures = kill_run(tmp_path, size, backend)
     print(figures)  # shown when the test fails, with the seed to run it again
     assert figures.problems == [], f"seed {seed}"
     assert figures.accepted == figures.sent > 0

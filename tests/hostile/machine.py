@@ -1,7 +1,7 @@
 """A hypothesis state machine that throws random valid and invalid frames at a running server.
 
-One server subprocess per run (a fresh SQLite file, no flood limit, no login
-timeout), up to SLOTS raw connections. Each step sends one burst of frames on
+One server subprocess per run (a fresh database of `backend`, no flood limit, no
+login timeout), up to SLOTS raw connections. Each step sends one burst of frames on
 one connection (register, log in right and wrong, 05 to users, groups, unknown
 and spoofed ids, retransmissions, 12 right and wrong, 08, 10 valid and not,
 garbage, mutated frames, over-long lines), possibly cut into pieces, or drops
@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
+from backends import SQLITE, Backend
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from wire import ServerProcess, WireClient
@@ -103,16 +104,18 @@ class ServerMachine(RuleBasedStateMachine):
 
     checked: ClassVar[Counter[str]] = Counter()
     """Frames checked against the model, by kind, over all runs (for the soak's table)."""
+    backend: ClassVar[Backend] = SQLITE
+    """Where each run's server keeps its data (a test may set another)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="interzap-hostile-"))
+        self.db = self.backend.create(self.folder)
         try:
-            self.server = ServerProcess(self.folder / "interzap.db",
-                                        log_path=self.folder / "server.log", log_level="info",
-                                        extra_args=SERVER_ARGS)
+            self.server = ServerProcess(self.db, log_path=self.folder / "server.log",
+                                        log_level="info", extra_args=SERVER_ARGS)
         except BaseException:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._remove()
             raise
         self.model = Model()
         self.slots: list[Conn | None] = [None] * SLOTS
@@ -413,6 +416,13 @@ class ServerMachine(RuleBasedStateMachine):
                 if conn is not None:
                     conn.wire.close()
             self.server.stop()
+            self._remove()
+
+    def _remove(self) -> None:
+        """Give the database back and remove the run's folder."""
+        try:
+            self.backend.drop(self.db)
+        finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def _login_all(self) -> list[Conn]:

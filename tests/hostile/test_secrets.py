@@ -6,13 +6,13 @@ its parameters: the token's hash may appear there, the token itself must not.
 """
 
 import json
-import sqlite3
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from backends import Backend, rows, table_names
 from wire import ROOT, ClientFactory, ServerProcess, WireClient, error, timestamp
 
 from interzap_server.service import hash_token
@@ -52,24 +52,26 @@ def test_secrets_tokens_absent_from_debug_log(server: ServerProcess,
         assert token not in out, f"a token is on stdout: {token}"
 
 
-def test_secrets_database_holds_only_token_hashes(server: ServerProcess,
+def test_secrets_database_holds_only_token_hashes(server: ServerProcess, backend: Backend,
                                                   client_factory: ClientFactory) -> None:
-    """No column of any table, and no byte of the SQLite files (WAL included), holds a
-    token; the users table holds each token's SHA-256."""
+    """No column of any table, and no byte of the database's files (SQLite's WAL included;
+    PostgreSQL's table files and write-ahead log), holds a token; the users table holds
+    each token's SHA-256."""
     tokens = session_with_secrets(server, client_factory)
     assert server.terminate() == 0
-    db = Path(server.db)
-    for path in db.parent.glob(db.name + "*"):  # the database, its -wal and -shm
+    # what is stored is not on the wire: only the database itself can show it
+    db = str(server.db)
+    hashes_seen = False  # the files read are the right ones: they hold the hashes
+    for path in backend.files(db):
         raw = path.read_bytes()
+        hashes_seen |= hash_token(tokens[0]).encode() in raw
         for token in tokens:
-            assert token.encode() not in raw, f"{path.name} holds a token"
+            assert token.encode() not in raw, f"{path} holds a token"
+    assert hashes_seen, f"no file of {db} holds the hash of a token"
     cells: list[str] = []
-    with sqlite3.connect(db) as connection:
-        tables = [name for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                cells += [str(value) for value in row]
+    for table in table_names(db):
+        for row in rows(db, f'SELECT * FROM "{table}"'):
+            cells += [str(value) for value in row]
     assert all(token not in cell for token in tokens for cell in cells)
     assert hash_token(tokens[0]) in cells and hash_token(tokens[1]) in cells
 
@@ -86,6 +88,10 @@ def run_client(server: ServerProcess, data: Path, *args: str,
         cwd=ROOT, input=script, capture_output=True, text=True, timeout=60)
 
 
+CLIENT_ONLY = pytest.mark.sqlite_only("the client's own files: the server's store plays no part")
+
+
+@CLIENT_ONLY
 @pytest.mark.parametrize("mode", [pytest.param(0o644, id="0644"), pytest.param(0o666, id="0666")])
 def test_secrets_client_refuses_or_fixes_readable_profile(server: ServerProcess,
                                                           tmp_path: Path, mode: int) -> None:
@@ -107,6 +113,7 @@ def test_secrets_client_refuses_or_fixes_readable_profile(server: ServerProcess,
     assert "account.json" in said or str(profile) in said, f"nothing said: {said!r}"
 
 
+@CLIENT_ONLY
 def test_secrets_client_output_never_shows_token(server: ServerProcess, tmp_path: Path,
                                                  client_factory: ClientFactory) -> None:
     """Registering and logging in with the scripted client never prints the token."""

@@ -11,6 +11,7 @@ import select
 import socket
 import time
 
+import pytest
 from wire import ClientFactory, ServerFactory, ServerProcess, WireClient, error, timestamp
 
 from bench.procstat import cpu_seconds
@@ -22,6 +23,8 @@ FLOOD = ["--rate-limit", "20", "--rate-burst", str(BURST)]
 """20 frames a second after a burst of 10: a burst sent in one write is counted exactly."""
 DEADLINE_GUARD = 4.0
 """Deadlines of 0.5 s are checked by a once-a-second tick: 1.5 s at most, plus slack."""
+CLOCK_BOUND = pytest.mark.sqlite_only(
+    "waits out a timer of the loop, where the store plays no part: once keeps make test short")
 
 
 def start(server_factory: ServerFactory, *args: str) -> ServerProcess:
@@ -65,6 +68,7 @@ def test_flood_useless_receipts_are_charged(server_factory: ServerFactory,
     client.expect_closed()
 
 
+@CLOCK_BOUND
 def test_flood_connection_works_after_pause(server_factory: ServerFactory,
                                             client_factory: ClientFactory) -> None:
     """A refused client is not cut off: after a quiet moment the bucket is full again."""
@@ -122,6 +126,7 @@ def test_flood_other_clients_unaffected(server_factory: ServerFactory,
 # -- login timeout ----------------------------------------------------------------------
 
 
+@CLOCK_BOUND
 def test_login_timeout_closes_silent_connection(server_factory: ServerFactory,
                                                 client_factory: ClientFactory) -> None:
     """A connection that never logs in gets 13/15 after --login-timeout and is closed."""
@@ -131,6 +136,7 @@ def test_login_timeout_closes_silent_connection(server_factory: ServerFactory,
     client.expect_closed(timeout=DEADLINE_GUARD)
 
 
+@CLOCK_BOUND
 def test_login_timeout_closes_slowloris(server_factory: ServerFactory,
                                         client_factory: ClientFactory) -> None:
     """Bytes trickling in without ever finishing a frame do not extend the login deadline."""
@@ -147,6 +153,7 @@ def test_login_timeout_closes_slowloris(server_factory: ServerFactory,
     client.expect_closed(timeout=DEADLINE_GUARD)
 
 
+@CLOCK_BOUND
 def test_login_timeout_spares_logged_in(server_factory: ServerFactory,
                                         client_factory: ClientFactory) -> None:
     """A connection that logged in in time is not closed, even when older than the timeout."""
@@ -163,6 +170,7 @@ def test_login_timeout_spares_logged_in(server_factory: ServerFactory,
 IDLE = ["--idle-ping", "0.5", "--ping-timeout", "0.5"]
 
 
+@CLOCK_BOUND
 def test_idle_ping_answered_keeps_connection(server_factory: ServerFactory,
                                              client_factory: ClientFactory) -> None:
     """A silent logged-in connection gets 14; answering 15 keeps it open, and it is pinged again."""
@@ -175,6 +183,7 @@ def test_idle_ping_answered_keeps_connection(server_factory: ServerFactory,
     client.expect_next(ev.Ping(), timeout=DEADLINE_GUARD)
 
 
+@CLOCK_BOUND
 def test_idle_ping_unanswered_closes(server_factory: ServerFactory,
                                      client_factory: ClientFactory) -> None:
     """A 14 left unanswered for --ping-timeout brings 13/15 and a close."""

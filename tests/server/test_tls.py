@@ -151,6 +151,7 @@ def test_tls_broken_handshakes_do_not_stall_others(server_factory: ServerFactory
     assert closed_by_server(garbage, DEADLINE_GUARD), "garbage instead of a ClientHello"
 
 
+@pytest.mark.sqlite_only("waits out the login timer of the loop, where the store plays no part")
 def test_tls_stalled_handshake_closed_at_login_timeout(server_factory: ServerFactory,
                                                        raw_sockets: list[socket.socket],
                                                        tls_args: list[str]) -> None:

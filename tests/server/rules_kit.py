@@ -4,15 +4,15 @@ A Node is one server process as the loop would drive it: each frame() is one
 loop iteration (a batch) followed by the top-up of sessions catching up. A
 Line is a connection that keeps the frames written to it, decoded. Several
 Nodes on one SQLite file are several server processes on one database; what
-was committed is read through an independent sqlite3 connection.
+was committed is read through an independent connection (backends.rows).
 
 Used through the `node` fixture (tests/server/conftest.py).
 """
 
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
+
+from backends import rows
 
 from interzap_server.service import Service
 from interzap_server.sessions import Sessions
@@ -94,9 +94,8 @@ class Node:
 
 
 def owed_on_disk(db: Path) -> list[str]:
-    """The codes of the frames queued for anyone, as committed."""
-    with closing(sqlite3.connect(db)) as connection:
-        return [frame[:2] for (frame,) in connection.execute("SELECT frame FROM pending")]
+    """The codes of the frames queued for anyone, as committed (read by a second connection)."""
+    return [frame[:2] for (frame,) in rows(str(db), "SELECT frame FROM pending")]
 
 
 NodeFactory = Callable[..., Node]

@@ -1,26 +1,13 @@
 """When the service commits: at once for frames someone waits on, within COMMIT_DELAY for the rest.
 
-<<<<<<< HEAD
 In process, with explicit times (rules_kit.py): the real Service, Sessions and
 Store on a SQLite file in a temporary folder; each connection is a Line that
 keeps the frames written to it. What is on disk is read through a second,
-independent SQLite connection, which sees committed rows only.
+independent connection (rules_kit.owed_on_disk), which sees committed rows only:
+the store's own API would also see what its open transaction wrote.
 """
 
-=======
-In process, with explicit times: the real Service, Sessions and Store on a
-SQLite file in a temporary folder; each connection is a Line that keeps the
-frames written to it. What is on disk is read through a second, independent
-connection (backends.rows), which sees committed rows only: the store's own API
-would also see what its open transaction wrote.
-"""
-
-from collections.abc import Iterator
-from pathlib import Path
-
->>>>>>> r-pg
 import pytest
-from backends import rows
 
 from interzap_server.service import COMMIT_DELAY
 from server.rules_kit import T0, TS, Line, Node, NodeFactory, owed_on_disk
@@ -46,12 +33,7 @@ class Chat:
         self.frame(now, self.bob, ev.Receipt(self.users[0], self.users[1], TS))
 
     def owed_on_disk(self) -> list[str]:
-<<<<<<< HEAD
         return owed_on_disk(self.node.db)
-=======
-        """The codes of the frames queued for anyone, as committed."""
-        return [frame[:2] for (frame,) in rows(str(self.db), "SELECT frame FROM pending")]
->>>>>>> r-pg
 
 
 @pytest.fixture

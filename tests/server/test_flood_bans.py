@@ -30,7 +30,8 @@ DEADLINE_GUARD = 5.0
 """A ban of 2 s is over 2 s after the cut; plus slack."""
 LOOPBACK = (ip_network("127.0.0.0/8"), ip_network("::1"))
 CLOCK_BOUND = pytest.mark.sqlite_only(
-    "waits out the ban's timer in the loop, where the store plays no part: once keeps make test short")
+    "waits out the ban's timer in the loop, where the store plays no part: "
+    "once keeps make test short")
 
 
 # -- FloodBans --------------------------------------------------------------------------

@@ -28,6 +28,10 @@ ACCOUNT_FILE = "account.json"
 LOCK_FILE = "lock"
 PID_LOCK_FILE = "lock.pid"
 _TOKEN_CHARS = frozenset("0123456789abcdef")
+POSIX_MODES = os.name == "posix"
+"""Whether files have Unix permission bits. Windows keeps access in ACLs (a file in the
+user's profile is private by default) and reports every writable file as 0666, so
+there the mode is neither set nor checked."""
 
 
 class ProfileError(Exception):
@@ -83,7 +87,8 @@ def write_private(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.fchmod(fd, 0o600)  # an old tmp file may have had other bits
+        if POSIX_MODES:
+            os.fchmod(fd, 0o600)  # an old tmp file may have had other bits
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -119,7 +124,7 @@ def load_token(root: Path, ident: str) -> str:
     path = root / check_id(ident) / ACCOUNT_FILE
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
+        if POSIX_MODES and mode & 0o077:
             raise ProfileError(f"refusing {path}: others may read it (mode {mode:04o}); "
                                f"the token inside may be known; run: chmod 600 {path}")
         record = json.loads(path.read_text(encoding="utf-8"))

@@ -64,3 +64,14 @@ def test_profile_missing_token_is_a_clear_error(tmp_path: Path) -> None:
     """Logging in with no stored token says so instead of crashing."""
     with pytest.raises(profile.ProfileError, match="no stored account"):
         profile.load_token(tmp_path, "Client-000009")
+
+
+def test_profile_without_permission_bits_stores_and_loads(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where files have no Unix modes (Windows), a token is stored and read back all the
+    same: its file's mode, which such a system reports as 0666, is not held against it."""
+    monkeypatch.setattr(profile, "POSIX_MODES", False)
+    monkeypatch.setattr(profile.os, "fchmod", None, raising=False)  # never called there
+    path = profile.save_account(tmp_path, "Client-000001", "a" * 32)
+    path.chmod(0o666)
+    assert profile.load_token(tmp_path, "Client-000001") == "a" * 32

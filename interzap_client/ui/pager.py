@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.controls import UIContent, UIControl
@@ -120,13 +121,14 @@ class Pager:
         top += step * max(1, self.height - 2)  # a row of the last page stays in view
         self.top = None if top >= self._last_top else max(0, top)
 
-    @property
-    def scrolled(self) -> bool:
-        return self.top is not None
-
 
 class PagedControl(UIControl):
-    """The rows a Pager picks from `lines()` wrapped at the pane's width, and a "more" row."""
+    """The rows a Pager picks from `lines()` wrapped at the pane's width, and a "more" row.
+
+    A line's rows are kept from one paint to the next while the width stays, so a
+    long chat is not wrapped again at every key press (only the lines of the last
+    paint are kept).
+    """
 
     def __init__(self, lines: Callable[[], list[Line]], pager: Callable[[], Pager],
                  more: Line, indent: int = 0) -> None:
@@ -134,9 +136,22 @@ class PagedControl(UIControl):
         self.pager = pager
         self.more = more
         self.indent = indent  # of the rows a line wraps onto
+        self._width = 0
+        self._rows: dict[tuple[Any, ...], list[Line]] = {}  # a line -> its rows at _width
+
+    def _wrapped(self, width: int) -> list[Line]:
+        known = self._rows if width == self._width else {}
+        self._rows, self._width = {}, width
+        rows: list[Line] = []
+        for line in self.lines():
+            key = tuple(line)
+            found = known.get(key) or wrap(line, width, self.indent)
+            self._rows[key] = found
+            rows.extend(found)
+        return rows
 
     def create_content(self, width: int, height: int) -> UIContent:
-        rows = [row for line in self.lines() for row in wrap(line, width, self.indent)]
+        rows = self._wrapped(width)
         start, stop = self.pager().frame(len(rows), height)
         shown = rows[start:stop]
         if stop < len(rows):

@@ -83,4 +83,4 @@ def test_pager_from_the_top_stays_while_rows_arrive() -> None:
     pager = Pager(top=0)
     assert pager.frame(30, 10) == (0, 9)
     assert pager.frame(40, 10) == (0, 9)
-    assert pager.scrolled
+    assert pager.top == 0

@@ -47,7 +47,8 @@ LIST_WIDTH = 30
 NARROW = 50
 """Below this many columns the list is hidden: the chat gets the whole width."""
 WIDE = 72
-"""From this many columns on, the status bar names the server too."""
+"""From this many columns on, the status bar names our id and the server too (narrower,
+the connection and the latest note need the room)."""
 PROMPT = "> "
 
 
@@ -144,16 +145,16 @@ def chat_lines(view: View) -> list[Line]:
 
 
 def status_line(view: View, columns: int = 80) -> StyleAndTextTuples:
-    """Our id, the server (if there is room), connected / reconnecting, the latest note."""
+    """Our id and the server (if there is room), connected / reconnecting, the latest note."""
     session = view.session
     bad = session.status != "connected" or not session.logged_in
     state = "connected" if session.logged_in else session.status
-    server = f"{session.server} │ " if columns >= WIDE else ""
+    who = f" {session.me or 'not logged in'} │ {session.server} │" if columns >= WIDE else ""
     note = view.note
     return [
-        ("class:status", f" {session.me or 'not logged in'} │ {server}"),
+        ("class:status", who),
         ("class:status.bad" if bad else "class:status", f" {state} "),
-        ("class:status", " │ "),
+        ("class:status", "│"),
         (note.style, f" {note.text} " if note.text else ""),
     ]
 

@@ -79,6 +79,7 @@ def test_ui_small_window_is_all_chat(tmp_path: Path) -> None:
             small = screen(app, 35, 10)
             assert small[0] == BOB and "│" not in "".join(small[:-2])
             assert max(len(row) for row in small[1:-2]) > 30
+            assert small[-2] == " offline │"  # the connection first: no room for id and server
             assert screen(app, 60, 10)[0].index("│") == 20
             assert screen(app, 80, 10)[0].index("│") == 24
             assert screen(app, 120, 10)[0].index("│") == 30

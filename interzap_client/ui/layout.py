@@ -168,7 +168,7 @@ def _chat_pane(view: View) -> FloatContainer:
     panel = Frame(
         Window(PagedControl(lambda: list(view.panel.lines) if view.panel else [],
                             lambda: view.panel_pager,
-                            [("class:more", " ↓ more: PageDown ")], indent=2)),
+                            [("class:more", " ↓ more: PageDown ")], lambda: 2)),
         title=lambda: view.panel.title if view.panel else "", style="class:panel",
     )
     return FloatContainer(
@@ -177,7 +177,7 @@ def _chat_pane(view: View) -> FloatContainer:
                 Window(FormattedTextControl(lambda: chat_title(view)), height=1),
                 filter=chat_open),
             Window(PagedControl(lambda: chat_lines(view), view.chat, MORE_BELOW,
-                                indent=len("HH:MM "))),
+                                lambda: len("HH:MM ") if chat_open() else 0)),
         ]),
         floats=[Float(ConditionalContainer(panel, Condition(lambda: view.panel is not None)),
                       top=0, bottom=0, left=0, right=0)],

@@ -131,21 +131,22 @@ class PagedControl(UIControl):
     """
 
     def __init__(self, lines: Callable[[], list[Line]], pager: Callable[[], Pager],
-                 more: Line, indent: int = 0) -> None:
+                 more: Line, indent: Callable[[], int] = lambda: 0) -> None:
         self.lines = lines
         self.pager = pager
         self.more = more
         self.indent = indent  # of the rows a line wraps onto
-        self._width = 0
-        self._rows: dict[tuple[Any, ...], list[Line]] = {}  # a line -> its rows at _width
+        self._shape = (0, 0)  # the width and indent of the last paint
+        self._rows: dict[tuple[Any, ...], list[Line]] = {}  # a line -> its rows then
 
     def _wrapped(self, width: int) -> list[Line]:
-        known = self._rows if width == self._width else {}
-        self._rows, self._width = {}, width
+        shape = (width, self.indent())
+        known = self._rows if shape == self._shape else {}
+        self._rows, self._shape = {}, shape
         rows: list[Line] = []
         for line in self.lines():
             key = tuple(line)
-            found = known.get(key) or wrap(line, width, self.indent)
+            found = known.get(key) or wrap(line, *shape)
             self._rows[key] = found
             rows.extend(found)
         return rows

@@ -17,6 +17,7 @@ from uikit import (
     ENTER,
     ESC,
     ME,
+    PAGE_DOWN,
     TAB,
     chat_app,
     eventually,
@@ -102,6 +103,20 @@ def test_ui_help_and_contacts_leave_the_chat_open(tmp_path: Path) -> None:
             await enter(app, keys, "/read")  # needs an open chat
             assert session.errors == errors and session.open_peer == BOB
             assert "hello" in "".join(screen(app, 60, 16))
+
+    run(scenario)
+
+
+def test_ui_panel_pages_in_a_small_window(tmp_path: Path) -> None:
+    """A panel longer than the window says there is more, and PageDown shows the rest."""
+
+    async def scenario() -> None:
+        async with offline_app(offline_session(tmp_path), 35, 10) as (app, keys):
+            keys.send_text("/help" + ENTER)
+            await eventually(lambda: "more: PageDown" in "".join(screen(app, 35, 10)), "more")
+            assert "/wait" not in "".join(screen(app, 35, 10))
+            keys.send_text(PAGE_DOWN * 10)
+            await eventually(lambda: "/wait" in "".join(screen(app, 35, 10)), "the last lines")
 
     run(scenario)
 

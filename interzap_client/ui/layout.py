@@ -120,7 +120,7 @@ def _message_line(state: State, conv: Conversation, m: Message) -> Line:
     line.append(("class:text", m.text))
     if m.tick is not None:
         marks, style = TICKS[m.tick.name]
-        line.append((style, " " + marks))
+        line.append((style, "\u00a0" + marks))  # no break: the ticks stay with the text
     return line
 
 

@@ -81,7 +81,7 @@ def test_ui_ticks_follow_16_07_09(chat_server: ChatServer, tmp_path: Path) -> No
             b.open(alice)  # bob reads: 08, and alice gets 09
             await eventually(lambda: "class:tick.read" in seen, "✓✓ read")
             await offline(b, b_task)
-            assert "hello bob ✓✓" in lines_text(chat_lines(app.view))
+            assert "hello bob\u00a0✓✓" in lines_text(chat_lines(app.view))
 
     run(scenario)
     assert seen == ["class:tick.pending", "class:tick.accepted", "class:tick.delivered",

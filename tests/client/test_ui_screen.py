@@ -107,14 +107,19 @@ def test_ui_newest_lines_stay_at_the_bottom(tmp_path: Path) -> None:
 
 
 def test_ui_wraps_between_words(tmp_path: Path) -> None:
-    """A message wider than the pane is cut between words: "résumé" stays whole."""
+    """A message wider than the pane is cut between words: "résumé" stays whole, and the
+    ticks stay with the last word."""
 
     async def scenario() -> None:
         session = chat_with_bob(tmp_path, 1, "here is my résumé and my letter")
+        assert session.history is not None
+        session.history.apply("msg", src=ME, dst=BOB, ts=T0 + 1, text="thanks, I will read it",
+                              tick=int(Tick.ACCEPTED))
         async with bob_open(session, 35, 10) as (app, _):
             for columns in range(20, 81):
                 rows = screen(app, columns, 10)
                 assert any("résumé" in row for row in rows), (columns, rows)
+                assert not any(row.strip() == "✓" for row in rows), (columns, rows)
 
     run(scenario)
 

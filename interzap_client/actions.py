@@ -4,6 +4,12 @@ Resolves names (ids or aliases) to ids, calls the session, and reports the
 outcome as Notices (errors included), so both front ends behave the same:
 one small function per action, found through one table (_PERFORM). /quit is
 the caller's business. Refuses to know how anything is shown.
+
+Theory of operation: an action is done in two parts. start() does at once
+what can be done at once, and reports there and then whether that failed (an
+unknown alias, no open chat, a text too long): the UI keeps a failed line for
+correction. What has to wait for the server (/register, /login, /group,
+/wait) comes back as an awaitable, finished by finish(); perform() is both.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from interzap_client.state import Tick
 
 TICKS = {"accepted": Tick.ACCEPTED, "delivered": Tick.DELIVERED, "read": Tick.READ}
 
+Outcome = bool | Awaitable[bool]
+"""What start() gives: done (True), failed and reported (False), or the rest to await."""
+
 
 def resolve(session: Session, name: str) -> str:
     """The id behind `name`; SessionError for an unknown alias."""
@@ -39,57 +48,88 @@ def _target(session: Session, name: str | None) -> str:
     return session.open_peer
 
 
-async def perform(session: Session, action: cmd.Action, timeout: float) -> bool:
-    """Do `action`; False (after an error Notice) if it failed or timed out."""
-    try:
-        return await _PERFORM[type(action)](session, action, timeout)
-    except (SessionError, ProfileError, cmd.CommandError) as exc:
-        session.fail(str(exc))
-    except OSError as exc:
+def _report(session: Session, exc: Exception) -> None:
+    if isinstance(exc, OSError):
         session.fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    else:
+        session.fail(str(exc))
+
+
+_FAILURES = (SessionError, ProfileError, cmd.CommandError, OSError)
+"""What an action may raise: each is reported as an error notice, never raised further."""
+
+
+def start(session: Session, action: cmd.Action, timeout: float) -> Outcome:
+    """Do at once what `action` can; False (after an error notice) if that failed."""
+    try:
+        return _PERFORM[type(action)](session, action, timeout)
+    except _FAILURES as exc:
+        _report(session, exc)
     return False
 
 
-# ---- one function per action: (session, action, timeout) -> done? -------------------
+async def finish(session: Session, outcome: Outcome) -> bool:
+    """Await the rest of a started action; False (after an error notice) if it failed."""
+    if isinstance(outcome, bool):
+        return outcome
+    try:
+        return await outcome
+    except _FAILURES as exc:
+        _report(session, exc)
+    return False
 
 
-async def _say(session: Session, action: cmd.Say, timeout: float) -> bool:
+async def perform(session: Session, action: cmd.Action, timeout: float) -> bool:
+    """Do `action` to its end; False (after an error notice) if it failed or timed out."""
+    return await finish(session, start(session, action, timeout))
+
+
+# ---- one function per action: (session, action, timeout) -> Outcome ----------------
+
+
+def _say(session: Session, action: cmd.Say, timeout: float) -> Outcome:
     session.send_text(_target(session, None), action.text)
     return True
 
 
-async def _send(session: Session, action: cmd.Send, timeout: float) -> bool:
+def _send(session: Session, action: cmd.Send, timeout: float) -> Outcome:
     session.send_text(resolve(session, action.peer), action.text)
     return True
 
 
-async def _register(session: Session, action: cmd.Register, timeout: float) -> bool:
+def _register(session: Session, action: cmd.Register, timeout: float) -> Outcome:
     session.start_register()
-    return await session.answer(timeout)
+    return session.answer(timeout)
 
 
-async def _login(session: Session, action: cmd.Login, timeout: float) -> bool:
+def _login(session: Session, action: cmd.Login, timeout: float) -> Outcome:
     session.start_login(action.ident, action.token)
-    return await session.answer(timeout)
+    return session.answer(timeout)
 
 
-async def _add(session: Session, action: cmd.Add, timeout: float) -> bool:
+def _add(session: Session, action: cmd.Add, timeout: float) -> Outcome:
     session.add_contact(resolve(session, action.ident), action.alias)
     return True
 
 
-async def _open(session: Session, action: cmd.Open, timeout: float) -> bool:
+def _open(session: Session, action: cmd.Open, timeout: float) -> Outcome:
     session.open(resolve(session, action.peer))
     return True
 
 
-async def _read_up(session: Session, action: cmd.ReadUp, timeout: float) -> bool:
+def _read_up(session: Session, action: cmd.ReadUp, timeout: float) -> Outcome:
     session.mark_read(_target(session, action.peer))
     return True
 
 
-async def _group(session: Session, action: cmd.Group, timeout: float) -> bool:
+def _group(session: Session, action: cmd.Group, timeout: float) -> Outcome:
     future = session.create_group(tuple(resolve(session, n) for n in action.members))
+    return _group_made(session, future, timeout)
+
+
+async def _group_made(session: Session, future: asyncio.Future[str | None],
+                      timeout: float) -> bool:
+    """Until the 11 that answers our 10 (None in the future: refused, reported already)."""
     try:
         group = await asyncio.wait_for(asyncio.shield(future), timeout)
     except TimeoutError:
@@ -98,7 +138,7 @@ async def _group(session: Session, action: cmd.Group, timeout: float) -> bool:
     return group is not None
 
 
-async def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> bool:
+def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome:
     state = session.need_state()
     for ident in state.contacts:
         session.notify(Notice("contact", id=ident, alias=state.aliases.get(ident)))
@@ -109,24 +149,28 @@ async def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> b
     return True
 
 
-async def _export(session: Session, action: cmd.Export, timeout: float) -> bool:
+def _export(session: Session, action: cmd.Export, timeout: float) -> Outcome:
     write_export(session.need_state(), Path(action.path).expanduser())
     session.notify(Notice("info", text=f"history exported to {action.path}"))
     return True
 
 
-async def _help(session: Session, action: cmd.Help, timeout: float) -> bool:
+def _help(session: Session, action: cmd.Help, timeout: float) -> Outcome:
     for line in cmd.help_lines():
         session.notify(Notice("info", text=line))
     return True
 
 
-async def _wait_tick(session: Session, action: cmd.WaitTick, timeout: float) -> bool:
+def _wait_tick(session: Session, action: cmd.WaitTick, timeout: float) -> Outcome:
+    tick, peer = TICKS[action.tick], _target(session, action.peer)
+    return _ticks_reached(session, tick, peer, timeout)
+
+
+async def _ticks_reached(session: Session, tick: Tick, peer: str, timeout: float) -> bool:
     """Until every own message to the peer has reached the tick.
 
     Refused messages (already reported as errors) never move, so they are left out.
     """
-    tick, peer = TICKS[action.tick], _target(session, action.peer)
     conv = session.need_state().conversation(peer)
 
     def late() -> int:
@@ -140,8 +184,11 @@ async def _wait_tick(session: Session, action: cmd.WaitTick, timeout: float) -> 
     return True
 
 
-async def _wait_received(session: Session, action: cmd.WaitReceived, timeout: float) -> bool:
-    count = action.count
+def _wait_received(session: Session, action: cmd.WaitReceived, timeout: float) -> Outcome:
+    return _received(session, action.count, timeout)
+
+
+async def _received(session: Session, count: int, timeout: float) -> bool:
     if not await session.wait_until(lambda: session.received >= count, timeout):
         session.fail(f"/wait received {count}: only {session.received} arrived "
                      f"within {timeout:g} s")
@@ -149,11 +196,11 @@ async def _wait_received(session: Session, action: cmd.WaitReceived, timeout: fl
     return True
 
 
-async def _quit(session: Session, action: cmd.Quit, timeout: float) -> bool:
+def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
 
-Performer = Callable[[Session, Any, float], Awaitable[bool]]
+Performer = Callable[[Session, Any, float], Outcome]
 """Takes the one action type its row names."""
 _PERFORM: dict[type, Performer] = {
     cmd.Say: _say, cmd.Send: _send, cmd.Register: _register, cmd.Login: _login,
@@ -161,4 +208,4 @@ _PERFORM: dict[type, Performer] = {
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
 }
-"""Every action type -> the function that carries it out."""
+"""Every action type -> the function that starts it."""

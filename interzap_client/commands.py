@@ -83,7 +83,7 @@ class Login:
 
 @dataclass(frozen=True, slots=True)
 class ReadUp:
-    """/read [PEER]: send 08 for everything shown (PEER None: the open conversation)."""
+    """/read [PEER]: send 08 for everything received (PEER None: the open conversation)."""
 
     peer: str | None
 
@@ -157,9 +157,9 @@ class Command:
 
     def arg_at(self, index: int) -> Arg | None:
         """The kind of the argument at `index` (0: the first after the name), if any."""
-        if index < len(self.args):
-            return self.args[index]
-        return self.args[-1] if self.args and self.bounds[1] > len(self.args) else None
+        if index >= self.bounds[1]:
+            return None
+        return self.args[min(index, len(self.args) - 1)]  # past the last: it repeats
 
     @property
     def help_line(self) -> str:
@@ -209,13 +209,13 @@ def _wait(args: list[str]) -> Action:
 
 
 _TABLE = (
-    Command("/add", "ID [ALIAS]", "add a contact, with a local alias",
+    Command("/add", "ID [ALIAS]", "add a contact, with a local alias (a group can have one too)",
             _add, (Arg.NAME, Arg.WORD), least=1),
     Command("/open", "ID|ALIAS", "open a conversation (and mark it read)",
             lambda args: Open(args[0]), (Arg.NAME,)),
     Command("/group", "ID|ALIAS ...",
             f"create a group with {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} others "
-            "(you are added)",
+            "(you are added); it opens",
             lambda args: Group(tuple(args)), (Arg.NAME,),
             least=MIN_GROUP_MEMBERS, most=MAX_GROUP_MEMBERS,
             note=f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} other members"),
@@ -225,11 +225,12 @@ _TABLE = (
     Command("/help", "", "this list", lambda _: Help()),
     Command("/quit", "", "leave (Ctrl-C too)", lambda _: Quit()),
     Command("/register", "", "create a new account", lambda _: Register()),
-    Command("/login", "ID [TOKEN]", "log in (the token is taken from the data dir if stored)",
+    Command("/login", "ID [TOKEN]", "log in (without TOKEN: --token's, else the stored one)",
             lambda args: Login(args[0], _optional(args, 1)), (Arg.NAME, Arg.WORD), least=1),
     Command("/send", "PEER TEXT", "send TEXT to a contact or group",
             lambda args: Send(args[0], args[1]), (Arg.NAME, Arg.TEXT)),
-    Command("/read", "[PEER]", "mark everything shown as read",
+    Command("/read", "[PEER]", "mark everything received from PEER (default: the open chat) "
+            "as read",
             lambda args: ReadUp(_optional(args, 0)), (Arg.NAME,), least=0),
     Command("/wait", "accepted|delivered|read [PEER] | received N",
             "wait for ticks or arrivals (scripts)",
@@ -257,22 +258,33 @@ def parse(line: str) -> Action | None:
     return command.parse(rest)
 
 
+def _choices(kind: Arg | None, names: list[str]) -> list[str]:
+    if kind is Arg.NAME:
+        return names
+    if kind is Arg.TICK:
+        return [*TICK_NAMES, "received"]
+    return []
+
+
 def complete(line: str, names: list[str]) -> list[str]:
     """Completions for the word being typed at the end of `line`.
 
     The first word completes to a command; later words by the kind of argument
     they are: names (ids and aliases) for Arg.NAME, the tick words for Arg.TICK.
+    A completion ends with a blank when another argument may follow it, so the
+    next word can be typed at once.
     """
     if not line.startswith("/"):
         return []
     words = line.split(" ")
     current = words[-1]
     if len(words) == 1:
-        return [name for name in COMMANDS if name.startswith(current)]
+        return [name + (" " if command.args else "") for name, command in COMMANDS.items()
+                if name.startswith(current) and (command.args or name != current)]
     command = COMMANDS.get(words[0])
-    kind = command.arg_at(len(words) - 2) if command is not None else None
-    if kind is Arg.NAME:
-        return [n for n in names if n.startswith(current) and n != current]
-    if kind is Arg.TICK:
-        return [w for w in (*TICK_NAMES, "received") if w.startswith(current)]
-    return []
+    if command is None:
+        return []
+    index = len(words) - 2
+    blank = " " if command.arg_at(index + 1) is not None else ""
+    return [choice + blank for choice in _choices(command.arg_at(index), names)
+            if choice.startswith(current) and choice + blank != current]

@@ -2,21 +2,25 @@
 
 No threads: the connection runs as a background task of the prompt_toolkit
 Application on the same asyncio loop, and every change in the session calls
-invalidate(). Commands run as background tasks too, so a /group waiting for
-its answer never freezes typing. Refuses to know the chat rules (session/)
-and the wire (network.py).
+invalidate(). A typed line runs at once as far as it can (actions.start), so
+a line that fails is kept for correction; what waits for the server (/group,
+/login) finishes as a background task, so typing never freezes. /help and
+/contacts open a panel over the chat, which stays open beneath it. Errors and
+confirmations show in the status bar until the next command, or for
+NOTE_SECONDS. Refuses to know the chat rules (session/) and the wire
+(network.py).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
@@ -24,39 +28,33 @@ from prompt_toolkit.widgets import TextArea
 
 from interzap_client import commands as cmd
 from interzap_client import profile
-from interzap_client.actions import perform
+from interzap_client.actions import finish, start
 from interzap_client.notices import Notice
-from interzap_client.session import Session
+from interzap_client.session import Session, SessionError
+from interzap_client.state import State
+from interzap_client.ui.completion import NameCompleter
 from interzap_client.ui.keys import key_bindings
-from interzap_client.ui.layout import View, build_layout
+from interzap_client.ui.layout import build_layout, listed
+from interzap_client.ui.panels import PANELS
 from interzap_client.ui.style import STYLE
+from interzap_client.ui.view import Note, Panel, View
+from interzap_client.ui.words import named, people
 
 WELCOME = (
     "Welcome to Interzap.",
     "/register creates an account; /login ID [TOKEN] uses one you already have.",
     "/help lists every command. Ctrl-N / Ctrl-P move between chats, Ctrl-C leaves.",
 )
+NOTE_SECONDS = 6.0
+"""How long an error or a confirmation stays in the status bar (unless a command comes)."""
 
 
-class NameCompleter(Completer):
-    """Tab completion of commands, then of ids and aliases (commands.complete)."""
+def _added(state: State, action: cmd.Add) -> str:
+    return f"added {named(state, state.resolve(action.ident) or action.ident)}"
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
-    def names(self) -> list[str]:
-        state = self.session.state
-        if state is None:
-            return []
-        return [*state.aliases.values(), *state.contacts,
-                *(c.peer for c in state.conversations.values() if c.is_group)]
-
-    def get_completions(self, document: Document,
-                        complete_event: CompleteEvent) -> Iterable[Completion]:
-        line = document.text_before_cursor
-        word = line.split(" ")[-1]
-        for choice in cmd.complete(line, self.names()):
-            yield Completion(choice, start_position=-len(word))
+CONFIRMATIONS: dict[type, Callable[[State, Any], str]] = {cmd.Add: _added}
+"""Commands whose success shows nowhere else -> the words the status bar says."""
 
 
 class ChatApp:
@@ -64,14 +62,15 @@ class ChatApp:
 
     def __init__(self, session: Session, *, bell: bool = True, timeout: float = 30.0,
                  account: str | None = None, input: Input | None = None,
-                 output: Output | None = None) -> None:
+                 output: Output | None = None, note_seconds: float = NOTE_SECONDS) -> None:
         self.session = session
         self.bell = bell
         self.timeout = timeout
         self.account = account
+        self.note_seconds = note_seconds
         self.view = View(session)
         self.input = TextArea(
-            height=1, prompt=[("class:prompt", "> ")], multiline=False, wrap_lines=False,
+            height=1, multiline=False, wrap_lines=False,
             completer=NameCompleter(session), complete_while_typing=False,
             accept_handler=self._accept,
         )
@@ -88,7 +87,6 @@ class ChatApp:
             "error": partial(self._alert, "error"),
             "warning": partial(self._alert, "warning"),
             "info": self._info,
-            "contact": self._contact,
             "group": self._group,
             "registered": self._registered,
             "logged_in": self._logged_in,
@@ -100,25 +98,31 @@ class ChatApp:
 
     # ---- Controller (keys.py) ---------------------------------------------
 
+    @property
+    def panel_open(self) -> bool:
+        return self.view.panel is not None
+
     def move(self, step: int) -> None:
         """Open the conversation `step` places down the list (from none: the first)."""
         state = self.session.state
-        if state is None or not state.conversations:
+        if state is None:
             return
-        order = [c.peer for c in state.sorted_conversations()]
+        order = [c.peer for c in listed(state, self.session.open_peer)]
+        if not order:
+            return
         if self.session.open_peer in order:
             index = (order.index(self.session.open_peer) + step) % len(order)
         else:
             index = 0 if step > 0 else len(order) - 1
-        self.view.scroll = 0
         self.session.open(order[index])
 
     def page(self, step: int) -> None:
-        window = self.view.body_window
-        info = window.render_info if window is not None else None
-        height = info.window_height if info is not None else 10
-        self.view.scroll = max(0, self.view.scroll + step * max(1, height - 1))
+        self.view.page(step)
         self.app.invalidate()
+
+    def close(self) -> None:
+        if self.view.close():
+            self.app.invalidate()
 
     def quit(self) -> None:
         future = self.app.future
@@ -128,22 +132,51 @@ class ChatApp:
     # ---- input ----------------------------------------------------------------
 
     def _accept(self, buffer: Buffer) -> bool:
-        """Enter: run the line; returning False clears the input for the next one."""
+        """Enter: run the line. Returning True keeps it (the command failed: correct it);
+        False clears the input for the next one."""
+        self.view.forget()  # the last command's error or confirmation
+        self.view.close()
         try:
             action = cmd.parse(buffer.text)
         except cmd.CommandError as exc:
             self.session.fail(str(exc))
-            return True  # keep the line, so it can be corrected
-        if action is None:
-            return False
+            return True
+        return action is not None and not self._run(action, buffer.text)
+
+    def _run(self, action: cmd.Action, line: str) -> bool:
+        """Start `action`; whether that went well (what is awaited finishes in the background)."""
         if isinstance(action, cmd.Quit):
             self.quit()
+            return True
+        panel = PANELS.get(type(action))
+        if panel is not None:
+            return self._open_panel(panel)
+        outcome = start(self.session, action, self.timeout)
+        if outcome is False:
             return False
-        if isinstance(action, cmd.Help | cmd.Contacts):
-            self.session.open(None)  # their output goes to the system pane
-        self.view.scroll = 0
-        self.app.create_background_task(_discard(perform(self.session, action, self.timeout)))
-        return False
+        self.view.chat().top = None  # back to the newest, where what you did shows
+        self._confirm(action)
+        if outcome is not True:
+            self.app.create_background_task(self._finish(line, outcome))
+        return True
+
+    def _open_panel(self, make: Callable[[Session], Panel]) -> bool:
+        try:
+            self.view.show(make(self.session))
+        except SessionError as exc:
+            self.session.fail(str(exc))
+            return False
+        return True
+
+    def _confirm(self, action: cmd.Action) -> None:
+        confirm, state = CONFIRMATIONS.get(type(action)), self.session.state
+        if confirm is not None and state is not None:
+            self._flash(Note(confirm(state, action)))
+
+    async def _finish(self, line: str, outcome: Awaitable[bool]) -> None:
+        """The rest of a command; if it failed after all, its line comes back to an empty input."""
+        if not await finish(self.session, outcome) and not self.input.text:
+            self.input.buffer.set_document(Document(line))
 
     # ---- session -> screen ------------------------------------------------------
 
@@ -157,36 +190,44 @@ class ChatApp:
         if show is not None:
             show(notice)
 
+    def _flash(self, note: Note) -> None:
+        """`note` in the status bar until the next command, or for note_seconds."""
+        self.view.brief = note
+        if self.app.loop is not None:
+            self.app.loop.call_later(self.note_seconds, self._expire, note)
+
+    def _expire(self, note: Note) -> None:
+        self.view.forget(note)
+        self.app.invalidate()
+
     def _ring(self, n: Notice) -> None:
         if n.peer != self.session.open_peer and self.bell:
             self.app.output.bell()
 
     def _alert(self, word: str, n: Notice) -> None:
-        """An error or a warning: in the system log, and in the status bar until the next."""
+        """An error or a warning: in the system log, and in the status bar for a while."""
         self.view.say(f"{word}: {n.text}", f"class:system.{word}")
-        self.view.note = ("class:status.error", f" {n.text} ")
+        self._flash(Note(n.text or word, f"class:status.{word}"))
 
     def _info(self, n: Notice) -> None:
         self.view.say(n.text or "")
-
-    def _contact(self, n: Notice) -> None:
-        self.view.say(f"contact {n.id}" + (f"  alias {n.alias}" if n.alias else ""))
+        self._flash(Note(n.text or ""))
 
     def _group(self, n: Notice) -> None:
         state = self.session.state
-        label = state.label if state is not None else str
-        self.view.say(f"group {n.group}: " + ", ".join(label(m) for m in n.members or ()))
+        if state is not None and n.group is not None:
+            self.view.say(f"group {named(state, n.group)}: {people(state, n.members or ())}")
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "
                       f"{self.session.root} (readable by you only).")
-        self.view.note = ("", f" registered as {n.id} ")
+        self.view.lasting = Note(f"registered as {n.id}")
 
     def _logged_in(self, n: Notice) -> None:
-        self.view.note = ("", f" {n.event.replace('_', ' ')} as {n.id} ")
+        self.view.lasting = Note(f"{n.event.replace('_', ' ')} as {n.id}")
 
     def _disconnected(self, n: Notice) -> None:
-        self.view.note = ("class:status.bad", f" {n.text}: reconnecting ")
+        self.view.lasting = Note(f"{n.text}: reconnecting", "class:status.bad")
 
     # ---- running --------------------------------------------------------------------
 

@@ -2,22 +2,28 @@
 
 Each function gets the Controller (app.py) and the key press; it acts through
 the Controller and never touches the state directly. BINDINGS pairs keys with
-functions; key_bindings() turns the table into prompt_toolkit's KeyBindings.
-Refuses to know about the network and the layout's insides.
+functions (and, for a key that only means something at times, when);
+key_bindings() turns the table into prompt_toolkit's KeyBindings. Refuses to
+know about the network and the layout's insides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
+from prompt_toolkit.filters import Always, Condition, Filter
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 
 class Controller(Protocol):
+    @property
+    def panel_open(self) -> bool: ...
     def move(self, step: int) -> None: ...
     def page(self, step: int) -> None: ...
+    def close(self) -> None: ...
     def quit(self) -> None: ...
 
 
@@ -53,13 +59,18 @@ def complete_back_or_previous(ctl: Controller, event: KeyPressEvent) -> None:
 
 
 def page_back(ctl: Controller, event: KeyPressEvent) -> None:
-    """Scroll the conversation one page back in time."""
-    ctl.page(+1)
+    """Scroll the chat (or the open panel) one page back."""
+    ctl.page(-1)
 
 
 def page_forward(ctl: Controller, event: KeyPressEvent) -> None:
-    """Scroll one page towards the newest message."""
-    ctl.page(-1)
+    """Scroll one page towards the newest message (or the panel's end)."""
+    ctl.page(+1)
+
+
+def close_panel(ctl: Controller, event: KeyPressEvent) -> None:
+    """Close the /help or /contacts panel: the chat beneath is still open."""
+    ctl.close()
 
 
 def leave(ctl: Controller, event: KeyPressEvent) -> None:
@@ -68,21 +79,39 @@ def leave(ctl: Controller, event: KeyPressEvent) -> None:
 
 
 KeyFunction = Callable[[Controller, KeyPressEvent], None]
-BINDINGS: tuple[tuple[str, KeyFunction], ...] = (
-    ("c-n", next_chat),
-    ("c-p", previous_chat),
-    ("tab", complete_or_next),
-    ("s-tab", complete_back_or_previous),
-    ("pageup", page_back),
-    ("pagedown", page_forward),
-    ("c-c", leave),
-    ("c-q", leave),
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    key: str
+    does: KeyFunction
+    only_if: Callable[[Controller], bool] | None = None
+    """Bound only while this holds, and then at once: an Esc does not wait to see
+    whether it starts an Alt-key (those keep working the rest of the time)."""
+
+
+BINDINGS: tuple[Binding, ...] = (
+    Binding("c-n", next_chat),
+    Binding("c-p", previous_chat),
+    Binding("tab", complete_or_next),
+    Binding("s-tab", complete_back_or_previous),
+    Binding("pageup", page_back),
+    Binding("pagedown", page_forward),
+    Binding("escape", close_panel, only_if=lambda ctl: ctl.panel_open),
+    Binding("c-c", leave),
+    Binding("c-q", leave),
 )
 """Key -> what it does; README's "Keys" paragraph describes the same."""
 
 
+def _filter(ctl: Controller, binding: Binding) -> Filter:
+    only_if = binding.only_if
+    return Always() if only_if is None else Condition(lambda: only_if(ctl))
+
+
 def key_bindings(ctl: Controller) -> KeyBindings:
     keys = KeyBindings()
-    for key, function in BINDINGS:
-        keys.add(key)(partial(function, ctl))
+    for binding in BINDINGS:
+        keys.add(binding.key, filter=_filter(ctl, binding),
+                 eager=binding.only_if is not None)(partial(binding.does, ctl))
     return keys

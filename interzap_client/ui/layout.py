@@ -1,27 +1,30 @@
 """The screen: a conversation list, the open conversation, a status bar and the input line.
 
-    +-- chats -----------+----------------------------------------+
-    | bob      (2) 12:03 | 12:01 you: hi ✓✓                        |
-    | Group-0000001 11:40| 12:03 bob: hello                        |
-    +--------------------+----------------------------------------+
-    | Client-000001 | 127.0.0.1:9070 | connected | last notice     |
+    +-- chats -------------+--------------------------------------+
+    | bob      (2) 12:03   | bob                                  |
+    | # team         11:40 | 12:01 you: hi ✓✓                      |
+    |                      | 12:03 bob: hello                      |
+    +----------------------+--------------------------------------+
+    | Client-000001 | 127.0.0.1:9070 | connected | last note         |
     | > the line being typed                                       |
 
-Each pane is a FormattedTextControl whose text is computed from the View at
-every repaint (ptpython's split: state owns the data, the layout only reads
-it), so an arrival never touches the input buffer. Refuses to know about the
-network and the chat rules.
+The list takes about a quarter of the width (at most LIST_WIDTH columns) and
+hides below NARROW columns, so a small terminal is all chat. The chat's title
+stays on its own row; /help and /contacts open a panel over the chat. Each
+pane computes its text from the View at every repaint (ptpython's split:
+state owns the data, the layout only reads it), so an arrival never touches
+the input buffer. Refuses to know about the network and the chat rules.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from dataclasses import dataclass, field
 
-from prompt_toolkit.data_structures import Point
+from prompt_toolkit.application import get_app
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout import (
+    ConditionalContainer,
     Float,
     FloatContainer,
     HSplit,
@@ -31,139 +34,181 @@ from prompt_toolkit.layout import (
 )
 from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.menus import CompletionsMenu
-from prompt_toolkit.widgets import TextArea
+from prompt_toolkit.widgets import Frame, TextArea
 
-from interzap_client.session import Session
-from interzap_client.state import Conversation, Message
+from interzap_client.state import Conversation, Message, State, Tick
+from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS
+from interzap_client.ui.view import View
+from interzap_client.ui.words import local_time, people, person
 
 LIST_WIDTH = 30
+"""The widest the conversation list gets."""
+NARROW = 50
+"""Below this many columns the list is hidden: the chat gets the whole width."""
+WIDE = 72
+"""From this many columns on, the status bar names our id and the server too (narrower,
+the connection and the latest note need the room)."""
+PROMPT = "> "
 
 
-@dataclass
-class View:
-    """What the screen shows besides the session's state: the system log, scrolling."""
-
-    session: Session
-    log: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=500))
-    note: tuple[str, str] = ("", "")  # (style, text) shown at the right of the status bar
-    scroll: int = 0  # lines scrolled up from the newest message
-    body_window: Window | None = None  # set by build_layout; keys.py pages by its height
-
-    def say(self, text: str, style: str = "class:system") -> None:
-        """A line in the system log (help, contacts, errors): shown with no chat open."""
-        self.log.append((style, text))
+def list_width(columns: int) -> int:
+    """Columns for the conversation list in a terminal this wide (0: hidden)."""
+    return 0 if columns < NARROW else min(LIST_WIDTH, max(20, columns * 3 // 10))
 
 
-def local_time(ts: int, now: float | None = None) -> str:
-    """HH:MM in the local time zone today, else the date."""
-    moment = time.localtime(ts)
-    today = time.localtime(now if now is not None else time.time())
-    if moment[:3] == today[:3]:
-        return time.strftime("%H:%M", moment)
-    return time.strftime("%Y-%m-%d", moment)
+def _columns() -> int:
+    return get_app().output.get_size().columns
 
 
-def conversation_list(view: View) -> StyleAndTextTuples:
-    """One line per conversation, most recent first: name, unread count, last time."""
-    state = view.session.state
+def listed(state: State, open_peer: str | None) -> list[Conversation]:
+    """The list's conversations, most recent first: groups, the open one, and every chat
+    where a message got through. A chat that never had one (a refused /send to an id
+    nobody has, an /open of it) is not listed once you leave it."""
+    return [c for c in state.sorted_conversations()
+            if c.is_group or c.peer == open_peer
+            or any(m.tick is not Tick.FAILED for m in c.messages)]
+
+
+def _list_entry(state: State, conv: Conversation, width: int, style: str) -> StyleAndTextTuples:
+    """` name (unread) time` in `width` columns; the time is left out if the name needs it."""
+    name = ("# " if conv.is_group else "") + state.label(conv.peer)
+    unread = f" ({conv.unread})" if conv.unread else ""
+    when = " " + local_time(conv.last_time) if conv.last_time else ""
+    room = width - 2 - len(unread) - len(when)
+    if room < len(name):
+        when, room = "", width - 2 - len(unread)
+    return [(style, " " + name[:max(1, room)].ljust(room)),
+            ("class:list.unread " + style, unread),
+            ("class:list.time " + style, when + " \n")]
+
+
+def conversation_list(view: View, width: int = LIST_WIDTH) -> StyleAndTextTuples:
+    """One line per listed conversation, most recent first: name, unread count, last time."""
+    state, open_peer = view.session.state, view.session.open_peer
     lines: StyleAndTextTuples = [("class:list.title", " chats\n")]
     if state is None:
         return lines
-    for conv in state.sorted_conversations():
-        style = "class:list.open" if conv.peer == view.session.open_peer else "class:list"
-        name = ("# " if conv.is_group else "") + state.label(conv.peer)
-        unread = f" ({conv.unread})" if conv.unread else ""
-        when = local_time(conv.last_time) if conv.last_time else ""
-        room = LIST_WIDTH - 2 - len(unread) - len(when) - 1
-        lines.append((style, " " + name[:room].ljust(room)))
-        lines.append(("class:list.unread " + style, unread))
-        lines.append((style, " "))
-        lines.append(("class:list.time " + style, when + "\n"))
+    for conv in listed(state, open_peer):
+        style = "class:list.open" if conv.peer == open_peer else "class:list"
+        lines.extend(_list_entry(state, conv, width, style))
     return lines
 
 
-def _message_line(view: View, conv: Conversation, m: Message) -> StyleAndTextTuples:
-    state = view.session.state
-    assert state is not None
-    line: StyleAndTextTuples = [("class:time", time.strftime("%H:%M ", time.localtime(m.ts)))]
+def chat_title(view: View) -> StyleAndTextTuples:
+    """The open chat's name (a group's members too); what waits elsewhere if the list is hidden."""
+    state, peer = view.session.state, view.session.open_peer
+    if state is None or peer is None:
+        return [("class:header", "")]
+    conv = state.conversation(peer)
+    title: StyleAndTextTuples = [("class:header", ("# " if conv.is_group else "")
+                                  + state.label(peer))]
+    if conv.is_group:
+        title.append(("class:header.members", f"  ({people(state, conv.members)})"))
+    waiting = sum(c.unread for c in state.conversations.values() if c.peer != peer)
+    if waiting and not list_width(_columns()):
+        title.append(("class:list.unread", f"  {waiting} unread elsewhere"))
+    return title
+
+
+def _message_line(state: State, conv: Conversation, m: Message) -> Line:
+    line: Line = [("class:time", time.strftime("%H:%M ", time.localtime(m.ts)))]
     if m.own:
         line.append(("class:own", "you: "))
     elif conv.is_group:
-        line.append(("class:author", f"{state.label(m.src)}: "))
+        line.append(("class:author", f"{person(state, m.src)}: "))
     line.append(("class:text", m.text))
     if m.tick is not None:
         marks, style = TICKS[m.tick.name]
-        line.append((style, " " + marks))
-    line.append(("", "\n"))
+        line.append((style, "\u00a0" + marks))  # no break: the ticks stay with the text
     return line
 
 
-def conversation_body(view: View) -> StyleAndTextTuples:
+def chat_lines(view: View) -> list[Line]:
     """The open conversation, oldest first, a day line when the date changes.
 
     With no conversation open: the welcome text and the system log.
     """
     session, state = view.session, view.session.state
     if state is None or session.open_peer is None:
-        return [(style, text + "\n") for style, text in view.log]
+        return [[(style, text)] for style, text in view.log]
     conv = state.conversation(session.open_peer)
-    title = state.label(conv.peer)
-    if conv.is_group:
-        names = ", ".join("you" if m == state.me else state.label(m) for m in conv.members)
-        title += f"  ({names})"
-    body: StyleAndTextTuples = [("class:header", title), ("", "\n")]
+    lines: list[Line] = []
     day = ""
     for m in conv.messages:
         today = time.strftime("%A %d %B %Y", time.localtime(m.ts))
         if today != day:
-            body.append(("class:day", f"── {today} ──\n"))
+            lines.append([("class:day", f"── {today} ──")])
             day = today
-        body.extend(_message_line(view, conv, m))
-    return body
+        lines.append(_message_line(state, conv, m))
+    return lines
 
 
-def status_line(view: View) -> StyleAndTextTuples:
-    """Our id, the server, connected / reconnecting, and the latest note."""
+def status_line(view: View, columns: int = 80) -> StyleAndTextTuples:
+    """Our id and the server (if there is room), connected / reconnecting, the latest note."""
     session = view.session
     bad = session.status != "connected" or not session.logged_in
     state = "connected" if session.logged_in else session.status
-    parts: StyleAndTextTuples = [
-        ("class:status", f" {session.me or 'not logged in'} │ {session.server} │ "),
+    who = f" {session.me or 'not logged in'} │ {session.server} │" if columns >= WIDE else ""
+    note = view.note
+    return [
+        ("class:status", who),
         ("class:status.bad" if bad else "class:status", f" {state} "),
-        ("class:status", " │ "),
+        ("class:status", "│"),
+        (note.style, f" {note.text} " if note.text else ""),
     ]
-    style, text = view.note
-    parts.append((style or "class:status", text))
-    return parts
 
 
-def _body_cursor(view: View) -> Point:
-    # the window scrolls to keep this line visible: the newest line, or `scroll` above it
-    lines = sum(text.count("\n") for _, text, *_ in conversation_body(view))
-    view.scroll = max(0, min(view.scroll, lines - 1))
-    return Point(0, max(0, lines - 1 - view.scroll))
+MORE_BELOW: Line = [("class:more", " ↓ newer messages below: PageDown ")]
+
+
+def _chat_pane(view: View) -> FloatContainer:
+    """The title row and the chat, with the /help or /contacts panel floating over both."""
+    chat_open = Condition(lambda: view.session.open_peer is not None)
+    panel = Frame(
+        Window(PagedControl(lambda: list(view.panel.lines) if view.panel else [],
+                            lambda: view.panel_pager,
+                            [("class:more", " ↓ more: PageDown ")], lambda: 2)),
+        title=lambda: view.panel.title if view.panel else "", style="class:panel",
+    )
+    return FloatContainer(
+        content=HSplit([
+            ConditionalContainer(
+                Window(FormattedTextControl(lambda: chat_title(view)), height=1),
+                filter=chat_open),
+            Window(PagedControl(lambda: chat_lines(view), view.chat, MORE_BELOW,
+                                lambda: len("HH:MM ") if chat_open() else 0)),
+        ]),
+        floats=[Float(ConditionalContainer(panel, Condition(lambda: view.panel is not None)),
+                      top=0, bottom=0, left=0, right=0)],
+    )
+
+
+def _list_pane(view: View) -> ConditionalContainer:
+    """The conversation list and its separator, as wide as list_width() says (or hidden)."""
+    return ConditionalContainer(
+        VSplit([
+            Window(FormattedTextControl(lambda: conversation_list(view, list_width(_columns()))),
+                   width=lambda: list_width(_columns()), style="class:list"),
+            Window(width=1, char="│", style="class:separator"),
+        ]),
+        filter=Condition(lambda: list_width(_columns()) > 0),
+    )
 
 
 def build_layout(view: View, input_area: TextArea) -> Layout:
-    """The whole screen; the input line has the focus."""
-    body_window = Window(
-        FormattedTextControl(lambda: conversation_body(view),
-                             get_cursor_position=lambda: _body_cursor(view)),
-        wrap_lines=True, always_hide_cursor=True,
-    )
+    """The whole screen; the input line has the focus.
+
+    The prompt is a window of its own beside the input: as the input's prompt it
+    would scroll away with a line wider than the screen, and not come back.
+    """
     screen = HSplit([
-        VSplit([
-            Window(FormattedTextControl(lambda: conversation_list(view)),
-                   width=LIST_WIDTH, style="class:list"),
-            Window(width=1, char="│", style="class:separator"),
-            body_window,
-        ]),
-        Window(FormattedTextControl(lambda: status_line(view)), height=1,
+        VSplit([_list_pane(view), _chat_pane(view)]),
+        Window(FormattedTextControl(lambda: status_line(view, _columns())), height=1,
                style="class:status"),
-        input_area,
+        VSplit([Window(FormattedTextControl([("class:prompt", PROMPT)]), width=len(PROMPT)),
+                input_area]),
     ])
-    view.body_window = body_window
     root = FloatContainer(
         content=screen,
         floats=[Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=8))],

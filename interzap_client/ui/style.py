@@ -22,7 +22,12 @@ STYLE = Style.from_dict(
         "list.unread": "bold #ffd75f",
         "list.time": "#8a8a8a",
         "separator": "#444444",
-        "header": "bold underline",
+        "header": "bold",
+        "header.members": "#8a8a8a",
+        "more": "reverse #ffd75f",
+        "panel": "bg:#262626 #d0d0d0",
+        "panel.command": "bold",
+        "panel.note": "#a8a8a8",
         "day": "#8a8a8a italic",
         "time": "#8a8a8a",
         "author": "bold #87afff",
@@ -39,6 +44,7 @@ STYLE = Style.from_dict(
         "status": "reverse",
         "status.bad": "bg:#870000 #ffffff",
         "status.error": "bg:#5f0000 #ffffff",
+        "status.warning": "bg:#875f00 #ffffff",
         "prompt": "bold #87d787",
     }
 )

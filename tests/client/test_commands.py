@@ -56,13 +56,35 @@ def test_commands_refuse_bad_lines(line: str) -> None:
 
 def test_commands_complete_commands_and_names() -> None:
     """The first word completes to commands, later ones to ids and aliases."""
-    assert cmd.complete("/gr", []) == ["/group"]
-    assert set(cmd.complete("/wa", [])) == {"/wait"}
+    assert cmd.complete("/gr", []) == ["/group "]
+    assert set(cmd.complete("/wa", [])) == {"/wait "}
     assert cmd.complete("/open b", ["bob", "bea", "carl"]) == ["bob", "bea"]
-    assert cmd.complete("/group bob c", ["bob", "carl"]) == ["carl"]
-    assert cmd.complete("/wait r", []) == ["read", "received"]
+    assert cmd.complete("/group bob c", ["bob", "carl"]) == ["carl "]
+    assert cmd.complete("/wait r", []) == ["read ", "received "]
     assert cmd.complete("/send bob hel", ["hello"]) == []
     assert cmd.complete("plain text", ["bob"]) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "completions"),
+    [
+        pytest.param("/op", ["/open "], id="command-with-arguments"),
+        pytest.param("/he", ["/help"], id="command-without"),
+        pytest.param("/help", [], id="command-complete-already"),
+        pytest.param("/read", ["/read "], id="command-optional-argument"),
+        pytest.param("/send b", ["bob "], id="name-then-text"),
+        pytest.param("/add b", ["bob "], id="name-then-alias"),
+        pytest.param("/open b", ["bob"], id="last-argument"),
+        pytest.param("/open bob", [], id="last-argument-complete-already"),
+        pytest.param("/send bob", ["bob "], id="name-typed-whole"),
+        pytest.param("/group a b c d e f g b", ["bob"], id="last-group-member"),
+        pytest.param("/wait read b", ["bob"], id="wait-peer"),
+    ],
+)
+def test_commands_complete_ends_with_a_blank_if_more_follows(line: str,
+                                                             completions: list[str]) -> None:
+    """A completion ends with a blank when the command takes another argument after it."""
+    assert cmd.complete(line, ["bob"]) == completions
 
 
 def test_commands_help_comes_from_the_table() -> None:

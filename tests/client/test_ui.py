@@ -8,61 +8,24 @@ the layout renders from.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from clientkit import GUARD, ChatServer, offline, online, register, run, until
 from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
+from uikit import (
+    CTRL_N,
+    ENTER,
+    SizedOutput,
+    chat_app,
+    eventually,
+    lines_text,
+    text_of,
+)
 
 from interzap_client.session import Session
 from interzap_client.ui.app import ChatApp
-from interzap_client.ui.layout import conversation_body, conversation_list, status_line
+from interzap_client.ui.layout import chat_lines, chat_title, conversation_list, status_line
 from interzap_client.ui.style import STYLE
-
-CTRL_N, CTRL_C, TAB, ENTER = "\x0e", "\x03", "\t", "\r"
-PAGE_UP, PAGE_DOWN = "\x1b[5~", "\x1b[6~"
-
-
-class BellOutput(DummyOutput):
-    """A dummy terminal that counts bells."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.bells = 0
-
-    def bell(self) -> None:
-        self.bells += 1
-
-
-def text_of(fragments: list) -> str:
-    return "".join(fragment[1] for fragment in fragments)
-
-
-async def eventually(predicate: Callable[[], bool], what: str) -> None:
-    """Wait until `predicate` holds; the deadline is only a guard."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + GUARD
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.01)  # let the app process keys and frames, then look again
-
-
-@asynccontextmanager
-async def chat_app(data: Path, port: int, me: str) -> AsyncIterator[tuple[ChatApp, object]]:
-    """A ChatApp logged in as `me`, reading keys from a pipe; quit with Ctrl-C at the end."""
-    with create_pipe_input() as keys:
-        session = Session(data, "127.0.0.1", port)
-        output = BellOutput()
-        app = ChatApp(session, account=me, input=keys, output=output, timeout=GUARD)
-        running = asyncio.create_task(app.run())
-        await until(session, lambda: session.logged_in)
-        try:
-            yield app, keys
-        finally:
-            keys.send_text(CTRL_C)
-            assert await asyncio.wait_for(running, GUARD) == 0
 
 
 def two_users(server: ChatServer, tmp_path: Path) -> tuple[Path, str, str]:
@@ -82,13 +45,13 @@ def test_ui_typing_survives_an_arrival(chat_server: ChatServer, tmp_path: Path) 
             keys.send_text("half a tho")
             await eventually(lambda: app.input.text == "half a tho", "the typed text")
             b.send_text(alice, "news from bob")
-            await eventually(lambda: "news from bob" in text_of(conversation_body(app.view)),
+            await eventually(lambda: "news from bob" in lines_text(chat_lines(app.view)),
                              "the arrival on screen")
             assert app.input.text == "half a tho"
             assert app.input.buffer.cursor_position == len("half a tho")
             keys.send_text("ught" + ENTER)
-            await eventually(lambda: "you: half a thought" in text_of(
-                conversation_body(app.view)), "the sent message")
+            await eventually(lambda: "you: half a thought" in lines_text(
+                chat_lines(app.view)), "the sent message")
             assert app.input.text == ""
             await until(b, lambda: b.received == 1)
             assert app.app.output.bells == 0  # it arrived in the open conversation
@@ -103,7 +66,8 @@ def test_ui_ticks_follow_16_07_09(chat_server: ChatServer, tmp_path: Path) -> No
     seen: list[str] = []
 
     def last_tick(app: ChatApp) -> None:
-        styles = [f[0] for f in conversation_body(app.view) if f[0].startswith("class:tick")]
+        styles = [f[0] for line in chat_lines(app.view) for f in line
+                  if f[0].startswith("class:tick")]
         if styles and (not seen or seen[-1] != styles[-1]):
             seen.append(styles[-1])
 
@@ -117,7 +81,7 @@ def test_ui_ticks_follow_16_07_09(chat_server: ChatServer, tmp_path: Path) -> No
             b.open(alice)  # bob reads: 08, and alice gets 09
             await eventually(lambda: "class:tick.read" in seen, "✓✓ read")
             await offline(b, b_task)
-            assert "hello bob ✓✓" in text_of(conversation_body(app.view))
+            assert "hello bob\u00a0✓✓" in lines_text(chat_lines(app.view))
 
     run(scenario)
     assert seen == ["class:tick.pending", "class:tick.accepted", "class:tick.delivered",
@@ -143,47 +107,6 @@ def test_ui_unread_counts_and_bell(chat_server: ChatServer, tmp_path: Path) -> N
             await eventually(lambda: app.session.open_peer == bob, "Ctrl-N to open it")
             assert "(2)" not in text_of(conversation_list(app.view))
             await until(b, lambda: first.tick.name == "READ")  # opening sent 08
-        await offline(b, b_task)
-
-    run(scenario)
-
-
-def test_ui_tab_completes_commands_and_aliases(chat_server: ChatServer,
-                                               tmp_path: Path) -> None:
-    """Tab completes a command, then an alias; Enter runs the completed line."""
-    data, alice, bob = two_users(chat_server, tmp_path)
-
-    async def scenario() -> None:
-        async with chat_app(data, chat_server.port, alice) as (app, keys):
-            keys.send_text(f"/add {bob} bobby{ENTER}")
-            await eventually(lambda: app.session.state.resolve("bobby") == bob, "the alias")
-            keys.send_text("/op" + TAB)
-            await eventually(lambda: app.input.text == "/open", "the command completed")
-            keys.send_text(" bo" + TAB)
-            await eventually(lambda: app.input.text == "/open bobby", "the alias completed")
-            keys.send_text(ENTER)
-            await eventually(lambda: app.session.open_peer == bob, "the chat to open")
-
-    run(scenario)
-
-
-def test_ui_page_up_and_down_scroll(chat_server: ChatServer, tmp_path: Path) -> None:
-    """PageUp scrolls back through a long conversation, PageDown returns to the newest."""
-    data, alice, bob = two_users(chat_server, tmp_path)
-
-    async def scenario() -> None:
-        b, b_task = await online(data, chat_server.port, bob)
-        for i in range(80):
-            b.send_text(alice, f"line {i}")
-        await until(b, b.outbox_empty)
-        async with chat_app(data, chat_server.port, alice) as (app, keys):
-            await until(app.session, lambda: app.session.received == 80)
-            keys.send_text(CTRL_N)
-            await eventually(lambda: app.session.open_peer == bob, "the chat to open")
-            keys.send_text(PAGE_UP + PAGE_UP)
-            await eventually(lambda: app.view.scroll > 20, "two pages up")
-            keys.send_text(PAGE_DOWN + PAGE_DOWN + PAGE_DOWN)
-            await eventually(lambda: app.view.scroll == 0, "back at the newest")
         await offline(b, b_task)
 
     run(scenario)
@@ -218,18 +141,18 @@ def test_ui_register_on_first_run(chat_server: ChatServer, tmp_path: Path) -> No
     async def scenario() -> None:
         with create_pipe_input() as keys:
             session = Session(data, "127.0.0.1", chat_server.port)
-            app = ChatApp(session, input=keys, output=DummyOutput(), timeout=GUARD)
-            running = asyncio.create_task(app.run())
-            await eventually(lambda: "Welcome" in text_of(conversation_body(app.view)),
+            app = ChatApp(session, input=keys, output=SizedOutput(), timeout=GUARD)
+            task = asyncio.create_task(app.run())
+            await eventually(lambda: "Welcome" in lines_text(chat_lines(app.view)),
                              "the welcome text")
             keys.send_text("/register" + ENTER)
             await until(session, lambda: session.logged_in)
             me = session.me
             assert me is not None and (data / me / "account.json").is_file()
-            assert f"Registered as {me}" in text_of(conversation_body(app.view))
+            assert f"Registered as {me}" in lines_text(chat_lines(app.view))
             assert me in text_of(status_line(app.view))
             keys.send_text("/quit" + ENTER)
-            assert await asyncio.wait_for(running, GUARD) == 0
+            assert await asyncio.wait_for(task, GUARD) == 0
 
     run(scenario)
 
@@ -252,8 +175,8 @@ def test_ui_group_shows_authors(chat_server: ChatServer, tmp_path: Path) -> None
             assert f"# {group}" in text_of(conversation_list(app.view))
             keys.send_text(CTRL_N)
             await eventually(lambda: app.session.open_peer == group, "the group to open")
-            body = text_of(conversation_body(app.view))
-            assert "bob: hi all" in body and f"(bob, you, {carol})" in body
+            assert "bob: hi all" in lines_text(chat_lines(app.view))
+            assert f"(bob, you, {carol})" in text_of(chat_title(app.view))
         await offline(b, b_task)
 
     run(scenario)

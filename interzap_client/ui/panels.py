@@ -1,0 +1,54 @@
+"""What /help and /contacts show: a Panel over the chat, which stays open beneath it.
+
+The scripted mode prints the same facts as notices (actions.py); here they
+are written for a person: aliases first, "you" among a group's members.
+Refuses to know about the layout and the keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from interzap_client import commands as cmd
+from interzap_client.session import Session
+from interzap_client.state import State
+from interzap_client.ui.pager import Line
+from interzap_client.ui.view import Panel
+from interzap_client.ui.words import named, people
+
+CLOSE = "Esc closes"
+
+
+def help_panel(session: Session) -> Panel:
+    """One line per command, from the table parse() reads, then the keys."""
+    lines: list[Line] = [[("class:panel.command", f"{c.name} {c.usage}".rstrip()),
+                          ("class:panel.note", "  " + c.help)] for c in cmd.COMMANDS.values()]
+    lines.append([("class:panel.note", "Ctrl-N/Ctrl-P other chats, PageUp/PageDown scroll, "
+                                       "Tab completes, Esc closes this")])
+    return Panel(f"help · {CLOSE}", tuple(lines))
+
+
+def _contact_lines(state: State) -> list[Line]:
+    return [[("class:panel.command", named(state, ident))] for ident in state.contacts]
+
+
+def _group_lines(state: State) -> list[Line]:
+    groups = [c for c in state.conversations.values() if c.is_group]
+    return [[("class:panel.command", "# " + named(state, c.peer)),
+             ("class:panel.note", ": " + people(state, c.members))] for c in groups]
+
+
+def contacts_panel(session: Session) -> Panel:
+    """Contacts (alias and id), then groups (alias, id and members); SessionError offline."""
+    state = session.need_state()
+    lines = _contact_lines(state) + _group_lines(state)
+    if not lines:
+        lines = [[("class:panel.note", "no contacts yet: /add ID ALIAS")]]
+    return Panel(f"contacts · {CLOSE}", tuple(lines))
+
+
+PANELS: dict[type, Callable[[Session], Panel]] = {
+    cmd.Help: help_panel,
+    cmd.Contacts: contacts_panel,
+}
+"""Action type -> the panel the full-screen client shows for it instead of notices."""

@@ -1,0 +1,75 @@
+"""What the screen shows besides the session's state: the system log, the status notes,
+the panel over the chat, and how far each pane is scrolled.
+
+Plain data the layout reads at every repaint and the controller (app.py)
+changes. Refuses to know about prompt_toolkit's containers and about keys.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from interzap_client.session import Session
+from interzap_client.ui.pager import Line, Pager
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A few words at the right of the status bar."""
+
+    text: str
+    style: str = "class:status"
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """Lines shown over the chat (/help, /contacts) until Esc or the next command."""
+
+    title: str
+    lines: tuple[Line, ...]
+
+
+@dataclass
+class View:
+    """The screen's own state; `brief` is an error or a confirmation, gone soon."""
+
+    session: Session
+    log: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=500))
+    lasting: Note = Note("")  # how things stand: logged in, reconnecting
+    brief: Note | None = None  # shown over `lasting` until it expires or the next command
+    panel: Panel | None = None
+    panel_pager: Pager = field(default_factory=Pager)
+    _chat: Pager = field(default_factory=Pager)
+    _chat_peer: str | None = None  # whose chat _chat scrolls (None: the log's)
+
+    def say(self, text: str, style: str = "class:system") -> None:
+        """A line in the system log (welcome, errors, groups): shown with no chat open."""
+        self.log.append((style, text))
+
+    @property
+    def note(self) -> Note:
+        return self.brief or self.lasting
+
+    def forget(self, note: Note | None = None) -> None:
+        """Drop the brief note (only if it is still `note`, when one is named)."""
+        if note is None or self.brief is note:
+            self.brief = None
+
+    def show(self, panel: Panel) -> None:
+        self.panel, self.panel_pager = panel, Pager(top=0)
+
+    def close(self) -> bool:
+        """Close the panel; whether one was open."""
+        was_open, self.panel = self.panel is not None, None
+        return was_open
+
+    def chat(self) -> Pager:
+        """The open chat's pager (or the log's): a new one, at the newest, for each chat."""
+        if self._chat_peer != self.session.open_peer:
+            self._chat, self._chat_peer = Pager(), self.session.open_peer
+        return self._chat
+
+    def page(self, step: int) -> None:
+        """Page the panel if one is open, else the chat (-1: back in time)."""
+        (self.panel_pager if self.panel is not None else self.chat()).page(step)

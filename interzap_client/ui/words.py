@@ -1,0 +1,36 @@
+"""How the screen writes ids, people and times for a person: aliases, "you", local clock.
+
+Refuses to know about layout, keys and the network: plain strings from the State.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from interzap_client.state import State
+
+
+def person(state: State, ident: str) -> str:
+    """An id as a person reads it: "you" for ourselves, else its alias if it has one."""
+    return "you" if ident == state.me else state.label(ident)
+
+
+def people(state: State, idents: Iterable[str]) -> str:
+    """Members of a group, in their order: "bob, you, Client-000003"."""
+    return ", ".join(person(state, ident) for ident in idents)
+
+
+def named(state: State, ident: str) -> str:
+    """An id with its alias, when it has one: "bob (Client-000002)"; else the id."""
+    alias = state.aliases.get(ident)
+    return f"{alias} ({ident})" if alias else ident
+
+
+def local_time(ts: int, now: float | None = None) -> str:
+    """HH:MM in the local time zone today, else the date."""
+    moment = time.localtime(ts)
+    today = time.localtime(now if now is not None else time.time())
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%Y-%m-%d", moment)

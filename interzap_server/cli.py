@@ -72,7 +72,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="serve TLS on this port and plain TCP on --port; without it, --port is TLS")
     add("--log-level", default=d.log_level, choices=("debug", "info", "warning", "error"),
         help="(default %(default)s)")
+    add_public_options(parser, d)
     args = parser.parse_args(argv)
+    for rate in ("register_per_hour", "failed_logins_per_hour"):
+        if getattr(args, rate) <= 0:
+            parser.error(f"--{rate.replace('_', '-')} must be more than 0")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     if args.tls_port is not None and args.tls_cert is None:
@@ -84,7 +88,28 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         flood_ban=args.flood_ban, trusted=args.trusted,
         login_timeout=args.login_timeout, idle_ping=args.idle_ping,
         ping_timeout=args.ping_timeout, tls_cert=args.tls_cert, tls_key=args.tls_key,
-        tls_port=args.tls_port)
+        tls_port=args.tls_port, max_per_address=args.max_per_address,
+        register_burst=args.register_burst, register_per_hour=args.register_per_hour,
+        failed_login_burst=args.failed_login_burst,
+        failed_logins_per_hour=args.failed_logins_per_hour)
+
+
+def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
+    """The options a server open to strangers needs: per-address limits (addresses.py)."""
+    add = parser.add_argument
+    add("--max-per-address", type=int, default=d.max_per_address, metavar="N",
+        help="connections one address (an IPv6 /64) may hold; more get 13/17; "
+             "0: no limit (default %(default)s)")
+    add("--register-burst", type=int, default=d.register_burst, metavar="N",
+        help="accounts one address may register at once, before 01s get 13/16; "
+             "0: no limit (default %(default)s)")
+    add("--register-per-hour", type=float, default=d.register_per_hour, metavar="N",
+        help="... and then this many an hour (default %(default)s)")
+    add("--failed-login-burst", type=int, default=d.failed_login_burst, metavar="N",
+        help="failed logins one address may have at once, before its 03s get 13/18 "
+             "unchecked; 0: no limit (default %(default)s)")
+    add("--failed-logins-per-hour", type=float, default=d.failed_logins_per_hour,
+        metavar="N", help="... and then this many an hour (default %(default)s)")
 
 
 def raise_fd_limit(connections: int) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from functools import partial
 from types import FrameType
 
+from interzap_server.addresses import SCREENED, AddressLimits
 from interzap_server.limits import FloodBans, TokenBucket
 from interzap_server.peer import Peer
 from interzap_server.service import Service
@@ -78,6 +79,7 @@ class Server:
         self._bans = FloodBans(settings.flood_ban, settings.trusted)
         self._tarpit = Tarpit()
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
+        self._limits = AddressLimits.of(settings)
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
         listener = socket.create_server((self._settings.host, port), backlog=1024)
@@ -181,14 +183,19 @@ class Server:
             sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         settings = self._settings
         peer = Peer(sock, host, port, settings.output_cap,
-                    TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched)
+                    TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched,
+                    self._wrote)
         self._peers.add(peer)
         self._selector.register(sock, selectors.EVENT_READ, peer)
+        crowded = self._limits.connect(host, now)  # counted either way: _close uncounts
         limit = settings.max_connections
         if limit and len(self._peers) > limit:
             log.warning("%s: refused, %d connections already", peer.address, limit)
             self._refuse(peer, ErrorCode.SERVER_FULL,
                          f"the server is full ({limit} connections); try again later")
+            return
+        if crowded is not None:  # said in the log once a minute by the limits, not here
+            self._refuse(peer, crowded.code, crowded.reason, loud=False)
             return
         log.debug("%s: connected", peer.address)
         self._service.connect(peer)
@@ -224,6 +231,8 @@ class Server:
             self._close(peer)
             return
         for item in items:
+            if type(item) in SCREENED and not self._service.is_logged_in(peer):
+                item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
             self._service.handle(peer, item)
         self._confirmed += peer.take_confirmed()
 
@@ -241,6 +250,7 @@ class Server:
         end bans that are over; give up on 14s a talking client never answers."""
         settings = self._settings
         self._bans.prune(now)
+        self._limits.prune(now)
         for peer in list(self._peers):
             if peer.closing:
                 if now - self._lingering.setdefault(peer, now) > LINGER:
@@ -261,9 +271,10 @@ class Server:
             peer.give_up_on_answers(now, settings.ping_timeout)
             self._confirmed += peer.take_confirmed()
 
-    def _refuse(self, peer: Peer, code: ErrorCode, reason: str) -> None:
-        """Say why, then close once that is written."""
-        log.info("%s: closing: %s", peer.address, reason)
+    def _refuse(self, peer: Peer, code: ErrorCode, reason: str, loud: bool = True) -> None:
+        """Say why, then close once that is written (logged at info level if `loud`)."""
+        log.log(logging.INFO if loud else logging.DEBUG, "%s: closing: %s", peer.address,
+                reason)
         if peer.handshaking:
             self._close(peer)  # nothing can be said before the TLS handshake is done
             return
@@ -303,7 +314,13 @@ class Server:
                      self._bans.seconds)
         self._selector.unregister(peer.sock)
         self._service.disconnect(peer)
+        self._limits.disconnect(peer.host)
         peer.close()
+
+    def _wrote(self, peer: Peer, frame: bytes) -> None:
+        """Every frame queued for a peer: a 13/04 is charged to its address."""
+        if frame.startswith(b"1304"):
+            self._limits.failed_login(peer.host, time.time())
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""

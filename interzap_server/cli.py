@@ -91,11 +91,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         tls_port=args.tls_port, max_per_address=args.max_per_address,
         register_burst=args.register_burst, register_per_hour=args.register_per_hour,
         failed_login_burst=args.failed_login_burst,
-        failed_logins_per_hour=args.failed_logins_per_hour)
+        failed_logins_per_hour=args.failed_logins_per_hour,
+        metrics_host=args.metrics_host, metrics_port=args.metrics_port)
 
 
 def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
-    """The options a server open to strangers needs: per-address limits (addresses.py)."""
+    """The options a server open to strangers needs: per-address limits (addresses.py)
+    and metrics (metrics.py)."""
     add = parser.add_argument
     add("--max-per-address", type=int, default=d.max_per_address, metavar="N",
         help="connections one address (an IPv6 /64) may hold; more get 13/17; "
@@ -110,6 +112,11 @@ def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
              "unchecked; 0: no limit (default %(default)s)")
     add("--failed-logins-per-hour", type=float, default=d.failed_logins_per_hour,
         metavar="N", help="... and then this many an hour (default %(default)s)")
+    add("--metrics-port", type=int, metavar="PORT",
+        help="serve metrics (Prometheus text format) at http://HOST:PORT/metrics; "
+             "0 picks a free port (default: off)")
+    add("--metrics-host", default=d.metrics_host, metavar="HOST",
+        help="address the metrics port listens on (default %(default)s)")
 
 
 def raise_fd_limit(connections: int) -> None:
@@ -169,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for index, (host, port) in enumerate(server.addresses):
             secure = tls is not None and (index == 1 or settings.tls_port is None)
             print(f"listening on {host}:{port}" + (" tls" if secure else ""), flush=True)
+        if server.metrics_address is not None:
+            print("metrics on {}:{}".format(*server.metrics_address), flush=True)
 
     try:
         server.serve_forever(on_ready=announce)

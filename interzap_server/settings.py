@@ -50,5 +50,8 @@ class Settings:
     """Failed logins one address may have at once before its 03s get 13/18; 0: no limit."""
     failed_logins_per_hour: float = 360.0
     """... and then this many an hour."""
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    """Serve the metrics page (Prometheus text) over HTTP on this port; None: not at all."""
     housekeeping_interval: float = 3600.0
     """Seconds between passes that forget old message keys."""

@@ -7,6 +7,7 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from interzap_server import config
 from interzap_server.limits import Network
 from interzap_server.loop import Server
 from interzap_server.service import Service
@@ -74,6 +75,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="(default %(default)s)")
     add_public_options(parser, d)
     args = parser.parse_args(argv)
+    if args.config is not None:
+        try:
+            parser.set_defaults(**config.load(args.config, parser))
+        except config.ConfigError as exc:
+            parser.error(str(exc))
+        args = parser.parse_args(argv)  # the command line wins over the file
     for rate in ("register_per_hour", "failed_logins_per_hour"):
         if getattr(args, rate) <= 0:
             parser.error(f"--{rate.replace('_', '-')} must be more than 0")
@@ -96,8 +103,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
 
 
 def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
-    """The options a server open to strangers needs: per-address limits (addresses.py)
-    and metrics (metrics.py)."""
+    """The options a server open to strangers needs: per-address limits (addresses.py),
+    metrics (metrics.py) and the configuration file (config.py)."""
     add = parser.add_argument
     add("--max-per-address", type=int, default=d.max_per_address, metavar="N",
         help="connections one address (an IPv6 /64) may hold; more get 13/17; "
@@ -117,6 +124,9 @@ def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
              "0 picks a free port (default: off)")
     add("--metrics-host", default=d.metrics_host, metavar="HOST",
         help="address the metrics port listens on (default %(default)s)")
+    add("--config", metavar="FILE",
+        help="a TOML file of options (keys: option names without the dashes); "
+             "the command line wins")
 
 
 def raise_fd_limit(connections: int) -> None:

@@ -46,6 +46,18 @@ IPV6_PREFIX = 64
 """IPv6 clients are counted per network of this prefix length."""
 
 Item = ev.Event | RemoteProtocolError
+LOGGED = {
+    ErrorCode.TOO_MANY_CONNECTIONS: (
+        "connection", "{} connections from this address; more are refused with 13/17 "
+                      "(--max-per-address)"),
+    ErrorCode.TOO_MANY_ACCOUNTS: (
+        "registration", "{} accounts registered; more 01s are refused with 13/16 "
+                        "(--register-burst, --register-per-hour)"),
+    ErrorCode.TOO_MANY_FAILED_LOGINS: (
+        "failed login", "{} failed logins; 03s are refused unchecked with 13/18 "
+                        "(--failed-login-burst, --failed-logins-per-hour)"),
+}
+"""Per refusal: the limit's name and what the log says of it (with the limit)."""
 SCREENED = frozenset({ev.Register, ev.Login})
 """Frame types `screen` may refuse (only before login: after it they get 13/11 anyway)."""
 
@@ -154,11 +166,8 @@ class AddressLimits:
         limit = self.max_per_address
         if not limit or self._open[key] <= limit or self.exempt(host):
             return None
-        self._log.refused("connections", key, now,
-                          f"{limit} connections from this address; more are refused "
-                          "with 13/17 (--max-per-address)")
-        return RemoteProtocolError(
-            ErrorCode.TOO_MANY_CONNECTIONS,
+        return self._refuse(
+            ErrorCode.TOO_MANY_CONNECTIONS, key, now, limit,
             f"too many connections from this address ({limit}); close one and try again")
 
     def disconnect(self, host: str) -> None:
@@ -189,11 +198,8 @@ class AddressLimits:
         if not wait:
             self.registrations.take(key, now)
             return item
-        self._log.refused("registration", key, now,
-                          f"{self.registrations.burst} accounts registered; more 01s are "
-                          "refused with 13/16 (--register-burst, --register-per-hour)")
-        return RemoteProtocolError(
-            ErrorCode.TOO_MANY_ACCOUNTS,
+        return self._refuse(
+            ErrorCode.TOO_MANY_ACCOUNTS, key, now, self.registrations.burst,
             f"too many accounts from this address; try again in {math.ceil(wait / 60)} min")
 
     def _login(self, host: str, item: Item, now: float) -> Item:
@@ -201,12 +207,16 @@ class AddressLimits:
         wait = self.failures.wait(key, now)
         if not wait or self.exempt(host):
             return item
-        self._log.refused("failed login", key, now,
-                          f"{self.failures.burst} failed logins; 03s are refused unchecked "
-                          "with 13/18 (--failed-login-burst, --failed-logins-per-hour)")
-        return RemoteProtocolError(
-            ErrorCode.TOO_MANY_FAILED_LOGINS,
+        return self._refuse(
+            ErrorCode.TOO_MANY_FAILED_LOGINS, key, now, self.failures.burst,
             f"too many failed logins from this address; try again in {math.ceil(wait)} s")
+
+    def _refuse(self, code: ErrorCode, key: str, now: float, limit: int,
+                reason: str) -> RemoteProtocolError:
+        """The 13 to answer, said in the log once a minute for `key`."""
+        name, said = LOGGED[code]
+        self._log.refused(name, key, now, said.format(limit))
+        return RemoteProtocolError(code, reason)
 
     def failed_login(self, host: str, now: float) -> None:
         """A 03 from `host` was refused 13/04."""

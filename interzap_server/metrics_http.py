@@ -151,7 +151,8 @@ class MetricsEndpoint:
         client.sock.close()
 
     def expire(self, now: float) -> None:
-        """Close the connections older than DEADLINE (a slow or silent client)."""
+        """Close the connections older than DEADLINE (a slow or silent client); watch the
+        listener again if an accept ran out of descriptors."""
         for client in [c for c in self._clients if now - c.since > DEADLINE]:
             log.info("metrics: a client took more than %g s, closed", DEADLINE)
             self._close(client)

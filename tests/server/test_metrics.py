@@ -87,23 +87,29 @@ def test_answer_serves_only_get_metrics(request_bytes: bytes, status: int) -> No
 # -- end to end -------------------------------------------------------------------------
 
 
-def metrics_server(server_factory: ServerFactory) -> tuple[ServerProcess, str]:
+Address = tuple[str, int]
+
+
+def metrics_server(server_factory: ServerFactory) -> tuple[ServerProcess, Address]:
+    """A server with a metrics port, and that port's address."""
     server = server_factory.start(extra_args=["--metrics-port", "0"])
-    host, port = server.metrics_address()
-    return server, f"http://{host}:{port}/metrics"
+    return server, server.metrics_address()
 
 
-def scrape(url: str) -> dict[str, float]:
-    with urllib.request.urlopen(url, timeout=10) as reply:
+def page_url(address: Address, path: str = "/metrics") -> str:
+    return "http://{}:{}".format(*address) + path
+
+
+def scrape(address: Address) -> dict[str, float]:
+    with urllib.request.urlopen(page_url(address), timeout=10) as reply:
         assert reply.status == 200
         assert reply.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
         return parse(reply.read())
 
 
-def raw_request(url: str, data: bytes) -> bytes:
+def raw_request(address: Address, data: bytes) -> bytes:
     """Send `data` on a connection of its own; everything the server says before closing."""
-    host, port = url.split("/")[2].split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with socket.create_connection(address, timeout=10) as sock:
         sock.sendall(data)
         reply = b""
         while chunk := sock.recv(65536):
@@ -126,8 +132,8 @@ def test_metrics_page_counts_a_chat(server_factory: ServerFactory,
                                     client_factory: ClientFactory) -> None:
     """Read with urllib while two clients chat: registrations, logins, accepted and
     delivered messages, refusals by code and the commit histogram move as they did."""
-    server, url = metrics_server(server_factory)
-    before = scrape(url)
+    server, address = metrics_server(server_factory)
+    before = scrape(address)
     assert before["interzap_registrations_total"] == 0
     alice, bob = client_factory.registered(server), client_factory.registered(server)
     chat(alice, bob, 3)
@@ -137,7 +143,7 @@ def test_metrics_page_counts_a_chat(server_factory: ServerFactory,
     bob.leave()
     client_factory.logged_in(user, token, server)
     alice.sync()
-    after = scrape(url)
+    after = scrape(address)
     assert after["interzap_registrations_total"] == 2
     assert after["interzap_logins_total"] == 1
     assert after["interzap_messages_accepted_total"] == 3
@@ -155,24 +161,22 @@ def test_metrics_port_survives_what_is_not_a_scrape(server_factory: ServerFactor
                                                     client_factory: ClientFactory) -> None:
     """Garbage gets 400, another path 404, an endless header 400 after REQUEST_LIMIT
     bytes; a client that says nothing stalls nobody; chat and scrapes go on."""
-    server, url = metrics_server(server_factory)
-    host, port = url.split("/")[2].split(":")
-    with socket.create_connection((host, int(port)), timeout=10):  # silent, held open
-        assert raw_request(url, b"hello there\r\n\r\n").startswith(b"HTTP/1.0 400 ")
-        assert raw_request(url, b"x" * (REQUEST_LIMIT + 100)).startswith(b"HTTP/1.0 400 ")
+    server, address = metrics_server(server_factory)
+    with socket.create_connection(address, timeout=10):  # silent, held open
+        assert raw_request(address, b"hello there\r\n\r\n").startswith(b"HTTP/1.0 400 ")
+        assert raw_request(address, b"x" * (REQUEST_LIMIT + 100)).startswith(b"HTTP/1.0 400 ")
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(url.replace("/metrics", "/admin"), timeout=10)
+            urllib.request.urlopen(page_url(address, "/admin"), timeout=10)
         assert refused.value.code == 404
         alice, bob = client_factory.registered(server), client_factory.registered(server)
         chat(alice, bob, 1)
-        assert scrape(url)["interzap_messages_accepted_total"] == 1
+        assert scrape(address)["interzap_messages_accepted_total"] == 1
 
 
 @CLOCK_BOUND
 def test_metrics_port_closes_a_silent_client(server_factory: ServerFactory) -> None:
     """A connection that never sends its request is closed after DEADLINE seconds (checked
     at the loop's once-a-second tick)."""
-    _, url = metrics_server(server_factory)
-    host, port = url.split("/")[2].split(":")
-    with socket.create_connection((host, int(port)), timeout=DEADLINE + 5) as silent:
+    _, address = metrics_server(server_factory)
+    with socket.create_connection(address, timeout=DEADLINE + 5) as silent:
         assert silent.recv(100) == b""  # closed by the server, with nothing said

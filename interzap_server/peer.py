@@ -155,7 +155,8 @@ class Peer:
             self.close_when_flushed()
 
     def write(self, data: bytes, entry: int | None = None) -> None:
-        """Queue bytes; `entry` is reported by take_confirmed() once the client has read them."""
+        """Queue one whole frame (`wrote` reads its code); `entry` is reported by
+        take_confirmed() once the client has read it."""
         if self.broken:
             return
         self._touched.add(self)

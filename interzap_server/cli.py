@@ -7,6 +7,7 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from interzap_server import config
 from interzap_server.limits import Network
 from interzap_server.loop import Server
 from interzap_server.service import Service
@@ -72,7 +73,17 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="serve TLS on this port and plain TCP on --port; without it, --port is TLS")
     add("--log-level", default=d.log_level, choices=("debug", "info", "warning", "error"),
         help="(default %(default)s)")
+    add_public_options(parser, d)
     args = parser.parse_args(argv)
+    if args.config is not None:
+        try:
+            parser.set_defaults(**config.load(args.config, parser))
+        except config.ConfigError as exc:
+            parser.error(str(exc))
+        args = parser.parse_args(argv)  # the command line wins over the file
+    for rate in ("register_per_hour", "failed_logins_per_hour"):
+        if getattr(args, rate) <= 0:
+            parser.error(f"--{rate.replace('_', '-')} must be more than 0")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     if args.tls_port is not None and args.tls_cert is None:
@@ -84,7 +95,38 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         flood_ban=args.flood_ban, trusted=args.trusted,
         login_timeout=args.login_timeout, idle_ping=args.idle_ping,
         ping_timeout=args.ping_timeout, tls_cert=args.tls_cert, tls_key=args.tls_key,
-        tls_port=args.tls_port)
+        tls_port=args.tls_port, max_per_address=args.max_per_address,
+        register_burst=args.register_burst, register_per_hour=args.register_per_hour,
+        failed_login_burst=args.failed_login_burst,
+        failed_logins_per_hour=args.failed_logins_per_hour,
+        metrics_host=args.metrics_host, metrics_port=args.metrics_port)
+
+
+def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
+    """The options a server open to strangers needs: per-address limits (addresses.py),
+    metrics (metrics.py) and the configuration file (config.py)."""
+    add = parser.add_argument
+    add("--max-per-address", type=int, default=d.max_per_address, metavar="N",
+        help="connections one address (an IPv6 /64) may hold; more get 13/17; "
+             "0: no limit (default %(default)s)")
+    add("--register-burst", type=int, default=d.register_burst, metavar="N",
+        help="accounts one address may register at once, before 01s get 13/16; "
+             "0: no limit (default %(default)s)")
+    add("--register-per-hour", type=float, default=d.register_per_hour, metavar="N",
+        help="... and then this many an hour (default %(default)s)")
+    add("--failed-login-burst", type=int, default=d.failed_login_burst, metavar="N",
+        help="failed logins one address may have at once, before its 03s get 13/18 "
+             "unchecked; 0: no limit (default %(default)s)")
+    add("--failed-logins-per-hour", type=float, default=d.failed_logins_per_hour,
+        metavar="N", help="... and then this many an hour (default %(default)s)")
+    add("--metrics-port", type=int, metavar="PORT",
+        help="serve metrics (Prometheus text format) at http://HOST:PORT/metrics; "
+             "0 picks a free port (default: off)")
+    add("--metrics-host", default=d.metrics_host, metavar="HOST",
+        help="address the metrics port listens on (default %(default)s)")
+    add("--config", metavar="FILE",
+        help="a TOML file of options (keys: option names without the dashes); "
+             "the command line wins")
 
 
 def raise_fd_limit(connections: int) -> None:
@@ -144,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for index, (host, port) in enumerate(server.addresses):
             secure = tls is not None and (index == 1 or settings.tls_port is None)
             print(f"listening on {host}:{port}" + (" tls" if secure else ""), flush=True)
+        if server.metrics_address is not None:
+            print("metrics on {}:{}".format(*server.metrics_address), flush=True)
 
     try:
         server.serve_forever(on_ready=announce)

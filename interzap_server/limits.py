@@ -10,7 +10,7 @@ client sends costs one token, malformed lines included.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from shared import events as ev
 
@@ -49,6 +49,24 @@ class TokenBucket:
         return self.rate > 0 and self.refused >= self.burst
 
 
+def client_address(host: str) -> IPv4Address | IPv6Address | None:
+    """`host` as accept() gives it, parsed; an IPv4 client of a dual-stack listener
+    (::ffff:127.0.0.1) as its IPv4; None if it is not an IP address (a Unix socket)."""
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def trusted(host: str, networks: Iterable[Network]) -> bool:
+    """Whether `host` (an IP address as accept() gives it) is in one of `networks`."""
+    address = client_address(host)
+    return address is not None and any(address in network for network in networks)
+
+
 MAX_BANS = 65_536
 """Addresses remembered at once; beyond that the oldest ban is forgotten early."""
 
@@ -84,15 +102,8 @@ class FloodBans:
         return True
 
     def trusts(self, host: str) -> bool:
-        """Whether `host` (an IP address as accept() gives it) is in a trusted network;
-        an IPv4 client of a dual-stack listener (::ffff:127.0.0.1) counts as its IPv4."""
-        try:
-            address = ip_address(host)
-        except ValueError:
-            return False
-        if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address in network for network in self._trusted)
+        """Whether `host` is in a trusted network (see `trusted`)."""
+        return trusted(host, self._trusted)
 
     def remaining(self, host: str, now: float) -> float:
         """Seconds the host stays banned; 0 if it is not."""

@@ -23,7 +23,10 @@ from collections.abc import Callable
 from functools import partial
 from types import FrameType
 
+from interzap_server.addresses import SCREENED, AddressLimits
 from interzap_server.limits import FloodBans, TokenBucket
+from interzap_server.metrics import Gauge, Metrics
+from interzap_server.metrics_http import MetricsEndpoint
 from interzap_server.peer import Peer
 from interzap_server.service import Service
 from interzap_server.settings import Settings
@@ -78,6 +81,12 @@ class Server:
         self._bans = FloodBans(settings.flood_ban, settings.trusted)
         self._tarpit = Tarpit()
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
+        self._limits = AddressLimits.of(settings)
+        self._metrics = Metrics()
+        service.on_commit = self._metrics.commit_seconds
+        self._endpoint = None if settings.metrics_port is None else MetricsEndpoint(
+            self._selector, settings.metrics_host, settings.metrics_port, self._metrics_page,
+            time.time)
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
         listener = socket.create_server((self._settings.host, port), backlog=1024)
@@ -93,6 +102,11 @@ class Server:
     def addresses(self) -> list[tuple[str, int]]:
         """(host, port) of each listener: the plain one first, then the TLS one if any."""
         return [listener.getsockname()[:2] for listener, _ in self._listeners]
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """(host, port) of the metrics page, if it is served."""
+        return None if self._endpoint is None else self._endpoint.address
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Ask the loop to finish its iteration and shut down (safe in a signal handler)."""
@@ -168,6 +182,7 @@ class Server:
                 continue
             banned_for = self._bans.remaining(address[0], now)
             if banned_for:
+                self._metrics.banned += 1
                 self._tarpit.hold(sock, address[0], tls is not None, now + banned_for, now)
             else:
                 self._admit(sock, address[0], address[1], tls, now)
@@ -181,14 +196,20 @@ class Server:
             sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         settings = self._settings
         peer = Peer(sock, host, port, settings.output_cap,
-                    TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched)
+                    TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched,
+                    self._wrote)
         self._peers.add(peer)
         self._selector.register(sock, selectors.EVENT_READ, peer)
+        self._metrics.accepted += 1
+        crowded = self._limits.connect(host, now)  # counted either way: _close uncounts
         limit = settings.max_connections
         if limit and len(self._peers) > limit:
             log.warning("%s: refused, %d connections already", peer.address, limit)
             self._refuse(peer, ErrorCode.SERVER_FULL,
                          f"the server is full ({limit} connections); try again later")
+            return
+        if crowded is not None:  # said in the log once a minute by the limits, not here
+            self._refuse(peer, crowded.code, crowded.reason, loud=False)
             return
         log.debug("%s: connected", peer.address)
         self._service.connect(peer)
@@ -224,6 +245,8 @@ class Server:
             self._close(peer)
             return
         for item in items:
+            if type(item) in SCREENED and not self._service.is_logged_in(peer):
+                item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
             self._service.handle(peer, item)
         self._confirmed += peer.take_confirmed()
 
@@ -241,6 +264,9 @@ class Server:
         end bans that are over; give up on 14s a talking client never answers."""
         settings = self._settings
         self._bans.prune(now)
+        self._limits.prune(now)
+        if self._endpoint is not None:
+            self._endpoint.expire(now)
         for peer in list(self._peers):
             if peer.closing:
                 if now - self._lingering.setdefault(peer, now) > LINGER:
@@ -261,9 +287,10 @@ class Server:
             peer.give_up_on_answers(now, settings.ping_timeout)
             self._confirmed += peer.take_confirmed()
 
-    def _refuse(self, peer: Peer, code: ErrorCode, reason: str) -> None:
-        """Say why, then close once that is written."""
-        log.info("%s: closing: %s", peer.address, reason)
+    def _refuse(self, peer: Peer, code: ErrorCode, reason: str, loud: bool = True) -> None:
+        """Say why, then close once that is written (logged at info level if `loud`)."""
+        log.log(logging.INFO if loud else logging.DEBUG, "%s: closing: %s", peer.address,
+                reason)
         if peer.handshaking:
             self._close(peer)  # nothing can be said before the TLS handshake is done
             return
@@ -303,7 +330,30 @@ class Server:
                      self._bans.seconds)
         self._selector.unregister(peer.sock)
         self._service.disconnect(peer)
+        self._limits.disconnect(peer.host)
         peer.close()
+
+    # -- metrics ---------------------------------------------------------------------
+
+    def _wrote(self, peer: Peer, frame: bytes) -> None:
+        """Every frame queued for a peer: counted; a 13/04 charged to its address."""
+        self._metrics.wrote(frame)
+        if frame.startswith(b"1304"):
+            self._limits.failed_login(peer.host, time.time())
+
+    def _metrics_page(self) -> bytes:
+        peers = self._peers
+        gauges: list[Gauge] = [
+            ("interzap_connections", "Connections open.", len(peers)),
+            ("interzap_logged_in", "Connections logged in.",
+             sum(1 for peer in peers if self._service.is_logged_in(peer))),
+            ("interzap_output_bytes", "Bytes waiting to be written to connections.",
+             sum(peer.backlog for peer in peers)),
+            ("interzap_banned_addresses", "Addresses banned for flooding.", len(self._bans)),
+            ("interzap_held_connections", "Connections from banned addresses being held.",
+             len(self._tarpit)),
+        ]
+        return self._metrics.render(gauges)
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""
@@ -312,6 +362,8 @@ class Server:
                 self._selector.unregister(listener)
             listener.close()
         self._tarpit.release(time.time(), everything=True)
+        if self._endpoint is not None:
+            self._endpoint.close()
         self._service.settle()
         for peer in list(self._peers):
             peer.flush()

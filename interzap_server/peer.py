@@ -14,6 +14,7 @@ a slow or broken handshake never blocks anyone else.
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 
 from interzap_server.limits import TokenBucket
 from shared import events as ev
@@ -35,11 +36,13 @@ class Peer:
     __slots__ = ("_awaiting", "_confirmed", "_frames", "_handshake_wants_write", "_out",
                  "_pings", "_pongs", "_touched", "_uncovered", "address", "broken", "closing",
                  "flooding", "handshaking", "heard", "host", "limits", "opened", "output_cap",
-                 "pinged", "sock")
+                 "pinged", "sock", "wrote")
 
     def __init__(self, sock: socket.socket, host: str, port: int, output_cap: int,
-                 limits: TokenBucket, now: float, touched: set["Peer"]) -> None:
+                 limits: TokenBucket, now: float, touched: set["Peer"],
+                 wrote: Callable[["Peer", bytes], None] | None = None) -> None:
         self.sock = sock
+        self.wrote = wrote  # told of every frame queued (metrics, failed logins)
         self.host = host
         self.address = f"{host}:{port}"
         self.output_cap = output_cap
@@ -152,11 +155,14 @@ class Peer:
             self.close_when_flushed()
 
     def write(self, data: bytes, entry: int | None = None) -> None:
-        """Queue bytes; `entry` is reported by take_confirmed() once the client has read them."""
+        """Queue one whole frame (`wrote` reads its code); `entry` is reported by
+        take_confirmed() once the client has read it."""
         if self.broken:
             return
         self._touched.add(self)
         self._out += data
+        if self.wrote is not None:
+            self.wrote(self, data)
         if entry is not None:
             self._uncovered.append(entry)
 

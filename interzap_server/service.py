@@ -16,7 +16,8 @@ entry first; sessions.py sends the entries.
 """
 
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
@@ -53,6 +54,7 @@ class Service:
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
         self._doomed = False  # something failed: roll it back
+        self.on_commit: Callable[[float], None] | None = None  # told a commit's seconds
 
     # -- connections -----------------------------------------------------------
 
@@ -109,7 +111,10 @@ class Service:
         self._open = False
         try:
             if commit:
+                started = time.perf_counter()
                 self._store.commit()
+                if self.on_commit is not None and self._units:  # not the empty batches
+                    self.on_commit(time.perf_counter() - started)
             else:
                 self._store.rollback()
         except StorageError as exc:

@@ -40,5 +40,18 @@ class Settings:
     tls_key: str | None = None
     tls_port: int | None = None
     """With a certificate: the TLS port; without it, --port itself speaks TLS."""
+    max_per_address: int = 64
+    """Connections one address (an IPv6 /64) may hold; more get 13/17; 0 means no limit."""
+    register_burst: int = 60
+    """Accounts one address may register at once before 01s get 13/16; 0: no limit."""
+    register_per_hour: float = 20.0
+    """... and then this many an hour."""
+    failed_login_burst: int = 30
+    """Failed logins one address may have at once before its 03s get 13/18; 0: no limit."""
+    failed_logins_per_hour: float = 360.0
+    """... and then this many an hour."""
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    """Serve the metrics page (Prometheus text) over HTTP on this port; None: not at all."""
     housekeeping_interval: float = 3600.0
     """Seconds between passes that forget old message keys."""

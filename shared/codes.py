@@ -100,5 +100,11 @@ class ErrorCode(IntEnum):
     """The recipient has too many undelivered frames; the 05 was not accepted, try later."""
     TIMEOUT = 15
     """No login within the login timeout, or no answer to a ping; the connection is closed."""
+    TOO_MANY_ACCOUNTS = 16
+    """A 01 from an address that registered too many accounts lately (--register-burst)."""
+    TOO_MANY_CONNECTIONS = 17
+    """The address holds too many connections (--max-per-address); this one is closed."""
+    TOO_MANY_FAILED_LOGINS = 18
+    """A 03 from an address with too many failed logins lately; refused without checking."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""

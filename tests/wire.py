@@ -52,6 +52,9 @@ READY_TIMEOUT = 20.0
 LISTENING = re.compile(r"listening on (\S+):(\d+)( tls)?")
 """The ready line, one per listener: the plain one first, then ` tls` if TLS."""
 
+METRICS = re.compile(r"metrics on (\S+):(\d+)")
+"""The ready line of the metrics page, after the listeners' (with --metrics-port)."""
+
 Match = type | ev.Event | Callable[[ev.Event], bool]
 """What expect() looks for: an event class, an exact event, or a predicate."""
 
@@ -414,6 +417,14 @@ class ServerProcess:
         found = LISTENING.fullmatch(line)
         assert found and found[1] == self.host, f"unexpected line {line!r}"
         return int(found[2]), bool(found[3])
+
+    def metrics_address(self, timeout: float = READY_TIMEOUT) -> tuple[str, int]:
+        """(host, port) from the `metrics on` line that follows the `listening on` lines
+        of a server started with --metrics-port."""
+        line = self._read_listening_line(timeout)
+        found = METRICS.fullmatch(line)
+        assert found, f"unexpected line {line!r}"
+        return found[1], int(found[2])
 
     def running(self) -> bool:
         return self.proc.poll() is None

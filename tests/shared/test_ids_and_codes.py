@@ -120,5 +120,6 @@ def test_codes_error_codes_match_the_protocol_table() -> None:
         "MALFORMED": 1, "TOO_LONG": 2, "NOT_LOGGED_IN": 3, "BAD_CREDENTIALS": 4,
         "UNKNOWN_PEER": 5, "NOT_YOU": 6, "NOT_A_MEMBER": 7, "INVALID_GROUP": 8,
         "INVALID_TEXT": 9, "RATE_LIMITED": 10, "ALREADY_LOGGED_IN": 11, "REPLACED": 12,
-        "SERVER_FULL": 13, "QUEUE_FULL": 14, "TIMEOUT": 15, "INTERNAL": 99,
+        "SERVER_FULL": 13, "QUEUE_FULL": 14, "TIMEOUT": 15, "TOO_MANY_ACCOUNTS": 16,
+        "TOO_MANY_CONNECTIONS": 17, "TOO_MANY_FAILED_LOGINS": 18, "INTERNAL": 99,
     }

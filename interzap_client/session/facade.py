@@ -147,9 +147,10 @@ class Session(Announcer):
         problem = text_problem(text)
         if problem:
             raise SessionError(f"cannot send: {problem}")
-        ts = state.next_ts(peer, self._now())
+        now = self.now()
+        ts = state.next_ts(peer, now)
         history.apply("msg", durable=True, src=state.me, dst=peer, ts=ts, text=text,
-                      tick=int(Tick.PENDING))
+                      tick=int(Tick.PENDING), at=now)
         message = state.messages[(state.me, peer, ts)]
         self.outbox.submit(message)
         self.touch()
@@ -166,7 +167,7 @@ class Session(Announcer):
         if not MIN_GROUP_MEMBERS <= len(others) <= MAX_GROUP_MEMBERS:
             raise SessionError(f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} "
                                "members besides you")
-        ts = state.next_create_ts(self._now())
+        ts = state.next_create_ts(self.now())
         history.apply("create", durable=True, ts=ts, members=list(others))
         future = self.outbox.await_group(ts)
         self.outbox.submit(state.pending_groups[ts])
@@ -203,5 +204,6 @@ class Session(Announcer):
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
 
-    def _now(self) -> int:
+    def now(self) -> int:
+        """Our clock, in Unix seconds (a parameter in tests)."""
         return int(self._clock())

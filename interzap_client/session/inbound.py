@@ -89,7 +89,7 @@ class Inbound:
         if session.history is None:
             return
         new = session.history.apply("msg", durable=True, src=event.src, dst=event.dst,
-                                    ts=event.ts, text=event.text)
+                                    ts=event.ts, text=event.text, at=session.now())
         # on disk first, then 12 -- and 12 again for a repeat: the server waits for it
         session.net.send(ev.Receipt(event.src, event.dst, event.ts))
         if not new:

@@ -86,7 +86,7 @@ def conversation_list(view: View) -> StyleAndTextTuples:
 def _message_line(view: View, conv: Conversation, m: Message) -> StyleAndTextTuples:
     state = view.session.state
     assert state is not None
-    line: StyleAndTextTuples = [("class:time", time.strftime("%H:%M ", time.localtime(m.ts)))]
+    line: StyleAndTextTuples = [("class:time", time.strftime("%H:%M ", time.localtime(m.shown_at)))]
     if m.own:
         line.append(("class:own", "you: "))
     elif conv.is_group:
@@ -115,7 +115,7 @@ def conversation_body(view: View) -> StyleAndTextTuples:
     body: StyleAndTextTuples = [("class:header", title), ("", "\n")]
     day = ""
     for m in conv.messages:
-        today = time.strftime("%A %d %B %Y", time.localtime(m.ts))
+        today = time.strftime("%A %d %B %Y", time.localtime(m.shown_at))
         if today != day:
             body.append(("class:day", f"── {today} ──\n"))
             day = today

@@ -42,8 +42,12 @@ LOCAL_ERROR = 0
 """Notice.code for errors found by the client itself (a bad command, a timeout)."""
 
 
-def error_words(code: int) -> str:
-    return ERROR_WORDS.get(code, f"the server refused it (error {code:02d})")
+def error_words(code: int, reason: str = "") -> str:
+    """Our words for a 13 code, then the server's reason in brackets if it says more."""
+    words = ERROR_WORDS.get(code, f"the server refused it (error {code:02d})")
+    if not reason or reason.lower() in words.lower():
+        return words  # 13/04's reason is our words exactly: do not say it twice
+    return f"{words} ({reason})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,24 +94,38 @@ class Session(Announcer):
     # ---- the account ---------------------------------------------------------------
 
     def use_account(self, ident: str) -> None:
-        """Load the state and history of `ident` (before logging in, or offline)."""
+        """Before logging in as `ident` (or offline): its state and history, if stored here.
+
+        An account not stored here (/login ID TOKEN on a new machine) gets its
+        folder only once the server accepts the login (load_account after 04), so
+        a wrong id or token leaves nothing behind, and shows no account meanwhile.
+        """
         if self.logged_in and ident != self.me:
             raise SessionError(f"already logged in as {self.me}")
-        self.load_account(ident)
+        if ident in profile.list_accounts(self.root):
+            self.load_account(ident)
+        else:
+            self.unload_account()
 
     def load_account(self, ident: str) -> None:
-        """Switch to `ident`'s state and history (use_account, or after 02)."""
+        """Switch to `ident`'s state and history (use_account, or after 02/04)."""
         if self.state is not None and self.state.me == ident:
             return
         state = State(ident)
         history = History(profile.account_dir(self.root, ident), state)  # may be locked
-        if self.history is not None:
-            self.history.close()
+        self.unload_account()
         self.state, self.history = state, history
-        self.open_peer = None
-        self._reads_sent.clear()
         for warning in history.warnings:
             self.notify(Notice("warning", text=warning))
+
+    def unload_account(self) -> None:
+        """No account in use: before a login from a new machine, or after one refused."""
+        if self.history is not None:
+            self.history.close()
+        self.state = self.history = None
+        self.open_peer = None
+        self._reads_sent.clear()
+        self.touch()
 
     # ---- the connection, logging in (lifecycle.py) ------------------------------
 

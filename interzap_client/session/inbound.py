@@ -139,7 +139,7 @@ class Inbound:
 
     def _error(self, event: ev.Error) -> None:
         code, session = event.code, self._session
-        words = f"{error_words(code)} ({event.reason})" if event.reason else error_words(code)
+        words = error_words(code, event.reason)
         if code == ErrorCode.REPLACED:  # unsolicited: the server closes us next
             session.lifecycle.replaced(code, words)
             return

@@ -171,8 +171,11 @@ class Lifecycle:
         self._logged_in_as(event.user, "registered")
 
     def logged_in_as(self, event: ev.LoggedIn) -> None:
-        """04: logged in; the token that worked is stored if it was typed."""
-        self._keep_token(self._welcomed(LoginRequest))
+        """04: logged in; the token that worked is stored if it was typed, and the
+        account is loaded if it was not stored here before (use_account)."""
+        hello = self._welcomed(LoginRequest)
+        self._keep_token(hello)
+        self._session.load_account(hello.ident)
         self._logged_in_as(event.user, "reconnected" if self.logins else "logged_in")
 
     def _welcomed(self, kind: type[H]) -> H:
@@ -206,6 +209,8 @@ class Lifecycle:
         self._session.fail(words, code)
         if final:
             self._stop()  # nothing to retry at each reconnect (an idle connection gets closed)
+        if final and isinstance(request, LoginRequest) and self._session.me == request.ident:
+            self._session.unload_account()  # not logged in, so no account to show
         self._settle(False)
 
     def replaced(self, code: int, words: str) -> None:

@@ -26,6 +26,7 @@ from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
 from interzap_client.session.outbox import Outbox
+from interzap_client.session.states import Phase
 from interzap_client.state import Message, State, Tick
 from shared import events as ev
 from shared.codec import text_problem
@@ -33,6 +34,8 @@ from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
 
 NO_ACCOUNT = "no account yet: /register or /login ID first"
 NOT_LOGGED_IN = "not logged in: /login ID [TOKEN] first"
+HELD_SIGNED_OUT = ("this device is signed out: it waits in the outbox, and goes once /login "
+                   "takes the account back")
 
 
 class Session(Announcer):
@@ -70,13 +73,18 @@ class Session(Announcer):
 
     @property
     def status(self) -> str:
-        """offline | connecting | connected | reconnecting (states.STATUS_WORDS)."""
+        """offline | connecting | connected | reconnecting | signed out (states.STATUS_WORDS)."""
         return self.lifecycle.status
 
     @property
     def can_send(self) -> bool:
         """Logged in, or able to log in again by itself (so an outbox will drain)."""
         return self.lifecycle.can_send
+
+    @property
+    def signed_out(self) -> bool:
+        """The account logged in on another device (13/12); a /login takes it back."""
+        return self.lifecycle.phase is Phase.SIGNED_OUT
 
     def outbox_empty(self) -> bool:
         return self.outbox.empty()
@@ -129,8 +137,9 @@ class Session(Announcer):
 
     # ---- the connection, logging in (lifecycle.py) ------------------------------
 
-    def start_login(self, ident: str, token: str | None = None) -> None:
-        """Log in as `ident` now and after every reconnect; the token is stored if new."""
+    def start_login(self, ident: str | None, token: str | None = None) -> None:
+        """Log in as `ident` (None: the account in use, as after being signed out) now
+        and after every reconnect; the token is stored if new."""
         self.lifecycle.start_login(ident, token)
 
     def start_register(self) -> None:
@@ -156,8 +165,7 @@ class Session(Announcer):
     def send_text(self, peer: str, text: str) -> Message:
         """Journal a new message as pending and send it if we can (else it waits)."""
         history, state = self.need_history(), self.need_state()
-        if not self.can_send:
-            raise SessionError(NOT_LOGGED_IN)
+        self._may_queue()
         problem = text_problem(text)
         if problem:
             raise SessionError(f"cannot send: {problem}")
@@ -167,14 +175,14 @@ class Session(Announcer):
                       tick=int(Tick.PENDING), at=now)
         message = state.messages[(state.me, peer, ts)]
         self.outbox.submit(message)
+        self._say_if_held()
         self.touch()
         return message
 
     def create_group(self, members: tuple[str, ...]) -> asyncio.Future[str | None]:
         """Journal and send a 10; the future gets the new group's id (None if refused)."""
         history, state = self.need_history(), self.need_state()
-        if not self.can_send:
-            raise SessionError(NOT_LOGGED_IN)
+        self._may_queue()
         others = tuple(m for m in members if m != state.me)
         if len(set(others)) != len(others):
             raise SessionError("each member may be listed only once")
@@ -185,7 +193,18 @@ class Session(Announcer):
         history.apply("create", durable=True, ts=ts, members=list(others))
         future = self.outbox.await_group(ts)
         self.outbox.submit(state.pending_groups[ts])
+        self._say_if_held()
         return future
+
+    def _may_queue(self) -> None:
+        """A new request is taken if it will be sent: now, after a reconnect, or after
+        the /login that takes a signed-out account back."""
+        if not (self.can_send or self.signed_out):
+            raise SessionError(NOT_LOGGED_IN)
+
+    def _say_if_held(self) -> None:
+        if self.signed_out:
+            self.notify(Notice("warning", text=HELD_SIGNED_OUT))
 
     def add_contact(self, ident: str, alias: str | None) -> None:
         self.need_history().apply("alias", ident=ident, alias=alias)

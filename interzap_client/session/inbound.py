@@ -141,7 +141,7 @@ class Inbound:
         code, session = event.code, self._session
         words = error_words(code, event.reason)
         if code == ErrorCode.REPLACED:  # unsolicited: the server closes us next
-            session.lifecycle.replaced(code, words)
+            session.lifecycle.replaced(code)
             return
         request = None if code in CONNECTION_ERRORS else session.outbox.oldest()
         if request is None:  # about the connection (it closes next), or about nothing

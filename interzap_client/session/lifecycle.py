@@ -7,8 +7,9 @@ after every reconnect) or a RegisterRequest. None means there is nothing to
 say, and then nothing is dialled: a server closes a connection that does not
 log in soon. After 02 the new account's credentials become the hello, so a
 reconnect logs in again. A refusal for good (13/04, a refused 01) and 13/12
-clear it and stop dialling until the next /login or /register; 13/12 must
-not take the account back from the client that replaced us.
+clear it and stop dialling until the next /login or /register; 13/12 signs
+this device out (SIGNED_OUT), and must not take the account back from the
+device that replaced us until a /login asks for it.
 
 Refuses to know the chat rules (inbound.py), the outbox (outbox.py), the
 wire format (network.py) and how anything is shown.
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from interzap_client.session.facade import Session
 
 H = TypeVar("H", LoginRequest, RegisterRequest)
+
+SIGNED_OUT_WORDS = ("this device was signed out because {id} logged in on another device; "
+                    "/login takes the account back (and signs that device out)")
 
 
 class Lifecycle:
@@ -64,9 +68,13 @@ class Lifecycle:
 
     # ---- the user's requests ---------------------------------------------------
 
-    def start_login(self, ident: str, token: str | None = None) -> None:
-        """Log in as `ident` now and after every reconnect; the token is stored if new."""
+    def start_login(self, ident: str | None, token: str | None = None) -> None:
+        """Log in as `ident` (None: the account in use) now and after every reconnect;
+        the token is stored if new."""
         self._refuse_while_waiting()
+        ident = ident or self._session.me
+        if ident is None:
+            raise SessionError("no account in use: /login ID [TOKEN]")
         profile.check_id(ident)
         token = token or self._token or profile.load_token(self._session.root, ident)
         profile.check_token(token)
@@ -213,8 +221,10 @@ class Lifecycle:
             self._session.unload_account()  # not logged in, so no account to show
         self._settle(False)
 
-    def replaced(self, code: int, words: str) -> None:
-        """13/12, unsolicited: we logged in elsewhere, and the server closes us next."""
+    def replaced(self, code: int) -> None:
+        """13/12, unsolicited: we logged in on another device; the server closes us next."""
         self.step(Step.REPLACED, theirs=True)
-        self._stop()  # do not take the account back from the other client
-        self._session.fail(words, code)
+        self._stop()  # do not take the account back from the other device
+        me = self._session.me
+        self._session.notify(Notice("signed_out", id=me, code=code,
+                                    text=SIGNED_OUT_WORDS.format(id=me)))

@@ -94,6 +94,7 @@ class ChatApp:
             "logged_in": self._logged_in,
             "reconnected": self._logged_in,
             "disconnected": self._disconnected,
+            "signed_out": partial(self._alert, "warning"),
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)

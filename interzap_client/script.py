@@ -4,8 +4,10 @@ A public interface for bots, demos and tests (README, "Scripted sessions"):
 lines run in order, each to completion (a /wait blocks the next line), while
 every Notice is printed as it happens: as text, or with --json as one JSON
 object per line. Blank lines and lines starting with `#` are skipped. At the
-end of input the outbox is drained, what was sent is flushed, and the exit
-status is 1 if any error was reported. Refuses to know about prompt_toolkit.
+end of input (or with nothing to read: stdin closed, /dev/null) the outbox is
+drained, what was sent is flushed, and the exit status is 1 if any error was
+reported; with `stay`, the session first goes on until SIGTERM or SIGINT (a
+bot that only listens). Refuses to know about prompt_toolkit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -33,15 +36,27 @@ async def file_lines(path: str) -> AsyncIterator[str]:
         yield line
 
 
+def watchable(stream: TextIO | None) -> bool:
+    """Whether the event loop can watch `stream`: a pipe, a socket or a terminal."""
+    try:
+        fd = stream.fileno() if stream is not None else -1
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError):
+        return False  # closed, as a daemon may start us
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
+
+
 async def stdin_lines() -> AsyncIterator[str]:
     """Lines from stdin as they arrive, without blocking the event loop.
 
     A pipe or a terminal is read through the event loop, so a bot can feed
-    commands one at a time while events keep being printed; a regular file
-    (`< script.txt`) cannot be watched by the loop, and is simply read.
+    commands one at a time while events keep being printed. Anything else the
+    loop cannot watch (epoll refuses a regular file, `< script.txt`, and
+    /dev/null, as under systemd, cron or nohup) is simply read to its end; a
+    closed stdin is an empty script.
     """
-    if stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode):
-        for line in sys.stdin.read().splitlines():
+    if not watchable(sys.stdin):
+        for line in _read_all(sys.stdin).splitlines():
             yield line
         return
     loop = asyncio.get_running_loop()
@@ -49,10 +64,20 @@ async def stdin_lines() -> AsyncIterator[str]:
     transport, _ = await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        while line := await reader.readline():
-            yield line.decode("utf-8", "replace").rstrip("\r\n")
+        while raw := await reader.readline():
+            yield raw.decode("utf-8", "replace").rstrip("\r\n")
     finally:
         transport.close()
+
+
+def _read_all(stream: TextIO | None) -> str:
+    """All of a stream the loop cannot watch; "" if there is none or it cannot be read."""
+    if stream is None:
+        return ""
+    try:
+        return stream.buffer.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return ""
 
 
 class Printer:
@@ -73,14 +98,17 @@ class Printer:
 
 
 async def run(session: Session, lines: AsyncIterator[str], out: TextIO, *, as_json: bool,
-              timeout: float, account: str | None) -> int:
-    """Run a script to its end; the exit status (0: no error at all)."""
+              timeout: float, account: str | None, stay: bool = False) -> int:
+    """Run a script to its end (and on until a signal with `stay`); the exit status (0: no
+    error at all)."""
     session.subscribe(Printer(out, as_json))
     network = asyncio.create_task(session.run_network())
     try:
         if account is not None:
             await _log_in(session, account, timeout)
-        await _run_lines(session, lines, timeout)
+        quit_asked = await _run_lines(session, lines, timeout)
+        if stay and not quit_asked:
+            await _until_signalled()
         await _drain(session, timeout)
     finally:
         await session.close()
@@ -100,8 +128,8 @@ async def _log_in(session: Session, account: str, timeout: float) -> None:
         await session.answer(timeout)
 
 
-async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float) -> None:
-    """Each line to its end, in order, until the end of input or /quit."""
+async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float) -> bool:
+    """Each line to its end, in order, until the end of input or /quit (True)."""
     async for raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -112,9 +140,25 @@ async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float
             session.fail(f"{line}: {exc}")
             continue
         if isinstance(action, cmd.Quit):
-            return
+            return True
         if action is not None:
             await perform(session, action, timeout)
+    return False
+
+
+async def _until_signalled() -> None:
+    """--stay: the session goes on after the end of input, until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    caught = (signal.SIGTERM, signal.SIGINT)
+    for signum in caught:
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still ends it
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in caught:
+            loop.remove_signal_handler(signum)
 
 
 async def _drain(session: Session, timeout: float) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable
 
@@ -30,6 +31,13 @@ log = logging.getLogger(__name__)
 READ_CHUNK = 65536
 
 
+def dial_error(exc: OSError) -> str:
+    """Why a connect failed, in words: "connection refused", not "Connect call failed"."""
+    if exc.errno is not None and exc.errno > 0:  # a resolver's gaierror has its own words
+        return os.strerror(exc.errno).lower()
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
 class Connection:
     """Keeps one connection to host:port open while running; calls back on every change."""
 
@@ -41,6 +49,7 @@ class Connection:
         on_up: Callable[[], None],
         on_down: Callable[[str], None],
         on_garbage: Callable[[str], None] = lambda reason: None,
+        on_unreachable: Callable[[str], None] = lambda reason: None,
         min_delay: float = 0.1,
         max_delay: float = 3.0,
         keepalive: float = 30.0,
@@ -50,6 +59,7 @@ class Connection:
         self.host, self.port = host, port
         self._on_event, self._on_up, self._on_down = on_event, on_up, on_down
         self._on_garbage = on_garbage
+        self._on_unreachable = on_unreachable  # the first failed dial of a series, at once
         self._min_delay, self._max_delay = min_delay, max_delay
         self._delay = min_delay
         self._keepalive = keepalive
@@ -142,13 +152,18 @@ class Connection:
 
     async def run(self) -> None:
         """Connect, read until the connection drops, wait, and again, until pause/close."""
+        failing = False
         while not self._stopped:
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
             except OSError as exc:
                 log.debug("connect to %s:%s failed: %s", self.host, self.port, exc)
+                if not failing:
+                    self._on_unreachable(dial_error(exc))
+                failing = True
                 await self._backoff()
                 continue
+            failing = False
             self._writer = writer
             self._delay = self._min_delay  # a good connection resets the backoff
             reason = "the server closed the connection"

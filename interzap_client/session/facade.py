@@ -59,7 +59,7 @@ class Session(Announcer):
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
         self.net = Connection(host, port, self.inbound.handle, self.lifecycle.up,
-                              self.lifecycle.down, self.fail)
+                              self.lifecycle.down, self.fail, self.lifecycle.unreachable)
 
     # ---- what the front ends read ------------------------------------------------
 

@@ -47,6 +47,7 @@ class Lifecycle:
         self.logins = 0  # 02/04 so far in this session: any after the first is "reconnected"
         self._token = token  # --token: used by a /login without one
         self._answer: asyncio.Future[bool] | None = None  # of the last /login or /register
+        self._unreachable: str | None = None  # why the dialling fails, until a link is up
         self._wanted = asyncio.Event()  # set while there is something to say, or on close
 
     def step(self, step: Step, *, theirs: bool = False) -> None:
@@ -108,8 +109,10 @@ class Lifecycle:
         try:
             return await asyncio.wait_for(asyncio.shield(self._answer), timeout)
         except TimeoutError:
-            self._session.fail(f"no answer from the server {self._session.server} "
-                               f"within {timeout:g} s")
+            server = self._session.server
+            self._session.fail(f"could not connect to the server {server} within {timeout:g} s "
+                               f"({self._unreachable})" if self._unreachable else
+                               f"no answer from the server {server} within {timeout:g} s")
             return False
 
     def _settle(self, ok: bool) -> None:
@@ -143,7 +146,14 @@ class Lifecycle:
         self._wanted.clear()
         self._session.net.pause()
 
+    def unreachable(self, reason: str) -> None:
+        """The first failed dial of a series (the dialling goes on, with backoff)."""
+        self._unreachable = reason
+        self._session.notify(Notice("warning", text=f"cannot connect to the server "
+                                    f"{self._session.server}: {reason}; trying again"))
+
     def up(self) -> None:
+        self._unreachable = None
         self.step(Step.UP)
         self._session.outbox.clear()
         if self.phase is Phase.CONNECTED:

@@ -76,6 +76,7 @@ class Inbound:
         name = type(event).__name__  # not the event: a 02 holds the token
         try:
             handler(event)
+            self._session.outbox.resume_if_quiet()  # the answer may be the last one awaited
         except RemoteStateError as exc:
             log.warning("unexpected %s: %s", name, exc)
             self._session.fail(f"the server sent a frame out of turn ({name}: {exc})")

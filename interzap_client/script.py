@@ -13,17 +13,18 @@ bot that only listens). Refuses to know about prompt_toolkit.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import os
 import signal
 import stat
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
 from interzap_client import commands as cmd
 from interzap_client.actions import perform
-from interzap_client.notices import Notice, to_json, to_text
+from interzap_client.notices import Notice, Origin, to_json, to_text
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session
 
@@ -80,15 +81,47 @@ def _read_all(stream: TextIO | None) -> str:
         return ""
 
 
-class Printer:
-    """Prints each Notice as one flushed line; stops quietly if the reader went away."""
+def _line(notice: Notice) -> int:
+    return notice.line or 0
 
-    def __init__(self, out: TextIO, as_json: bool) -> None:
+
+class Printer:
+    """Prints each Notice as one flushed line; stops quietly if the reader went away.
+
+    Errors come out in the order of the lines they answer: an error about line N
+    waits while an entry of an earlier line is on its way (the server's answer to
+    it is due within a round trip, and may be an error too; a dropped link ends
+    the wait, since nothing is on its way any more). Other events are printed at
+    once.
+    """
+
+    def __init__(self, out: TextIO, as_json: bool,
+                 first_in_flight: Callable[[], int | None] = lambda: None) -> None:
         self.out, self.as_json = out, as_json
         self.broken = False
+        self._first_in_flight = first_in_flight  # the earliest line still awaiting an answer
+        self._held: list[Notice] = []  # errors waiting for an earlier line's answer, by line
 
     def __call__(self, notice: Notice | None) -> None:
-        if notice is None or self.broken:
+        if notice is not None and notice.line is not None and (
+                self._held or self._must_wait(notice.line)):
+            bisect.insort(self._held, notice, key=_line)
+        elif notice is not None:
+            self._print(notice)
+        while self._held and not self._must_wait(_line(self._held[0])):
+            self._print(self._held.pop(0))
+
+    def flush(self) -> None:
+        """The end: whatever still waits is printed."""
+        while self._held:
+            self._print(self._held.pop(0))
+
+    def _must_wait(self, line: int) -> bool:
+        first = self._first_in_flight()
+        return first is not None and first < line
+
+    def _print(self, notice: Notice) -> None:
+        if self.broken:
             return
         try:
             self.out.write((to_json(notice) if self.as_json else to_text(notice)) + "\n")
@@ -101,7 +134,8 @@ async def run(session: Session, lines: AsyncIterator[str], out: TextIO, *, as_js
               timeout: float, account: str | None, stay: bool = False) -> int:
     """Run a script to its end (and on until a signal with `stay`); the exit status (0: no
     error at all)."""
-    session.subscribe(Printer(out, as_json))
+    printer = Printer(out, as_json, session.outbox.first_line_in_flight)
+    session.subscribe(printer)
     network = asyncio.create_task(session.run_network())
     try:
         if account is not None:
@@ -115,6 +149,7 @@ async def run(session: Session, lines: AsyncIterator[str], out: TextIO, *, as_js
         network.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await network
+        printer.flush()
     return 1 if session.errors else 0
 
 
@@ -130,19 +165,32 @@ async def _log_in(session: Session, account: str, timeout: float) -> None:
 
 async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float) -> bool:
     """Each line to its end, in order, until the end of input or /quit (True)."""
+    number = 0
     async for raw in lines:
+        number += 1  # every line counts, blank and comment lines too: as an editor numbers
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        session.origin = Origin(number, line)  # errors about this line name it
         try:
-            action = cmd.parse(line)
-        except cmd.CommandError as exc:
-            session.fail(f"{line}: {exc}")
-            continue
-        if isinstance(action, cmd.Quit):
-            return True
-        if action is not None:
-            await perform(session, action, timeout)
+            if await _run_line(session, line, timeout):
+                return True
+        finally:
+            session.origin = None
+    return False
+
+
+async def _run_line(session: Session, line: str, timeout: float) -> bool:
+    """One line to its end; True for /quit."""
+    try:
+        action = cmd.parse(line)
+    except cmd.CommandError as exc:
+        session.fail(str(exc))
+        return False
+    if isinstance(action, cmd.Quit):
+        return True
+    if action is not None:
+        await perform(session, action, timeout)
     return False
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from interzap_client import profile
@@ -59,7 +60,8 @@ class Session(Announcer):
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
         self.net = Connection(host, port, self.inbound.handle, self.lifecycle.up,
-                              self.lifecycle.down, self.fail, self.lifecycle.unreachable)
+                              self.lifecycle.down, partial(self.fail_about, None),
+                              self.lifecycle.unreachable)
 
     # ---- what the front ends read ------------------------------------------------
 

@@ -79,11 +79,11 @@ class Inbound:
             self._session.outbox.resume_if_quiet()  # the answer may be the last one awaited
         except RemoteStateError as exc:
             log.warning("unexpected %s: %s", name, exc)
-            self._session.fail(f"the server sent a frame out of turn ({name}: {exc})")
+            self._session.fail_about(None, f"the server sent a frame out of turn ({name}: {exc})")
         except (OSError, SessionError, profile.ProfileError) as exc:
             # e.g. a full disk: the 06 is not stored, so no 12 left and it comes again
             log.exception("handling %s failed", name)
-            self._session.fail(f"could not handle a frame from the server: {exc}")
+            self._session.fail_about(None, f"could not handle a frame from the server: {exc}")
 
     def _deliver(self, event: ev.Deliver) -> None:
         session = self._session
@@ -146,6 +146,6 @@ class Inbound:
             return
         request = None if code in CONNECTION_ERRORS else session.outbox.oldest()
         if request is None:  # about the connection (it closes next), or about nothing
-            session.fail(words, code)
+            session.fail_about(None, words, code)
             return
         self._refusals[type(request)](request, code, words)

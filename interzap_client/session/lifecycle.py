@@ -21,7 +21,7 @@ import asyncio
 from typing import TYPE_CHECKING, TypeVar
 
 from interzap_client import profile
-from interzap_client.notices import Notice
+from interzap_client.notices import Notice, Origin
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import Hello, LoginRequest, RegisterRequest
 from interzap_client.session.states import STATUS_WORDS, Phase, RemoteStateError, Step, advance
@@ -48,6 +48,7 @@ class Lifecycle:
         self._token = token  # --token: used by a /login without one
         self._answer: asyncio.Future[bool] | None = None  # of the last /login or /register
         self._unreachable: str | None = None  # why the dialling fails, until a link is up
+        self._asked_by: Origin | None = None  # the script line of the last /login or /register
         self._wanted = asyncio.Event()  # set while there is something to say, or on close
 
     def step(self, step: Step, *, theirs: bool = False) -> None:
@@ -94,7 +95,7 @@ class Lifecycle:
             raise SessionError("still waiting for the answer to the last /login or /register")
 
     def _want(self, hello: Hello) -> None:
-        self.hello = hello
+        self.hello, self._asked_by = hello, self._session.origin
         self._answer = asyncio.get_running_loop().create_future()
         self._wanted.set()
         if self.phase is Phase.CONNECTED:
@@ -224,7 +225,7 @@ class Lifecycle:
         """A 13 answered our 01/03: for good (a refused 01, a wrong token), or for now."""
         final = isinstance(request, RegisterRequest) or code == ErrorCode.BAD_CREDENTIALS
         self.step(Step.GIVE_UP if final else Step.REFUSED, theirs=True)
-        self._session.fail(words, code)
+        self._session.fail_about(self._asked_by, words, code)
         if final:
             self._stop()  # nothing to retry at each reconnect (an idle connection gets closed)
         if final and isinstance(request, LoginRequest) and self._session.me == request.ident:

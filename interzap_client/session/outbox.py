@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from interzap_client.notices import Notice
+from interzap_client.notices import Notice, Origin
 from interzap_client.pacing import stated_limit
 from interzap_client.state import Message, PendingGroup, Tick
 from shared import events as ev
@@ -118,6 +118,7 @@ class Outbox:
         self._stalled: int | None = None  # the 13 code that stalled the queue, if it is
         self._resume: asyncio.TimerHandle | None = None
         self._told = ""  # the last 13/10 stall's words shown: the same are not shown again
+        self._origins: dict[Request, Origin] = {}  # the script lines of unanswered entries
 
     # ---- the FIFO of awaited answers ------------------------------------------
 
@@ -130,6 +131,7 @@ class Outbox:
 
     def answered(self, request: Request) -> bool:
         """Take `request` out of the awaited ones (its 16, 11, 02 or 04 came)."""
+        self._origins.pop(request, None)
         try:
             self._awaited.remove(request)
         except ValueError:
@@ -157,8 +159,16 @@ class Outbox:
 
     def submit(self, item: Message | PendingGroup) -> None:
         """A new entry, already journaled as pending: sent now if it can be, else later."""
+        request, frame = entry(self._session.need_state().me, item)
+        if self._session.origin is not None:
+            self._origins[request] = self._session.origin
         if self._session.logged_in and self._stalled is None:
-            self.send(*entry(self._session.need_state().me, item))
+            self.send(request, frame)
+
+    def first_line_in_flight(self) -> int | None:
+        """The earliest script line whose entry is on its way (its answer is due soon)."""
+        lines = [origin.line for r in self._awaited if (origin := self._origins.get(r))]
+        return min(lines, default=None)
 
     def flush(self) -> None:
         """Send every entry not already on its way, in order, with the same keys."""
@@ -233,7 +243,7 @@ class Outbox:
             return
         if self._session.history is not None:
             self._session.history.apply("tick", dst=dst, ts=ts, tick=int(Tick.FAILED))
-        self._session.fail(words, code, peer=dst, ts=ts)
+        self._session.fail_about(self._origins.pop(request, None), words, code, peer=dst, ts=ts)
 
     def refused_group(self, request: GroupRequest, code: int, words: str) -> None:
         """A 13 answered our 10: for now (sent again later), or for good (dropped)."""
@@ -242,7 +252,7 @@ class Outbox:
         if self._session.history is not None:
             self._session.history.apply("drop_create", ts=request.ts)
         self.settle_group(request.ts, None)
-        self._session.fail(words, code)
+        self._session.fail_about(self._origins.pop(request, None), words, code)
 
     def _for_now(self, code: int, words: str, **about: Any) -> bool:
         """Whether `code` refuses only for now; if so, the queue stalls (once) and resumes

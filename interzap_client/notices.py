@@ -66,6 +66,7 @@ class Notice:
     alias: str | None = None  # contact: its local alias
     line: int | None = None  # error: the script line it answers (scripted mode)
     command: str | None = None  # error: that line's text
+    count: int | None = None  # pending: entries left in the outbox
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,8 +212,7 @@ async def _until_signalled() -> None:
 async def _drain(session: Session, timeout: float) -> None:
     """At the end of input: until the outbox is answered (or say why not), then flushed."""
     if not session.can_send and not session.outbox_empty():
-        session.fail("not logged in: the outbox is kept and sent by the next run")
+        session.fail("the outbox cannot be sent: not logged in")
     elif not await session.wait_until(session.outbox_empty, timeout):
-        session.fail(f"the outbox was not drained within {timeout:g} s; what is left "
-                     "is kept and sent by the next run")
+        session.fail(f"the outbox was not drained within {timeout:g} s")
     await session.net.drain()

@@ -28,7 +28,7 @@ from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
 from interzap_client.session.outbox import Outbox
 from interzap_client.session.states import Phase
-from interzap_client.state import Message, State, Tick
+from interzap_client.state import Message, PendingGroup, State, Tick
 from shared import events as ev
 from shared.codec import text_problem
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
@@ -37,6 +37,15 @@ NO_ACCOUNT = "no account yet: /register or /login ID first"
 NOT_LOGGED_IN = "not logged in: /login ID [TOKEN] first"
 HELD_SIGNED_OUT = ("this device is signed out: it waits in the outbox, and goes once /login "
                    "takes the account back")
+
+
+def waiting_words(messages: int, groups: int) -> str:
+    """'3 messages and 1 group wait in the outbox ...', for a client that leaves."""
+    counts = [f"{n} {word}{'' if n == 1 else 's'}"
+              for n, word in ((messages, "message"), (groups, "group")) if n]
+    verb = "waits" if messages + groups == 1 else "wait"
+    return (f"{' and '.join(counts)} {verb} in the outbox, not accepted by the server yet; "
+            "sent at the next start")
 
 
 class Session(Announcer):
@@ -156,6 +165,8 @@ class Session(Announcer):
         await self.lifecycle.run_network()
 
     async def close(self) -> None:
+        """Leave: say what still waits in the outbox (it goes at the next start), close."""
+        self._say_what_waits()
         self.lifecycle.close()
         self.outbox.cancel_retry()
         await self.net.close()
@@ -238,6 +249,15 @@ class Session(Announcer):
             self.net.send(ev.Read(peer, ts))
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
+
+    def _say_what_waits(self) -> None:
+        if self.state is None:
+            return
+        waiting = list(self.state.outbox())
+        if waiting:
+            groups = sum(1 for item in waiting if isinstance(item, PendingGroup))
+            self.notify(Notice("pending", count=len(waiting),
+                               text=waiting_words(len(waiting) - groups, groups)))
 
     def now(self) -> int:
         """Our clock, in Unix seconds (a parameter in tests)."""

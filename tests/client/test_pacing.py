@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clientkit import ChatServer, register, run_script, stop_process
+from clientkit import ChatServer, register, run_script
 
 from interzap_client.pacing import CLEAN_STRETCH, SAFETY, START_RATE, Pacer, stated_limit
 
 COUNT = 200
-
-
-@pytest.fixture
-def slow_server(tmp_path: Path) -> Iterator[ChatServer]:
-    """A server that takes 20 frames a second after a burst of 40 (PROTOCOL.md 5.7)."""
-    server = ChatServer(tmp_path, "--rate-limit", "20", "--rate-burst", "40")
-    try:
-        yield server.start()
-    finally:
-        for proc in server.started:
-            stop_process(proc, signal.SIGKILL)
-        print(server.log()[-4000:])  # shown by pytest only when the test failed
 
 
 def test_pacing_stated_limit_read_from_the_reason() -> None:

@@ -113,16 +113,22 @@ class Session(Announcer):
     # ---- the account ---------------------------------------------------------------
 
     def use_account(self, ident: str) -> None:
-        """Before logging in as `ident` (or offline): its state and history, if stored here.
+        """Load the state and history of `ident` (before logging in, or offline)."""
+        if self.logged_in and ident != self.me:
+            raise SessionError(f"already logged in as {self.me}")
+        self.load_account(ident)
+
+    def account_for_login(self, ident: str) -> None:
+        """Before logging in as `ident`: its state and history, if it is stored here.
 
         An account not stored here (/login ID TOKEN on a new machine) gets its
         folder only once the server accepts the login (load_account after 04), so
         a wrong id or token leaves nothing behind, and shows no account meanwhile.
         """
-        if self.logged_in and ident != self.me:
-            raise SessionError(f"already logged in as {self.me}")
         if ident in profile.list_accounts(self.root):
-            self.load_account(ident)
+            self.use_account(ident)
+        elif self.logged_in:
+            raise SessionError(f"already logged in as {self.me}")
         else:
             self.unload_account()
 

@@ -80,7 +80,7 @@ class Lifecycle:
         profile.check_id(ident)
         token = token or self._token or profile.load_token(self._session.root, ident)
         profile.check_token(token)
-        self._session.use_account(ident)
+        self._session.account_for_login(ident)
         self._want(LoginRequest(ident, token))
 
     def start_register(self) -> None:
@@ -191,7 +191,7 @@ class Lifecycle:
 
     def logged_in_as(self, event: ev.LoggedIn) -> None:
         """04: logged in; the token that worked is stored if it was typed, and the
-        account is loaded if it was not stored here before (use_account)."""
+        account is loaded if it was not stored here before (account_for_login)."""
         hello = self._welcomed(LoginRequest)
         self._keep_token(hello)
         self._session.load_account(hello.ident)

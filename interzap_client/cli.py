@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", help="the token for --account or /login (stored on success)")
     parser.add_argument("--script", metavar="FILE", help="run the commands in FILE")
     parser.add_argument("--json", action="store_true", help="scripted: one JSON object a line")
+    parser.add_argument("--stay", action="store_true",
+                        help="scripted: after the end of input, go on (a bot that listens) "
+                             "until SIGTERM or Ctrl-C")
     parser.add_argument("--no-bell", action="store_true", help="no terminal bell on arrivals")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="seconds a /wait, /register or /login may take (default %(default)g)")
@@ -76,7 +79,7 @@ async def _scripted(args: argparse.Namespace, root: Path) -> int:
     session = Session(root, args.host, args.port, token=args.token)
     lines = script.file_lines(args.script) if args.script else script.stdin_lines()
     return await script.run(session, lines, sys.stdout, as_json=args.json,
-                            timeout=args.timeout, account=args.account)
+                            timeout=args.timeout, account=args.account, stay=args.stay)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(run_export(root, args.account, args.file))
         if args.account:
             profile.check_id(args.account)
-        if args.script or not sys.stdin.isatty():
+        if args.script or sys.stdin is None or not sys.stdin.isatty():
             raise SystemExit(asyncio.run(_scripted(args, root)))
         from interzap_client.ui.app import run_ui
 

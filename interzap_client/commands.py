@@ -77,7 +77,7 @@ class Register:
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    ident: str
+    ident: str | None  # None: the account in use (after being signed out)
     token: str | None
 
 
@@ -225,8 +225,11 @@ _TABLE = (
     Command("/help", "", "this list", lambda _: Help()),
     Command("/quit", "", "leave (Ctrl-C too)", lambda _: Quit()),
     Command("/register", "", "create a new account", lambda _: Register()),
-    Command("/login", "ID [TOKEN]", "log in (without TOKEN: --token's, else the stored one)",
-            lambda args: Login(args[0], _optional(args, 1)), (Arg.NAME, Arg.WORD), least=1),
+    Command("/login", "[ID [TOKEN]]",
+            "log in (without TOKEN: --token's, else the stored one; without ID: the account "
+            "in use)",
+            lambda args: Login(_optional(args, 0), _optional(args, 1)), (Arg.NAME, Arg.WORD),
+            least=0),
     Command("/send", "PEER TEXT", "send TEXT to a contact or group",
             lambda args: Send(args[0], args[1]), (Arg.NAME, Arg.TEXT)),
     Command("/read", "[PEER]", "mark everything received from PEER (default: the open chat) "

@@ -201,6 +201,8 @@ def _messages(state: State) -> Iterator[Record]:
         record: Record = {"t": "msg", "src": m.src, "dst": m.dst, "ts": m.ts, "text": m.text}
         if m.tick is not None:
             record["tick"] = int(m.tick)
+        if m.at is not None:
+            record["at"] = m.at
         yield record
 
 
@@ -217,9 +219,10 @@ def export(state: State) -> dict[str, Any]:
     """The original client's backup format.
 
     {"contacts": [id, ...], "messages": {"<peer>": [{"sender", "time", "content",
-    "delivered", "read"}, ...]}}; "time" is Unix seconds, "peer" the other user or
-    the group. A received message counts as delivered (we hold it) and as read
-    once we sent 08 for it; an own one by its ticks.
+    "delivered", "read"}, ...]}}; "time" is Unix seconds, when it was sent as far as
+    we can tell (Message.shown_at, not the key's ts), "peer" the other user or the
+    group. A received message counts as delivered (we hold it) and as read once we
+    sent 08 for it; an own one by its ticks.
     """
     messages: dict[str, list[dict[str, Any]]] = {}
     for conv in state.conversations.values():
@@ -228,7 +231,7 @@ def export(state: State) -> dict[str, Any]:
         messages[conv.peer] = [
             {
                 "sender": m.src,
-                "time": m.ts,
+                "time": m.shown_at,
                 "content": m.text,
                 "delivered": m.tick >= Tick.DELIVERED if m.tick is not None else True,
                 "read": m.tick is Tick.READ if m.own else conv.is_read(m),

@@ -5,11 +5,13 @@ drops. Bytes read go through a FrameBuffer and codec.decode(line, SERVER);
 events to send go through codec.encode. Pings (14) are answered here, and a
 silent server is pinged, then given up on, so a dead link is noticed.
 
-Frames we start ourselves are paced by a token bucket at half the server's
-default flood limit (PROTOCOL.md 5.7: 100 a second after a burst of 200; 12
-and 15 are free), so a long outbox after a night offline leaves steadily
-instead of being refused with 13/10. Refuses to know about logins, outboxes
-and chats: the session is told "up", each event, and "down", and decides.
+Frames we start ourselves leave at the pace of a Pacer (pacing.py: half the
+server's default flood limit to begin with, PROTOCOL.md 5.7, slower once a
+13/10 says so; 12 and 15 are free), so a long outbox after a night offline
+leaves steadily instead of being refused. Frames still waiting for the pacer
+can be taken back (withdraw), so nothing more leaves after a refusal until
+the session says so. Refuses to know about logins, outboxes and chats: the
+session is told "up", each event, and "down", and decides.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable
 
+from interzap_client.pacing import Pacer, stated_limit
 from shared import codec
 from shared import events as ev
 from shared.errors import RemoteProtocolError
@@ -28,6 +32,13 @@ from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
+
+
+def dial_error(exc: OSError) -> str:
+    """Why a connect failed, in words: "connection refused", not "Connect call failed"."""
+    if exc.errno is not None and exc.errno > 0:  # a resolver's gaierror has its own words
+        return os.strerror(exc.errno).lower()
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 class Connection:
@@ -41,26 +52,24 @@ class Connection:
         on_up: Callable[[], None],
         on_down: Callable[[str], None],
         on_garbage: Callable[[str], None] = lambda reason: None,
+        on_unreachable: Callable[[str], None] = lambda reason: None,
         min_delay: float = 0.1,
         max_delay: float = 3.0,
         keepalive: float = 30.0,
-        rate: float = 50.0,
-        burst: int = 100,
     ) -> None:
         self.host, self.port = host, port
         self._on_event, self._on_up, self._on_down = on_event, on_up, on_down
         self._on_garbage = on_garbage
+        self._on_unreachable = on_unreachable  # the first failed dial of a series, at once
         self._min_delay, self._max_delay = min_delay, max_delay
         self._delay = min_delay
         self._keepalive = keepalive
         self._writer: asyncio.StreamWriter | None = None
         self._stopped = False
         self._wake = asyncio.Event()  # cuts a backoff sleep short (close, pause)
-        self._rate, self._burst = rate, burst
-        self._tokens = float(burst)
-        self._stamp: float | None = None
+        self.pacer = Pacer()  # kept across reconnects: the server's limit stays the same
         self._paced: deque[ev.Event] = deque()  # waiting for a token, in order
-        self._pacer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None  # the next _release
         self._idle = asyncio.Event()  # set while nothing waits for a token
         self._idle.set()
 
@@ -81,30 +90,44 @@ class Connection:
         else:
             self._paced.append(event)
             self._idle.clear()
-            self._release()
+            if self._timer is None:
+                self._release()
         return True
 
     def _release(self) -> None:
-        """Write what the token bucket allows; come back when the next token is due."""
-        self._pacer = None
+        """Write what the pacer allows, in order; come back when the next frame is due."""
+        self._timer = None
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        if self._stamp is not None:
-            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = now
-        while self._paced and self._tokens >= 1 and self._writer is not None:
+        while self._paced and self._writer is not None:
+            delay = self.pacer.wait(loop.time())
+            if delay > 0:
+                self._timer = loop.call_later(delay, self._release)
+                return
             self._writer.write(codec.encode(self._paced.popleft()))
-            self._tokens -= 1
         if not self._paced:
             self._idle.set()
-        elif self._writer is not None:
-            self._pacer = loop.call_later((1 - self._tokens) / self._rate, self._release)
+
+    def withdraw(self, kinds: tuple[type[ev.Event], ...]) -> list[ev.Event]:
+        """Take back the frames of these kinds still waiting for the pacer, in order."""
+        taken = [frame for frame in self._paced if isinstance(frame, kinds)]
+        self._paced = deque(frame for frame in self._paced if not isinstance(frame, kinds))
+        if not self._paced:
+            self._idle.set()
+        return taken
+
+    def slow_down(self, reason: str) -> float:
+        """A 13/10 with this reason: pace our frames slower; the new rate (frames a second)."""
+        self.pacer.refused(asyncio.get_running_loop().time(), stated_limit(reason))
+        if self._timer is not None:  # due at the old pace
+            self._timer.cancel()
+            self._release()
+        return self.pacer.rate
 
     def _forget_paced(self) -> None:
         # the connection is gone: the session sends its outbox again after the next login
-        if self._pacer is not None:
-            self._pacer.cancel()
-            self._pacer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._paced.clear()
         self._idle.set()
 
@@ -142,13 +165,18 @@ class Connection:
 
     async def run(self) -> None:
         """Connect, read until the connection drops, wait, and again, until pause/close."""
+        failing = False
         while not self._stopped:
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
             except OSError as exc:
                 log.debug("connect to %s:%s failed: %s", self.host, self.port, exc)
+                if not failing:
+                    self._on_unreachable(dial_error(exc))
+                failing = True
                 await self._backoff()
                 continue
+            failing = False
             self._writer = writer
             self._delay = self._min_delay  # a good connection resets the backoff
             reason = "the server closed the connection"

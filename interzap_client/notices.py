@@ -42,8 +42,12 @@ LOCAL_ERROR = 0
 """Notice.code for errors found by the client itself (a bad command, a timeout)."""
 
 
-def error_words(code: int) -> str:
-    return ERROR_WORDS.get(code, f"the server refused it (error {code:02d})")
+def error_words(code: int, reason: str = "") -> str:
+    """Our words for a 13 code, then the server's reason in brackets if it says more."""
+    words = ERROR_WORDS.get(code, f"the server refused it (error {code:02d})")
+    if not reason or reason.lower() in words.lower():
+        return words  # 13/04's reason is our words exactly: do not say it twice
+    return f"{words} ({reason})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,17 @@ class Notice:
     members: tuple[str, ...] | None = None
     code: int | None = None  # error: the server's 13 code, or 0 for a local error
     alias: str | None = None  # contact: its local alias
+    line: int | None = None  # error: the script line it answers (scripted mode)
+    command: str | None = None  # error: that line's text
+    count: int | None = None  # pending: entries left in the outbox
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The script line a request came from: an error about the request names it."""
+
+    line: int
+    command: str
 
 
 def to_json(notice: Notice) -> str:
@@ -74,7 +89,8 @@ def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
-    registered/logged_in ID | error CODE WORDS | contact ID [ALIAS] | info/warning TEXT
+    registered/logged_in ID | error CODE [line N "COMMAND":] WORDS | contact ID [ALIAS]
+    info/warning TEXT
     """
     n = notice
     parts: list[Any]
@@ -87,7 +103,7 @@ def to_text(notice: Notice) -> str:
     elif n.event in ("registered", "logged_in", "reconnected"):
         parts = [n.id]
     elif n.event == "error":
-        parts = [f"{n.code or 0:02d}", n.text]
+        parts = [f"{n.code or 0:02d}", *_where(n), n.text]
     elif n.event == "contact":
         parts = [n.id, n.alias]
     else:
@@ -95,11 +111,19 @@ def to_text(notice: Notice) -> str:
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)
 
 
+def _where(n: Notice) -> list[str]:
+    """`line 3 "/send bob hi":` for an error that answers a script line, else nothing."""
+    if n.line is None:
+        return []
+    return ["line", str(n.line), json.dumps(n.command, ensure_ascii=False) + ":"]
+
+
 class Announcer:
     """Hands every Notice to the listeners, and wakes whoever waits for a change."""
 
     def __init__(self) -> None:
         self.errors = 0  # error notices so far: a script's exit status
+        self.origin: Origin | None = None  # the script line being carried out, if any
         self._changed = asyncio.Event()
         self._listeners: list[Callable[[Notice | None], None]] = []
 
@@ -115,7 +139,16 @@ class Announcer:
         self.touch()
 
     def fail(self, words: str, code: int = LOCAL_ERROR, **fields: Any) -> None:
-        """Announce an error: the server's 13 code, or LOCAL_ERROR for our own findings."""
+        """Announce an error found while carrying out the current line (it names the line):
+        the server's 13 code, or LOCAL_ERROR for our own findings."""
+        self.fail_about(self.origin, words, code, **fields)
+
+    def fail_about(self, origin: Origin | None, words: str, code: int = LOCAL_ERROR,
+                   **fields: Any) -> None:
+        """Announce an error about what `origin` asked for (None: about no line, as a
+        dropped connection or a 13 to a request of an earlier run)."""
+        if origin is not None:
+            fields.update(line=origin.line, command=origin.command)
         self.notify(Notice("error", code=code, text=words, **fields))
 
     def touch(self) -> None:

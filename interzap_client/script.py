@@ -4,23 +4,27 @@ A public interface for bots, demos and tests (README, "Scripted sessions"):
 lines run in order, each to completion (a /wait blocks the next line), while
 every Notice is printed as it happens: as text, or with --json as one JSON
 object per line. Blank lines and lines starting with `#` are skipped. At the
-end of input the outbox is drained, what was sent is flushed, and the exit
-status is 1 if any error was reported. Refuses to know about prompt_toolkit.
+end of input (or with nothing to read: stdin closed, /dev/null) the outbox is
+drained, what was sent is flushed, and the exit status is 1 if any error was
+reported; with `stay`, the session first goes on until SIGTERM or SIGINT (a
+bot that only listens). Refuses to know about prompt_toolkit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import os
+import signal
 import stat
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
 from interzap_client import commands as cmd
 from interzap_client.actions import perform
-from interzap_client.notices import Notice, to_json, to_text
+from interzap_client.notices import Notice, Origin, to_json, to_text
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session
 
@@ -33,15 +37,27 @@ async def file_lines(path: str) -> AsyncIterator[str]:
         yield line
 
 
+def watchable(stream: TextIO | None) -> bool:
+    """Whether the event loop can watch `stream`: a pipe, a socket or a terminal."""
+    try:
+        fd = stream.fileno() if stream is not None else -1
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError):
+        return False  # closed, as a daemon may start us
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
+
+
 async def stdin_lines() -> AsyncIterator[str]:
     """Lines from stdin as they arrive, without blocking the event loop.
 
     A pipe or a terminal is read through the event loop, so a bot can feed
-    commands one at a time while events keep being printed; a regular file
-    (`< script.txt`) cannot be watched by the loop, and is simply read.
+    commands one at a time while events keep being printed. Anything else the
+    loop cannot watch (epoll refuses a regular file, `< script.txt`, and
+    /dev/null, as under systemd, cron or nohup) is simply read to its end; a
+    closed stdin is an empty script.
     """
-    if stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode):
-        for line in sys.stdin.read().splitlines():
+    if not watchable(sys.stdin):
+        for line in _read_all(sys.stdin).splitlines():
             yield line
         return
     loop = asyncio.get_running_loop()
@@ -49,21 +65,63 @@ async def stdin_lines() -> AsyncIterator[str]:
     transport, _ = await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
-        while line := await reader.readline():
-            yield line.decode("utf-8", "replace").rstrip("\r\n")
+        while raw := await reader.readline():
+            yield raw.decode("utf-8", "replace").rstrip("\r\n")
     finally:
         transport.close()
 
 
-class Printer:
-    """Prints each Notice as one flushed line; stops quietly if the reader went away."""
+def _read_all(stream: TextIO | None) -> str:
+    """All of a stream the loop cannot watch; "" if there is none or it cannot be read."""
+    if stream is None:
+        return ""
+    try:
+        return stream.buffer.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return ""
 
-    def __init__(self, out: TextIO, as_json: bool) -> None:
+
+def _line(notice: Notice) -> int:
+    return notice.line or 0
+
+
+class Printer:
+    """Prints each Notice as one flushed line; stops quietly if the reader went away.
+
+    Errors come out in the order of the lines they answer: an error about line N
+    waits while an entry of an earlier line is on its way (the server's answer to
+    it is due within a round trip, and may be an error too; a dropped link ends
+    the wait, since nothing is on its way any more). Other events are printed at
+    once.
+    """
+
+    def __init__(self, out: TextIO, as_json: bool,
+                 first_in_flight: Callable[[], int | None] = lambda: None) -> None:
         self.out, self.as_json = out, as_json
         self.broken = False
+        self._first_in_flight = first_in_flight  # the earliest line still awaiting an answer
+        self._held: list[Notice] = []  # errors waiting for an earlier line's answer, by line
 
     def __call__(self, notice: Notice | None) -> None:
-        if notice is None or self.broken:
+        if notice is not None and notice.line is not None and (
+                self._held or self._must_wait(notice.line)):
+            bisect.insort(self._held, notice, key=_line)
+        elif notice is not None:
+            self._print(notice)
+        while self._held and not self._must_wait(_line(self._held[0])):
+            self._print(self._held.pop(0))
+
+    def flush(self) -> None:
+        """The end: whatever still waits is printed."""
+        while self._held:
+            self._print(self._held.pop(0))
+
+    def _must_wait(self, line: int) -> bool:
+        first = self._first_in_flight()
+        return first is not None and first < line
+
+    def _print(self, notice: Notice) -> None:
+        if self.broken:
             return
         try:
             self.out.write((to_json(notice) if self.as_json else to_text(notice)) + "\n")
@@ -73,20 +131,25 @@ class Printer:
 
 
 async def run(session: Session, lines: AsyncIterator[str], out: TextIO, *, as_json: bool,
-              timeout: float, account: str | None) -> int:
-    """Run a script to its end; the exit status (0: no error at all)."""
-    session.subscribe(Printer(out, as_json))
+              timeout: float, account: str | None, stay: bool = False) -> int:
+    """Run a script to its end (and on until a signal with `stay`); the exit status (0: no
+    error at all)."""
+    printer = Printer(out, as_json, session.outbox.first_line_in_flight)
+    session.subscribe(printer)
     network = asyncio.create_task(session.run_network())
     try:
         if account is not None:
             await _log_in(session, account, timeout)
-        await _run_lines(session, lines, timeout)
+        quit_asked = await _run_lines(session, lines, timeout)
+        if stay and not quit_asked:
+            await _until_signalled()
         await _drain(session, timeout)
     finally:
         await session.close()
         network.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await network
+        printer.flush()
     return 1 if session.errors else 0
 
 
@@ -100,28 +163,56 @@ async def _log_in(session: Session, account: str, timeout: float) -> None:
         await session.answer(timeout)
 
 
-async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float) -> None:
-    """Each line to its end, in order, until the end of input or /quit."""
+async def _run_lines(session: Session, lines: AsyncIterator[str], timeout: float) -> bool:
+    """Each line to its end, in order, until the end of input or /quit (True)."""
+    number = 0
     async for raw in lines:
+        number += 1  # every line counts, blank and comment lines too: as an editor numbers
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        session.origin = Origin(number, line)  # errors about this line name it
         try:
-            action = cmd.parse(line)
-        except cmd.CommandError as exc:
-            session.fail(f"{line}: {exc}")
-            continue
-        if isinstance(action, cmd.Quit):
-            return
-        if action is not None:
-            await perform(session, action, timeout)
+            if await _run_line(session, line, timeout):
+                return True
+        finally:
+            session.origin = None
+    return False
+
+
+async def _run_line(session: Session, line: str, timeout: float) -> bool:
+    """One line to its end; True for /quit."""
+    try:
+        action = cmd.parse(line)
+    except cmd.CommandError as exc:
+        session.fail(str(exc))
+        return False
+    if isinstance(action, cmd.Quit):
+        return True
+    if action is not None:
+        await perform(session, action, timeout)
+    return False
+
+
+async def _until_signalled() -> None:
+    """--stay: the session goes on after the end of input, until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    caught = (signal.SIGTERM, signal.SIGINT)
+    for signum in caught:
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still ends it
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in caught:
+            loop.remove_signal_handler(signum)
 
 
 async def _drain(session: Session, timeout: float) -> None:
     """At the end of input: until the outbox is answered (or say why not), then flushed."""
     if not session.can_send and not session.outbox_empty():
-        session.fail("not logged in: the outbox is kept and sent by the next run")
+        session.fail("the outbox cannot be sent: not logged in")
     elif not await session.wait_until(session.outbox_empty, timeout):
-        session.fail(f"the outbox was not drained within {timeout:g} s; what is left "
-                     "is kept and sent by the next run")
+        session.fail(f"the outbox was not drained within {timeout:g} s")
     await session.net.drain()

@@ -43,10 +43,22 @@ class Message:
     ts: int
     text: str
     tick: Tick | None = None
+    at: int | None = None
+    """Our clock when we sent it (own) or stored it (received); None in older journals."""
 
     @property
     def key(self) -> Key:
         return (self.src, self.dst, self.ts)
+
+    @property
+    def shown_at(self) -> int:
+        """When to say it was sent: the earlier of its ts and `at`.
+
+        A ts runs ahead of the clock after a burst (next_ts), so it alone may lie by
+        minutes; `at` alone would date a message that waited in the server's queue
+        by its arrival. The earlier of the two is honest in both cases (PROTOCOL.md 2).
+        """
+        return self.ts if self.at is None else min(self.ts, self.at)
 
     @property
     def own(self) -> bool:
@@ -81,7 +93,7 @@ class Conversation:
 
     @property
     def last_time(self) -> int:
-        return max((m.ts for m in self.messages), default=self.created)
+        return max((m.shown_at for m in self.messages), default=self.created)
 
     def newest_received(self) -> int:
         """The ts an 08 must carry to cover everything received here (0: nothing)."""
@@ -152,7 +164,13 @@ class State:
         yield from (m for m in self.messages.values() if m.tick is Tick.PENDING)
 
     def next_ts(self, peer: str, now: int) -> int:
-        """The ts for a new message to `peer`: max(now, last used + 1), never a reused key."""
+        """The ts for a new message to `peer`: max(now, last used + 1), never a reused key.
+
+        It cannot stay closer to now: a ts is also the order of one (src, dst) pair
+        (08 marks "up to ts" read, and a 09 comes only when its ts grows), so it must
+        grow, one second per message. A burst of N runs N seconds ahead, and the lead
+        wears off only as the clock catches up: Message.shown_at is what to show.
+        """
         return max(now, self.conversation(peer).last_own_ts + 1)
 
     def next_create_ts(self, now: int) -> int:
@@ -160,12 +178,13 @@ class State:
 
     # ---- mutations (each one is a journal record type, see history.py) ---
 
-    def msg(self, src: str, dst: str, ts: int, text: str, tick: int | None = None) -> bool:
-        """A message sent (tick given) or received; False if its key is known already."""
+    def msg(self, src: str, dst: str, ts: int, text: str, tick: int | None = None,
+            at: int | None = None) -> bool:
+        """A message sent (tick given) or received (at: our clock then); False if known."""
         key = (src, dst, ts)
         if key in self.messages:
             return False
-        message = Message(src, dst, ts, text, None if tick is None else Tick(tick))
+        message = Message(src, dst, ts, text, None if tick is None else Tick(tick), at)
         self.messages[key] = message
         conv = self.conversation(self.peer_of(src, dst))
         conv.messages.append(message)

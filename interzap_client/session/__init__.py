@@ -2,7 +2,7 @@
 
     states.py     the phases and the one table of legal steps between them
     lifecycle.py  dialling, saying hello (01/03), the answers to it, reconnecting
-    outbox.py     typed request records awaiting their answer; the ordered queue
+    outbox.py     typed request records awaiting their answer; the ordered queue and its stalls
     inbound.py    server events -> journal records and notices, through one table
     facade.py     Session: the account, the user's requests, the rooms wired together
 """

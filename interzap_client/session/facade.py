@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from interzap_client import profile
@@ -26,13 +27,25 @@ from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
 from interzap_client.session.outbox import Outbox
-from interzap_client.state import Message, State, Tick
+from interzap_client.session.states import Phase
+from interzap_client.state import Message, PendingGroup, State, Tick
 from shared import events as ev
 from shared.codec import text_problem
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
 
 NO_ACCOUNT = "no account yet: /register or /login ID first"
 NOT_LOGGED_IN = "not logged in: /login ID [TOKEN] first"
+HELD_SIGNED_OUT = ("this device is signed out: it waits in the outbox, and goes once /login "
+                   "takes the account back")
+
+
+def waiting_words(messages: int, groups: int) -> str:
+    """'3 messages and 1 group wait in the outbox ...', for a client that leaves."""
+    counts = [f"{n} {word}{'' if n == 1 else 's'}"
+              for n, word in ((messages, "message"), (groups, "group")) if n]
+    verb = "waits" if messages + groups == 1 else "wait"
+    return (f"{' and '.join(counts)} {verb} in the outbox, not accepted by the server yet; "
+            "sent at the next start")
 
 
 class Session(Announcer):
@@ -56,7 +69,8 @@ class Session(Announcer):
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
         self.net = Connection(host, port, self.inbound.handle, self.lifecycle.up,
-                              self.lifecycle.down, self.fail)
+                              self.lifecycle.down, partial(self.fail_about, None),
+                              self.lifecycle.unreachable)
 
     # ---- what the front ends read ------------------------------------------------
 
@@ -70,13 +84,18 @@ class Session(Announcer):
 
     @property
     def status(self) -> str:
-        """offline | connecting | connected | reconnecting (states.STATUS_WORDS)."""
+        """offline | connecting | connected | reconnecting | signed out (states.STATUS_WORDS)."""
         return self.lifecycle.status
 
     @property
     def can_send(self) -> bool:
         """Logged in, or able to log in again by itself (so an outbox will drain)."""
         return self.lifecycle.can_send
+
+    @property
+    def signed_out(self) -> bool:
+        """The account logged in on another device (13/12); a /login takes it back."""
+        return self.lifecycle.phase is Phase.SIGNED_OUT
 
     def outbox_empty(self) -> bool:
         return self.outbox.empty()
@@ -99,24 +118,45 @@ class Session(Announcer):
             raise SessionError(f"already logged in as {self.me}")
         self.load_account(ident)
 
+    def account_for_login(self, ident: str) -> None:
+        """Before logging in as `ident`: its state and history, if it is stored here.
+
+        An account not stored here (/login ID TOKEN on a new machine) gets its
+        folder only once the server accepts the login (load_account after 04), so
+        a wrong id or token leaves nothing behind, and shows no account meanwhile.
+        """
+        if ident in profile.list_accounts(self.root):
+            self.use_account(ident)
+        elif self.logged_in:
+            raise SessionError(f"already logged in as {self.me}")
+        else:
+            self.unload_account()
+
     def load_account(self, ident: str) -> None:
-        """Switch to `ident`'s state and history (use_account, or after 02)."""
+        """Switch to `ident`'s state and history (use_account, or after 02/04)."""
         if self.state is not None and self.state.me == ident:
             return
         state = State(ident)
         history = History(profile.account_dir(self.root, ident), state)  # may be locked
-        if self.history is not None:
-            self.history.close()
+        self.unload_account()
         self.state, self.history = state, history
-        self.open_peer = None
-        self._reads_sent.clear()
         for warning in history.warnings:
             self.notify(Notice("warning", text=warning))
 
+    def unload_account(self) -> None:
+        """No account in use: before a login from a new machine, or after one refused."""
+        if self.history is not None:
+            self.history.close()
+        self.state = self.history = None
+        self.open_peer = None
+        self._reads_sent.clear()
+        self.touch()
+
     # ---- the connection, logging in (lifecycle.py) ------------------------------
 
-    def start_login(self, ident: str, token: str | None = None) -> None:
-        """Log in as `ident` now and after every reconnect; the token is stored if new."""
+    def start_login(self, ident: str | None, token: str | None = None) -> None:
+        """Log in as `ident` (None: the account in use, as after being signed out) now
+        and after every reconnect; the token is stored if new."""
         self.lifecycle.start_login(ident, token)
 
     def start_register(self) -> None:
@@ -131,6 +171,8 @@ class Session(Announcer):
         await self.lifecycle.run_network()
 
     async def close(self) -> None:
+        """Leave: say what still waits in the outbox (it goes at the next start), close."""
+        self._say_what_waits()
         self.lifecycle.close()
         self.outbox.cancel_retry()
         await self.net.close()
@@ -142,35 +184,46 @@ class Session(Announcer):
     def send_text(self, peer: str, text: str) -> Message:
         """Journal a new message as pending and send it if we can (else it waits)."""
         history, state = self.need_history(), self.need_state()
-        if not self.can_send:
-            raise SessionError(NOT_LOGGED_IN)
+        self._may_queue()
         problem = text_problem(text)
         if problem:
             raise SessionError(f"cannot send: {problem}")
-        ts = state.next_ts(peer, self._now())
+        now = self.now()
+        ts = state.next_ts(peer, now)
         history.apply("msg", durable=True, src=state.me, dst=peer, ts=ts, text=text,
-                      tick=int(Tick.PENDING))
+                      tick=int(Tick.PENDING), at=now)
         message = state.messages[(state.me, peer, ts)]
         self.outbox.submit(message)
+        self._say_if_held()
         self.touch()
         return message
 
     def create_group(self, members: tuple[str, ...]) -> asyncio.Future[str | None]:
         """Journal and send a 10; the future gets the new group's id (None if refused)."""
         history, state = self.need_history(), self.need_state()
-        if not self.can_send:
-            raise SessionError(NOT_LOGGED_IN)
+        self._may_queue()
         others = tuple(m for m in members if m != state.me)
         if len(set(others)) != len(others):
             raise SessionError("each member may be listed only once")
         if not MIN_GROUP_MEMBERS <= len(others) <= MAX_GROUP_MEMBERS:
             raise SessionError(f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} "
                                "members besides you")
-        ts = state.next_create_ts(self._now())
+        ts = state.next_create_ts(self.now())
         history.apply("create", durable=True, ts=ts, members=list(others))
         future = self.outbox.await_group(ts)
         self.outbox.submit(state.pending_groups[ts])
+        self._say_if_held()
         return future
+
+    def _may_queue(self) -> None:
+        """A new request is taken if it will be sent: now, after a reconnect, or after
+        the /login that takes a signed-out account back."""
+        if not (self.can_send or self.signed_out):
+            raise SessionError(NOT_LOGGED_IN)
+
+    def _say_if_held(self) -> None:
+        if self.signed_out:
+            self.notify(Notice("warning", text=HELD_SIGNED_OUT))
 
     def add_contact(self, ident: str, alias: str | None) -> None:
         self.need_history().apply("alias", ident=ident, alias=alias)
@@ -203,5 +256,15 @@ class Session(Announcer):
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
 
-    def _now(self) -> int:
+    def _say_what_waits(self) -> None:
+        if self.state is None:
+            return
+        waiting = list(self.state.outbox())
+        if waiting:
+            groups = sum(1 for item in waiting if isinstance(item, PendingGroup))
+            self.notify(Notice("pending", count=len(waiting),
+                               text=waiting_words(len(waiting) - groups, groups)))
+
+    def now(self) -> int:
+        """Our clock, in Unix seconds (a parameter in tests)."""
         return int(self._clock())

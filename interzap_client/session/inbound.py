@@ -76,20 +76,21 @@ class Inbound:
         name = type(event).__name__  # not the event: a 02 holds the token
         try:
             handler(event)
+            self._session.outbox.resume_if_quiet()  # the answer may be the last one awaited
         except RemoteStateError as exc:
             log.warning("unexpected %s: %s", name, exc)
-            self._session.fail(f"the server sent a frame out of turn ({name}: {exc})")
+            self._session.fail_about(None, f"the server sent a frame out of turn ({name}: {exc})")
         except (OSError, SessionError, profile.ProfileError) as exc:
             # e.g. a full disk: the 06 is not stored, so no 12 left and it comes again
             log.exception("handling %s failed", name)
-            self._session.fail(f"could not handle a frame from the server: {exc}")
+            self._session.fail_about(None, f"could not handle a frame from the server: {exc}")
 
     def _deliver(self, event: ev.Deliver) -> None:
         session = self._session
         if session.history is None:
             return
         new = session.history.apply("msg", durable=True, src=event.src, dst=event.dst,
-                                    ts=event.ts, text=event.text)
+                                    ts=event.ts, text=event.text, at=session.now())
         # on disk first, then 12 -- and 12 again for a repeat: the server waits for it
         session.net.send(ev.Receipt(event.src, event.dst, event.ts))
         if not new:
@@ -139,12 +140,12 @@ class Inbound:
 
     def _error(self, event: ev.Error) -> None:
         code, session = event.code, self._session
-        words = f"{error_words(code)} ({event.reason})" if event.reason else error_words(code)
+        words = error_words(code, event.reason)
         if code == ErrorCode.REPLACED:  # unsolicited: the server closes us next
-            session.lifecycle.replaced(code, words)
+            session.lifecycle.replaced(code)
             return
         request = None if code in CONNECTION_ERRORS else session.outbox.oldest()
         if request is None:  # about the connection (it closes next), or about nothing
-            session.fail(words, code)
+            session.fail_about(None, words, code)
             return
         self._refusals[type(request)](request, code, words)

@@ -7,8 +7,9 @@ after every reconnect) or a RegisterRequest. None means there is nothing to
 say, and then nothing is dialled: a server closes a connection that does not
 log in soon. After 02 the new account's credentials become the hello, so a
 reconnect logs in again. A refusal for good (13/04, a refused 01) and 13/12
-clear it and stop dialling until the next /login or /register; 13/12 must
-not take the account back from the client that replaced us.
+clear it and stop dialling until the next /login or /register; 13/12 signs
+this device out (SIGNED_OUT), and must not take the account back from the
+device that replaced us until a /login asks for it.
 
 Refuses to know the chat rules (inbound.py), the outbox (outbox.py), the
 wire format (network.py) and how anything is shown.
@@ -20,7 +21,7 @@ import asyncio
 from typing import TYPE_CHECKING, TypeVar
 
 from interzap_client import profile
-from interzap_client.notices import Notice
+from interzap_client.notices import Notice, Origin
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import Hello, LoginRequest, RegisterRequest
 from interzap_client.session.states import STATUS_WORDS, Phase, RemoteStateError, Step, advance
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from interzap_client.session.facade import Session
 
 H = TypeVar("H", LoginRequest, RegisterRequest)
+
+SIGNED_OUT_WORDS = ("this device was signed out because {id} logged in on another device; "
+                    "/login takes the account back (and signs that device out)")
 
 
 class Lifecycle:
@@ -43,6 +47,8 @@ class Lifecycle:
         self.logins = 0  # 02/04 so far in this session: any after the first is "reconnected"
         self._token = token  # --token: used by a /login without one
         self._answer: asyncio.Future[bool] | None = None  # of the last /login or /register
+        self._unreachable: str | None = None  # why the dialling fails, until a link is up
+        self._asked_by: Origin | None = None  # the script line of the last /login or /register
         self._wanted = asyncio.Event()  # set while there is something to say, or on close
 
     def step(self, step: Step, *, theirs: bool = False) -> None:
@@ -64,13 +70,17 @@ class Lifecycle:
 
     # ---- the user's requests ---------------------------------------------------
 
-    def start_login(self, ident: str, token: str | None = None) -> None:
-        """Log in as `ident` now and after every reconnect; the token is stored if new."""
+    def start_login(self, ident: str | None, token: str | None = None) -> None:
+        """Log in as `ident` (None: the account in use) now and after every reconnect;
+        the token is stored if new."""
         self._refuse_while_waiting()
+        ident = ident or self._session.me
+        if ident is None:
+            raise SessionError("no account in use: /login ID [TOKEN]")
         profile.check_id(ident)
         token = token or self._token or profile.load_token(self._session.root, ident)
         profile.check_token(token)
-        self._session.use_account(ident)
+        self._session.account_for_login(ident)
         self._want(LoginRequest(ident, token))
 
     def start_register(self) -> None:
@@ -85,7 +95,7 @@ class Lifecycle:
             raise SessionError("still waiting for the answer to the last /login or /register")
 
     def _want(self, hello: Hello) -> None:
-        self.hello = hello
+        self.hello, self._asked_by = hello, self._session.origin
         self._answer = asyncio.get_running_loop().create_future()
         self._wanted.set()
         if self.phase is Phase.CONNECTED:
@@ -100,8 +110,10 @@ class Lifecycle:
         try:
             return await asyncio.wait_for(asyncio.shield(self._answer), timeout)
         except TimeoutError:
-            self._session.fail(f"no answer from the server {self._session.server} "
-                               f"within {timeout:g} s")
+            server = self._session.server
+            self._session.fail(f"could not connect to the server {server} within {timeout:g} s "
+                               f"({self._unreachable})" if self._unreachable else
+                               f"no answer from the server {server} within {timeout:g} s")
             return False
 
     def _settle(self, ok: bool) -> None:
@@ -135,7 +147,14 @@ class Lifecycle:
         self._wanted.clear()
         self._session.net.pause()
 
+    def unreachable(self, reason: str) -> None:
+        """The first failed dial of a series (the dialling goes on, with backoff)."""
+        self._unreachable = reason
+        self._session.notify(Notice("warning", text=f"cannot connect to the server "
+                                    f"{self._session.server}: {reason}; trying again"))
+
     def up(self) -> None:
+        self._unreachable = None
         self.step(Step.UP)
         self._session.outbox.clear()
         if self.phase is Phase.CONNECTED:
@@ -171,8 +190,11 @@ class Lifecycle:
         self._logged_in_as(event.user, "registered")
 
     def logged_in_as(self, event: ev.LoggedIn) -> None:
-        """04: logged in; the token that worked is stored if it was typed."""
-        self._keep_token(self._welcomed(LoginRequest))
+        """04: logged in; the token that worked is stored if it was typed, and the
+        account is loaded if it was not stored here before (account_for_login)."""
+        hello = self._welcomed(LoginRequest)
+        self._keep_token(hello)
+        self._session.load_account(hello.ident)
         self._logged_in_as(event.user, "reconnected" if self.logins else "logged_in")
 
     def _welcomed(self, kind: type[H]) -> H:
@@ -203,13 +225,17 @@ class Lifecycle:
         """A 13 answered our 01/03: for good (a refused 01, a wrong token), or for now."""
         final = isinstance(request, RegisterRequest) or code == ErrorCode.BAD_CREDENTIALS
         self.step(Step.GIVE_UP if final else Step.REFUSED, theirs=True)
-        self._session.fail(words, code)
+        self._session.fail_about(self._asked_by, words, code)
         if final:
             self._stop()  # nothing to retry at each reconnect (an idle connection gets closed)
+        if final and isinstance(request, LoginRequest) and self._session.me == request.ident:
+            self._session.unload_account()  # not logged in, so no account to show
         self._settle(False)
 
-    def replaced(self, code: int, words: str) -> None:
-        """13/12, unsolicited: we logged in elsewhere, and the server closes us next."""
+    def replaced(self, code: int) -> None:
+        """13/12, unsolicited: we logged in on another device; the server closes us next."""
         self.step(Step.REPLACED, theirs=True)
-        self._stop()  # do not take the account back from the other client
-        self._session.fail(words, code)
+        self._stop()  # do not take the account back from the other device
+        me = self._session.me
+        self._session.notify(Notice("signed_out", id=me, code=code,
+                                    text=SIGNED_OUT_WORDS.format(id=me)))

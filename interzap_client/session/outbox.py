@@ -11,9 +11,27 @@ record still in it, and the record's type says what was refused. A 16, 11,
 Our messages and group requests are journaled as pending before they are sent
 (facade.py), so the queue is the State's outbox, in the order it was made.
 flush() sends, in that order and with the same keys, every entry that is not
-already on its way: after every login, and RETRY_DELAY after a refusal for a
-passing reason (13/10, 13/14, 13/99). A dropped link loses nothing of the
+already on its way, after every login. A dropped link loses nothing of the
 queue; clear() only forgets what was on its way.
+
+A refusal for now (13/10 too fast, 13/14 queue full, 13/99) stalls the queue,
+because a recipient gets 06s in the order the server accepted them (5.3): the
+frames after the refused one may be accepted already, and a refused one must
+not overtake, nor be overtaken by, anything sent after it. So while stalled
+nothing new leaves, the frames still waiting for the pacer are taken back
+(never sent, they get no answer), and the answers for what is on its way come
+in (a further refusal among them is one more entry to send again). Once
+nothing is on its way the queue resumes: flush() sends again from the oldest
+pending entry, in order -- at once after 13/10 (the pacer, slowed down, spaces
+them), RETRY_DELAY later after the others. An entry accepted meanwhile and
+sent again costs nothing (16 again, no second 06: 5.2). The user is told once
+per stall (for 13/14 and 13/99: once per try), and a limit already stated
+only once: not once per refused frame.
+
+What this cannot prevent: a frame written after a refused one but before that
+13/10 came back is accepted if the server's bucket gained a token in between
+(1/limit seconds); on a link whose round trip is longer, such a frame arrives
+before the refused one.
 
 Refuses to know about sockets (the session's Connection sends), the journal's
 format, logging in (lifecycle.py) and how anything is shown.
@@ -27,7 +45,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from interzap_client.notices import Notice
+from interzap_client.notices import Notice, Origin
+from interzap_client.pacing import stated_limit
 from interzap_client.state import Message, PendingGroup, Tick
 from shared import events as ev
 from shared.codes import ErrorCode
@@ -36,7 +55,7 @@ if TYPE_CHECKING:
     from interzap_client.session.facade import Session
 
 RETRY_DELAY = 1.0
-"""Seconds before an entry refused for a passing reason is sent again."""
+"""Seconds before the queue resumes after 13/14 or 13/99 (after 13/10 the pacer waits)."""
 TRANSIENT = frozenset({ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.QUEUE_FULL})
 """13 codes that refuse a 05 or 10 for now: not accepted, not lost; the same key goes again."""
 
@@ -82,14 +101,24 @@ def entry(me: str, item: Message | PendingGroup) -> tuple[Request, ev.Event]:
     return SendRequest(item.dst, item.ts), ev.Send(me, item.dst, item.ts, item.text)
 
 
+def request_of(frame: ev.Send | ev.CreateGroup) -> Request:
+    """The request record that a 05 or 10 of ours is awaited as."""
+    if isinstance(frame, ev.CreateGroup):
+        return GroupRequest(frame.ts)
+    return SendRequest(frame.dst, frame.ts)
+
+
 class Outbox:
-    """The FIFO of awaited answers, the ordered queue of pending entries, and retries."""
+    """The FIFO of awaited answers, the ordered queue of pending entries, and stalls."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._awaited: deque[Request] = deque()
         self._groups: dict[int, asyncio.Future[str | None]] = {}  # 10 ts -> /group's future
-        self._retry: asyncio.TimerHandle | None = None
+        self._stalled: int | None = None  # the 13 code that stalled the queue, if it is
+        self._resume: asyncio.TimerHandle | None = None
+        self._told = ""  # the last 13/10 stall's words shown: the same are not shown again
+        self._origins: dict[Request, Origin] = {}  # the script lines of unanswered entries
 
     # ---- the FIFO of awaited answers ------------------------------------------
 
@@ -102,6 +131,7 @@ class Outbox:
 
     def answered(self, request: Request) -> bool:
         """Take `request` out of the awaited ones (its 16, 11, 02 or 04 came)."""
+        self._origins.pop(request, None)
         try:
             self._awaited.remove(request)
         except ValueError:
@@ -113,8 +143,10 @@ class Outbox:
         return self._awaited.popleft() if self._awaited else None
 
     def clear(self) -> None:
-        """A link went down or came up: nothing is on its way any more."""
+        """A link went down or came up: nothing is on its way any more, nothing stalls."""
         self._awaited.clear()
+        self.cancel_retry()
+        self._stalled, self._told = None, ""
 
     # ---- the queue ------------------------------------------------------------
 
@@ -126,14 +158,21 @@ class Outbox:
                 yield entry(state.me, item)
 
     def submit(self, item: Message | PendingGroup) -> None:
-        """A new entry, already journaled as pending: sent now if logged in, else later."""
-        if self._session.logged_in:
-            self.send(*entry(self._session.need_state().me, item))
+        """A new entry, already journaled as pending: sent now if it can be, else later."""
+        request, frame = entry(self._session.need_state().me, item)
+        if self._session.origin is not None:
+            self._origins[request] = self._session.origin
+        if self._session.logged_in and self._stalled is None:
+            self.send(request, frame)
+
+    def first_line_in_flight(self) -> int | None:
+        """The earliest script line whose entry is on its way (its answer is due soon)."""
+        lines = [origin.line for r in self._awaited if (origin := self._origins.get(r))]
+        return min(lines, default=None)
 
     def flush(self) -> None:
         """Send every entry not already on its way, in order, with the same keys."""
-        self._retry = None
-        if not self._session.logged_in:
+        if not self._session.logged_in or self._stalled is not None:
             return
         on_the_way = set(self._awaited)
         for request, frame in list(self.queue()):
@@ -155,9 +194,45 @@ class Outbox:
             future.set_result(group)
 
     def cancel_retry(self) -> None:
-        if self._retry is not None:
-            self._retry.cancel()
-            self._retry = None
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+
+    # ---- stalls (13/10, 13/14, 13/99) ------------------------------------------
+
+    def _stall(self, code: int, words: str, **about: Any) -> None:
+        """Stop sending, take back what has not left, slow down if it was 13/10, say so."""
+        self._stalled = code
+        net = self._session.net
+        gone = {request_of(frame) for frame in net.withdraw((ev.Send, ev.CreateGroup))
+                if isinstance(frame, ev.Send | ev.CreateGroup)}
+        if gone:
+            self._awaited = deque(r for r in self._awaited if r not in gone)
+        if code == ErrorCode.RATE_LIMITED:
+            words = self._slowed_down(words)
+            if words == self._told:
+                return  # the same limit again (a timer's jitter): said already
+            self._told = words
+        self._session.notify(Notice("warning", code=code, text=words, **about))
+
+    def _slowed_down(self, words: str) -> str:
+        rate, limit = self._session.net.slow_down(words), stated_limit(words)
+        if limit is not None:
+            return f"the server limits this connection to {limit:g} frames a second; slowing down"
+        return f"the server refused frames as too fast; slowing down to {rate:g} a second"
+
+    def resume_if_quiet(self) -> None:
+        """After each answer: a stalled queue resumes once nothing of it is on its way."""
+        if self._stalled is None or self._resume is not None:
+            return
+        if any(isinstance(r, SendRequest | GroupRequest) for r in self._awaited):
+            return
+        delay = 0.0 if self._stalled == ErrorCode.RATE_LIMITED else RETRY_DELAY
+        self._resume = asyncio.get_running_loop().call_later(delay, self._resumed)
+
+    def _resumed(self) -> None:
+        self._resume, self._stalled = None, None
+        self.flush()
 
     # ---- refusals (13) ---------------------------------------------------------
 
@@ -168,7 +243,7 @@ class Outbox:
             return
         if self._session.history is not None:
             self._session.history.apply("tick", dst=dst, ts=ts, tick=int(Tick.FAILED))
-        self._session.fail(words, code, peer=dst, ts=ts)
+        self._session.fail_about(self._origins.pop(request, None), words, code, peer=dst, ts=ts)
 
     def refused_group(self, request: GroupRequest, code: int, words: str) -> None:
         """A 13 answered our 10: for now (sent again later), or for good (dropped)."""
@@ -177,14 +252,13 @@ class Outbox:
         if self._session.history is not None:
             self._session.history.apply("drop_create", ts=request.ts)
         self.settle_group(request.ts, None)
-        self._session.fail(words, code)
+        self._session.fail_about(self._origins.pop(request, None), words, code)
 
     def _for_now(self, code: int, words: str, **about: Any) -> bool:
-        """Whether `code` refuses only for now; if so, warn and send it all again later."""
+        """Whether `code` refuses only for now; if so, the queue stalls (once) and resumes
+        when nothing is on its way (resume_if_quiet)."""
         if code not in TRANSIENT:
             return False
-        if self._retry is None:
-            loop = asyncio.get_running_loop()
-            self._retry = loop.call_later(RETRY_DELAY, self.flush)
-        self._session.notify(Notice("warning", code=code, text=words, **about))
+        if self._stalled is None:
+            self._stall(code, words, **about)
         return True

@@ -12,9 +12,12 @@ Theory of operation. Nothing is dialled until there is something to say (a
 (CONNECTED) the 01 or 03 goes out at once (HELLO_SENT), and its 02/04 makes
 the session LOGGED_IN. A dropped link goes to RECONNECTING (the connection
 dials again by itself) and from there back to CONNECTED, which says hello
-again. A refusal for good (13/04, a refused 01) or 13/12 returns to IDLE: no
-more dialling until the next /login or /register. CLOSED is final, and takes
-in whatever late callbacks the dying connection still makes.
+again. A refusal for good (13/04, a refused 01) returns to IDLE: no more
+dialling until the next /login or /register. 13/12 (the account logged in on
+another device) makes it SIGNED_OUT: no dialling either, since a reconnect
+would take the account back from that device, until a /login does so on
+purpose. CLOSED is final, and takes in whatever late callbacks the dying
+connection still makes.
 
 Refuses to know about sockets, frames, asyncio, accounts and the screen: it
 only says which step is legal in which phase, and the word the UI shows.
@@ -40,6 +43,8 @@ class Phase(Enum):
     """02/04 received: messages flow, the outbox drains."""
     RECONNECTING = "reconnecting"
     """The link dropped; the connection dials again with backoff, then says hello again."""
+    SIGNED_OUT = "signed out"
+    """13/12: the account logged in on another device; no dialling until a /login."""
     CLOSED = "closed"
     """close() was called: final."""
 
@@ -69,7 +74,7 @@ class Step(Enum):
 
 TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
     (Phase.IDLE, Step.DIAL): Phase.CONNECTING,
-    (Phase.IDLE, Step.DOWN): Phase.IDLE,  # the link we gave up on (GIVE_UP, REPLACED) closing
+    (Phase.IDLE, Step.DOWN): Phase.IDLE,  # the link we gave up on (GIVE_UP) closing
     (Phase.CONNECTING, Step.UP): Phase.CONNECTED,
     (Phase.RECONNECTING, Step.UP): Phase.CONNECTED,
     (Phase.CONNECTED, Step.HELLO): Phase.HELLO_SENT,
@@ -78,8 +83,10 @@ TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
     (Phase.HELLO_SENT, Step.REFUSED): Phase.CONNECTED,
     (Phase.HELLO_SENT, Step.GIVE_UP): Phase.IDLE,
     (Phase.HELLO_SENT, Step.DOWN): Phase.RECONNECTING,
-    (Phase.LOGGED_IN, Step.REPLACED): Phase.IDLE,  # a "signed out" phase would replace IDLE here
+    (Phase.LOGGED_IN, Step.REPLACED): Phase.SIGNED_OUT,
     (Phase.LOGGED_IN, Step.DOWN): Phase.RECONNECTING,
+    (Phase.SIGNED_OUT, Step.DOWN): Phase.SIGNED_OUT,  # the server closes the replaced link
+    (Phase.SIGNED_OUT, Step.DIAL): Phase.CONNECTING,  # /login takes the account back
     **{(phase, Step.CLOSE): Phase.CLOSED for phase in Phase},
     **{(Phase.CLOSED, step): Phase.CLOSED for step in Step},  # the dying link's late callbacks
 }
@@ -92,9 +99,11 @@ STATUS_WORDS: dict[Phase, str] = {
     Phase.HELLO_SENT: "connected",
     Phase.LOGGED_IN: "connected",
     Phase.RECONNECTING: "reconnecting",
+    Phase.SIGNED_OUT: "signed out",
     Phase.CLOSED: "offline",
 }
-"""The word the status bar shows for each phase: offline | connecting | connected | reconnecting."""
+"""The word the status bar shows for each phase: offline | connecting | connected |
+reconnecting | signed out."""
 
 
 class StateError(Exception):

@@ -92,6 +92,8 @@ class ChatApp:
             "logged_in": self._logged_in,
             "reconnected": self._logged_in,
             "disconnected": self._disconnected,
+            "signed_out": partial(self._alert, "warning"),
+            "pending": self._parting,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
@@ -225,6 +227,9 @@ class ChatApp:
 
     def _logged_in(self, n: Notice) -> None:
         self.view.lasting = Note(f"{n.event.replace('_', ' ')} as {n.id}")
+
+    def _parting(self, n: Notice) -> None:
+        print(f"interzap-client: {n.text}")  # on leaving: the full screen is closed already
 
     def _disconnected(self, n: Notice) -> None:
         self.view.lasting = Note(f"{n.text}: reconnecting", "class:status.bad")

@@ -112,7 +112,7 @@ def chat_title(view: View) -> StyleAndTextTuples:
 
 
 def _message_line(state: State, conv: Conversation, m: Message) -> Line:
-    line: Line = [("class:time", time.strftime("%H:%M ", time.localtime(m.ts)))]
+    line: Line = [("class:time", time.strftime("%H:%M ", time.localtime(m.shown_at)))]
     if m.own:
         line.append(("class:own", "you: "))
     elif conv.is_group:
@@ -136,7 +136,7 @@ def chat_lines(view: View) -> list[Line]:
     lines: list[Line] = []
     day = ""
     for m in conv.messages:
-        today = time.strftime("%A %d %B %Y", time.localtime(m.ts))
+        today = time.strftime("%A %d %B %Y", time.localtime(m.shown_at))
         if today != day:
             lines.append([("class:day", f"── {today} ──")])
             day = today

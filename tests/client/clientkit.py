@@ -76,10 +76,12 @@ def stop_process(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None
 
 
 class ChatServer:
-    """`python -m interzap_server` on 127.0.0.1 with one SQLite file; restartable."""
+    """`python -m interzap_server` on 127.0.0.1 with one SQLite file (and `options`);
+    restartable."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *options: str) -> None:
         self.folder = folder
+        self.options = options
         self.db = folder / "server.db"
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -92,7 +94,7 @@ class ChatServer:
         log = open(self.folder / f"server-{self.runs}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "interzap_server", "--host", "127.0.0.1",
-             "--port", str(self.port), "--db", str(self.db)],
+             "--port", str(self.port), "--db", str(self.db), *self.options],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=log,
         )
         log.close()

@@ -11,16 +11,26 @@ import pytest
 from clientkit import ChatServer, ClientProcess, stop_process
 
 
-@pytest.fixture
-def chat_server(tmp_path: Path) -> Iterator[ChatServer]:
-    """A running server on a fresh database; stopped by pid at teardown."""
-    server = ChatServer(tmp_path)
+def _served(server: ChatServer) -> Iterator[ChatServer]:
+    """`server` started; every process it started is stopped by pid at teardown."""
     try:
         yield server.start()
     finally:
         for proc in server.started:
             stop_process(proc, signal.SIGKILL)
         print(server.log()[-4000:])  # shown by pytest only when the test failed
+
+
+@pytest.fixture
+def chat_server(tmp_path: Path) -> Iterator[ChatServer]:
+    """A running server on a fresh database."""
+    yield from _served(ChatServer(tmp_path))
+
+
+@pytest.fixture
+def slow_server(tmp_path: Path) -> Iterator[ChatServer]:
+    """A server that takes 20 frames a second after a burst of 40 (PROTOCOL.md 5.7)."""
+    yield from _served(ChatServer(tmp_path, "--rate-limit", "20", "--rate-burst", "40"))
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from interzap_client.session.states import (
 
 
 def test_states_status_words_cover_every_phase() -> None:
-    """Each phase shows as one of the four words the status bar and scripts know."""
+    """Each phase shows as one of the five words the status bar and scripts know."""
     assert set(STATUS_WORDS) == set(Phase)
-    assert set(STATUS_WORDS.values()) == {"offline", "connecting", "connected", "reconnecting"}
+    assert set(STATUS_WORDS.values()) == {"offline", "connecting", "connected", "reconnecting",
+                                          "signed out"}
 
 
 def test_states_every_phase_reachable_from_idle() -> None:
@@ -51,3 +52,13 @@ def test_states_illegal_step_says_whose_fault(theirs: bool, error: type[Exceptio
     """A welcome nobody asked for is refused: our bug, or the server's."""
     with pytest.raises(error, match="welcome"):
         advance(Phase.CONNECTED, Step.WELCOME, theirs=theirs)
+
+
+def test_states_signed_out_waits_for_a_login() -> None:
+    """13/12 signs out: the closing link keeps it signed out; only a /login dials again."""
+    phase = advance(Phase.LOGGED_IN, Step.REPLACED, theirs=True)
+    assert advance(phase, Step.DOWN) is Phase.SIGNED_OUT
+    assert STATUS_WORDS[phase] == "signed out"
+    with pytest.raises(LocalStateError):
+        advance(phase, Step.UP)
+    assert advance(phase, Step.DIAL) is Phase.CONNECTING

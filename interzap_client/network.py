@@ -154,7 +154,8 @@ class Connection:
         self._stopped = True
         self._wake.set()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), 5.0)
+            async with asyncio.timeout(5.0):
+                await self._idle.wait()
         writer, self._writer = self._writer, None
         self._forget_paced()
         if writer is not None:
@@ -197,7 +198,8 @@ class Connection:
     async def _backoff(self) -> None:
         # exponential, capped: a restarting server is found again within max_delay
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._delay)
+            async with asyncio.timeout(self._delay):
+                await self._wake.wait()
         self._wake.clear()
         self._delay = min(self._delay * 2, self._max_delay)
 
@@ -206,7 +208,11 @@ class Connection:
         pinged = False
         while not self._stopped:
             try:
-                data = await asyncio.wait_for(reader.read(READ_CHUNK), self._keepalive)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                # cancellation that lands as the read completes, and close() then
+                # waits forever for this task
+                async with asyncio.timeout(self._keepalive):
+                    data = await reader.read(READ_CHUNK)
             except TimeoutError:
                 if pinged:
                     return "the server stopped answering"

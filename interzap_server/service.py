@@ -7,7 +7,13 @@ Theory of operation: the loop wraps each iteration in `with service.batch(now):`
 inside one database transaction. Every frame handed to handle() becomes a unit
 whose effects (frames to send) are held until that transaction commits, so no 16
 or 06 leaves for something that is not on disk. If the commit fails, each unit
-that wrote is answered with 13/99 instead. What a frame does to the transaction
+that wrote is answered with 13/99 instead. A frame whose statement fails is
+undone alone where the database allows (a savepoint per frame, PostgreSQL) and
+answered 13/99, and the rest of the batch goes on; where it does not (SQLite,
+a lost connection, a bug) the whole batch is rolled back. If the database is
+away, the batch has no transaction: every frame that needs the database is
+answered 13/99 (or, for 12 and 08, not at all), the others as usual, a 14 with
+its 15 (PROTOCOL.md 5.3). What a frame does to the transaction
 is its policy (rules/table.py): an answered frame commits it at the end of the
 iteration; one nobody waits on (12, 08, the confirmations of written entries,
 housekeeping) lets it stay open a few iterations (COMMIT_DELAY) to share one
@@ -21,10 +27,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
-from interzap_server.rules import RULES, Context, Item, Policy, Unit
+from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
 from interzap_server.rules.accounts import hash_token
 from interzap_server.sessions import Link, Session, Sessions
-from interzap_server.storage import StorageError, Store
+from interzap_server.storage import Reported, StorageError, Store
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
@@ -39,6 +45,10 @@ KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised."""
 COMMIT_DELAY = 0.005
 """Seconds a transaction holding only frames nobody waits on may stay open for more."""
+NOT_STORED = "the server could not store this; nothing was done, try again"
+"""The reason of the 13/99 for a frame that writes (PROTOCOL.md section 4)."""
+NOT_CHECKED = "the server could not check this; nothing was done, try again"
+"""The reason of the 13/99 for a frame that only reads (a 03) when the database failed."""
 
 
 class Service:
@@ -75,8 +85,10 @@ class Service:
     def batch(self, now: float) -> Iterator[None]:
         """One loop iteration: handle frames inside; effects leave after the commit.
 
-        If a frame hits a storage error or a bug, the whole transaction is rolled
-        back (no frame is left half-written) and every writing frame in it gets 13/99.
+        A frame that hits a storage error gets 13/99 and is undone alone if the
+        database allows (a savepoint); otherwise, and after a bug, the whole
+        transaction is rolled back (no frame is left half-written) and every
+        writing frame in it gets 13/99.
 
         A transaction that holds only frames nobody is waiting on (12s, 08s, the
         confirmations of written entries, housekeeping) is not committed at once:
@@ -85,9 +97,7 @@ class Service:
         """
         self._context.now = int(now)
         if not self._open:
-            self._store.begin()
-            self._open, self._opened = True, now
-            self._urgent = self._deferred = self._doomed = False
+            self._begin(now)
         try:
             yield
         except BaseException:
@@ -96,6 +106,18 @@ class Service:
         if (self._urgent or self._doomed or not self._deferred
                 or now >= self._opened + COMMIT_DELAY):  # the very sum commit_due() gives
             self._end(commit=not self._doomed)
+
+    def _begin(self, now: float) -> None:
+        self._open, self._opened = True, now
+        self._urgent = self._deferred = self._doomed = False
+        try:
+            self._store.begin()
+        except StorageError as exc:
+            # no transaction: what needs the database gets 13/99, the rest goes on
+            self._doomed = True
+            if not isinstance(exc, Reported):
+                log.error("cannot begin a transaction, the batch is answered with 13/99: %s",
+                          exc)
 
     def commit_due(self) -> float | None:
         """When the open transaction must be committed, if one is open (loop time)."""
@@ -118,8 +140,9 @@ class Service:
             else:
                 self._store.rollback()
         except StorageError as exc:
-            log.error("%s failed, the batch is answered with 13/99: %s",
-                      "commit" if commit else "rollback", exc)
+            if not isinstance(exc, Reported):
+                log.error("%s failed, the batch is answered with 13/99: %s",
+                          "commit" if commit else "rollback", exc)
             commit = False
         self._release(committed=commit)
 
@@ -127,8 +150,6 @@ class Service:
         units, self._units = self._units, []
         for unit in units:
             if unit.wrote and not committed:
-                if unit.undo:
-                    unit.undo()
                 self._fail(unit)
             for effect in unit.effects:
                 effect()
@@ -148,56 +169,83 @@ class Service:
             self._deferred = True
         try:
             _check_login(session, policy)
-            if policy.writes:
-                # even a 16 for a retransmission may vouch for a row of this very
-                # batch: every writing frame waits on the commit
-                unit.wrote = True
-                if self._doomed:
-                    return  # answered with 13/99 when the batch rolls back
+        except RemoteProtocolError as refusal:
+            _refuse(unit, refusal)
+            return
+        if policy.writes:
+            # even a 16 for a retransmission may vouch for a row of this very
+            # batch: every writing frame waits on the commit
+            unit.wrote = True
+            if self._doomed:
+                return  # answered with 13/99 when the batch rolls back
+        self._apply(rule, unit, item)
+
+    def _apply(self, rule: Rule, unit: Unit, item: Item) -> None:
+        """Run the frame's rule after a savepoint, so that its failure undoes it alone."""
+        self._store.savepoint()
+        try:
             rule.handler(self._context, unit, item)
         except RemoteProtocolError as refusal:
-            unit.wrote = False
-            unit.effects = [partial(link.write, encode(ev.Error(refusal.code, refusal.reason)))]
+            _refuse(unit, refusal)
         except StorageError as exc:
-            log.error("storage failed on %s, rolling the batch back: %s",
-                      type(item).__name__, exc)
-            self._doomed = True
+            self._storage_failed(type(item).__name__, exc)
+            self._fail(unit)
         except Exception:
             log.exception("internal error on %s, rolling the batch back", type(item).__name__)
             self._doomed = True
             self._fail(unit)  # whatever kind of frame it was
 
+    def _storage_failed(self, what: str, exc: StorageError) -> None:
+        """Undo what failed: back to the savepoint, or else the whole batch."""
+        alone = self._store.rollback_to_savepoint()
+        if not alone:
+            self._doomed = True
+        if not isinstance(exc, Reported):
+            log.error("storage failed on %s, %s: %s", what,
+                      "undone alone, 13/99" if alone else "rolling the batch back", exc)
+
     def _fail(self, unit: Unit) -> None:
         """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened."""
+        if unit.undo:
+            unit.undo()
+            unit.undo = None
+        reason = NOT_STORED if unit.wrote else NOT_CHECKED
         unit.wrote = False
         if unit.silent:
             unit.effects = []
             return
-        unit.effects = [partial(unit.session.link.write, encode(ev.Error(
-            ErrorCode.INTERNAL, "the server could not store this; nothing was done, try again")))]
+        unit.effects = [partial(unit.session.link.write,
+                                encode(ev.Error(ErrorCode.INTERNAL, reason)))]
 
     # -- work of the loop's own ------------------------------------------------
 
     def forget_confirmed(self, entries: Sequence[int]) -> None:
         """Drop 07, 09 and 11 entries their client confirmed reading (inside a batch)."""
         self._deferred = True
+        self._store.savepoint()
         try:
             self._store.forget(entries)
         except StorageError as exc:
-            log.warning("could not drop %d written entries (they may be sent again): %s",
-                        len(entries), exc)
-            self._doomed = True
+            self._own_work_failed(
+                f"could not drop {len(entries)} written entries (they may be sent again)", exc)
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""
         self._deferred = True
+        self._store.savepoint()
         try:
             forgotten = self._store.prune(self._context.now - KEY_MEMORY)
         except StorageError as exc:
-            log.warning("housekeeping failed: %s", exc)
-            self._doomed = True
+            self._own_work_failed("housekeeping failed", exc)
         else:
             log.info("forgot %d settled message keys", forgotten)
+
+    def _own_work_failed(self, what: str, exc: StorageError) -> None:
+        """Work nobody waits on failed: undo it alone, or else the whole batch."""
+        if not self._store.rollback_to_savepoint():
+            self._doomed = True
+        if not isinstance(exc, Reported):
+            log.warning("%s: %s", what, exc)
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()
@@ -211,6 +259,13 @@ class Service:
         if self._open and self._sessions.wants_top_up():
             self.settle()
         self._sessions.top_up()
+
+
+def _refuse(unit: Unit, refusal: RemoteProtocolError) -> None:
+    """The frame's answer is its refusal (a 13 of the rules); it wrote nothing."""
+    unit.wrote = False
+    unit.effects = [partial(unit.session.link.write,
+                            encode(ev.Error(refusal.code, refusal.reason)))]
 
 
 def _check_login(session: Session, policy: Policy) -> None:

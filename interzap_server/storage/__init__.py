@@ -1,57 +1,177 @@
 """Storage: the only package that knows peewee or SQL.
 
-`open_store(url, sync, shared)` connects, sets SQLite up (WAL, synchronous,
-foreign keys, a short busy timeout), creates the tables, drops the indexes of
-earlier versions and returns a Store. The rooms: store.py (what is asked of the
-database), statements.py (the hot path's SQL), runner.py (running it, and the
-transaction), caches.py (what one process may remember), wakeups.py (telling
-other processes), models.py (the tables).
+`open_store(url, sync, shared)` connects and sets the connection up (SQLite:
+WAL, synchronous, foreign keys, a short busy timeout; PostgreSQL:
+synchronous_commit and lock_timeout, on every connection the server makes),
+creates the tables once however many servers start at once, drops the indexes
+of earlier versions, says in the log what durability the database really
+gives, and returns a Store. The rooms: store.py (what is asked of the
+database), statements.py (the hot path's SQL), runner.py (running it, the
+transaction, savepoints and reconnecting), failures.py (what a driver error
+means), caches.py (what one process may remember), wakeups.py (telling other
+processes), models.py (the tables).
 """
 
+import logging
 import os
-from urllib.parse import urlparse
+import time
+from urllib.parse import parse_qsl, urlparse, urlunparse
 
 import peewee
 from playhouse.db_url import connect
 
 from interzap_server.storage.caches import LocalCaches
+from interzap_server.storage.failures import Reported
 from interzap_server.storage.models import MODELS, OBSOLETE_INDEXES, database
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.store import Queued, Store
 from interzap_server.storage.wakeups import Wakeups
 
-__all__ = ["BUSY_TIMEOUT", "Queued", "StorageError", "Store", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Queued", "Reported", "StorageError", "Store",
+           "open_store"]
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 0.2
-"""Seconds a write waits for another process's lock: short, so the loop never stalls long."""
+"""Seconds an SQLite write waits for another process's lock: short, so that the loop never
+stalls long."""
+LOCK_TIMEOUT = 0.1
+"""Seconds a PostgreSQL statement waits for a lock held elsewhere before the server cancels
+it (lock_timeout). A transaction waits so once at most (runner.py), so a frame waits for
+at most about two of these: the batch it came during, and its own."""
+SETUP_TIMEOUT = 60.0
+"""Seconds a starting server may wait for another one that is creating the tables."""
+WAL_RETRY = 0.01
+"""Seconds between tries to turn on SQLite's WAL, which fails at once, without the busy
+timeout, while another process is turning it on in the same new file."""
+CONNECT_TIMEOUT = 2
+"""libpq's connect_timeout (whole seconds, 2 at least): how long one try to connect (again)
+may hold the loop when the database's host does not answer at all."""
+SCHEMA_LOCK = int.from_bytes(b"interzap", "big")
+"""The PostgreSQL advisory lock held while the tables are created."""
 
 _SYNC = {"full": 2, "normal": 1}
-
-
-def _sqlite_pragmas(sync: str) -> dict[str, object]:
-    return {"journal_mode": "wal", "synchronous": _SYNC[sync], "foreign_keys": 1}
+"""--sync as SQLite's PRAGMA synchronous."""
+_SYNCHRONOUS_COMMIT = {"full": "on", "normal": "off"}
+"""--sync as PostgreSQL's synchronous_commit: `off` loses the last commits in a crash of
+the database (not of our server), as `normal` loses them in a power cut on SQLite."""
 
 
 def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
     """Connect to a file path (SQLite) or a peewee database URL and prepare the tables.
 
+    `sync`: "full" (the default) or "normal" (see _SYNC and _SYNCHRONOUS_COMMIT).
     `shared`: other server processes write the same database, so nothing may be
     remembered between statements (caches.py); every answer comes from the database.
     """
-    if "://" not in url:
-        db: peewee.Database = peewee.SqliteDatabase(
-            os.path.abspath(url), pragmas=_sqlite_pragmas(sync), timeout=BUSY_TIMEOUT)
-    elif urlparse(url).scheme.startswith("sqlite"):
-        db = connect(url, pragmas=_sqlite_pragmas(sync), timeout=BUSY_TIMEOUT)
-    else:
-        db = connect(url)
+    db = _database(url, sync)
     database.initialize(db)
+    postgres = isinstance(db, peewee.PostgresqlDatabase)
     try:
         db.connect()
-        db.create_tables(MODELS)
-        runner = Runner(db)
-        for index in OBSOLETE_INDEXES:
-            runner.run(f"DROP INDEX IF EXISTS {index.join(db.quote)}")
+        runner = Runner(db, savepoints=postgres)
+        if postgres:
+            _create_postgres_tables(db, runner)
+        else:
+            _create_sqlite_tables(db, runner)
+        _say_durability(runner, postgres, url, sync)
     except (peewee.DatabaseError, StorageError) as exc:
-        raise StorageError(f"cannot open the database {url}: {exc}") from exc
+        raise StorageError(f"cannot open the database {_shown(url)}: {exc}") from exc
     return Store(runner, LocalCaches(on=not shared), Wakeups())
+
+
+def _database(url: str, sync: str) -> peewee.Database:
+    """The database of a path or URL, not yet connected. SQLite waits up to SETUP_TIMEOUT
+    for another process while the tables are made, BUSY_TIMEOUT afterwards."""
+    pragmas = {"synchronous": _SYNC[sync], "foreign_keys": 1}  # WAL: _create_sqlite_tables
+    if "://" not in url:
+        return peewee.SqliteDatabase(os.path.abspath(url), pragmas=pragmas, timeout=SETUP_TIMEOUT)
+    scheme = urlparse(url).scheme
+    db: peewee.Database  # playhouse.db_url is untyped
+    if scheme.startswith("sqlite"):
+        db = connect(url, pragmas=pragmas, timeout=SETUP_TIMEOUT)
+    elif scheme.startswith("postgres"):
+        db = connect(url, **_postgres_settings(url, sync))
+    else:
+        db = connect(url)
+    return db
+
+
+def _postgres_settings(url: str, sync: str) -> dict[str, object]:
+    """libpq's parameters for each of the server's connections, reconnections included:
+    synchronous_commit as --sync says and lock_timeout, after (so over) any `options` the
+    URL gives; CONNECT_TIMEOUT unless the URL sets one."""
+    given = dict(parse_qsl(urlparse(url).query))
+    ours = (f"-c synchronous_commit={_SYNCHRONOUS_COMMIT[sync]} "
+            f"-c lock_timeout={round(LOCK_TIMEOUT * 1000)}ms")
+    settings: dict[str, object] = {"options": f"{given.get('options', '')} {ours}".strip()}
+    if "connect_timeout" not in given:
+        settings["connect_timeout"] = CONNECT_TIMEOUT
+    return settings
+
+
+def _create_sqlite_tables(db: peewee.Database, runner: Runner) -> None:
+    """WAL first, then each statement on its own: a transaction that read before writing
+    could not wait for another process's write lock (SQLite refuses that upgrade at once)."""
+    deadline = time.monotonic() + SETUP_TIMEOUT
+    while True:
+        try:
+            runner.one("PRAGMA journal_mode = wal")
+            break
+        except StorageError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY)  # nothing to wait on: SQLite offers no event for it
+    db.create_tables(MODELS)
+    _drop_obsolete_indexes(db, runner)
+    runner.run(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
+
+
+def _create_postgres_tables(db: peewee.Database, runner: Runner) -> None:
+    """In one transaction, under an advisory lock: servers started at once on an empty
+    database would otherwise race to create the same tables, and all but one would die
+    of a duplicate key in pg_class. The lock and SET LOCAL end with the transaction."""
+    runner.begin()
+    try:
+        runner.run(f"SET LOCAL lock_timeout = '{round(SETUP_TIMEOUT)}s'")
+        runner.run("SELECT pg_advisory_xact_lock(%s)", SCHEMA_LOCK)
+        db.create_tables(MODELS)
+        _drop_obsolete_indexes(db, runner)
+    except BaseException:
+        runner.rollback()
+        raise
+    runner.commit()
+
+
+def _drop_obsolete_indexes(db: peewee.Database, runner: Runner) -> None:
+    for index in OBSOLETE_INDEXES:
+        runner.run(f"DROP INDEX IF EXISTS {index.join(db.quote)}")
+
+
+def _say_durability(runner: Runner, postgres: bool, url: str, sync: str) -> None:
+    """Log what the database really does on commit (read back, not assumed); warn if that
+    is less than --sync asks."""
+    if postgres:
+        (commit,) = runner.one("SHOW synchronous_commit") or ("?",)
+        (lock,) = runner.one("SHOW lock_timeout") or ("?",)
+        settings = f"synchronous_commit={commit}, lock_timeout={lock}"
+        # on, local, remote_write, remote_apply all wait for the local disk
+        weaker = commit == "off" and sync == "full"
+    else:
+        (synchronous,) = runner.one("PRAGMA synchronous") or (-1,)
+        (journal,) = runner.one("PRAGMA journal_mode") or ("?",)
+        settings = f"synchronous={synchronous}, journal_mode={journal}"
+        weaker = synchronous < _SYNC[sync]
+    log.info("database %s (sync=%s: %s)", _shown(url), sync, settings)
+    if weaker:
+        log.warning("the database commits with less durability than --sync %s asks (%s): a "
+                    "crash may lose messages already answered with 16", sync, settings)
+
+
+def _shown(url: str) -> str:
+    """The path or URL as the log may show it: without a password."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
+    return urlunparse(parsed._replace(netloc=netloc))

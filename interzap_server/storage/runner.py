@@ -1,23 +1,67 @@
 """The statement runner: SQL in, rows out, driver errors turned into StorageError.
 
 Runs SQL (the prepared statements of statements.py, or what peewee's query
-builder wrote) on one cursor of its own, and begins, commits and rolls back the
-connection's transaction. Knows the DB-API and peewee's Database; knows no
-tables, no chat rules and nothing of what the store keeps in memory.
+builder wrote) on one cursor of its own; begins, commits and rolls back the
+connection's transaction, sets savepoints in it, and connects again when the
+connection is lost. Knows the DB-API and peewee's Database; knows no tables,
+no chat rules and nothing of what the store keeps in memory.
+
+Theory of operation (faults). A driver error is one of three things:
+
+- The connection is gone (psycopg2 marks it closed: pg_terminate_backend, a
+  restart, a failover), and the open transaction went with it: ConnectionLost.
+  The runner says so in the log once, then refuses every statement without
+  trying it, and connects again at a begin(): the first try RECONNECT_FIRST
+  seconds after the loss, then at most every RECONNECT_FIRST, doubled after
+  each failure up to RECONNECT_MOST, so that a database that stays away costs
+  the loop one connection attempt every few seconds, not one per frame. It
+  says once when it is back. (SQLite's connection to its file is never lost.)
+- A statement waited for a lock held elsewhere until the server cancelled it
+  (PostgreSQL's lock_timeout, SQLSTATE 55P03, or a cancel, 57014):
+  LockTimeout. So that the loop waits so once at most per iteration, every
+  statement until the next begin() (the rest of the batch's transaction, and
+  the reads outside it that follow) is refused without trying. Said in the log
+  when it starts, and once no wait was cancelled for LOCK_QUIET seconds.
+- Anything else: StorageError.
+
+Savepoints, on PostgreSQL only (a failed statement aborts the whole
+transaction there). savepoint() asks for one, and it goes ahead of the next
+statement in the same round trip (`RELEASE SAVEPOINT frame; SAVEPOINT frame;
+...`), so a frame pays no round trip for it; rollback_to_savepoint() undoes what ran
+since, and the transaction goes on. On SQLite a failed statement aborts
+nothing, and the caller rolls the whole transaction back, as it always did.
 """
 
-import sqlite3
-from collections.abc import Iterable, Sequence
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import peewee
 
+from interzap_server.storage.failures import (
+    CANCELLED,
+    DRIVER_ERRORS,
+    ConnectionLost,
+    LockTimeout,
+    LockWaits,
+    Outage,
+    StorageError,
+    aborted,
+    broken,
+    reason,
+    sqlstate,
+    storage_error,
+)
+
+__all__ = ["DRIVER_ERRORS", "ConnectionLost", "Cursor", "LockTimeout", "Row", "Runner",
+           "StorageError", "storage_error"]
+
 Row = tuple[Any, ...]
 """A row as the driver returns it: its values' types are the columns'."""
 
-
-class StorageError(Exception):
-    """The database refused or failed; what was being done did not happen."""
+SAVEPOINT = "frame"
+"""The one savepoint's name: set anew (and the last one released) for each frame."""
 
 
 class Cursor(Protocol):
@@ -36,33 +80,6 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Row]: ...
 
 
-DRIVER_ERRORS: tuple[type[Exception], ...] = (peewee.DatabaseError, sqlite3.Error)
-try:
-    import psycopg2
-    DRIVER_ERRORS += (psycopg2.Error,)
-except ImportError:
-    pass
-
-
-def storage_error(exc: BaseException) -> StorageError:
-    return StorageError(_reason(exc))
-
-
-def _reason(exc: BaseException) -> str:
-    """What went wrong, first cause first.
-
-    A failed COMMIT (disk full) is followed by a ROLLBACK, which may fail too
-    ("no transaction is active"); that last error alone would hide the cause.
-    """
-    reasons: list[str] = []
-    error: BaseException | None = exc
-    while isinstance(error, DRIVER_ERRORS):
-        if str(error) not in reasons:
-            reasons.insert(0, str(error))
-        error = error.__context__
-    return "; then: ".join(reasons)
-
-
 class Runner:
     """One connection's statements and transactions; every failure is a StorageError.
 
@@ -71,12 +88,24 @@ class Runner:
     the statement.
     """
 
-    def __init__(self, db: peewee.Database) -> None:
-        """`db` must be connected: the runner takes its cursor now."""
+    def __init__(self, db: peewee.Database, savepoints: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`db` must be connected: the runner takes its cursor now. `savepoints`: frames
+        get savepoints (for PostgreSQL, where a failed statement aborts the transaction)."""
         self.db = db
+        self.savepoints = savepoints
         self.returning = bool(db.returning_clause)  # INSERT ... RETURNING, else lastrowid
+        self._clock = clock
+        self._connection: Any = db.connection()  # type: ignore[no-untyped-call]
         # peewee's stub leaves cursor() unannotated; it returns the driver's DB-API cursor
         self._cursor: Cursor = db.cursor()  # type: ignore[no-untyped-call]
+        self._outage: Outage | None = None
+        self._locks = LockWaits()
+        self._transaction = False  # BEGIN went through; no COMMIT or ROLLBACK yet
+        self._refusing = False  # a lock wait was cancelled since begin(): refuse the rest
+        self._savepoint = False  # savepoint SAVEPOINT exists in it
+        self._wanted = False  # the next statement sets a new savepoint first
+        self._marked = False  # a statement ran since savepoint() was asked
 
     # -- transactions ------------------------------------------------------------------
     #
@@ -86,47 +115,110 @@ class Runner:
     # stack of atomic() blocks, which the store never uses.
 
     def begin(self) -> None:
-        """BEGIN (deferred on SQLite: the write lock is taken by the first write)."""
+        """BEGIN (deferred on SQLite: the write lock is taken by the first write). Connects
+        again first if the connection was lost and the next try is due (ConnectionLost
+        if it is not, or fails)."""
+        if self._outage is not None:
+            self._reconnect()
+        self._refusing = False
         try:
             self.db.begin()
         except DRIVER_ERRORS as exc:
-            raise storage_error(exc) from exc
+            raise self._failure(exc) from exc
+        self._transaction = True
 
     def commit(self) -> None:
         """COMMIT; if that fails, ROLLBACK, so that no transaction is left open either way.
 
         A failed COMMIT may leave the transaction open (SQLite: SQLITE_BUSY) or
         may have ended it (SQLITE_FULL); the ROLLBACK covers the first case and
-        its own failure in the second is named after the cause.
+        its own failure in the second is named after the cause. A transaction
+        PostgreSQL aborted is not sent COMMIT, which it would take as ROLLBACK
+        without an error.
         """
+        if self._outage is not None:
+            self._ended()
+            raise ConnectionLost("the transaction was lost with the connection")
+        if aborted(self._connection):
+            self.rollback()
+            raise StorageError("a statement failed and aborted the transaction: rolled back")
         try:
             self.db.commit()
         except DRIVER_ERRORS as exc:
+            failure = self._failure(exc)
             self.rollback()
-            raise storage_error(exc) from exc
+            raise failure from exc
+        self._ended()
+        self._locks.committed(self._clock())
 
     def rollback(self) -> None:
+        """ROLLBACK; nothing to send if the transaction was lost with the connection."""
+        self._ended()
+        if self._outage is not None:
+            return
         try:
             self.db.rollback()
         except DRIVER_ERRORS as exc:
-            raise storage_error(exc) from exc
+            raise self._failure(exc) from exc
+
+    def _ended(self) -> None:
+        self._transaction = self._savepoint = self._wanted = False
+
+    # -- savepoints (module docstring) -----------------------------------------------
+
+    def savepoint(self) -> None:
+        """Let what runs from now on be undone alone (on PostgreSQL, inside a transaction;
+        elsewhere nothing). Costs nothing until a statement runs."""
+        if self.savepoints and self._transaction:
+            self._wanted, self._marked = True, False
+
+    def rollback_to_savepoint(self) -> bool:
+        """Undo what ran since savepoint() and keep the transaction; False if that cannot
+        be done (SQLite, or the connection is lost): then only rollback() can."""
+        self._wanted = False
+        if not (self.savepoints and self._transaction):
+            return False
+        if not self._marked:
+            return True  # no statement ran since: nothing to undo
+        self._marked = False
+        try:
+            self._cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}", ())
+        except DRIVER_ERRORS as exc:
+            self._failure(exc)  # the caller rolls back; a lost connection is logged
+            return False
+        return True
+
+    def _take_savepoint(self) -> str:
+        """The statements that set the savepoint asked for, to go ahead of the next one."""
+        release = f"RELEASE SAVEPOINT {SAVEPOINT}; " if self._savepoint else ""
+        self._wanted = False
+        self._savepoint = self._marked = True
+        return f"{release}SAVEPOINT {SAVEPOINT}; "
 
     # -- statements --------------------------------------------------------------------
 
     def run(self, sql: str, *params: object) -> Cursor:
         """Run one statement on the runner's own cursor; returns the cursor."""
+        if self._outage is not None or self._refusing:
+            raise self._refusal()
+        if self._wanted:
+            sql = self._take_savepoint() + sql
         try:
             self._cursor.execute(sql, params)
         except DRIVER_ERRORS as exc:
-            raise storage_error(exc) from exc
+            raise self._failure(exc) from exc
         return self._cursor
 
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """Run one statement over many rows of parameters (executemany)."""
+        if self._wanted:
+            self.run(self._take_savepoint())
+        elif self._outage is not None or self._refusing:
+            raise self._refusal()
         try:
             self._cursor.executemany(sql, rows)
         except DRIVER_ERRORS as exc:
-            raise storage_error(exc) from exc
+            raise self._failure(exc) from exc
 
     def rows(self, sql: str, *params: object) -> list[Row]:
         """Every row of a statement.
@@ -138,7 +230,7 @@ class Runner:
         try:
             return cursor.fetchall()
         except DRIVER_ERRORS as exc:
-            raise storage_error(exc) from exc
+            raise self._failure(exc) from exc
 
     def one(self, sql: str, *params: object) -> Row | None:
         """The first row of a statement, or None."""
@@ -186,4 +278,50 @@ class Runner:
         return new
 
     def close(self) -> None:
-        self.db.close()
+        with contextlib.suppress(*DRIVER_ERRORS):  # a lost connection has nothing to close
+            self.db.close()
+
+    # -- failures (module docstring) ---------------------------------------------------
+
+    def _failure(self, exc: BaseException) -> StorageError:
+        """What a driver error means: the connection lost, a lock wait cancelled, or else."""
+        if broken(self._connection):
+            return self._lost(exc)
+        if sqlstate(exc) in CANCELLED:
+            self._refusing = True
+            self._locks.cancelled(self._clock(), reason(exc))
+            return LockTimeout(reason(exc))
+        return storage_error(exc)
+
+    def _lost(self, exc: BaseException) -> ConnectionLost:
+        self._ended()
+        if self._outage is None:
+            self._outage = Outage(self._clock(), reason(exc))
+        return ConnectionLost(f"the connection to the database was lost: {reason(exc)}")
+
+    def _refusal(self) -> StorageError:
+        """Why a statement is not tried: no connection, or a lock wait in its transaction."""
+        if self._outage is not None:
+            return ConnectionLost("no connection to the database; not tried")
+        self._locks.refused(self._clock())
+        return LockTimeout("not tried: a statement of this batch already waited for a lock "
+                           "held elsewhere")
+
+    def _reconnect(self) -> None:
+        """Connect again if the next try is due; ConnectionLost if it is not, or fails."""
+        outage = self._outage
+        assert outage is not None
+        now = self._clock()
+        if now < outage.next_try:
+            raise ConnectionLost("no connection to the database; not tried")
+        with contextlib.suppress(*DRIVER_ERRORS):
+            self.db.close()  # peewee forgets the broken connection
+        try:
+            self.db.connect()
+            self._connection = self.db.connection()  # type: ignore[no-untyped-call]
+            self._cursor = self.db.cursor()  # type: ignore[no-untyped-call]
+        except DRIVER_ERRORS as exc:
+            outage.failed(now, reason(exc))
+            raise ConnectionLost(f"cannot connect to the database: {reason(exc)}") from exc
+        self._outage = None
+        outage.over(now)

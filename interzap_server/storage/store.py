@@ -64,6 +64,15 @@ class Store:
         self._caches.end_batch(committed=False)
         self._runner.rollback()
 
+    def savepoint(self) -> None:
+        """What comes from now on may be undone alone (runner.py: PostgreSQL only)."""
+        self._runner.savepoint()
+
+    def rollback_to_savepoint(self) -> bool:
+        """Undo what came since savepoint(); False if only rollback() can (runner.py)."""
+        self._caches.end_batch(committed=False)  # they may have learnt from those rows
+        return self._runner.rollback_to_savepoint()
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """begin(); commit() after the block, or rollback() if it raises."""

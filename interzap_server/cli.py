@@ -41,8 +41,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="SQLite file, or a database URL such as sqlite:///path or "
              "postgresql://user@host/db (default %(default)s)")
     add("--sync", choices=("full", "normal"), default=d.sync,
-        help="SQLite durability: full survives a power cut, normal only a crash of the "
-             "server (default %(default)s)")
+        help="durability of what is answered: full survives a power cut (SQLite "
+             "synchronous=FULL, PostgreSQL synchronous_commit=on), normal only a crash of "
+             "the server (NORMAL; off, so a crash of PostgreSQL may lose the last commits) "
+             "(default %(default)s)")
     add("--output-cap", type=int, default=d.output_cap, metavar="BYTES",
         help="disconnect a client once this much output waits for it (default %(default)s)")
     add("--max-connections", type=int, default=d.max_connections, metavar="N",
@@ -181,8 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.close()
         return 1
 
-    def announce() -> None:
-        log.info("database %s (sync=%s)", settings.db, settings.sync)
+    def announce() -> None:  # open_store said what the database really does
         for index, (host, port) in enumerate(server.addresses):
             secure = tls is not None and (index == 1 or settings.tls_port is None)
             print(f"listening on {host}:{port}" + (" tls" if secure else ""), flush=True)

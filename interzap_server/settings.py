@@ -14,7 +14,8 @@ class Settings:
     db: str = "interzap.db"
     """A file path (SQLite) or a peewee database URL (sqlite:///path, postgresql://...)."""
     sync: str = "full"
-    """SQLite synchronous mode: "full" survives a power cut, "normal" only a crash."""
+    """Durability: "full" survives a power cut, "normal" only a crash of the server (SQLite's
+    synchronous; PostgreSQL's synchronous_commit, on or off, for the server's connections)."""
     log_level: str = "info"
     output_cap: int = 1024 * 1024
     """Bytes queued for a connection that does not read before it is cut off."""

@@ -12,6 +12,12 @@ WITH (FORCE) when the test is done, so no test sees another's rows. `stop()`
 ends the cluster with `pg_ctl stop -m immediate` on its data folder and
 removes the folder.
 
+For the fault tests (tests/faults/pgfaults.py) a cluster runs SQL as its
+superuser (sql(), terminate(), session()) and can be shut down and started
+again on the same port (shut_down(), start_again()); a test that does that
+starts a cluster of its own, so that the session's cluster never goes away
+under the other tests.
+
 PostgreSQL refuses to run as root: when the tests run as root, initdb and
 pg_ctl run as the `postgres` user (through runuser), and the folder is handed
 to that user.
@@ -36,6 +42,7 @@ import stat
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg2
@@ -170,13 +177,16 @@ class Cluster:
         for attempt in range(PORT_TRIES):
             self.port = _free_port()
             try:
-                self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log_path),
-                          "-w", "-t", str(START_TIMEOUT), "-o", f"-p {self.port}")
+                self._start_on_port()
                 return
             except ClusterError:
                 # the port picked was free a moment ago; someone may have taken it since
                 if attempt == PORT_TRIES - 1 or "could not bind" not in self.log_tail():
                     raise
+
+    def _start_on_port(self) -> None:
+        self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log_path),
+                  "-w", "-t", str(START_TIMEOUT), "-o", f"-p {self.port}")
 
     def _connect(self, name: str) -> psycopg2.extensions.connection:
         connection = psycopg2.connect(host="127.0.0.1", port=self.port, user=SUPERUSER,
@@ -202,6 +212,39 @@ class Cluster:
         name = _name(url)
         with self._admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    # -- faults ------------------------------------------------------------------------
+
+    def sql(self, statement: str, *params: object) -> list[tuple[Any, ...]]:
+        """Run one statement as the superuser, on the cluster's own `postgres` database;
+        its rows (none if it returns none)."""
+        assert self._admin is not None, "the cluster is not running"
+        with self._admin.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall() if cursor.description is not None else []
+
+    def terminate(self, url: str) -> int:
+        """pg_terminate_backend() of every session on the database of `url`; how many."""
+        rows = self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()", _name(url))
+        return sum(1 for (ended,) in rows if ended)
+
+    def session(self, url: str) -> psycopg2.extensions.connection:
+        """A new superuser session on the database of `url`, not in autocommit (its first
+        statement opens a transaction: to hold a lock); the caller closes it."""
+        return psycopg2.connect(self.url(_name(url)))
+
+    def shut_down(self) -> None:
+        """pg_ctl stop -m fast: every session is ended, the data and the port are kept."""
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
+
+    def start_again(self) -> None:
+        """pg_ctl start on the port it had before shut_down()."""
+        self._start_on_port()
+        self._admin = self._connect("postgres")
 
     def database_files(self, url: str) -> list[Path]:
         """Every file that may hold bytes of the database: its own folder under base/,

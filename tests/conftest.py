@@ -70,9 +70,7 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[Cluster]:
-    """The session's throwaway PostgreSQL cluster, started on first use."""
+def _throwaway_cluster() -> Iterator[Cluster]:
     bindir = find_bindir()
     if bindir is None:
         if os.environ.get("CI") == "true":
@@ -83,6 +81,19 @@ def postgres_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """The session's throwaway PostgreSQL cluster, started on first use."""
+    yield from _throwaway_cluster()
+
+
+@pytest.fixture(scope="module")
+def own_postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for one module, which may shut it down and start it
+    again (the session's cluster must stay up for the others)."""
+    yield from _throwaway_cluster()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,234 @@
+"""PostgreSQL's own faults, on PostgreSQL only: the server's session terminated, the cluster
+shut down and started again, a table locked by another session; and, closer up, how the
+runner connects again and how one frame is undone alone.
+
+The promises (PROTOCOL.md 5.1, 5.3; issue 15): the server lives on; every frame
+that waits for an answer gets one (13/99 for what needed the database); no 16
+for what was not committed; pings are answered throughout; the database is
+asked again with backoff, not per frame, and the log says so once; once it is
+back, every refused key is accepted and delivered exactly once, in order. Each
+fault runs once per module (tests/faults/pgfaults.py); each test checks one
+promise on its figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import peewee
+import pytest
+from backends import Postgres
+from playhouse.db_url import connect
+from postgres import Cluster
+from wire import ServerFactory, WireClient, timestamp
+
+from faults.pgfaults import MESSAGES, PgFigures, lock_run, restart_run, terminate_run
+from interzap_server.storage import LOCK_TIMEOUT
+from interzap_server.storage.models import Message
+from interzap_server.storage.runner import ConnectionLost, Runner
+from shared import events as ev
+
+RESTART_SECONDS = 5.0
+LOCK_SECONDS = 3.0
+PING_BOUND = 0.3
+"""A ping's round trip, at most: about two lock timeouts (a batch waits once at most)."""
+LOST, BACK = "lost the connection to the database", "connected to the database again"
+
+
+def show(name: str, figures: PgFigures) -> PgFigures:
+    print(f"{name}: fault {figures.held:.2f} s; answers {dict(figures.answers)}; "
+          f"no 16 for {figures.without_16:.2f} s, {figures.back_to_16:.2f} s of it after "
+          f"the fault; {figures.accepted_during} accepted during it; pings "
+          f"{len(figures.pings)}, max {figures.ping_max() * 1000:.1f} ms (during the "
+          f"fault {figures.ping_max(during_only=True) * 1000:.1f} ms); logins "
+          f"{dict(figures.logins)}; log: {figures.log_lines}")
+    return figures
+
+
+@pytest.fixture(scope="module")
+def terminated(tmp_path_factory: pytest.TempPathFactory,
+               postgres_cluster: Cluster) -> PgFigures:
+    return show("terminated", terminate_run(tmp_path_factory.mktemp("terminate"),
+                                            postgres_cluster))
+
+
+@pytest.fixture(scope="module")
+def restarted(tmp_path_factory: pytest.TempPathFactory,
+              own_postgres_cluster: Cluster) -> PgFigures:
+    return show("restarted", restart_run(tmp_path_factory.mktemp("restart"),
+                                         own_postgres_cluster, RESTART_SECONDS))
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory: pytest.TempPathFactory, postgres_cluster: Cluster) -> PgFigures:
+    return show("locked", lock_run(tmp_path_factory.mktemp("lock"), postgres_cluster,
+                                   LOCK_SECONDS))
+
+
+def said(figures: PgFigures, words: str) -> int:
+    return sum(words in line for line in figures.log_lines)
+
+
+# -- the server's session terminated mid-burst -------------------------------------------
+
+def test_postgres_terminated_server_lives_and_answers(terminated: PgFigures) -> None:
+    """A terminated session kills nothing: every 05 and a 03 are answered; pings go on."""
+    assert terminated.alive
+    assert set(terminated.answers) == {"16", "13/99"}, terminated.answers
+    assert terminated.logins == {"13/99": 1}
+    assert terminated.ping_max() < PING_BOUND
+
+
+def test_postgres_terminated_delivers_each_once_in_order(terminated: PgFigures) -> None:
+    """Every key is accepted in the end, and bob holds each once, in the order of its 16."""
+    assert len(terminated.accepted) == MESSAGES
+    assert terminated.received == terminated.accepted
+
+
+def test_postgres_terminated_is_logged_once(terminated: PgFigures) -> None:
+    """One line when the connection is lost, one when it is back; none per frame."""
+    assert said(terminated, LOST) == 1 and said(terminated, BACK) == 1
+    assert len(terminated.log_lines) == 2, terminated.log_lines
+
+
+def test_postgres_terminated_reconnects_after_backoff(terminated: PgFigures) -> None:
+    """The first try to connect again waits half a second, and succeeds."""
+    assert 0.4 < terminated.back_to_16 < 2.0
+
+
+# -- the cluster shut down and started again ---------------------------------------------
+
+def test_postgres_restart_keeps_answering_pings(restarted: PgFigures) -> None:
+    """While the database is down, pings are answered within 300 ms; 03s get 13/99."""
+    assert restarted.alive
+    assert restarted.held >= RESTART_SECONDS
+    assert restarted.ping_max(during_only=True) < PING_BOUND
+    assert restarted.logins == {"13/99": 1}
+
+
+def test_postgres_restart_delivers_each_once_in_order(restarted: PgFigures) -> None:
+    """After the restart every key is accepted, and bob holds each once, in order."""
+    assert set(restarted.answers) == {"16", "13/99"}
+    assert len(restarted.accepted) == MESSAGES
+    assert restarted.received == restarted.accepted
+
+
+def test_postgres_restart_is_logged_once(restarted: PgFigures) -> None:
+    """One line when the connection is lost, one when it is back, whatever the tries."""
+    assert said(restarted, LOST) == 1 and said(restarted, BACK) == 1
+    assert len(restarted.log_lines) == 2, restarted.log_lines
+
+
+# -- a table locked by another session ---------------------------------------------------
+
+def test_postgres_lock_keeps_pings_fast(locked: PgFigures) -> None:
+    """While another session holds the queue's table, no ping waits 300 ms."""
+    assert locked.held >= LOCK_SECONDS
+    assert len(locked.pings) > 100
+    assert locked.ping_max(during_only=True) < PING_BOUND
+
+
+def test_postgres_lock_gives_no_16_for_what_was_not_committed(locked: PgFigures) -> None:
+    """Every 05 gets 16 or 13/99, and bob holds each 16'd key once, in order: no 16 for a
+    message that was not stored."""
+    assert set(locked.answers) == {"16", "13/99"}
+    assert locked.received == locked.accepted
+    assert len(locked.accepted) == MESSAGES
+
+
+def test_postgres_lock_released_accepts_everything_sent_after(locked: PgFigures) -> None:
+    """Once the lock is gone, every 05 sent is accepted at once."""
+    assert locked.after_lifted and set(locked.after_lifted) == {"16"}, locked.after_lifted
+
+
+def test_postgres_lock_is_logged_when_it_starts(locked: PgFigures) -> None:
+    """The log names the lock when it starts, not once per refused frame."""
+    assert any("lock held elsewhere" in line for line in locked.log_lines)
+    assert len(locked.log_lines) <= 2, locked.log_lines
+
+
+# -- closer up ---------------------------------------------------------------------------
+
+def test_postgres_lock_fails_only_the_frame_that_met_it(
+        tmp_path: Path, postgres_cluster: Cluster) -> None:
+    """A 12 and a 05 in one batch; the 05 meets a lock and gets 13/99; the 12 before it
+    still commits (its savepoint), so the author gets its 07."""
+    servers = ServerFactory(tmp_path, Postgres(postgres_cluster))
+    clients: list[WireClient] = []
+    holder = None
+    try:
+        server = servers.start()
+        alice, bob = (WireClient.connect(*server.address, name=n) for n in ("alice", "bob"))
+        clients += [alice, bob]
+        alice.register()
+        bob.register()
+        ts = timestamp()
+        alice.send(ev.Send(alice.user, bob.user, ts, "first"))
+        alice.expect_next(ev.Accepted(bob.user, ts))
+        bob.expect_next(ev.Deliver(alice.user, bob.user, ts, "first"))
+        holder = postgres_cluster.session(servers.db)
+        with holder.cursor() as cursor:  # new keys wait; reading them does not
+            cursor.execute(f'LOCK TABLE "{Message._meta.table_name}" IN EXCLUSIVE MODE')
+        bob.send(ev.Receipt(alice.user, bob.user, ts), ev.Send(bob.user, alice.user, ts, "x"))
+        bob.expect_error(99, timeout=10 * LOCK_TIMEOUT + 5)
+        alice.expect_next(ev.Delivered(bob.user, ts))
+        holder.rollback()
+        bob.send(ev.Send(bob.user, alice.user, ts, "x"))
+        bob.expect_next(ev.Accepted(alice.user, ts))
+        alice.expect_next(ev.Deliver(bob.user, alice.user, ts, "x"))
+    finally:
+        if holder is not None:
+            holder.close()
+        for client in clients:
+            client.close()
+        servers.print_logs()
+        servers.close()
+
+
+@pytest.fixture
+def lost_runner(postgres_cluster: Cluster) -> Iterator[tuple[Runner, list[float], list[int]]]:
+    """A runner on a database of its own whose session was just terminated; its clock,
+    which the test moves; and how often it tried to connect."""
+    url = postgres_cluster.create_database()
+    db: peewee.Database = connect(url)
+    db.connect()
+    clock = [0.0]
+    tries = [0]
+    runner = Runner(db, savepoints=True, clock=lambda: clock[0])
+    real_connect = db.connect
+
+    def counted(reuse_if_open: bool = False) -> bool:
+        tries[0] += 1
+        return real_connect(reuse_if_open)
+
+    db.connect = counted  # type: ignore[method-assign]
+    try:
+        assert postgres_cluster.terminate(url) == 1
+        yield runner, clock, tries
+    finally:
+        runner.close()
+        postgres_cluster.drop_database(url)
+
+
+def test_postgres_runner_connects_again_with_backoff(
+        lost_runner: tuple[Runner, list[float], list[int]], postgres_cluster: Cluster) -> None:
+    """After the loss, no try before 0.5 s; a failed try doubles the wait; then it is back."""
+    runner, clock, tries = lost_runner
+    name = runner.db.database
+    with pytest.raises(ConnectionLost):
+        runner.begin()  # the loss is found here
+    postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+    for now, expected in ((0.49, 0), (0.5, 1), (1.49, 1), (1.5, 2), (3.49, 2)):
+        clock[0] = now
+        with pytest.raises(ConnectionLost):
+            runner.run("SELECT 1")  # statements never try: only begin() does
+        with pytest.raises(ConnectionLost):
+            runner.begin()
+        assert tries[0] == expected, now
+    postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    clock[0] = 3.5
+    runner.begin()
+    assert runner.one("SELECT 1") == (1,)
+    runner.commit()
+    assert tries[0] == 3

@@ -15,8 +15,8 @@ recipient must get each exactly once.
 SQLite only, by nature: the lock is SQLite's own (another connection's BEGIN
 EXCLUSIVE on the server's file), the full disk is the file system under the
 SQLite file, and the integrity check is SQLite's PRAGMA; so these runs open
-the file behind the store's back on purpose. (On PostgreSQL a lock wait stalls
-the loop instead: issue 15, for the store; no test of it here yet.)
+the file behind the store's back on purpose. PostgreSQL's faults (a lost
+connection, a restart, a lock held elsewhere) are pgfaults.py's.
 """
 
 from __future__ import annotations

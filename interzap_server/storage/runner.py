@@ -210,12 +210,13 @@ class Runner:
         return self._cursor
 
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        """Run one statement over many rows of parameters (executemany)."""
-        if self._wanted:
-            self.run(self._take_savepoint())
-        elif self._outage is not None or self._refusing:
+        """Run one statement over many rows of parameters (executemany; a savepoint asked
+        for goes first, in a round trip of its own)."""
+        if self._outage is not None or self._refusing:
             raise self._refusal()
         try:
+            if self._wanted:
+                self._cursor.execute(self._take_savepoint(), ())
             self._cursor.executemany(sql, rows)
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc

@@ -14,6 +14,7 @@ promise on its figures.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import peewee
@@ -26,7 +27,7 @@ from wire import ServerFactory, WireClient, timestamp
 from faults.pgfaults import MESSAGES, PgFigures, lock_run, restart_run, terminate_run
 from interzap_server.storage import LOCK_TIMEOUT
 from interzap_server.storage.models import Message
-from interzap_server.storage.runner import ConnectionLost, Runner
+from interzap_server.storage.runner import ConnectionLost, Runner, StorageError
 from shared import events as ev
 
 RESTART_SECONDS = 5.0
@@ -186,49 +187,85 @@ def test_postgres_lock_fails_only_the_frame_that_met_it(
         servers.close()
 
 
+@dataclass
+class Rig:
+    """A runner with savepoints on a database of its own; the clock it reads, which the test
+    moves; and how often it connected since it was made."""
+
+    runner: Runner
+    url: str
+    now: float = 0.0
+    tries: int = 0
+
+
 @pytest.fixture
-def lost_runner(postgres_cluster: Cluster) -> Iterator[tuple[Runner, list[float], list[int]]]:
-    """A runner on a database of its own whose session was just terminated; its clock,
-    which the test moves; and how often it tried to connect."""
+def rig(postgres_cluster: Cluster) -> Iterator[Rig]:
     url = postgres_cluster.create_database()
     db: peewee.Database = connect(url)
     db.connect()
-    clock = [0.0]
-    tries = [0]
-    runner = Runner(db, savepoints=True, clock=lambda: clock[0])
+    rig = Rig(Runner(db, savepoints=True, clock=lambda: rig.now), url)
     real_connect = db.connect
 
     def counted(reuse_if_open: bool = False) -> bool:
-        tries[0] += 1
+        rig.tries += 1
         return real_connect(reuse_if_open)
 
     db.connect = counted  # type: ignore[method-assign]
     try:
-        assert postgres_cluster.terminate(url) == 1
-        yield runner, clock, tries
+        yield rig
     finally:
-        runner.close()
+        rig.runner.close()
         postgres_cluster.drop_database(url)
 
 
-def test_postgres_runner_connects_again_with_backoff(
-        lost_runner: tuple[Runner, list[float], list[int]], postgres_cluster: Cluster) -> None:
+def test_postgres_runner_savepoint_undoes_one_frame_alone(rig: Rig) -> None:
+    """A failed statement is undone back to its savepoint; the rest of the transaction
+    commits."""
+    runner = rig.runner
+    runner.run("CREATE TABLE t (k integer PRIMARY KEY)")
+    runner.begin()
+    for key in (1, 1, 2):  # three frames, the second one fails
+        runner.savepoint()
+        try:
+            runner.run("INSERT INTO t VALUES (%s)", key)
+        except StorageError:
+            assert runner.rollback_to_savepoint()
+    runner.commit()
+    assert runner.rows("SELECT k FROM t ORDER BY k") == [(1,), (2,)]
+
+
+def test_postgres_runner_never_commits_an_aborted_transaction(rig: Rig) -> None:
+    """PostgreSQL takes COMMIT after a failed statement for ROLLBACK without a word: the
+    runner says it, and nothing is kept."""
+    runner = rig.runner
+    runner.run("CREATE TABLE t (k integer PRIMARY KEY)")
+    runner.begin()
+    runner.run("INSERT INTO t VALUES (1)")
+    with pytest.raises(StorageError):
+        runner.run("INSERT INTO t VALUES (1)")
+    with pytest.raises(StorageError, match="aborted"):
+        runner.commit()
+    assert runner.rows("SELECT k FROM t") == []
+
+
+def test_postgres_runner_connects_again_with_backoff(rig: Rig,
+                                                     postgres_cluster: Cluster) -> None:
     """After the loss, no try before 0.5 s; a failed try doubles the wait; then it is back."""
-    runner, clock, tries = lost_runner
-    name = runner.db.database
+    runner, name = rig.runner, rig.runner.db.database
+    assert postgres_cluster.terminate(rig.url) == 1
     with pytest.raises(ConnectionLost):
         runner.begin()  # the loss is found here
     postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-    for now, expected in ((0.49, 0), (0.5, 1), (1.49, 1), (1.5, 2), (3.49, 2)):
-        clock[0] = now
+    for now, tries in ((0.49, 0), (0.5, 1), (1.49, 1), (1.5, 2), (3.49, 2)):
+        rig.now = now
         with pytest.raises(ConnectionLost):
             runner.run("SELECT 1")  # statements never try: only begin() does
         with pytest.raises(ConnectionLost):
             runner.begin()
-        assert tries[0] == expected, now
+        assert rig.tries == tries, now
     postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-    clock[0] = 3.5
+    rig.now = 3.5
     runner.begin()
     assert runner.one("SELECT 1") == (1,)
     runner.commit()
-    assert tries[0] == 3
+    assert rig.tries == 3

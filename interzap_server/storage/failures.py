@@ -68,7 +68,9 @@ def reason(exc: BaseException) -> str:
     reasons: list[str] = []
     error: BaseException | None = exc
     while isinstance(error, DRIVER_ERRORS):
-        text = " ".join(str(error).split())  # psycopg2's messages run over several lines
+        # the first line only: PostgreSQL's next ones quote the statement, and with it
+        # what a user wrote (`LINE 1: INSERT ... VALUES (..., '06...text')`)
+        text = next(iter(str(error).strip().splitlines()), "").strip()
         if text not in reasons:
             reasons.insert(0, text)
         error = error.__context__

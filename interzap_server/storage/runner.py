@@ -28,8 +28,13 @@ Savepoints, on PostgreSQL only (a failed statement aborts the whole
 transaction there). savepoint() asks for one, and it goes ahead of the next
 statement in the same round trip (`RELEASE SAVEPOINT frame; SAVEPOINT frame;
 ...`), so a frame pays no round trip for it; rollback_to_savepoint() undoes what ran
-since, and the transaction goes on. On SQLite a failed statement aborts
-nothing, and the caller rolls the whole transaction back, as it always did.
+since, and the transaction goes on. Measured on the 05 path: +4-8% a frame in
+batches of 50, +16% in batches of 300 (each frame that writes is a
+subtransaction with an id of its own; past 64 in one transaction PostgreSQL's
+per-session cache of them overflows, which also costs other sessions'
+snapshots a lookup while the batch is open); as statements of their own,
++32%. On SQLite a failed statement aborts nothing, and the caller rolls the
+whole transaction back, as it always did.
 """
 
 import contextlib

@@ -34,7 +34,7 @@ BOTH_BACKENDS = ("server", "hostile", "faults/test_server_kill.py",
                  "faults/test_concurrent_start.py", "faults/test_durability.py")
 """Paths under tests/ whose servers run on every backend; the client's suites and the other
 fault suites (SQLite's lock, a full disk, the client's own files) run on SQLite only, and
-PostgreSQL's own faults (faults/test_postgres_faults.py) on PostgreSQL only."""
+PostgreSQL's own faults (faults/test_postgresql_faults.py) on PostgreSQL only."""
 
 
 def pytest_configure(config: pytest.Config) -> None:

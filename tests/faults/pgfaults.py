@@ -2,7 +2,7 @@
 middle of a burst, the cluster shut down and started again, a table locked by another
 session.
 
-Used by tests/faults/test_postgres_faults.py, which asserts on the figures. Raw
+Used by tests/faults/test_postgresql_faults.py, which asserts on the figures. Raw
 WireClients, as in storage.py, so that every frame is seen; the cluster is
 driven as its superuser (tests/postgres.py).
 

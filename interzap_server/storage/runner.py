@@ -121,12 +121,13 @@ class Runner:
             raise storage_error(exc) from exc
         return self._cursor
 
-    def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        """Run one statement over many rows of parameters (executemany)."""
+    def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run one statement over many rows of parameters (executemany); the rows changed."""
         try:
             self._cursor.executemany(sql, rows)
         except DRIVER_ERRORS as exc:
             raise storage_error(exc) from exc
+        return self._cursor.rowcount
 
     def rows(self, sql: str, *params: object) -> list[Row]:
         """Every row of a statement.

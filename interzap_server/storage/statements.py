@@ -31,6 +31,10 @@ class Statements:
     key_known: str
     add_keys: str  # followed by values() of (dst, src, ts, accepted) rows, then new_keys
     new_keys: str
+    add_key: str  # one row, without RETURNING: the row count tells
+    savepoint: str
+    rollback_to: str
+    release: str
     enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
     dequeue_one: str
     dequeue: str  # followed by values() of (user, seq) rows, then a closing parenthesis
@@ -71,6 +75,12 @@ def prepare(db: peewee.Database) -> Statements:
         # a known key inserts nothing and so is not returned: what is returned is new
         new_keys=(f" ON CONFLICT ({q('dst')}, {q('src')}, {q('ts')}) DO NOTHING "
                   f"RETURNING {q('dst')}, {q('src')}, {q('ts')}"),
+        add_key=(f"INSERT INTO {key} ({q('dst')}, {q('src')}, {q('ts')}, {q('accepted')}) "
+                 f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT ({q('dst')}, {q('src')}, {q('ts')}) "
+                 f"DO NOTHING"),
+        savepoint=f"SAVEPOINT {q('keys')}",
+        rollback_to=f"ROLLBACK TO SAVEPOINT {q('keys')}",
+        release=f"RELEASE SAVEPOINT {q('keys')}",
         enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
                  f"{q('ts')}) VALUES "),
         dequeue_one=f"DELETE FROM {queue} WHERE {who} = {p} AND {seq} = {p}",

@@ -95,7 +95,12 @@ class Writes:
         return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
 
     def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]]) -> set[Key]:
+        """Insert the keys; those that were new. Known keys insert nothing."""
         rows = [(*key, accepted) for key, (accepted, _) in keys.items()]
+        if not rows:
+            return set()
+        if self._sql.in_process:
+            return self._insert_keys_stepped(rows)
         new: set[Key] = set()
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
@@ -103,6 +108,21 @@ class Writes:
             returned: list[Row] = self._runner.rows(sql, *_flat(chunk))
             new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
         return new
+
+    def _insert_keys_stepped(self, rows: list[tuple[int, int, int, int]]) -> set[Key]:
+        """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
+        RETURNING (bench/README.md, "Session 5"). Its row count says whether every key
+        was new; if not (a retransmission from before this process), the keys are
+        inserted again one at a time, after a rollback to a savepoint, to learn which."""
+        runner, sql = self._runner, self._sql
+        runner.run(sql.savepoint)
+        inserted = runner.run_many(sql.add_key, rows)
+        if inserted == len(rows):
+            runner.run(sql.release)
+            return {row[:3] for row in rows}
+        runner.run(sql.rollback_to)
+        runner.run(sql.release)
+        return {row[:3] for row in rows if runner.run(sql.add_key, *row).rowcount}
 
     def _write(self, rows: Sequence[tuple[object, ...]], width: int, head: str,
                tail: str) -> None:

@@ -47,13 +47,14 @@ def send_to_group(store: Store, author: str, group: str, members: Sequence[str],
         store.enqueue(member, FRAME, message)
 
 
-TRANSACTION = {"BEGIN", "COMMIT", "ROLLBACK"}
+TRANSACTION = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
 VALUES = re.compile(r"'[^']*'|-?\b\d+\b")
 
 
 @contextmanager
 def statements(store: Store) -> Iterator[list[str]]:
-    """The first word of each SQL statement run inside the block, BEGIN and COMMIT aside;
+    """The first word of each SQL statement run inside the block, transactions and
+    savepoints aside;
     a statement stepped over many rows (executemany) counts once."""
     seen: list[str] = []
     last = [""]

@@ -20,20 +20,28 @@ from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import Key, Writes
-from shared.ids import group_id, is_group_id, number_of, user_id
+from shared.ids import GROUP_PREFIX, USER_PREFIX, group_id, number_of, user_id
 
 SEQ_SPAN = 1 << 40
 """An entry is one int, user * SEQ_SPAN + seq: the loop and the sessions pass entries as
 ints, and those of one user compare in queue order."""
 
 
+_USER_DIGITS = len(USER_PREFIX)
+_GROUP_DIGITS = len(GROUP_PREFIX)
+
+
+def user_number(user: str) -> int:
+    """A user's number. Ids reach the store checked by the codec, so the number is where
+    the prefix ends (shared.ids.number_of looks for the dash: twice the cost, per frame)."""
+    return int(user[_USER_DIGITS:])
+
+
 def number(ident: str) -> int:
     """A user's number, or minus a group's: what a message's dst column holds."""
-    return -number_of(ident) if is_group_id(ident) else number_of(ident)
-
-
-def ident(number: int) -> str:
-    return group_id(-number) if number < 0 else user_id(number)
+    if ident.startswith(USER_PREFIX):
+        return int(ident[_USER_DIGITS:])
+    return -int(ident[_GROUP_DIGITS:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +178,7 @@ class Store:
     # -- messages and the queue ------------------------------------------------
 
     def message_known(self, src: str, dst: str, ts: int) -> bool:
-        key = (number(dst), number_of(src), ts)
+        key = (number(dst), user_number(src), ts)
         return (self._writes.has_key(key)
                 or self._runner.one(self._sql.key_known, *key) is not None)
 
@@ -179,7 +187,7 @@ class Store:
 
         A key this transaction has not seen is taken as new; if it turns out known
         when written, its entries are dropped then (writes.py, sent())."""
-        key = (number(dst), number_of(src), ts)
+        key = (number(dst), user_number(src), ts)
         if self._writes.has_key(key):
             return None
         self._writes.add_key(key, now)
@@ -187,7 +195,7 @@ class Store:
 
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        user = number_of(recipient)
+        user = user_number(recipient)
         seq = self._next_seq(user)
         if message is None:
             self._writes.add_entry((user, seq, frame.decode("utf-8"), None, None, None))
@@ -213,7 +221,7 @@ class Store:
         when the caches cannot tell)."""
         room = self._caches.has_room(recipient, limit)
         if room is None:
-            user = number_of(recipient)
+            user = user_number(recipient)
             owed = (self._runner.count(self._sql.queue_length, user, limit)
                     + self._writes.pending_for(user))
             self._caches.learn_queue_length(recipient, owed, limit)
@@ -229,8 +237,8 @@ class Store:
         writes; one that is not is looked for now. A group message's copies are
         counted in memory where known, by the database otherwise.
         """
-        user = number_of(recipient)
-        key = (number(dst), number_of(src), ts)
+        user = user_number(recipient)
+        key = (number(dst), user_number(src), ts)
         seq = self._caches.take_place(user, key)
         if seq is not None:
             self._writes.delete((user, seq))
@@ -256,7 +264,7 @@ class Store:
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""
-        user = number_of(recipient)
+        user = user_number(recipient)
         base = user * SEQ_SPAN
         self._flush()
         rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)

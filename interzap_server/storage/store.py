@@ -323,7 +323,7 @@ class Store:
         copy = ((Entry.dst == MessageKey.dst) & (Entry.src == MessageKey.src)
                 & (Entry.ts == MessageKey.ts))
         direct = Entry.select(Entry.seq).where((Entry.user == MessageKey.dst) & copy)
-        members = Member.select(Member.user).where(Member.group == -MessageKey.dst)
+        members = Member.select(Member.user).where(Member.group == 0 - MessageKey.dst)
         grouped = Entry.select(Entry.seq).where(Entry.user.in_(members) & copy)
         return (self._runner.execute(MessageKey.delete()
                                      .where(old & (MessageKey.dst > 0) & ~fn.EXISTS(direct)))

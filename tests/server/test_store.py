@@ -119,6 +119,32 @@ def test_store_receipt_after_a_dropped_retransmission_drops_the_first_copy(
 
 
 @both
+def test_store_prune_forgets_only_old_settled_keys(store: Store) -> None:
+    """prune() forgets keys older than its bound whose copies were all acknowledged; a key
+    with a copy still queued (1:1 or group) or a newer key stays known."""
+    alice, bob, carol = users(store, 3)
+    with store.batch():
+        group = store.create_group(alice, TS, (alice, bob, carol), TS)
+        for ts in (TS, TS + 1):
+            store.enqueue(bob, FRAME, store.add_message(alice, bob, ts, TS))
+            send_to_group(store, alice, group, (bob, carol), ts)
+        store.enqueue(bob, FRAME, store.add_message(alice, bob, TS + 2, TS + 100))
+    with store.batch():
+        for ts in (TS, TS + 2):
+            store.acknowledge(bob, alice, bob, ts)
+        store.acknowledge(bob, alice, group, TS)
+        store.acknowledge(carol, alice, group, TS)
+        store.acknowledge(bob, alice, group, TS + 1)
+    with store.batch():
+        assert store.prune(TS + 50) == 2
+    assert not store.message_known(alice, bob, TS)
+    assert not store.message_known(alice, group, TS)
+    assert store.message_known(alice, bob, TS + 1)  # queued for bob
+    assert store.message_known(alice, group, TS + 1)  # queued for carol
+    assert store.message_known(alice, bob, TS + 2)  # not old enough
+
+
+@both
 def test_store_enqueue_ids_go_on_after_a_rollback(store: Store) -> None:
     """Entries made after a rolled-back transaction still get larger ids than those before
     it, even once those were forgotten (a session may have been sent them)."""

@@ -240,12 +240,13 @@ class Store:
         user = user_number(recipient)
         key = (number(dst), user_number(src), ts)
         seq = self._caches.take_place(user, key)
+        if seq is None:
+            self._flush()  # the copy may be waiting to be written (a 12 to oneself)
+            seq = self._caches.take_place(user, key)
         if seq is not None:
             self._writes.delete((user, seq))
-        else:
-            self._flush()
-            if not self._runner.run(self._sql.drop_copy, user, *key).rowcount:
-                return None
+        elif not self._runner.run(self._sql.drop_copy, user, *key).rowcount:
+            return None
         self._caches.acknowledged(recipient)
         if key[0] > 0:
             return 0  # a 1:1 message has a single copy

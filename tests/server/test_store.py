@@ -145,6 +145,21 @@ def test_store_prune_forgets_only_old_settled_keys(store: Store) -> None:
 
 
 @both
+def test_store_receipt_in_the_transaction_of_its_message_acknowledges_once(
+    store: Store,
+) -> None:
+    """A 12 handled before its copy was written (a message to oneself, in one iteration)
+    drops it; the same 12 later acknowledges nothing."""
+    (alice,) = users(store, 1)
+    with store.batch():
+        store.enqueue(alice, FRAME, store.add_message(alice, alice, TS, TS))
+        assert store.acknowledge(alice, alice, alice, TS) == 0
+    with store.batch():
+        assert store.acknowledge(alice, alice, alice, TS) is None
+    assert store.queued(alice, 0, 10) == []
+
+
+@both
 def test_store_enqueue_ids_go_on_after_a_rollback(store: Store) -> None:
     """Entries made after a rolled-back transaction still get larger ids than those before
     it, even once those were forgotten (a session may have been sent them)."""

@@ -53,8 +53,10 @@ class LocalCaches:
         self._places: dict[tuple[int, Key], int] = {}
         # the last seq given out in each user's queue: never forgotten, even when a
         # batch rolls back (its seqs become gaps), since a session may have been sent
-        # an entry of a larger seq that was deleted since
+        # an entry of a larger seq that was deleted since; and, for users this process
+        # has not yet enqueued to, the largest seq a session was sent
         self._seqs: dict[int, int] = {}
+        self._seen: dict[int, int] = {}
 
     def end_batch(self, committed: bool) -> None:
         if not committed:
@@ -155,5 +157,12 @@ class LocalCaches:
         return last + 1
 
     def learn_last_seq(self, user: int, last: int) -> None:
+        """The database's last seq of `user`'s queue; not below any seq already sent, which
+        may have been deleted since (a session's cursor must stay behind new entries)."""
         if self.on:
-            self._seqs[user] = last
+            self._seqs[user] = max(last, self._seen.pop(user, 0))
+
+    def saw_seq(self, user: int, seq: int) -> None:
+        """An entry of `user` was read from the database (to be sent)."""
+        if self.on and user not in self._seqs and seq > self._seen.get(user, 0):
+            self._seen[user] = seq

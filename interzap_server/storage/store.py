@@ -274,6 +274,8 @@ class Store:
             if src is not None:
                 self._caches.learn_place(user, (dst, src, ts), seq)
             page.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
+        if page:
+            self._caches.saw_seq(user, page[-1].entry - base)
         return page
 
     # -- read marks ------------------------------------------------------------

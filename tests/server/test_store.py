@@ -159,6 +159,27 @@ def test_store_receipt_in_the_transaction_of_its_message_acknowledges_once(
     assert store.queued(alice, 0, 10) == []
 
 
+def test_store_enqueue_ids_go_on_after_entries_read_and_forgotten(
+    store: Store, tmp_path: Path
+) -> None:
+    """A fresh store (a restart) that reads a queue and sees it emptied gives the next
+    entry a larger id than those read: the session's cursor is past them."""
+    (bob,) = users(store, 1)
+    with store.batch():
+        store.enqueue(bob, b"07Client-0000021700000000\n")
+    store.close()
+    fresh = open_store(str(tmp_path / "store.db"))
+    try:
+        [old] = fresh.queued(bob, 0, 10)
+        with fresh.batch():
+            fresh.forget([old.entry])
+        with fresh.batch():
+            new = fresh.enqueue(bob, FRAME)
+    finally:
+        fresh.close()
+    assert new > old.entry
+
+
 @both
 def test_store_enqueue_ids_go_on_after_a_rollback(store: Store) -> None:
     """Entries made after a rolled-back transaction still get larger ids than those before

@@ -63,6 +63,9 @@ def prepare(db: peewee.Database) -> Statements:
     head = q(QueueHead._meta.table_name)
     who, seq = q("user"), q("seq")
     of_key = f"{q('dst')} = {p} AND {q('src')} = {p} AND {q('ts')} = {p}"
+    key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
+    add_keys = f"INSERT INTO {key} ({key_columns}, {q('accepted')}) VALUES "
+    known_key = f" ON CONFLICT ({key_columns}) DO NOTHING"
     return Statements(
         in_process=isinstance(db, peewee.SqliteDatabase),
         param=p,
@@ -71,13 +74,10 @@ def prepare(db: peewee.Database) -> Statements:
         group_members=(f"SELECT {q('user_id')} FROM {member} WHERE {q('group_id')} = {p} "
                        f"ORDER BY {q('position')}"),
         key_known=f"SELECT 1 FROM {key} WHERE {of_key}",
-        add_keys=f"INSERT INTO {key} ({q('dst')}, {q('src')}, {q('ts')}, {q('accepted')}) VALUES ",
+        add_keys=add_keys,
         # a known key inserts nothing and so is not returned: what is returned is new
-        new_keys=(f" ON CONFLICT ({q('dst')}, {q('src')}, {q('ts')}) DO NOTHING "
-                  f"RETURNING {q('dst')}, {q('src')}, {q('ts')}"),
-        add_key=(f"INSERT INTO {key} ({q('dst')}, {q('src')}, {q('ts')}, {q('accepted')}) "
-                 f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT ({q('dst')}, {q('src')}, {q('ts')}) "
-                 f"DO NOTHING"),
+        new_keys=f"{known_key} RETURNING {key_columns}",
+        add_key=f"{add_keys}({p}, {p}, {p}, {p}){known_key}",
         savepoint=f"SAVEPOINT {q('keys')}",
         rollback_to=f"ROLLBACK TO SAVEPOINT {q('keys')}",
         release=f"RELEASE SAVEPOINT {q('keys')}",

@@ -1,9 +1,15 @@
-"""`python -m bench [--quick] [--only NAME ...] [--runs N] [--profile]`: run, print, write JSON.
+"""`python -m bench [--quick] [--only NAME ...] [--runs N] [--postgres | --db URL] [--profile]`.
+
+Runs, prints, writes JSON and draws a PNG of it (charts.py).
 
 `make bench` runs everything at full size (several minutes); `make bench-quick`
-runs small sizes once each (under a minute). The table goes to stdout and the
-report to bench/results/<timestamp>.json. `--profile` instead runs the 1:1
-load once against a profiled server and prints the top entries (profiling.py).
+runs small sizes once each (under a minute). The table goes to stdout, the
+report to bench/results/<timestamp>.json and its chart beside it. With
+`--postgres` (a throwaway cluster, fsync on) or `--db URL` (a running
+PostgreSQL whose role may create databases) the 1:1 and latency scenarios also
+run the server on PostgreSQL, alternating with the SQLite and baseline runs.
+`--profile` instead runs the 1:1 load once against a profiled server and
+prints the top entries (profiling.py).
 """
 
 import argparse
@@ -19,8 +25,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from bench import client_history, floor, procstat, profiling, scale, scenarios
-from bench.launch import digest, raise_fd_limit, snapshot
+from bench import charts, client_history, floor, procstat, profiling, scale, scenarios
+from bench.launch import REPO, digest, raise_fd_limit, snapshot
+from bench.pgtarget import Postgres
 from bench.report import RESULTS, Figure, table, write_json
 from bench.scenarios import Context, Sizes
 
@@ -82,6 +89,14 @@ def main() -> int:
                         help=f"run only these scenarios: {', '.join(SCENARIOS)}")
     parser.add_argument("--runs", type=int, help="runs per figure (median, min, max)")
     parser.add_argument("--workers", type=int, help="load generator processes")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--postgres", action="store_true",
+                       help="also run the server on a throwaway PostgreSQL cluster")
+    where.add_argument("--db", metavar="URL",
+                       help="also run the server on this PostgreSQL server (postgresql://...)")
+    parser.add_argument("--code", metavar="DIR", type=Path, default=REPO,
+                        help="measure the server of another checkout (say, main's), with "
+                             "this bench")
     parser.add_argument("--profile", nargs="?", const="cprofile", choices=("cprofile", "py-spy"),
                         help="profile the server under the 1:1 load instead (py-spy only if "
                              "installed)")
@@ -98,23 +113,30 @@ def main() -> int:
     signal.signal(signal.SIGINT, _interrupted)  # even if started in the background (ignored)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="interzap-bench-") as tmp:
-        code = snapshot(Path(tmp) / "code")
+        code = snapshot(Path(tmp) / "code", args.code)
         sys.path.insert(0, str(code))  # in-process users of the server's storage and the client
         ctx = Context(sizes, Path(tmp), Path(tmp) / "targets.log", code)
-        if args.profile:
-            profile(ctx, stamp, args.profile)
-            return 0
-        origin = {**revision(), "server_digest": digest(code)}  # what the snapshot holds
-        return run(ctx, args.only or list(SCENARIOS), stamp, "quick" if args.quick else "full",
-                   origin)
+        if args.postgres or args.db:
+            ctx.postgres = Postgres(args.db)
+        try:
+            if args.profile:
+                profile(ctx, stamp, args.profile)
+                return 0
+            # what the snapshot holds
+            origin = {**revision(args.code), "server_digest": digest(code)}
+            return run(ctx, args.only or list(SCENARIOS), stamp,
+                       "quick" if args.quick else "full", origin)
+        finally:
+            if ctx.postgres is not None:
+                ctx.postgres.close()
 
 
-def revision() -> dict[str, str]:
+def revision(checkout: Path) -> dict[str, str]:
     """The commit measured, and whether the server or protocol had uncommitted changes."""
     def git(*args: str) -> str:
         try:
             return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                                  cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+                                  cwd=checkout).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
     dirty = git("status", "--porcelain", "--", "interzap_server", "shared")
@@ -153,7 +175,11 @@ def run(ctx: Context, names: list[str], stamp: str, mode: str, origin: dict[str,
           f"{origin['server_changes_uncommitted']}; server+shared digest "
           f"{origin['server_digest']}) in {seconds:.0f} s; load average before "
           f"{load_before[0]:.1f}, after {load_after[0]:.1f} (2 cores)")
-    print(f"report: {write_json(figures, meta, stamp)}")
+    report = write_json(figures, meta, stamp)
+    print(f"report: {report}")
+    chart = charts.draw(figures, report.with_suffix(".png"), f"{origin['commit']}, {stamp}")
+    if chart is not None:
+        print(f"chart: {chart}")
     return 1 if failed else 0
 
 

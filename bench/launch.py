@@ -58,8 +58,10 @@ SERVER_LIMITS_OFF = ("--rate-limit", "0", "--max-connections", "0")
 per-connection flood control (default 100 frames/s) and the connection cap are turned off."""
 
 
-def server_command(db: Path, sync: str = "full", profile: Path | None = None) -> list[str]:
-    """The command line of the real server on a fresh port, with `db` as its SQLite file."""
+def server_command(db: Path | str, sync: str = "full",
+                   profile: Path | None = None) -> list[str]:
+    """The command line of the real server on a fresh port, with `db` as its SQLite file
+    (or a database URL)."""
     head = [sys.executable]
     if profile is not None:
         head += ["-m", "cProfile", "-o", str(profile)]
@@ -71,12 +73,13 @@ def baseline_command() -> list[str]:
     return [sys.executable, "-m", "bench.baseline", "--host", HOST, "--port", "0"]
 
 
-def snapshot(dest: Path) -> Path:
-    """Copy the code under test to `dest`, so that every target of one bench run runs the
-    same code even while the working tree is being edited; `python -m` started in `dest`
-    imports from there first (sys.path[0]), ahead of the editable install."""
+def snapshot(dest: Path, origin: Path = REPO) -> Path:
+    """Copy the code under test (from `origin`: this checkout, or another one to compare
+    with) to `dest`, so that every target of one bench run runs the same code even while
+    the working tree is being edited; `python -m` started in `dest` imports from there
+    first (sys.path[0]), ahead of the editable install."""
     for name in SNAPSHOT:
-        source, target = REPO / name, dest / name
+        source, target = origin / name, dest / name
         if source.is_dir():
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():

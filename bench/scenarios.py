@@ -21,10 +21,13 @@ from pathlib import Path
 from bench import procstat, profiling
 from bench.fleet import Fleet, jobs_for, register
 from bench.launch import Running, baseline_command, running, server_command
+from bench.pgtarget import Postgres
 from bench.plans import GROUP, Account, ClientPlan, Job, Stats
 from bench.report import Figure, percentile
 
 KINDS = ("server", "baseline")
+POSTGRESQL = "postgresql"
+"""The server on PostgreSQL: a third kind of run, with --postgres or --db URL."""
 GROUP_SIZE = 9
 WINDOW = 32
 
@@ -64,10 +67,17 @@ class Context:
     """If set, the next server started runs under cProfile writing here."""
     spy: Path | None = None
     """If set, py-spy samples the target during each measured phase into this raw file."""
+    postgres: Postgres | None = None
+    """If set, the message-path scenarios also run the server on PostgreSQL."""
     _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def fresh_db(self) -> Path:
         return self.tmp / f"interzap-{next(self._serial)}.db"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The targets each figure alternates between."""
+        return (*KINDS, POSTGRESQL) if self.postgres else KINDS
 
 
 @contextmanager
@@ -76,6 +86,9 @@ def target(ctx: Context, kind: str, db: Path | None = None,
     """The server (on `db`, or a fresh file) or the baseline, stopped when the block ends."""
     if kind == "baseline":
         command = baseline_command()
+    elif kind == POSTGRESQL:
+        assert ctx.postgres is not None
+        command = server_command(ctx.postgres.fresh(), sync, ctx.profile)
     else:
         command = server_command(db or ctx.fresh_db(), sync, ctx.profile)
     with running(kind, command, ctx.log, ctx.code) as started:
@@ -107,6 +120,7 @@ def drive(ctx: Context, run: Running, plans: list[ClientPlan], template: Job,
         if setup.logged_in != expected or setup.no_group:
             raise RuntimeError(f"setup failed: {setup}")
         spy = profiling.spy_start(run.pid, ctx.spy) if ctx.spy else None
+        database = ctx.postgres.cpu_seconds() if ctx.postgres else None
         before = procstat.sample(run.pid)
         try:
             stats = fleet.go()
@@ -114,6 +128,9 @@ def drive(ctx: Context, run: Running, plans: list[ClientPlan], template: Job,
             after = procstat.sample(run.pid)
             if spy is not None:
                 profiling.spy_stop(spy)
+    if ctx.postgres and database is not None:
+        used = ctx.postgres.cpu_seconds()
+        stats.counts["database_cpu_ms"] = round(((used or database) - database) * 1000)
     return stats, procstat.between(before, after)
 
 
@@ -141,6 +158,8 @@ def window_run(ctx: Context, kind: str, users: int, group: int = 0,
         "deliveries_per_wall": _share(counts["delivered"], delta.wall),
         "server_cpu": delta.cpu,
         "wall": delta.wall,
+        "database_cpu_us_per_msg": _share(counts["database_cpu_ms"] * 1000,
+                                          counts["completed"]),
         "problems": sum(counts[k] for k in ("errors", "disconnects", "malformed", "corrupt",
                                             "misrouted", "duplicates", "gaps", "phase_timeouts",
                                             "lost_in_flight")),
@@ -160,7 +179,7 @@ def paced_run(ctx: Context, kind: str, rate: int, sync: str = "full") -> dict[st
         "skipped": stats.counts["skipped_window_full"],
         "server_cpu_share": _share(delta.cpu, delta.wall),
     }
-    for name, samples in (("16", stats.lat16), ("06", stats.lat06)):
+    for name, samples in (("16", stats.lat16), ("06", stats.lat06), ("07", stats.lat07)):
         ordered = sorted(samples)
         for p in (50, 99, 99.9):
             result[f"p{p:g}_{name}"] = percentile(ordered, p) / 1e6
@@ -168,11 +187,13 @@ def paced_run(ctx: Context, kind: str, rate: int, sync: str = "full") -> dict[st
 
 
 def _runs(ctx: Context, measure: Callable[..., dict[str, float]], *args: object,
+          kinds: tuple[str, ...] | None = None,
           **kwargs: object) -> dict[str, list[dict[str, float]]]:
-    """ctx.sizes.runs runs of each kind, alternating server and baseline."""
-    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
+    """ctx.sizes.runs runs of each kind (all of ctx.kinds by default), alternating."""
+    kinds = kinds or ctx.kinds
+    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     for number in range(1, ctx.sizes.runs + 1):
-        for kind in KINDS:
+        for kind in kinds:
             started = time.monotonic()
             results[kind].append(measure(ctx, kind, *args, **kwargs))
             print(f"    {measure.__name__}{args}: {kind} run {number} took "
@@ -181,9 +202,18 @@ def _runs(ctx: Context, measure: Callable[..., dict[str, float]], *args: object,
 
 
 def _figure(scenario: str, name: str, unit: str, key: str,
-            results: dict[str, list[dict[str, float]]], **extra: object) -> Figure:
-    return Figure(scenario, name, unit, [r[key] for r in results["server"]],
+            results: dict[str, list[dict[str, float]]], kind: str = "server",
+            **extra: object) -> Figure:
+    """A figure of the server on SQLite (or of `kind`), beside the baseline's."""
+    if kind != "server":
+        scenario = f"{scenario}, {kind}"
+    return Figure(scenario, name, unit, [r[key] for r in results[kind]],
                   [r[key] for r in results.get("baseline", [])], **extra)  # type: ignore[arg-type]
+
+
+def _kinds(results: dict[str, list[dict[str, float]]]) -> list[str]:
+    """The server's kinds in `results`: SQLite, and PostgreSQL if it ran."""
+    return [kind for kind in ("server", POSTGRESQL) if kind in results]
 
 
 def one_to_one(ctx: Context) -> list[Figure]:
@@ -191,19 +221,25 @@ def one_to_one(ctx: Context) -> list[Figure]:
     for users in ctx.sizes.one_to_one_users:
         results = _runs(ctx, window_run, users)
         scenario = f"1:1, {users:,} users"
-        figures += [
-            _figure(scenario, "complete msgs / server-CPU s", "msg/s", "complete_per_cpu",
-                    results, target=">= 25% of baseline", rule=("min_ratio", 0.25)),
-            _figure(scenario, "complete msgs / wall s", "msg/s", "complete_per_wall", results),
-            _figure(scenario, "intact to the right recipient", "share", "intact_share", results,
-                    target="100%", rule=("equal", 1.0)),
-            _figure(scenario, "errors, losses, timeouts", "count", "problems", results),
-        ]
+        for kind in _kinds(results):
+            figures += [
+                _figure(scenario, "complete msgs / server-CPU s", "msg/s", "complete_per_cpu",
+                        results, kind, target=">= 25% of baseline", rule=("min_ratio", 0.25)),
+                _figure(scenario, "complete msgs / wall s", "msg/s", "complete_per_wall",
+                        results, kind),
+                _figure(scenario, "intact to the right recipient", "share", "intact_share",
+                        results, kind, target="100%", rule=("equal", 1.0)),
+                _figure(scenario, "errors, losses, timeouts", "count", "problems", results,
+                        kind),
+            ]
+            if kind == POSTGRESQL:
+                figures.append(_figure(scenario, "PostgreSQL CPU / complete msg", "us",
+                                       "database_cpu_us_per_msg", results, kind))
     return figures
 
 
 def group_fan_out(ctx: Context) -> list[Figure]:
-    results = _runs(ctx, window_run, ctx.sizes.group_users, group=GROUP_SIZE)
+    results = _runs(ctx, window_run, ctx.sizes.group_users, group=GROUP_SIZE, kinds=KINDS)
     scenario = f"groups of {GROUP_SIZE}, {ctx.sizes.group_users} users"
     return [
         _figure(scenario, "deliveries (06+12) / server-CPU s", "del/s", "deliveries_per_cpu",
@@ -219,16 +255,25 @@ def latency(ctx: Context) -> list[Figure]:
     figures = []
     for rate in ctx.sizes.latency_rates:
         results = _runs(ctx, paced_run, rate)
-        bound = 2.0 if rate <= 2000 else 5.0
         scenario = f"latency, {rate:,} msg/s, {ctx.sizes.latency_clients} clients"
-        figures.append(_figure(scenario, "achieved send rate", "msg/s", "achieved_rate", results))
-        for name, label in (("16", "05->16"), ("06", "05->06")):
-            for p in (50, 99, 99.9):
-                extra: dict[str, object] = {}
-                if name == "06" and p == 99:
-                    extra = {"target": f"<= {bound:g} ms", "rule": ("max", bound)}
-                figures.append(_figure(scenario, f"{label} p{p:g}", "ms", f"p{p:g}_{name}",
-                                       results, **extra))
+        for kind in _kinds(results):
+            figures += _latency_figures(scenario, rate, results, kind)
+    return figures
+
+
+def _latency_figures(scenario: str, rate: int, results: dict[str, list[dict[str, float]]],
+                     kind: str) -> list[Figure]:
+    bound = 2.0 if rate <= 2000 else 5.0
+    figures = [_figure(scenario, "achieved send rate", "msg/s", "achieved_rate", results, kind)]
+    for name, label in (("16", "05->16"), ("06", "05->06"), ("07", "05->07")):
+        for p in (50, 99, 99.9):
+            extra: dict[str, object] = {}
+            if name == "06" and p == 99 and kind == "server":
+                extra = {"target": f"<= {bound:g} ms", "rule": ("max", bound)}
+            elif name == "07" and p == 50 and kind == POSTGRESQL and rate == 2000:
+                extra = {"target": "< 20 ms", "rule": ("max", 20.0)}
+            figures.append(_figure(scenario, f"{label} p{p:g}", "ms", f"p{p:g}_{name}",
+                                   results, kind, **extra))
     return figures
 
 

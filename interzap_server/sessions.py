@@ -100,10 +100,13 @@ class Sessions:
         session.user = None
 
     def send_live(self, user: str, entry: int, frame: bytes, report: bool) -> None:
-        """Send a new queue entry now if its user is online and not catching up."""
+        """Send a new queue entry now if its user is online and not catching up (and if it
+        was written: an entry of a retransmission the store took for new was not)."""
         session = self._online.get(user)
         if session is None or session.catching_up or entry <= session.cursor:
             return  # offline, or the entry will come with the queue
+        if not self._store.sent(entry):
+            return
         session.link.write(frame, entry if report else None)
         session.cursor = entry
 

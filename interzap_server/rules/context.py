@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from interzap_server.sessions import Session, Sessions
-from interzap_server.storage import Store
+from interzap_server.storage import Key, Store
 
 
 @dataclass(eq=False, slots=True)
@@ -49,7 +49,7 @@ class Context:
         unit.effects.append(partial(unit.session.link.write, frame))
 
     def owe(self, unit: Unit, recipients: Sequence[str], frame: bytes,
-            message: int | None = None) -> None:
+            message: Key | None = None) -> None:
         """Queue `frame` for each recipient; send it after the commit to those online."""
         store, sessions = self.store, self.sessions
         for recipient in recipients:

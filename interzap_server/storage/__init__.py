@@ -3,13 +3,14 @@
 `open_store(url, sync, shared)` connects and sets the connection up (SQLite:
 WAL, synchronous, foreign keys, a short busy timeout; PostgreSQL:
 synchronous_commit and lock_timeout, on every connection the server makes),
-creates the tables once however many servers start at once, drops the indexes
-of earlier versions, says in the log what durability the database really
-gives, and returns a Store. The rooms: store.py (what is asked of the
-database), statements.py (the hot path's SQL), runner.py (running it, the
-transaction, savepoints and reconnecting), failures.py (what a driver error
-means), caches.py (what one process may remember), wakeups.py (telling other
-processes), models.py (the tables).
+creates the tables and copies those of earlier versions into them (upgrade.py)
+once however many servers start at once, says in the log what durability the
+database really gives, and returns a Store. The rooms: store.py (what is asked
+of the database), statements.py (the hot path's SQL), writes.py (what waits
+for the commit), runner.py (running it, the transaction, savepoints and
+reconnecting), failures.py (what a driver error means), caches.py (what one
+process may remember), wakeups.py (telling other processes), models.py (the
+tables), upgrade.py (the tables of earlier versions).
 """
 
 import logging
@@ -22,13 +23,15 @@ from playhouse.db_url import connect
 
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.failures import Reported
-from interzap_server.storage.models import MODELS, OBSOLETE_INDEXES, database
+from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.store import Queued, Store
+from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import Wakeups
+from interzap_server.storage.writes import Key
 
-__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Queued", "Reported", "StorageError", "Store",
-           "open_store"]
+__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Key", "Queued", "Reported", "StorageError",
+           "Store", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +68,15 @@ def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
     remembered between statements (caches.py); every answer comes from the database.
     """
     db = _database(url, sync)
-    database.initialize(db)
+    use_database(db)
     postgres = isinstance(db, peewee.PostgresqlDatabase)
     try:
         db.connect()
         runner = Runner(db, savepoints=postgres)
         if postgres:
-            _create_postgres_tables(db, runner)
+            _create_postgres_tables(db, runner, shared)
         else:
-            _create_sqlite_tables(db, runner)
+            _create_sqlite_tables(db, runner, shared)
         _say_durability(runner, postgres, url, sync)
     except (peewee.DatabaseError, StorageError) as exc:
         raise StorageError(f"cannot open the database {_shown(url)}: {exc}") from exc
@@ -110,9 +113,11 @@ def _postgres_settings(url: str, sync: str) -> dict[str, object]:
     return settings
 
 
-def _create_sqlite_tables(db: peewee.Database, runner: Runner) -> None:
-    """WAL first, then each statement on its own: a transaction that read before writing
-    could not wait for another process's write lock (SQLite refuses that upgrade at once)."""
+def _create_sqlite_tables(db: peewee.Database, runner: Runner, shared: bool) -> None:
+    """WAL first, then each CREATE on its own: a transaction that read before writing
+    could not wait for another process's write lock (SQLite refuses that upgrade at once).
+    The copy of earlier tables runs in a transaction that takes the write lock first
+    (BEGIN IMMEDIATE), so a second server waits for it and then finds nothing to copy."""
     deadline = time.monotonic() + SETUP_TIMEOUT
     while True:
         try:
@@ -123,29 +128,31 @@ def _create_sqlite_tables(db: peewee.Database, runner: Runner) -> None:
                 raise
             time.sleep(WAL_RETRY)  # nothing to wait on: SQLite offers no event for it
     db.create_tables(MODELS)
-    _drop_obsolete_indexes(db, runner)
+    runner.run("BEGIN IMMEDIATE")
+    try:
+        upgrade(runner, shared)
+    except BaseException:
+        runner.run("ROLLBACK")
+        raise
+    runner.run("COMMIT")
     runner.run(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
 
 
-def _create_postgres_tables(db: peewee.Database, runner: Runner) -> None:
+def _create_postgres_tables(db: peewee.Database, runner: Runner, shared: bool) -> None:
     """In one transaction, under an advisory lock: servers started at once on an empty
-    database would otherwise race to create the same tables, and all but one would die
-    of a duplicate key in pg_class. The lock and SET LOCAL end with the transaction."""
+    database would otherwise race to create the same tables (all but one would die of a
+    duplicate key in pg_class), and on an old one to copy and drop its tables. The lock
+    and SET LOCAL end with the transaction."""
     runner.begin()
     try:
         runner.run(f"SET LOCAL lock_timeout = '{round(SETUP_TIMEOUT)}s'")
         runner.run("SELECT pg_advisory_xact_lock(%s)", SCHEMA_LOCK)
         db.create_tables(MODELS)
-        _drop_obsolete_indexes(db, runner)
+        upgrade(runner, shared)
     except BaseException:
         runner.rollback()
         raise
     runner.commit()
-
-
-def _drop_obsolete_indexes(db: peewee.Database, runner: Runner) -> None:
-    for index in OBSOLETE_INDEXES:
-        runner.run(f"DROP INDEX IF EXISTS {index.join(db.quote)}")
 
 
 def _say_durability(runner: Runner, postgres: bool, url: str, sync: str) -> None:

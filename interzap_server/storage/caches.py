@@ -2,10 +2,12 @@
 
 The store asks the database less by keeping, in memory: the users known to
 exist and the members of each group (facts that only ever become true: no user
-or group is deleted), an upper bound of each user's queue length, and the
-copies of recent group messages not yet acknowledged. Each is right only if no
-other process writes the same tables: another server could enqueue to a user
-(the bound would be too low) or take a 12 (the count too high). So the store
+or group is deleted), an upper bound of each user's queue length, the copies
+of recent group messages not yet acknowledged, where each unacknowledged 06
+is in its recipient's queue (so that a 12 deletes it by its primary key), and
+the last seq of each queue. Each is right only if no other process writes the
+same tables: another server could enqueue to a user (the bound would be too
+low, the seq taken twice) or take a 12 (the count too high). So the store
 of a database shared by several processes runs with the caches off
 (`open_store(..., shared=True)`): they then learn nothing, every lookup
 misses, and every answer comes from the database.
@@ -22,8 +24,12 @@ COUNTED_MESSAGES = 65_536
 this the counts are dropped (and taken from the database again when needed): a
 member who never logs in again would otherwise keep their counts forever."""
 
-Key = tuple[str, str, int]
-"""A message's (src, dst, ts)."""
+REMEMBERED_COPIES = 262_144
+"""Unacknowledged 06s whose place in the queue is remembered at most; past this they are
+forgotten (a 12 then finds its copy among its recipient's entries)."""
+
+Key = tuple[int, int, int]
+"""A message's (dst, src, ts), in numbers: a group's dst is minus its number."""
 
 
 class LocalCaches:
@@ -40,11 +46,17 @@ class LocalCaches:
         self._groups: dict[str, tuple[str, ...]] = {}
         self._owed: dict[str, int] = {}  # an upper bound of each user's queue length
         self._full_until: dict[str, float] = {}  # full queues are recounted after this
-        # Copies of a group message not yet acknowledged, where known: counted as they
-        # are enqueued (in the batch that added the message, whose new ids `_counting`
-        # maps to keys), or as the database counted them after a restart.
+        # Copies of a group message not yet acknowledged, where known: counted when the
+        # message was stored, or as the database counted them after a restart.
         self._copies: dict[Key, int] = {}
-        self._counting: dict[int, Key] = {}
+        # (user, key) -> seq of the user's unacknowledged 06 of that message
+        self._places: dict[tuple[int, Key], int] = {}
+        # the last seq given out in each user's queue: never forgotten, even when a
+        # batch rolls back (its seqs become gaps), since a session may have been sent
+        # an entry of a larger seq that was deleted since; and, for users this process
+        # has not yet enqueued to, the largest seq a session was sent
+        self._seqs: dict[int, int] = {}
+        self._seen: dict[int, int] = {}
 
     def end_batch(self, committed: bool) -> None:
         if not committed:
@@ -52,7 +64,7 @@ class LocalCaches:
             self._groups.clear()
             self._owed.clear()
             self._copies.clear()
-        self._counting.clear()  # a message's copies are all enqueued in its batch
+            self._places.clear()
 
     # -- users and groups --------------------------------------------------------------
 
@@ -90,13 +102,10 @@ class LocalCaches:
             if owed >= limit:
                 self._full_until[recipient] = time.monotonic() + FULL_QUEUE_RECOUNT
 
-    def enqueued(self, recipient: str, message: int | None) -> None:
-        """One more entry for `recipient` (a copy of `message`, if it is one)."""
+    def enqueued(self, recipient: str) -> None:
+        """One more entry for `recipient`."""
         if recipient in self._owed:
             self._owed[recipient] += 1
-        key = None if message is None else self._counting.get(message)
-        if key in self._copies:
-            self._copies[key] += 1
 
     def acknowledged(self, recipient: str) -> None:
         """The recipient's queue lost an entry: count it afresh when it is next full."""
@@ -104,11 +113,9 @@ class LocalCaches:
 
     # -- copies of group messages ------------------------------------------------------
 
-    def new_group_message(self, message: int, key: Key) -> None:
-        """Count the copies of a new group message as its batch enqueues them."""
-        if self.on:
-            self._counting[message] = key
-            self.learn_copies(key, 0)
+    def new_group_message(self, key: Key, copies: int) -> None:
+        """A group message was stored with this many copies."""
+        self.learn_copies(key, copies)
 
     def copies_left(self, key: Key) -> int | None:
         """Copies still unacknowledged now that one more is, or None: count them."""
@@ -124,3 +131,38 @@ class LocalCaches:
             if len(self._copies) >= COUNTED_MESSAGES:
                 self._copies.clear()
             self._copies[key] = left
+
+    # -- where each copy is ------------------------------------------------------------
+
+    def learn_place(self, user: int, key: Key, seq: int) -> None:
+        """`user`'s copy of the message `key` is its entry `seq`."""
+        if self.on:
+            if len(self._places) >= REMEMBERED_COPIES:
+                self._places.clear()
+            self._places[user, key] = seq
+
+    def take_place(self, user: int, key: Key) -> int | None:
+        """The seq of `user`'s copy of `key`, forgotten now that it is acknowledged, or
+        None: find it in the database."""
+        return self._places.pop((user, key), None)
+
+    # -- seqs --------------------------------------------------------------------------
+
+    def next_seq(self, user: int) -> int | None:
+        """The next seq of `user`'s queue, or None: ask the database for the last one."""
+        last = self._seqs.get(user)
+        if last is None:
+            return None
+        self._seqs[user] = last + 1
+        return last + 1
+
+    def learn_last_seq(self, user: int, last: int) -> None:
+        """The database's last seq of `user`'s queue; not below any seq already sent, which
+        may have been deleted since (a session's cursor must stay behind new entries)."""
+        if self.on:
+            self._seqs[user] = max(last, self._seen.pop(user, 0))
+
+    def saw_seq(self, user: int, seq: int) -> None:
+        """An entry of `user` was read from the database (to be sent)."""
+        if self.on and user not in self._seqs and seq > self._seen.get(user, 0):
+            self._seen[user] = seq

@@ -1,43 +1,26 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks.
 
 Only the storage package imports this module. Ids on the wire are text
-(`Client-000001`); here users and groups are their numbers, messages keep their
-peers as text so that a key lookup needs no join.
+(`Client-000001`); here users and groups are their numbers, a group's negated
+where a column holds either (a message's dst). Read marks keep their ids as text:
+they are few and off the hot path. Why this shape: docs/STORAGE.md.
 """
 
-from typing import Any
-
 from peewee import (
-    SQL,
     AutoField,
     BigIntegerField,
     CharField,
     CompositeKey,
+    Database,
     DatabaseProxy,
     ForeignKeyField,
     IntegerField,
     Model,
-    NodeList,
     SqliteDatabase,
     TextField,
 )
 
 database = DatabaseProxy()
-
-
-class MonotonicAutoField(AutoField):
-    """An id that is never handed out twice, even after the newest row is deleted.
-
-    SQLite reuses max(rowid)+1 unless the column says AUTOINCREMENT; a queue
-    whose ids went backwards would hide entries from a session's cursor.
-    PostgreSQL sequences never go back, so there the plain column is right.
-    """
-
-    def ddl(self, ctx: Any) -> Any:
-        node = super().ddl(ctx)
-        if isinstance(database.obj, SqliteDatabase):
-            return NodeList((node, SQL("AUTOINCREMENT")))
-        return node
 
 
 class BaseModel(Model):
@@ -71,42 +54,62 @@ class Member(BaseModel):
         primary_key = CompositeKey("group", "user")
 
 
-class Message(BaseModel):
-    """A key the server accepted; the text lives only in the recipients' queue entries."""
+class MessageKey(BaseModel):
+    """A key the server accepted, remembered for KEY_MEMORY (PROTOCOL.md 5.2).
 
-    id = AutoField()
-    src = CharField(max_length=13)
-    dst = CharField(max_length=13)
+    Numbers, not ids: src is a user's number, dst a user's or minus a group's
+    (a user and a group may share a number). The key is the whole row and its
+    primary key, recipient first: it finds a key, and a recipient's keys for
+    read marks. The text lives only in the recipients' queue entries.
+    """
+
+    dst = BigIntegerField()
+    src = BigIntegerField()
     ts = BigIntegerField()
     accepted = BigIntegerField()  # server time, for forgetting keys after KEY_MEMORY
 
     class Meta:
-        # one unique key, recipient first: it finds a key, and a recipient's keys
-        # for read marks, so (dst, ts) needs no index of its own (each index is one
-        # more B-tree to update per message: bench/README.md, "session 4")
-        indexes = (
-            (("dst", "src", "ts"), True),
-            (("accepted",), False),
-        )
+        table_name = "message_key"
+        primary_key = CompositeKey("dst", "src", "ts")
+        indexes = ((("accepted",), False),)
 
 
-class Pending(BaseModel):
-    """A frame owed to a user, in the order the server made it (06, 07, 09, 11)."""
+class Entry(BaseModel):
+    """A frame owed to a user (06, 07, 09, 11), numbered in the order the server made it.
 
-    id = MonotonicAutoField()
-    recipient = IntegerField()
-    # the Message.id this copy is of, or none (09, 11). A plain column, not a
-    # foreign key: the check cost a lookup per entry, and nothing needed it, since
-    # prune() only forgets keys that no entry points at. No index of its own:
-    # (message, recipient) below serves it.
-    message = IntegerField(null=True, column_name="message_id")
+    The primary key is the whole address of an entry, (user, seq): the store
+    hands out `seq` per user, so an entry costs one B-tree and no id sequence.
+    A 06 also carries its message's key (src, dst, ts), which a 12 names; other
+    frames leave those empty. No index besides the key: the store finds a 06 by
+    its seq when it remembers it, and scans the user's own entries otherwise.
+    """
+
+    user = BigIntegerField()
+    seq = BigIntegerField()
     frame = TextField()  # the encoded frame, LF included
+    src = BigIntegerField(null=True)
+    dst = BigIntegerField(null=True)
+    ts = BigIntegerField(null=True)
 
     class Meta:
-        indexes = (
-            (("recipient", "id"), False),
-            (("message", "recipient"), False),
-        )
+        table_name = "queue"
+        primary_key = CompositeKey("user", "seq")
+
+
+class QueueHead(BaseModel):
+    """The last seq handed out in each user's queue, for servers sharing the database.
+
+    Entries are deleted from the head of a queue as well as the tail, so the
+    newest row cannot tell the next number once it is gone; this row can, and
+    updating it locks it until commit: two servers writing to one queue take
+    turns, and each user's entries commit in seq order (docs/STORAGE.md).
+    """
+
+    user = BigIntegerField(primary_key=True)
+    seq = BigIntegerField()
+
+    class Meta:
+        table_name = "queue_head"
 
 
 class ReadMark(BaseModel):
@@ -121,7 +124,15 @@ class ReadMark(BaseModel):
         primary_key = CompositeKey("dst", "author", "reader")
 
 
-MODELS = (User, Group, Member, Message, Pending, ReadMark)
+MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark)
 
-OBSOLETE_INDEXES = ("message_src_dst_ts", "message_dst_ts")
-"""Indexes of earlier versions that (dst, src, ts) replaced; a database made then drops them."""
+WITHOUT_ROWID = (MessageKey, Entry)
+"""Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);
+PostgreSQL has no such option, so use_database() sets it for SQLite only."""
+
+
+def use_database(db: Database) -> None:
+    """Bind the models to `db` and set the options that depend on its kind."""
+    database.initialize(db)
+    for model in WITHOUT_ROWID:
+        model._meta.without_rowid = isinstance(db, SqliteDatabase)

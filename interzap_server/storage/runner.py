@@ -214,9 +214,9 @@ class Runner:
             raise self._failure(exc) from exc
         return self._cursor
 
-    def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+    def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run one statement over many rows of parameters (executemany; a savepoint asked
-        for goes first, in a round trip of its own)."""
+        for goes first, in a round trip of its own); the rows changed."""
         if self._outage is not None or self._refusing:
             raise self._refusal()
         try:
@@ -225,6 +225,7 @@ class Runner:
             self._cursor.executemany(sql, rows)
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc
+        return self._cursor.rowcount
 
     def rows(self, sql: str, *params: object) -> list[Row]:
         """Every row of a statement.

@@ -7,69 +7,96 @@ rest of the store keeps the query builder. Names come from the models, and the
 placeholder from the database (`?` for SQLite, `%s` for PostgreSQL), so the
 text is right for either.
 
-New ids: where the driver reports the new rowid (SQLite's `lastrowid`, as
-peewee itself does), an INSERT has no RETURNING clause, which cost SQLite
-2-4 us a row (bench/README.md, "session 2"); elsewhere (PostgreSQL) it ends in
-RETURNING and the id is read from its row.
+Writes of many rows (a loop iteration's keys, entries and deletions) are one
+statement per kind: on SQLite one prepared statement stepped per row
+(executemany, which costs no round trip: the database is in process), on
+PostgreSQL one statement of many rows (`values()`), since psycopg2's
+executemany is a round trip per row.
 """
 
 from dataclasses import dataclass
 
 import peewee
 
-from interzap_server.storage.models import Member, Message, Pending, User
+from interzap_server.storage.models import Entry, Member, MessageKey, QueueHead, User
 
 
 @dataclass(frozen=True, slots=True)
 class Statements:
-    returning: bool  # whether an INSERT returns its new id as a row (else: lastrowid)
+    in_process: bool  # SQLite: a statement per row costs no round trip (executemany)
+    param: str  # the driver's placeholder
     user_exists: str
     token_hash: str
     group_members: str
-    message_id: str
-    add_message: str
-    enqueue: str
-    queue_length: str
+    key_known: str
+    add_keys: str  # followed by values() of (dst, src, ts, accepted) rows, then new_keys
+    new_keys: str
+    add_key: str  # one row, without RETURNING: the row count tells
+    savepoint: str
+    rollback_to: str
+    release: str
+    enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
+    dequeue_one: str
+    dequeue: str  # followed by values() of (user, seq) rows, then a closing parenthesis
     drop_copy: str
     copies_left: str
+    queue_length: str
+    last_seq: str
+    next_seq: str
     queued: str
-    forget_one: str
+
+    def values(self, width: int, rows: int) -> str:
+        """`rows` parenthesised rows of `width` placeholders, comma-separated."""
+        row = "(" + ", ".join([self.param] * width) + ")"
+        return ", ".join([row] * rows)
 
 
 def prepare(db: peewee.Database) -> Statements:
     """The statements for `db`, with its placeholder and quoting."""
     p = db.param
-    returning = bool(db.returning_clause)
 
     def q(name: str) -> str:
         return name.join(db.quote)  # db.quote is the pair of quote characters, '""'
 
     user, member = q(User._meta.table_name), q(Member._meta.table_name)
-    message, pending = q(Message._meta.table_name), q(Pending._meta.table_name)
-    new_id = f" RETURNING {q('id')}" if returning else ""
-    key = f"{q('src')} = {p} AND {q('dst')} = {p} AND {q('ts')} = {p}"
-    message_of_key = f"(SELECT {q('id')} FROM {message} WHERE {key})"
+    key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
+    head = q(QueueHead._meta.table_name)
+    who, seq = q("user"), q("seq")
+    of_key = f"{q('dst')} = {p} AND {q('src')} = {p} AND {q('ts')} = {p}"
+    key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
+    add_keys = f"INSERT INTO {key} ({key_columns}, {q('accepted')}) VALUES "
+    known_key = f" ON CONFLICT ({key_columns}) DO NOTHING"
     return Statements(
-        returning=returning,
+        in_process=isinstance(db, peewee.SqliteDatabase),
+        param=p,
         user_exists=f"SELECT 1 FROM {user} WHERE {q('id')} = {p}",
         token_hash=f"SELECT {q('token_hash')} FROM {user} WHERE {q('id')} = {p}",
         group_members=(f"SELECT {q('user_id')} FROM {member} WHERE {q('group_id')} = {p} "
                        f"ORDER BY {q('position')}"),
-        message_id=f"SELECT {q('id')} FROM {message} WHERE {key}",
-        # a known key inserts nothing: the row count (or the returned rows) says which
-        add_message=(f"INSERT INTO {message} ({q('src')}, {q('dst')}, {q('ts')}, "
-                     f"{q('accepted')}) VALUES ({p}, {p}, {p}, {p}) "
-                     f"ON CONFLICT ({q('dst')}, {q('src')}, {q('ts')}) DO NOTHING{new_id}"),
-        enqueue=(f"INSERT INTO {pending} ({q('recipient')}, {q('message_id')}, {q('frame')}) "
-                 f"VALUES ({p}, {p}, {p}){new_id}"),
-        queue_length=(f"SELECT COUNT(*) FROM (SELECT 1 FROM {pending} "
-                      f"WHERE {q('recipient')} = {p} LIMIT {p}) AS owed"),
-        drop_copy=(f"DELETE FROM {pending} "
-                   f"WHERE {q('recipient')} = {p} AND {q('message_id')} = {message_of_key}"),
-        copies_left=(f"SELECT COUNT(*) FROM {pending} "
-                     f"WHERE {q('message_id')} = {message_of_key}"),
-        queued=(f"SELECT {q('id')}, {q('frame')}, {q('message_id')} FROM {pending} "
-                f"WHERE {q('recipient')} = {p} AND {q('id')} > {p} "
-                f"ORDER BY {q('id')} LIMIT {p}"),
-        forget_one=f"DELETE FROM {pending} WHERE {q('id')} = {p}",
+        key_known=f"SELECT 1 FROM {key} WHERE {of_key}",
+        add_keys=add_keys,
+        # a known key inserts nothing and so is not returned: what is returned is new
+        new_keys=f"{known_key} RETURNING {key_columns}",
+        add_key=f"{add_keys}({p}, {p}, {p}, {p}){known_key}",
+        savepoint=f"SAVEPOINT {q('keys')}",
+        rollback_to=f"ROLLBACK TO SAVEPOINT {q('keys')}",
+        release=f"RELEASE SAVEPOINT {q('keys')}",
+        enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
+                 f"{q('ts')}) VALUES "),
+        dequeue_one=f"DELETE FROM {queue} WHERE {who} = {p} AND {seq} = {p}",
+        dequeue=f"DELETE FROM {queue} WHERE ({who}, {seq}) IN (VALUES ",
+        # a 06 the store does not remember: found among its recipient's own entries
+        drop_copy=f"DELETE FROM {queue} WHERE {who} = {p} AND {of_key}",
+        copies_left=(f"SELECT COUNT(*) FROM {queue} WHERE {who} IN "
+                     f"(SELECT {q('user_id')} FROM {member} WHERE {q('group_id')} = {p}) "
+                     f"AND {of_key}"),
+        queue_length=(f"SELECT COUNT(*) FROM (SELECT 1 FROM {queue} "
+                      f"WHERE {who} = {p} LIMIT {p}) AS owed"),
+        last_seq=f"SELECT COALESCE(MAX({seq}), 0) FROM {queue} WHERE {who} = {p}",
+        # shared: the head row is locked until commit, so writers to one queue take turns
+        next_seq=(f"INSERT INTO {head} ({who}, {seq}) VALUES ({p}, 1) "
+                  f"ON CONFLICT ({who}) DO UPDATE SET {seq} = {head}.{seq} + 1 "
+                  f"RETURNING {seq}"),
+        queued=(f"SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} FROM {queue} "
+                f"WHERE {who} = {p} AND {seq} > {p} ORDER BY {seq} LIMIT {p}"),
     )

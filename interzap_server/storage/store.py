@@ -4,21 +4,44 @@ The only module that says what to query. It speaks ids as text and returns
 ints, strings, tuples and small dataclasses, never models; every failure
 leaves it as StorageError. Statements run through runner.py; what this process
 remembers between them is caches.py's; writes happen between begin() and
-commit() (or rollback()), the loop iteration's one transaction.
+commit() (or rollback()), the loop iteration's one transaction, and most of
+them wait in writes.py to be written together just before the commit.
 """
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from interzap_server.storage.caches import LocalCaches
-from interzap_server.storage.models import Group, Member, Message, Pending, ReadMark, User
+from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
-from shared.ids import group_id, is_group_id, number_of, user_id
+from interzap_server.storage.writes import NOTHING, Key, Mark, Writes
+from shared.ids import GROUP_PREFIX, USER_PREFIX, group_id, number_of, user_id
+
+SEQ_SPAN = 1 << 40
+"""An entry is one int, user * SEQ_SPAN + seq: the loop and the sessions pass entries as
+ints, and those of one user compare in queue order."""
+
+
+_USER_DIGITS = len(USER_PREFIX)
+_GROUP_DIGITS = len(GROUP_PREFIX)
+
+
+def user_number(user: str) -> int:
+    """A user's number. Ids reach the store checked by the codec, so the number is where
+    the prefix ends (shared.ids.number_of looks for the dash: twice the cost, per frame)."""
+    return int(user[_USER_DIGITS:])
+
+
+def number(ident: str) -> int:
+    """A user's number, or minus a group's: what a message's dst column holds."""
+    if ident.startswith(USER_PREFIX):
+        return int(ident[_USER_DIGITS:])
+    return -int(ident[_GROUP_DIGITS:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,24 +60,38 @@ class Store:
         self._runner = runner
         self._sql = prepare(runner.db)
         self._caches = caches
+        self._writes = Writes(runner, self._sql)
+        # where the frame's writes begin in _writes; None once a flush inside the frame
+        # wrote earlier frames' rows after its savepoint (they cannot be undone alone)
+        self._mark: Mark | None = NOTHING
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
 
     # -- transactions ---------------------------------------------------------
     #
     # One at a time, opened and ended by the service's batch. The caches learn
-    # inside it and forget what they learnt if it does not commit.
+    # inside it and forget what they learnt if it does not commit. Writes wait
+    # in writes.py until commit() (or a read they would change) flushes them.
 
     def begin(self) -> None:
         """Open the transaction that every call until commit() or rollback() is part of."""
+        self._writes.clear()
+        self._mark = NOTHING
         self._runner.begin()
 
     def commit(self) -> None:
-        """Make the transaction's writes durable; StorageError if that fails, and then
-        none of them happened. Either way no transaction is open afterwards."""
+        """Write what waits and make the transaction durable; StorageError if that fails,
+        and then none of it happened. Either way no transaction is open afterwards."""
+        try:
+            self._flush()
+        except StorageError:
+            with suppress(StorageError):  # the flush's error is the one to tell
+                self.rollback()
+            raise
         try:
             self._runner.commit()
         except StorageError:
             self._caches.end_batch(committed=False)
+            self._writes.clear()
             raise
         self._caches.end_batch(committed=True)
 
@@ -62,16 +99,25 @@ class Store:
         """Drop the transaction's writes (StorageError if the database could not say so;
         the transaction is over either way)."""
         self._caches.end_batch(committed=False)
+        self._writes.clear()
         self._runner.rollback()
 
     def savepoint(self) -> None:
-        """What comes from now on may be undone alone (runner.py: PostgreSQL only)."""
+        """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
+        database since the savepoint, and here, what waits since this mark."""
+        self._mark = self._writes.mark()
         self._runner.savepoint()
 
     def rollback_to_savepoint(self) -> bool:
-        """Undo what came since savepoint(); False if only rollback() can (runner.py)."""
+        """Undo what came since savepoint(); False if only rollback() can (runner.py, or a
+        flush since wrote earlier frames' rows after the savepoint). Seqs handed out since
+        are not taken back: they become gaps (PROTOCOL.md: ids are not gapless)."""
         self._caches.end_batch(committed=False)  # they may have learnt from those rows
-        return self._runner.rollback_to_savepoint()
+        mark, self._mark = self._mark, NOTHING
+        if mark is None or not self._runner.rollback_to_savepoint():
+            return False
+        self._writes.truncate(mark)
+        return True
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -86,6 +132,26 @@ class Store:
 
     def close(self) -> None:
         self._runner.close()
+
+    def _flush(self) -> None:
+        """Write what waits; the caches learn the new group messages' copies, and where
+        each 06 written is (not before: one of a known key is not written)."""
+        if self._writes:
+            if self._mark != NOTHING:
+                self._mark = None  # earlier frames' rows go after this frame's savepoint
+            new, written = self._writes.flush()
+            for key, copies in new.items():
+                if key[0] < 0:
+                    self._caches.new_group_message(key, copies)
+            for user, seq, _, src, dst, ts in written:
+                if src is not None:
+                    assert dst is not None and ts is not None  # a 06 has its whole key
+                    self._caches.learn_place(user, (dst, src, ts), seq)
+
+    def sent(self, entry: int) -> bool:
+        """Whether an entry made in the last transaction was written (not dropped because
+        its message's key turned out to be known): only those may be sent."""
+        return divmod(entry, SEQ_SPAN) not in self._writes.voided
 
     # -- users and groups ------------------------------------------------------
 
@@ -135,29 +201,52 @@ class Store:
     # -- messages and the queue ------------------------------------------------
 
     def message_known(self, src: str, dst: str, ts: int) -> bool:
-        return self._runner.one(self._sql.message_id, src, dst, ts) is not None
+        key = (number(dst), user_number(src), ts)
+        return (self._writes.has_key(key)
+                or self._runner.one(self._sql.key_known, *key) is not None)
 
-    def add_message(self, src: str, dst: str, ts: int, now: int) -> int | None:
-        """Remember a new key; its number for its queue entries, or None if it was known."""
-        message = self._runner.insert(self._sql.add_message, src, dst, ts, now)
-        if message is not None and is_group_id(dst):
-            self._caches.new_group_message(message, (src, dst, ts))
-        return message
+    def add_message(self, src: str, dst: str, ts: int, now: int) -> Key | None:
+        """Remember a new key, for its queue entries; None if it is known already.
 
-    def enqueue(self, recipient: str, frame: bytes, message: int | None = None) -> int:
+        A key this transaction has not seen is taken as new; if it turns out known
+        when written, its entries are dropped then (writes.py, sent())."""
+        key = (number(dst), user_number(src), ts)
+        if self._writes.has_key(key):
+            return None
+        self._writes.add_key(key, now)
+        return key
+
+    def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        entry = self._runner.insert(self._sql.enqueue, number_of(recipient), message,
-                                    frame.decode("utf-8"))
-        assert entry is not None  # nothing can make this insert a no-op
-        self._caches.enqueued(recipient, message)
-        return entry
+        user = user_number(recipient)
+        seq = self._next_seq(user)
+        if message is None:
+            self._writes.add_entry((user, seq, frame.decode("utf-8"), None, None, None))
+        else:
+            dst, src, ts = message
+            self._writes.add_entry((user, seq, frame.decode("utf-8"), src, dst, ts))
+        self._caches.enqueued(recipient)
+        return user * SEQ_SPAN + seq
+
+    def _next_seq(self, user: int) -> int:
+        """The next number in `user`'s queue: this process's own count, or the database's."""
+        seq = self._caches.next_seq(user)
+        if seq is None:
+            if not self._caches.on:
+                return self._runner.count(self._sql.next_seq, user)
+            self._caches.learn_last_seq(user, self._runner.count(self._sql.last_seq, user))
+            seq = self._caches.next_seq(user)
+            assert seq is not None
+        return seq
 
     def has_room(self, recipient: str, limit: int) -> bool:
         """Whether fewer than `limit` frames are owed to `recipient` (counted at most
         when the caches cannot tell)."""
         room = self._caches.has_room(recipient, limit)
         if room is None:
-            owed = self._runner.count(self._sql.queue_length, number_of(recipient), limit)
+            user = user_number(recipient)
+            owed = (self._runner.count(self._sql.queue_length, user, limit)
+                    + self._writes.pending_for(user))
             self._caches.learn_queue_length(recipient, owed, limit)
             room = owed < limit
         return room
@@ -167,48 +256,72 @@ class Store:
 
         Returns how many recipients still owe a 12 for that message, or None if
         the recipient had nothing with this key queued (unknown or acknowledged).
-        A group message's copies are counted in memory where known, by the
-        database otherwise.
+        A copy whose place is remembered is deleted with the transaction's other
+        writes; one that is not is looked for now. A group message's copies are
+        counted in memory where known, by the database otherwise.
         """
-        if not self._runner.run(self._sql.drop_copy, number_of(recipient), src, dst, ts).rowcount:
+        user = user_number(recipient)
+        key = (number(dst), user_number(src), ts)
+        seq = self._caches.take_place(user, key)
+        if seq is None:
+            self._flush()  # the copy may be waiting to be written (a 12 to oneself)
+            seq = self._caches.take_place(user, key)
+        if seq is not None:
+            self._writes.delete((user, seq))
+        elif not self._runner.run(self._sql.drop_copy, user, *key).rowcount:
             return None
         self._caches.acknowledged(recipient)
-        if not is_group_id(dst):
+        if key[0] > 0:
             return 0  # a 1:1 message has a single copy
-        key = (src, dst, ts)
         left = self._caches.copies_left(key)
         if left is None:
-            left = self._runner.count(self._sql.copies_left, src, dst, ts)
+            self._flush()
+            left = self._runner.count(self._sql.copies_left, -key[0], *key)
             if left:
                 self._caches.learn_copies(key, left)
         return left
 
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries their recipient has confirmed reading (07, 09, 11)."""
-        self._runner.run_many(self._sql.forget_one, [(entry,) for entry in entries])
+        for entry in entries:
+            self._writes.delete(divmod(entry, SEQ_SPAN))
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""
-        rows = self._runner.rows(self._sql.queued, number_of(recipient), after, limit)
-        return [Queued(entry, frame.encode("utf-8"), message is not None)
-                for entry, frame, message in rows]
+        user = user_number(recipient)
+        base = user * SEQ_SPAN
+        self._flush()
+        rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
+        page = []
+        for seq, frame, src, dst, ts in rows:
+            if src is not None:
+                self._caches.learn_place(user, (dst, src, ts), seq)
+            page.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
+        if page:
+            self._caches.saw_seq(user, page[-1].entry - base)
+        return page
 
     # -- read marks ------------------------------------------------------------
 
     def newest_acknowledged(self, dst: str, reader: str, upto: int,
                             author: str | None = None) -> dict[str, int]:
         """Per author, the newest ts <= upto of its messages to dst that reader acknowledged."""
-        still_queued = (Pending
-                        .select(Pending.id)
-                        .where((Pending.message == Message.id)
-                               & (Pending.recipient == number_of(reader))))
-        condition = (Message.dst == dst) & (Message.ts <= upto) & ~fn.EXISTS(still_queued)
-        condition &= (Message.src == author) if author else (Message.src != reader)
-        rows = self._runner.query(Message
-                                  .select(Message.src, fn.MAX(Message.ts))
+        self._flush()
+        still_queued = (Entry
+                        .select(Entry.seq)
+                        .where((Entry.user == number_of(reader))
+                               & (Entry.dst == MessageKey.dst)
+                               & (Entry.src == MessageKey.src)
+                               & (Entry.ts == MessageKey.ts)))
+        condition = ((MessageKey.dst == number(dst)) & (MessageKey.ts <= upto)
+                     & ~fn.EXISTS(still_queued))
+        condition &= ((MessageKey.src == number_of(author)) if author
+                      else (MessageKey.src != number_of(reader)))
+        rows = self._runner.query(MessageKey
+                                  .select(MessageKey.src, fn.MAX(MessageKey.ts))
                                   .where(condition)
-                                  .group_by(Message.src))
-        return {src: int(ts) for src, ts in rows}
+                                  .group_by(MessageKey.src))
+        return {user_id(src): int(ts) for src, ts in rows}
 
     def read_marks(self, dst: str, author: str) -> dict[str, int]:
         """How far each reader has read what `author` sent to `dst`."""
@@ -227,9 +340,18 @@ class Store:
     # -- housekeeping ----------------------------------------------------------
 
     def prune(self, before: int) -> int:
-        """Forget keys accepted before `before` whose every copy was acknowledged."""
-        settled = (Message
-                   .select(Message.id)
-                   .join(Pending, JOIN.LEFT_OUTER, on=(Pending.message == Message.id))
-                   .where((Message.accepted < before) & Pending.id.is_null()))
-        return self._runner.execute(Message.delete().where(Message.id.in_(settled)))
+        """Forget keys accepted before `before` whose every copy was acknowledged.
+
+        Two statements, so that each looks for copies by its queues' primary key:
+        a 1:1 key's copy is in its dst's queue, a group key's in its members'."""
+        self._flush()
+        old = MessageKey.accepted < before
+        copy = ((Entry.dst == MessageKey.dst) & (Entry.src == MessageKey.src)
+                & (Entry.ts == MessageKey.ts))
+        direct = Entry.select(Entry.seq).where((Entry.user == MessageKey.dst) & copy)
+        members = Member.select(Member.user).where(Member.group == 0 - MessageKey.dst)
+        grouped = Entry.select(Entry.seq).where(Entry.user.in_(members) & copy)
+        return (self._runner.execute(MessageKey.delete()
+                                     .where(old & (MessageKey.dst > 0) & ~fn.EXISTS(direct)))
+                + self._runner.execute(MessageKey.delete()
+                                       .where(old & (MessageKey.dst < 0) & ~fn.EXISTS(grouped))))

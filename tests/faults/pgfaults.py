@@ -35,7 +35,7 @@ from wire import ServerFactory, ServerProcess, WireClient, timestamp
 
 from faults.kit import GUARD
 from faults.storage import answer_name
-from interzap_server.storage.models import Pending
+from interzap_server.storage.models import Entry
 from shared import events as ev
 
 MESSAGES = 300
@@ -292,7 +292,7 @@ def lock_run(folder: Path, cluster: Cluster, seconds: float) -> PgFigures:
         holder = cluster.session(run.servers.db)
         try:
             with holder.cursor() as cursor:
-                cursor.execute(f'LOCK TABLE "{Pending._meta.table_name}" '
+                cursor.execute(f'LOCK TABLE "{Entry._meta.table_name}" '
                                "IN ACCESS EXCLUSIVE MODE")
             run.figures.began = time.monotonic()
             run.delivery.until(lambda: time.monotonic() - run.figures.began >= seconds)

@@ -26,7 +26,7 @@ from wire import ServerFactory, WireClient, timestamp
 
 from faults.pgfaults import MESSAGES, PgFigures, lock_run, restart_run, terminate_run
 from interzap_server.storage import LOCK_TIMEOUT
-from interzap_server.storage.models import Message
+from interzap_server.storage.models import MessageKey
 from interzap_server.storage.runner import ConnectionLost, Runner, StorageError
 from shared import events as ev
 
@@ -151,10 +151,11 @@ def test_postgres_lock_is_logged_when_it_starts(locked: PgFigures) -> None:
 
 # -- closer up ---------------------------------------------------------------------------
 
-def test_postgres_lock_fails_only_the_frame_that_met_it(
+def test_postgres_lock_at_the_flush_fails_the_batch_and_each_resend_is_accepted_once(
         tmp_path: Path, postgres_cluster: Cluster) -> None:
-    """A 12 and a 05 in one batch; the 05 meets a lock and gets 13/99; the 12 before it
-    still commits (its savepoint), so the author gets its 07."""
+    """A 12 and a 05 in one batch, whose writes (buffered, written at the commit) meet a
+    lock: the batch rolls back as one, the 05 gets 13/99 and no 16, the 12 no 07; each
+    sent again after the release is accepted once."""
     servers = ServerFactory(tmp_path, Postgres(postgres_cluster))
     clients: list[WireClient] = []
     holder = None
@@ -170,14 +171,17 @@ def test_postgres_lock_fails_only_the_frame_that_met_it(
         bob.expect_next(ev.Deliver(alice.user, bob.user, ts, "first"))
         holder = postgres_cluster.session(servers.db)
         with holder.cursor() as cursor:  # new keys wait; reading them does not
-            cursor.execute(f'LOCK TABLE "{Message._meta.table_name}" IN EXCLUSIVE MODE')
+            cursor.execute(f'LOCK TABLE "{MessageKey._meta.table_name}" IN EXCLUSIVE MODE')
         bob.send(ev.Receipt(alice.user, bob.user, ts), ev.Send(bob.user, alice.user, ts, "x"))
         bob.expect_error(99, timeout=10 * LOCK_TIMEOUT + 5)
-        alice.expect_next(ev.Delivered(bob.user, ts))
         holder.rollback()
         bob.send(ev.Send(bob.user, alice.user, ts, "x"))
         bob.expect_next(ev.Accepted(alice.user, ts))
-        alice.expect_next(ev.Deliver(bob.user, alice.user, ts, "x"))
+        alice.expect_next(ev.Deliver(bob.user, alice.user, ts, "x"))  # no 07 came before
+        bob.send(ev.Receipt(alice.user, bob.user, ts))
+        alice.expect_next(ev.Delivered(bob.user, ts))
+        alice.assert_silent()  # one 06 and one 07: nothing came twice
+        bob.assert_silent()
     finally:
         if holder is not None:
             holder.close()

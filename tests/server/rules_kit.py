@@ -95,7 +95,7 @@ class Node:
 
 def owed_on_disk(db: Path) -> list[str]:
     """The codes of the frames queued for anyone, as committed (read by a second connection)."""
-    return [frame[:2] for (frame,) in rows(str(db), "SELECT frame FROM pending")]
+    return [frame[:2] for (frame,) in rows(str(db), "SELECT frame FROM queue")]
 
 
 NodeFactory = Callable[..., Node]

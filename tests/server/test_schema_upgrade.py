@@ -1,20 +1,69 @@
-"""A database made by an earlier version opens, keeps what it held and drops the old indexes.
+"""A database made by an earlier version opens, keeps what it held, and works on.
 
-The old tables are written here as the raw SQL that version created (session 3:
-message keyed by (src, dst, ts) plus a (dst, ts) index, pending.message_id a
-foreign key), so the test does not depend on any old code.
+The old tables are written here as the raw SQL those versions created, so the
+test does not depend on any old code: session 4's (message keyed by (dst, src,
+ts) with text peers, pending under one AUTOINCREMENT id without a foreign key)
+and session 3's (message keyed by (src, dst, ts) plus a (dst, ts) index,
+pending.message_id a foreign key).
 """
 
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
+from interzap_server.rules.accounts import hash_token
 from interzap_server.storage import open_store
+from server.rules_kit import Node
+from shared import events as ev
+from shared.codec import encode
 
 TS = 1_700_000_000
-FRAME = "06Client-000001Client-0000021700000000hi\n"
+ALICE, BOB, CAROL, GROUP = "Client-000001", "Client-000002", "Client-000003", "Group-0000001"
+TOKEN = "0" * 32
+FRAMES = (  # Bob's queue, in order: a 06, a 07, a 09, an 11, a group 06
+    f"06{ALICE}{BOB}{TS}hi\n",
+    f"07{ALICE}{TS - 5}\n",
+    f"09{ALICE}{TS - 5}\n",
+    f"11{GROUP}{TS}{ALICE}{BOB}{CAROL}\n",
+    f"06{ALICE}{GROUP}{TS}all\n",
+)
 
-OLD_SCHEMA = f"""
+COMMON = f"""
+CREATE TABLE "user" ("id" INTEGER NOT NULL PRIMARY KEY, "token_hash" VARCHAR(64) NOT NULL,
+    "created" INTEGER NOT NULL);
+CREATE TABLE "chat_group" ("id" INTEGER NOT NULL PRIMARY KEY, "creator_id" INTEGER NOT NULL,
+    "ts" INTEGER NOT NULL, "created" INTEGER NOT NULL,
+    FOREIGN KEY ("creator_id") REFERENCES "user" ("id"));
+CREATE UNIQUE INDEX "chat_group_creator_id_ts" ON "chat_group" ("creator_id", "ts");
+CREATE TABLE "member" ("group_id" INTEGER NOT NULL, "user_id" INTEGER NOT NULL,
+    "position" INTEGER NOT NULL, PRIMARY KEY ("group_id", "user_id"));
+CREATE TABLE "readmark" ("dst" VARCHAR(13) NOT NULL, "author" VARCHAR(13) NOT NULL,
+    "reader" VARCHAR(13) NOT NULL, "ts" INTEGER NOT NULL, PRIMARY KEY ("dst", "author", "reader"));
+INSERT INTO "user" VALUES (1, '{hash_token(TOKEN)}', {TS}), (2, '{hash_token(TOKEN)}', {TS}),
+    (3, '{hash_token(TOKEN)}', {TS});
+INSERT INTO "chat_group" VALUES (1, 1, {TS}, {TS});
+INSERT INTO "member" VALUES (1, 1, 0), (1, 2, 1), (1, 3, 2);
+INSERT INTO "message" VALUES (1, '{ALICE}', '{BOB}', {TS}, {TS}),
+    (2, '{ALICE}', '{GROUP}', {TS}, {TS}), (3, '{BOB}', '{ALICE}', {TS - 5}, {TS});
+INSERT INTO "pending" VALUES (10, 2, 1, '{FRAMES[0]}'), (11, 2, NULL, '{FRAMES[1]}'),
+    (12, 2, NULL, '{FRAMES[2]}'), (13, 2, NULL, '{FRAMES[3]}'), (14, 2, 2, '{FRAMES[4]}'),
+    (15, 3, 2, '{FRAMES[4]}');
+"""
+
+SESSION_4 = """
+CREATE TABLE "message" ("id" INTEGER NOT NULL PRIMARY KEY, "src" VARCHAR(13) NOT NULL,
+    "dst" VARCHAR(13) NOT NULL, "ts" INTEGER NOT NULL, "accepted" INTEGER NOT NULL);
+CREATE UNIQUE INDEX "message_dst_src_ts" ON "message" ("dst", "src", "ts");
+CREATE INDEX "message_accepted" ON "message" ("accepted");
+CREATE TABLE "pending" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "recipient" INTEGER NOT NULL, "message_id" INTEGER, "frame" TEXT NOT NULL);
+CREATE INDEX "pending_recipient_id" ON "pending" ("recipient", "id");
+CREATE INDEX "pending_message_id_recipient" ON "pending" ("message_id", "recipient");
+"""
+
+SESSION_3 = """
 CREATE TABLE "message" ("id" INTEGER NOT NULL PRIMARY KEY, "src" VARCHAR(13) NOT NULL,
     "dst" VARCHAR(13) NOT NULL, "ts" INTEGER NOT NULL, "accepted" INTEGER NOT NULL);
 CREATE UNIQUE INDEX "message_src_dst_ts" ON "message" ("src", "dst", "ts");
@@ -25,34 +74,55 @@ CREATE TABLE "pending" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     FOREIGN KEY ("message_id") REFERENCES "message" ("id") ON DELETE CASCADE);
 CREATE INDEX "pending_recipient_id" ON "pending" ("recipient", "id");
 CREATE INDEX "pending_message_id_recipient" ON "pending" ("message_id", "recipient");
-INSERT INTO "message" VALUES (1, 'Client-000001', 'Client-000002', {TS}, {TS});
-INSERT INTO "pending" VALUES (1, 2, 1, '{FRAME}');
 """
 
 
-def message_indexes(path: Path) -> set[str]:
+def old_database(path: Path, schema: str) -> Path:
     with closing(sqlite3.connect(path)) as connection:
-        rows = connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message'")
+        connection.executescript(schema + COMMON)
+    return path
+
+
+def tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return {name for (name,) in rows}
 
 
-def test_old_database_keeps_its_keys_and_queue_under_the_new_index(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.executescript(OLD_SCHEMA)
-    store = open_store(str(path))
+@pytest.mark.parametrize("schema", [pytest.param(SESSION_4, id="session-4"),
+                                    pytest.param(SESSION_3, id="session-3")])
+def test_old_database_queue_is_delivered_and_keys_recognised(tmp_path: Path,
+                                                             schema: str) -> None:
+    """The old queue comes in order at login and leaves with its 12s and 15s; old keys are
+    retransmissions; old users log in and old groups take messages."""
+    path = old_database(tmp_path / "old.db", schema)
+    node = Node(path)
+    try:
+        bob, came = node.log_in(BOB, TOKEN)
+        assert came[0] == ev.LoggedIn(BOB)
+        assert [encode(event)[:2].decode() for event in came[1:]] == [f[:2] for f in FRAMES]
+        assert came[1] == ev.Deliver(ALICE, BOB, TS, "hi")
+        alice, _ = node.log_in(ALICE, TOKEN)
+        assert node.ask(alice, ev.Send(ALICE, BOB, TS, "again")) == [ev.Accepted(BOB, TS)]
+        assert bob.take() == []  # a retransmission: nothing delivered
+        node.ask(bob, ev.Receipt(ALICE, BOB, TS))
+        assert alice.take() == [ev.Delivered(BOB, TS)]
+        assert node.ask(alice, ev.Send(ALICE, GROUP, TS + 1, "new")) == [
+            ev.Accepted(GROUP, TS + 1)]
+        assert bob.take() == [ev.Deliver(ALICE, GROUP, TS + 1, "new")]
+    finally:
+        node.close()
+    assert "pending" not in tables(path) and "message" not in tables(path)
+
+
+def test_old_group_copies_are_counted_after_the_upgrade(tmp_path: Path) -> None:
+    """A group message queued before the upgrade owes its author a 07 after its last 12."""
+    store = open_store(str(old_database(tmp_path / "old.db", SESSION_4)))
     try:
         with store.batch():
-            alice, bob = store.register("0" * 64, TS), store.register("0" * 64, TS)
-            assert (alice, bob) == ("Client-000001", "Client-000002")
-            assert store.add_message(alice, bob, TS, TS) is None  # the old key is known
-            assert isinstance(store.add_message(alice, bob, TS + 1, TS), int)
-        [owed] = store.queued(bob, 0, 10)
-        assert owed.frame == FRAME.encode() and owed.entry == 1
-        with store.batch():
-            assert store.acknowledge(bob, alice, bob, TS) == 0
-        assert store.queued(bob, 0, 10) == []
+            assert store.acknowledge(BOB, ALICE, GROUP, TS) == 1
+            assert store.acknowledge(CAROL, ALICE, GROUP, TS) == 0
+        assert not store.message_known(ALICE, BOB, TS + 1)
+        assert store.message_known(BOB, ALICE, TS - 5)
     finally:
         store.close()
-    assert message_indexes(path) == {"message_dst_src_ts", "message_accepted"}

@@ -1,0 +1,73 @@
+"""Bringing a database made by an earlier version up to the current tables, in place.
+
+Until session 4 (bench/README.md) message keys lived in `message`, peers as
+text and a rowid of their own, and the queue in `pending`, under one global
+AUTOINCREMENT id, its 06s pointing at a key's rowid. At start, if `pending`
+is there, both are copied into `message_key` and `queue` (docs/STORAGE.md)
+and dropped, in one transaction: a crash in the middle leaves the old tables
+as they were, to be copied again at the next start. An entry keeps its old
+id as its seq: the ids grew in the order the server made the frames, so each
+user's entries keep their order.
+
+Runs once per start, before the store takes over; knows the old tables' SQL,
+the models and the runner; knows no rules.
+"""
+
+from interzap_server.storage.models import Entry, MessageKey, QueueHead
+from interzap_server.storage.runner import Row, Runner
+from shared.ids import is_group_id, number_of
+
+OLD_KEYS = "message"
+OLD_QUEUE = "pending"
+CHUNK = 500
+"""Rows per INSERT while copying."""
+
+
+def upgrade(runner: Runner, shared: bool) -> None:
+    """Copy the old tables, if any, into the new; for servers sharing the database, make
+    sure every queue's head is at least its last seq (writers of each kind, one after the
+    other, may have run on it). Runs inside the caller's transaction, which holds the
+    lock that makes other starting servers wait (storage/__init__.py): so a crash in the
+    middle leaves the old tables as they were, and a second server finds them gone."""
+    db = runner.db
+    if OLD_QUEUE in db.get_tables():
+        _copy_old_tables(runner)
+    if shared:
+        q = db.quote
+        head, queue = QueueHead._meta.table_name.join(q), Entry._meta.table_name.join(q)
+        user, seq = "user".join(q), "seq".join(q)
+        runner.run(f"INSERT INTO {head} ({user}, {seq}) "
+                   f"SELECT {user}, MAX({seq}) FROM {queue} WHERE 1 = 1 GROUP BY {user} "
+                   f"ON CONFLICT ({user}) DO UPDATE SET {seq} = excluded.{seq} "
+                   f"WHERE {head}.{seq} < excluded.{seq}")
+
+
+def _copy_old_tables(runner: Runner) -> None:
+    q = runner.db.quote
+    keys, queue = OLD_KEYS.join(q), OLD_QUEUE.join(q)
+    old_keys = runner.rows(f"SELECT dst, src, ts, accepted FROM {keys}")
+    _insert(runner, MessageKey, [(_number(dst), number_of(src), ts, accepted)
+                                 for dst, src, ts, accepted in old_keys])
+    old_entries = runner.rows(f"SELECT p.recipient, p.id, p.frame, m.src, m.dst, m.ts "
+                              f"FROM {queue} p LEFT JOIN {keys} m ON m.id = p.message_id")
+    _insert(runner, Entry, [_entry(row) for row in old_entries])
+    runner.run(f"DROP TABLE {queue}")
+    runner.run(f"DROP TABLE {keys}")
+
+
+def _number(ident: str) -> int:
+    return -number_of(ident) if is_group_id(ident) else number_of(ident)
+
+
+def _entry(row: Row) -> tuple[object, ...]:
+    recipient, seq, frame, src, dst, ts = row
+    if src is None:
+        return (recipient, seq, frame, None, None, None)
+    return (recipient, seq, frame, number_of(src), _number(dst), ts)
+
+
+def _insert(runner: Runner, model: type[MessageKey] | type[Entry],
+            rows: list[tuple[object, ...]]) -> None:
+    fields = list(model._meta.sorted_fields)
+    for start in range(0, len(rows), CHUNK):
+        runner.execute(model.insert_many(rows[start:start + CHUNK], fields=fields))

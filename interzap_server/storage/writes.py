@@ -1,0 +1,162 @@
+"""The writes of one transaction that wait for its end: new keys, new entries, deleted entries.
+
+Theory of operation: the rules write a message at a time, but the database is
+cheapest written a kind at a time, and on PostgreSQL every statement is a
+round trip. So the store hands out seqs and answers at once, and keeps the
+rows here; flush() writes them, one statement per kind, before the transaction
+commits (Store.commit) or before the store reads something they would change.
+Nothing leaves the server before the commit (service.py), so nothing has seen
+a row that is still here.
+
+A new key is not known to be new until its INSERT: a retransmission of a key
+this process never saw (accepted before a restart, or by another server) looks
+new when the 05 is handled. The flush inserts keys first, with ON CONFLICT DO
+NOTHING; a key it finds known drops the entries made for it before they are
+written, and names them as `voided`, so that the session does not send them
+(sessions.py). Its author got the same 16 either way (PROTOCOL.md 5.2).
+
+Knows rows of numbers and the statements; knows no ids, no caches, no rules.
+"""
+
+from collections.abc import Sequence
+
+from interzap_server.storage.runner import Row, Runner
+from interzap_server.storage.statements import Statements
+
+Key = tuple[int, int, int]
+"""A message's (dst, src, ts), in numbers."""
+Place = tuple[int, int]
+"""An entry's (user, seq)."""
+EntryRow = tuple[int, int, str, int | None, int | None, int | None]
+"""(user, seq, frame, src, dst, ts): the key's columns only for a 06."""
+
+Mark = tuple[int, int, int]
+"""How many keys, entries and deletions waited when a frame began (mark(), truncate())."""
+NOTHING: Mark = (0, 0, 0)
+
+CHUNK = 500
+"""Rows per multi-row statement: under SQLite's and PostgreSQL's limits on parameters."""
+
+
+class Writes:
+    """What the open transaction has yet to write."""
+
+    def __init__(self, runner: Runner, sql: Statements) -> None:
+        self._runner = runner
+        self._sql = sql
+        self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
+        self._entries: list[EntryRow] = []
+        self._gone: list[Place] = []
+        self.voided: set[Place] = set()  # entries dropped at a flush since the last clear()
+
+    def clear(self) -> None:
+        """Forget everything (the transaction ended, or rolled back)."""
+        self._keys.clear()
+        self._entries.clear()
+        self._gone.clear()
+        self.voided.clear()
+
+    def mark(self) -> Mark:
+        """Where the writes of what comes next begin: to drop them alone (truncate)."""
+        return len(self._keys), len(self._entries), len(self._gone)
+
+    def truncate(self, mark: Mark) -> None:
+        """Drop what was added since mark() (a frame rolled back to its savepoint)."""
+        keys, entries, gone = mark
+        for key in list(self._keys)[keys:]:  # a dict keeps its keys in the order added
+            del self._keys[key]
+        dropped = {(row[0], row[1]) for row in self._entries[entries:]}
+        del self._entries[entries:]
+        del self._gone[gone:]
+        if dropped:
+            for _, copies in self._keys.values():
+                copies[:] = [place for place in copies if place not in dropped]
+
+    def __bool__(self) -> bool:
+        return bool(self._keys or self._entries or self._gone)
+
+    def has_key(self, key: Key) -> bool:
+        return key in self._keys
+
+    def add_key(self, key: Key, accepted: int) -> None:
+        self._keys[key] = (accepted, [])
+
+    def add_entry(self, row: EntryRow) -> None:
+        self._entries.append(row)
+        if row[3] is not None:
+            key = (row[4], row[3], row[5])
+            if key in self._keys:
+                self._keys[key][1].append((row[0], row[1]))
+
+    def delete(self, place: Place) -> None:
+        self._gone.append(place)
+
+    def pending_for(self, user: int) -> int:
+        """Entries of `user` not yet written (for a count of its queue)."""
+        return sum(1 for row in self._entries if row[0] == user)
+
+    def flush(self) -> tuple[dict[Key, int], list[EntryRow]]:
+        """Write everything, keys first. Returns the new keys with how many copies each
+        has, and the entries written."""
+        keys, self._keys = self._keys, {}
+        new = self._insert_keys(keys)
+        for key, (_, copies) in keys.items():
+            if key not in new:
+                self.voided.update(copies)
+        entries, self._entries = self._entries, []
+        if self.voided:
+            entries = [row for row in entries if (row[0], row[1]) not in self.voided]
+        self._write(entries, 6, self._sql.enqueue, "")
+        gone, self._gone = self._gone, []
+        if self._sql.in_process and gone:
+            self._runner.run_many(self._sql.dequeue_one, gone)
+        else:
+            self._write(gone, 2, self._sql.dequeue, ")")
+        return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
+
+    def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]]) -> set[Key]:
+        """Insert the keys; those that were new. Known keys insert nothing."""
+        rows = [(*key, accepted) for key, (accepted, _) in keys.items()]
+        if not rows:
+            return set()
+        if self._sql.in_process:
+            return self._insert_keys_stepped(rows)
+        new: set[Key] = set()
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            sql = self._sql.add_keys + self._sql.values(4, len(chunk)) + self._sql.new_keys
+            returned: list[Row] = self._runner.rows(sql, *_flat(chunk))
+            new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
+        return new
+
+    def _insert_keys_stepped(self, rows: list[tuple[int, int, int, int]]) -> set[Key]:
+        """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
+        RETURNING (bench/README.md, "Session 5"). Its row count says whether every key
+        was new; if not (a retransmission from before this process), the keys are
+        inserted again one at a time, after a rollback to a savepoint, to learn which."""
+        runner, sql = self._runner, self._sql
+        runner.run(sql.savepoint)
+        inserted = runner.run_many(sql.add_key, rows)
+        if inserted == len(rows):
+            runner.run(sql.release)
+            return {row[:3] for row in rows}
+        runner.run(sql.rollback_to)
+        runner.run(sql.release)
+        return {row[:3] for row in rows if runner.run(sql.add_key, *row).rowcount}
+
+    def _write(self, rows: Sequence[tuple[object, ...]], width: int, head: str,
+               tail: str) -> None:
+        """One statement for all `rows`: stepped per row in process, else of many rows."""
+        if not rows:
+            return
+        if self._sql.in_process and not tail:
+            self._runner.run_many(head + self._sql.values(width, 1), rows)
+            return
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            self._runner.run(head + self._sql.values(width, len(chunk)) + tail, *_flat(chunk))
+
+
+def _flat(rows: Sequence[tuple[object, ...]]) -> list[object]:
+    return [value for row in rows for value in row]
+

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from interzap_server.storage import StorageError, Store
+from interzap_server.storage import Reported, StorageError, Store
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import ErrorCode
@@ -127,8 +127,11 @@ class Sessions:
             try:
                 page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
             except StorageError as exc:
-                log.error("cannot read the queue of %s, closing its connection: %s",
-                          session.user, exc)
+                # a failure the runner already logged (connection lost, lock) is not
+                # said again per session; the client reconnects and catches up later
+                log.log(logging.INFO if isinstance(exc, Reported) else logging.ERROR,
+                        "cannot read the queue of %s, closing its connection: %s",
+                        session.user, exc)
                 session.link.close_when_flushed()
                 self.log_out(session)
                 continue

@@ -66,6 +66,9 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(FrameCode.PING, ev.Ping, _BOTH, ()),
     Layout(FrameCode.PONG, ev.Pong, _BOTH, ()),
     Layout(FrameCode.ACCEPTED, ev.Accepted, _S, (("dst", P), ("ts", TS))),
+    Layout(FrameCode.BLOCK, ev.Block, _C, (("user", U),)),
+    Layout(FrameCode.UNBLOCK, ev.Unblock, _C, (("user", U),)),
+    Layout(FrameCode.BLOCK_LIST, ev.BlockList, _S, (("users", Kind.MEMBERS),)),
 )
 BY_CODE: dict[int, Layout] = {layout.code: layout for layout in LAYOUTS}
 BY_EVENT: dict[type, Layout] = {layout.event: layout for layout in LAYOUTS}

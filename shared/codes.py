@@ -65,6 +65,12 @@ class FrameCode(IntEnum):
     """both `15`: the answer to 14; never answered."""
     ACCEPTED = 16
     """s→c `16<dst><ts>`: your 05 is committed to the database (first tick)."""
+    BLOCK = 17
+    """c→s `17<user>`: block user: their 1:1 messages are no longer delivered to you."""
+    UNBLOCK = 18
+    """c→s `18<user>`: unblock user: their later messages are delivered again."""
+    BLOCK_LIST = 19
+    """s→c `19<user>...`: the users you block, zero or more: the answer to 17 and 18."""
 
 
 class ErrorCode(IntEnum):
@@ -106,5 +112,8 @@ class ErrorCode(IntEnum):
     """The address holds too many connections (--max-per-address); this one is closed."""
     TOO_MANY_FAILED_LOGINS = 18
     """A 03 from an address with too many failed logins lately; refused without checking."""
+    NOT_PERMITTED = 19
+    """A 17 or 18 naming yourself, or a 10 listing someone who does not accept being
+    added to a group by you (PROTOCOL.md 5.8: the block itself is not named)."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""

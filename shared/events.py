@@ -139,9 +139,31 @@ class Accepted:
     ts: int
 
 
+@dataclass(frozen=True, slots=True)
+class Block:
+    """17: stop delivering user's 1:1 messages to me, and let them not add me to groups."""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unblock:
+    """18: deliver user's later 1:1 messages to me again."""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlockList:
+    """19: every user you block, in the order of their numbers (none: an empty list)."""
+
+    users: tuple[str, ...]
+
+
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
+    | Block | Unblock | BlockList
 )
 
 

@@ -1,6 +1,6 @@
 """What a chat rule is handed: the frame's unit, and the context of the batch it is in.
 
-A rule (accounts.py, messages.py, groups.py, reads.py) asks the store and
+A rule (accounts.py, messages.py, groups.py, reads.py, blocks.py) asks the store and
 writes to it, and says what to send through the context: reply() to the
 frame's own connection, owe() to users by way of their queues. Nothing it says
 leaves before the batch commits (service.py).

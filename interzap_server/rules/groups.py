@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from interzap_server.rules.accounts import require_user
+from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
 from shared import events as ev
 from shared.codec import encode
@@ -40,6 +41,9 @@ def create(ctx: Context, unit: Unit, event: ev.CreateGroup) -> None:
     _check_members(me, event.members)
     for member in event.members:
         require_user(ctx, member)
+        if refuses(ctx, member, me):  # says no more than WhatsApp does (PROTOCOL.md 5.8)
+            raise RemoteProtocolError(ErrorCode.NOT_PERMITTED,
+                                      f"cannot add {member} to a group")
     group = ctx.store.create_group(me, event.ts, people, ctx.now)
     log.info("%s created %s with %d members", me, group, len(people))
     ctx.owe(unit, people, encode(ev.GroupCreated(group, event.ts, people)))

@@ -1,5 +1,5 @@
-"""The rules of messages: 05 send (16 to the author, 06 to each recipient), 12 receipt
-(07 to the author once every copy is acknowledged).
+"""The rules of messages: 05 send (16 to the author, 06 to each recipient but one who
+blocks the author), 12 receipt (07 to the author once every copy is acknowledged).
 
 Knows message keys, queues and their limit; knows no sockets and no SQL.
 """
@@ -7,6 +7,7 @@ Knows message keys, queues and their limit; knows no sockets and no SQL.
 from collections.abc import Sequence
 
 from interzap_server.rules.accounts import require_user
+from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
 from shared import events as ev
@@ -26,6 +27,9 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
         recipients = [m for m in members(ctx, event.dst, me) if m != me]
     else:
         require_user(ctx, event.dst)
+        if refuses(ctx, event.dst, me):  # blocked: answered as ever, and dropped (5.8)
+            ctx.reply(unit, encode_decoded(ev.Accepted, event.dst, event.ts))
+            return
         recipients = [event.dst]
     # one INSERT tells a new key from a retransmission; a full queue refuses only new keys
     store = ctx.store

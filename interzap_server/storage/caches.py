@@ -2,7 +2,8 @@
 
 The store asks the database less by keeping, in memory: the users known to
 exist and the members of each group (facts that only ever become true: no user
-or group is deleted), an upper bound of each user's queue length, the copies
+or group is deleted), every block (few, loaded whole at first use, so that a
+1:1 message asks no more of the database), an upper bound of each user's queue length, the copies
 of recent group messages not yet acknowledged, where each unacknowledged 06
 is in its recipient's queue (so that a 12 deletes it by its primary key), and
 the last seq of each queue. Each is right only if no other process writes the
@@ -57,9 +58,11 @@ class LocalCaches:
         # has not yet enqueued to, the largest seq a session was sent
         self._seqs: dict[int, int] = {}
         self._seen: dict[int, int] = {}
+        self._blocks: dict[int, set[int]] | None = None  # blocker -> blocked; None: not loaded
 
     def end_batch(self, committed: bool) -> None:
         if not committed:
+            self._blocks = None
             self._users.clear()
             self._groups.clear()
             self._owed.clear()
@@ -81,6 +84,18 @@ class LocalCaches:
     def learn_members(self, group: str, members: tuple[str, ...]) -> None:
         if self.on:
             self._groups[group] = members
+
+    # -- blocks ------------------------------------------------------------------------
+
+    def blocks(self) -> dict[int, set[int]] | None:
+        """Every block, blocker -> those blocked; None: load them (or the caches are off)."""
+        return self._blocks
+
+    def learn_blocks(self, rows: list[tuple[int, int]]) -> None:
+        if self.on:
+            self._blocks = {}
+            for blocker, blocked in rows:
+                self._blocks.setdefault(blocker, set()).add(blocked)
 
     # -- queue lengths -----------------------------------------------------------------
     #

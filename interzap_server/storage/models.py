@@ -1,4 +1,5 @@
-"""The peewee models: users, groups, members, message keys, the per-user queue, read marks.
+"""The peewee models: users, groups, members, message keys, the per-user queue, read marks,
+blocks.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -124,9 +125,21 @@ class ReadMark(BaseModel):
         primary_key = CompositeKey("dst", "author", "reader")
 
 
-MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark)
+class Block(BaseModel):
+    """`blocker` blocks `blocked` (PROTOCOL.md 5.8), both user numbers: the row is the
+    fact, and its primary key the whole row."""
 
-WITHOUT_ROWID = (MessageKey, Entry)
+    blocker = BigIntegerField()
+    blocked = BigIntegerField()
+
+    class Meta:
+        table_name = "block"
+        primary_key = CompositeKey("blocker", "blocked")
+
+
+MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block)
+
+WITHOUT_ROWID = (MessageKey, Entry, Block)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);
 PostgreSQL has no such option, so use_database() sets it for SQLite only."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from interzap_server.storage.models import Entry, Member, MessageKey, QueueHead, User
+from interzap_server.storage.models import Block, Entry, Member, MessageKey, QueueHead, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ class Statements:
     last_seq: str
     next_seq: str
     queued: str
+    blocks: str
 
     def values(self, width: int, rows: int) -> str:
         """`rows` parenthesised rows of `width` placeholders, comma-separated."""
@@ -99,4 +100,7 @@ def prepare(db: peewee.Database) -> Statements:
                   f"RETURNING {seq}"),
         queued=(f"SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} FROM {queue} "
                 f"WHERE {who} = {p} AND {seq} > {p} ORDER BY {seq} LIMIT {p}"),
+        # a 1:1 message's block check when the caches are off (shared databases)
+        blocks=(f"SELECT 1 FROM {q(Block._meta.table_name)} "
+                f"WHERE {q('blocker')} = {p} AND {q('blocked')} = {p}"),
     )

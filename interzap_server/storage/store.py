@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.runner import Runner, StorageError
@@ -65,6 +66,7 @@ class Store:
         # wrote earlier frames' rows after its savepoint (they cannot be undone alone)
         self._mark: Mark | None = NOTHING
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
+        self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
 
     # -- transactions ---------------------------------------------------------
     #

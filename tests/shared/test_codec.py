@@ -49,6 +49,9 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
     FrameCode.PING: (ev.Ping(), b"14\n"),
     FrameCode.PONG: (ev.Pong(), b"15\n"),
     FrameCode.ACCEPTED: (ev.Accepted(B, 9999999999), b"16Client-0000029999999999\n"),
+    FrameCode.BLOCK: (ev.Block(B), b"17Client-000002\n"),
+    FrameCode.UNBLOCK: (ev.Unblock(B), b"18Client-000002\n"),
+    FrameCode.BLOCK_LIST: (ev.BlockList((B, C)), b"19Client-000002Client-000003\n"),
 }
 
 EVERY_LAYOUT = [
@@ -127,6 +130,12 @@ def test_codec_decode_keeps_unknown_error_code_as_int() -> None:
 def test_codec_decode_accepts_error_without_reason() -> None:
     """The reason of a 13 may be empty."""
     assert codec.decode(b"1301", Side.SERVER) == ev.Error(ErrorCode.MALFORMED, "")
+
+
+def test_codec_block_list_may_be_empty() -> None:
+    """A 19 lists zero or more users: `19` alone says you block no one."""
+    assert codec.decode(b"19", Side.SERVER) == ev.BlockList(())
+    assert codec.encode(ev.BlockList(())) == b"19\n"
 
 
 def test_codec_decode_accepts_empty_greeting() -> None:

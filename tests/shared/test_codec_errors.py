@@ -22,7 +22,7 @@ MALFORMED = [
     # the code
     pytest.param(Side.CLIENT, b"", id="empty-line"),
     pytest.param(Side.CLIENT, b"1", id="one-digit-code"),
-    pytest.param(Side.CLIENT, b"17", id="unknown-code-17"),
+    pytest.param(Side.CLIENT, b"20", id="unknown-code-20"),
     pytest.param(Side.SERVER, b"99" + A, id="unknown-code-99"),
     pytest.param(Side.CLIENT, b"ab", id="letters-as-code"),
     pytest.param(Side.CLIENT, b" 1", id="space-in-code"),

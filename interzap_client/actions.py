@@ -141,11 +141,22 @@ async def _group_made(session: Session, future: asyncio.Future[str | None],
 def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome:
     state = session.need_state()
     for ident in state.contacts:
-        session.notify(Notice("contact", id=ident, alias=state.aliases.get(ident)))
+        session.notify(Notice("contact", id=ident, alias=state.aliases.get(ident),
+                              blocked=ident in state.blocked or None))
     for conv in state.conversations.values():
         if conv.is_group:
             session.notify(Notice("group", group=conv.peer, members=conv.members,
                                   peer=conv.peer, ts=conv.created or None))
+    return True
+
+
+def _block(session: Session, action: cmd.Block, timeout: float) -> Outcome:
+    session.set_blocked(resolve(session, action.peer), action.on)
+    return True
+
+
+def _blocked(session: Session, action: cmd.Blocked, timeout: float) -> Outcome:
+    session.notify(Notice("blocked", users=tuple(session.need_state().blocked)))
     return True
 
 
@@ -207,5 +218,6 @@ _PERFORM: dict[type, Performer] = {
     cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
+    cmd.Block: _block, cmd.Blocked: _blocked,
 }
 """Every action type -> the function that starts it."""

@@ -101,9 +101,22 @@ class WaitReceived:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Block:
+    """/block PEER (on) or /unblock PEER (off)."""
+
+    peer: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """/blocked: list whom you block."""
+
+
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
-    | ReadUp | WaitTick | WaitReceived
+    | ReadUp | WaitTick | WaitReceived | Block | Blocked
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -220,6 +233,11 @@ _TABLE = (
             least=MIN_GROUP_MEMBERS, most=MAX_GROUP_MEMBERS,
             note=f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} other members"),
     Command("/contacts", "", "list contacts and groups", lambda _: Contacts()),
+    Command("/block", "ID|ALIAS", "stop their messages to you, and their adding you to groups",
+            lambda args: Block(args[0], on=True), (Arg.NAME,)),
+    Command("/unblock", "ID|ALIAS", "take their later messages again",
+            lambda args: Block(args[0], on=False), (Arg.NAME,)),
+    Command("/blocked", "", "list whom you block (as the server last said)", lambda _: Blocked()),
     Command("/export", "FILE", "write the history in the original's backup format",
             lambda args: Export(args[0]), (Arg.PATH,)),
     Command("/help", "", "this list", lambda _: Help()),

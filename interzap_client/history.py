@@ -30,7 +30,8 @@ from interzap_client.state import State, Tick
 
 JOURNAL = "history.jsonl"
 RECORD_TYPES = frozenset(
-    {"msg", "tick", "read", "seen", "late", "group", "create", "drop_create", "alias", "stamp"}
+    {"msg", "tick", "read", "seen", "late", "group", "create", "drop_create", "alias", "stamp",
+     "blocks"}
 )
 COMPACT_SLACK = 256
 """Extra lines tolerated beyond twice the snapshot size before compacting."""
@@ -180,6 +181,8 @@ def _contacts(state: State) -> Iterator[Record]:
     for ident, alias in state.aliases.items():
         if ident not in state.contacts:  # aliases of groups
             yield {"t": "alias", "ident": ident, "alias": alias}
+    if state.blocked:
+        yield {"t": "blocks", "users": state.blocked}
 
 
 def _groups(state: State) -> Iterator[Record]:

@@ -36,6 +36,7 @@ ERROR_WORDS: dict[int, str] = {
     ErrorCode.QUEUE_FULL: "the recipient has too many undelivered messages; the client will "
                           "try again",
     ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
+    ErrorCode.NOT_PERMITTED: "not permitted",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -67,6 +68,8 @@ class Notice:
     line: int | None = None  # error: the script line it answers (scripted mode)
     command: str | None = None  # error: that line's text
     count: int | None = None  # pending: entries left in the outbox
+    users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
+    blocked: bool | None = None  # contact: True if you block them
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +83,9 @@ class Origin:
 def to_json(notice: Notice) -> str:
     """One JSON object, without the fields that do not apply; keys in a stable order."""
     record: dict[str, Any] = {k: v for k, v in asdict(notice).items() if v is not None}
-    if "members" in record:
-        record["members"] = list(record["members"])
+    for name in ("members", "users"):
+        if name in record:
+            record[name] = list(record[name])
     return json.dumps(record, ensure_ascii=False)
 
 
@@ -89,8 +93,8 @@ def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
-    registered/logged_in ID | error CODE [line N "COMMAND":] WORDS | contact ID [ALIAS]
-    info/warning TEXT
+    registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
+    contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
     """
     n = notice
     parts: list[Any]
@@ -105,7 +109,9 @@ def to_text(notice: Notice) -> str:
     elif n.event == "error":
         parts = [f"{n.code or 0:02d}", *_where(n), n.text]
     elif n.event == "contact":
-        parts = [n.id, n.alias]
+        parts = [n.id, n.alias, "blocked" if n.blocked else None]
+    elif n.event == "blocked":
+        parts = list(n.users or ())
     else:
         parts = [n.text]
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)

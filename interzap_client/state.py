@@ -123,6 +123,7 @@ class State:
     messages: dict[Key, Message] = field(default_factory=dict)  # every one, in arrival order
     pending_groups: dict[int, PendingGroup] = field(default_factory=dict)
     last_create_ts: int = 0
+    blocked: list[str] = field(default_factory=list)  # whom we block, as the last 19 said
 
     # ---- lookups ----------------------------------------------------------
 
@@ -274,6 +275,13 @@ class State:
             self.aliases[ident] = alias
             changed = True
         return changed
+
+    def blocks(self, users: list[str] | tuple[str, ...]) -> bool:
+        """A 19: everyone we block now (the server's whole list, not a change)."""
+        if self.blocked == list(users):
+            return False
+        self.blocked = list(users)
+        return True
 
     def stamp(self, ts: int) -> bool:
         """Remember the newest ts used for a 10, so a group key is never reused."""

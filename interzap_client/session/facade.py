@@ -26,7 +26,7 @@ from interzap_client.notices import Announcer, Notice
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
-from interzap_client.session.outbox import Outbox
+from interzap_client.session.outbox import BlockRequest, Outbox
 from interzap_client.session.states import Phase
 from interzap_client.state import Message, PendingGroup, State, Tick
 from shared import events as ev
@@ -65,6 +65,8 @@ class Session(Announcer):
         # dying server would never come again, so each is repeated after a reconnect
         # (the server ignores an 08 that covers nothing new)
         self._reads_sent: dict[str, int] = {}
+        # 17s and 18s not yet answered by a 19: sent again after each login (harmless twice)
+        self._blocks_asked: dict[str, bool] = {}
         self.outbox = Outbox(self)
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
@@ -255,6 +257,29 @@ class Session(Announcer):
             self.net.send(ev.Read(peer, ts))
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
+
+    def set_blocked(self, user: str, on: bool) -> None:
+        """/block (on) or /unblock: a 17 or 18 now if logged in, and after each login until
+        a 19 answers it."""
+        if user == self.need_state().me:
+            raise SessionError("you cannot block yourself")
+        self._blocks_asked.pop(user, None)  # the newest wish goes last
+        self._blocks_asked[user] = on
+        if self.logged_in:
+            self._ask_block(user, on)
+
+    def _ask_block(self, user: str, on: bool) -> None:
+        self.outbox.send(BlockRequest(user, on), ev.Block(user) if on else ev.Unblock(user))
+
+    def settle_block(self, request: BlockRequest) -> None:
+        """A 17 or 18 was answered (by a 19 or a 13): not to be sent again."""
+        if self._blocks_asked.get(request.user) == request.on:
+            del self._blocks_asked[request.user]
+
+    def repeat_blocks(self) -> None:
+        """After a login: each 17 and 18 not yet answered, in the order asked."""
+        for user, on in self._blocks_asked.items():
+            self._ask_block(user, on)
 
     def _say_what_waits(self) -> None:
         if self.state is None:

@@ -22,6 +22,7 @@ from interzap_client import profile
 from interzap_client.notices import Notice, error_words
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import (
+    BlockRequest,
     GroupRequest,
     LoginRequest,
     RegisterRequest,
@@ -60,12 +61,14 @@ class Inbound:
             ev.ReadNotice: self._read_notice,
             ev.GroupCreated: self._group_created,
             ev.Error: self._error,
+            ev.BlockList: self._block_list,
         }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
         self._refusals: dict[type, Callable[[Any, int, str], None]] = {
             SendRequest: outbox.refused_send,
             GroupRequest: outbox.refused_group,
             LoginRequest: lifecycle.refused,
             RegisterRequest: lifecycle.refused,
+            BlockRequest: outbox.refused_block,
         }
         """The request a 13 answers -> who deals with its refusal."""
 
@@ -137,6 +140,16 @@ class Inbound:
             session.open(event.group)
         if ours:
             session.outbox.settle_group(event.ts, event.group)
+
+    def _block_list(self, event: ev.BlockList) -> None:
+        """19: the answer to our 17 or 18, the whole list: journaled, then announced."""
+        session = self._session
+        request = session.outbox.answered_block()
+        if request is not None:
+            session.settle_block(request)
+        if session.history is not None:
+            session.history.apply("blocks", users=list(event.users))
+        session.notify(Notice("blocked", users=event.users))
 
     def _error(self, event: ev.Error) -> None:
         code, session = event.code, self._session

@@ -220,6 +220,7 @@ class Lifecycle:
         self._settle(True)
         self._session.outbox.flush()
         self._session.repeat_reads()
+        self._session.repeat_blocks()
 
     def refused(self, request: Hello, code: int, words: str) -> None:
         """A 13 answered our 01/03: for good (a refused 01, a wrong token), or for now."""

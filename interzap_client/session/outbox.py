@@ -1,7 +1,8 @@
 """The outbox: the requests awaiting an answer, and the queue of what waits to be sent.
 
 Theory of operation. The server answers a connection's frames in order, and
-01, 03, 05 and 10 always get exactly one answer (02, 04, 16 or 11, else a 13;
+01, 03, 05, 10, 17 and 18 always get exactly one answer (02, 04, 16, 11 or 19,
+else a 13;
 PROTOCOL.md 1: "A 13 does not say which frame it answers: count"), while 08
 and 12 are only sent when they cannot fail. So every such frame that leaves
 is recorded as a typed request at the end of a FIFO: a 13 answers the oldest
@@ -88,9 +89,17 @@ class RegisterRequest:
     """A 01; answered by 02 or a 13."""
 
 
+@dataclass(frozen=True, slots=True)
+class BlockRequest:
+    """A 17 (on) or 18 (off); answered by a 19 (which names no one: the oldest) or a 13."""
+
+    user: str
+    on: bool
+
+
 Hello = LoginRequest | RegisterRequest
 """What a new link says first."""
-Request = SendRequest | GroupRequest | LoginRequest | RegisterRequest
+Request = SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockRequest
 """Everything that gets exactly one answer."""
 
 
@@ -137,6 +146,19 @@ class Outbox:
         except ValueError:
             return False  # a repeated answer, or one from before the last reconnect
         return True
+
+    def answered_block(self) -> BlockRequest | None:
+        """Take out the oldest 17 or 18 awaited (a 19 came), if there is one."""
+        for request in self._awaited:
+            if isinstance(request, BlockRequest):
+                self._awaited.remove(request)
+                return request
+        return None
+
+    def refused_block(self, request: BlockRequest, code: int, words: str) -> None:
+        """A 13 answered a 17 or 18 (yourself, no such user, or for now): said, not retried."""
+        self._session.settle_block(request)
+        self._session.fail_about(None, words, code)
 
     def oldest(self) -> Request | None:
         """The request a 13 answers: the oldest one awaited, taken out (None: no one)."""

@@ -94,6 +94,7 @@ class ChatApp:
             "disconnected": self._disconnected,
             "signed_out": partial(self._alert, "warning"),
             "pending": self._parting,
+            "blocked": self._blocked,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
@@ -219,6 +220,12 @@ class ChatApp:
         state = self.session.state
         if state is not None and n.group is not None:
             self.view.say(f"group {named(state, n.group)}: {people(state, n.members or ())}")
+
+    def _blocked(self, n: Notice) -> None:
+        state = self.session.state
+        if state is not None:
+            self.view.say(f"you block {people(state, n.users)}" if n.users
+                          else "you block no one")
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

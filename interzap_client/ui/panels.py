@@ -29,7 +29,9 @@ def help_panel(session: Session) -> Panel:
 
 
 def _contact_lines(state: State) -> list[Line]:
-    return [[("class:panel.command", named(state, ident))] for ident in state.contacts]
+    return [[("class:panel.command", named(state, ident)),
+             *([("class:panel.note", " (blocked)")] if ident in state.blocked else [])]
+            for ident in state.contacts]
 
 
 def _group_lines(state: State) -> list[Line]:

@@ -26,6 +26,10 @@ from interzap_client import commands as cmd
         pytest.param("/wait received 3", cmd.WaitReceived(3), id="wait-received"),
         pytest.param("/register", cmd.Register(), id="register"),
         pytest.param("/quit", cmd.Quit(), id="quit"),
+        pytest.param("/block bob", cmd.Block("bob", on=True), id="block"),
+        pytest.param("/unblock Client-000002", cmd.Block("Client-000002", on=False),
+                     id="unblock"),
+        pytest.param("/blocked", cmd.Blocked(), id="blocked"),
         pytest.param("   ", None, id="blank"),
     ],
 )
@@ -46,6 +50,9 @@ def test_commands_parse(line: str, action: cmd.Action | None) -> None:
         pytest.param("/wait received many", id="wait-not-number"),
         pytest.param("/wait forever", id="wait-bad"),
         pytest.param("/contacts now", id="extra-word"),
+        pytest.param("/block", id="block-no-one"),
+        pytest.param("/unblock bob carol", id="unblock-two"),
+        pytest.param("/blocked bob", id="blocked-extra-word"),
     ],
 )
 def test_commands_refuse_bad_lines(line: str) -> None:

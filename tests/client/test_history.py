@@ -31,6 +31,7 @@ def write_a_bit_of_everything(history: History) -> None:
     history.apply("seen", peer=BOB, ts=101)
     history.apply("group", group=GROUP, ts=90, members=[ME, BOB, CAROL])
     history.apply("create", ts=95, members=[CAROL])
+    history.apply("blocks", users=[BOB, CAROL])
 
 
 def test_history_survives_a_restart(tmp_path: Path) -> None:
@@ -174,3 +175,20 @@ def test_history_one_writer_per_account(tmp_path: Path) -> None:
     history.close()
     again, _ = reopen(tmp_path)  # released at close (and by the kernel if killed)
     again.close()
+
+
+def test_history_block_list_replaces_and_survives(tmp_path: Path) -> None:
+    """A 19 replaces the whole list (none: empty), a repeat writes nothing, and the list
+    survives a restart and a compaction."""
+    history, state = reopen(tmp_path)
+    assert history.apply("blocks", users=[BOB, CAROL])
+    assert not history.apply("blocks", users=[BOB, CAROL])
+    assert history.apply("blocks", users=[CAROL])
+    assert state.blocked == [CAROL]
+    history.close()
+    again, copy = reopen(tmp_path)
+    assert copy.blocked == [CAROL]
+    again.compact()
+    again.close()
+    _, compacted = reopen(tmp_path)
+    assert compacted == copy

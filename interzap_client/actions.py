@@ -9,7 +9,7 @@ Theory of operation: an action is done in two parts. start() does at once
 what can be done at once, and reports there and then whether that failed (an
 unknown alias, no open chat, a text too long): the UI keeps a failed line for
 correction. What has to wait for the server (/register, /login, /group,
-/wait) comes back as an awaitable, finished by finish(); perform() is both.
+/block, /unblock, /wait) comes back as an awaitable, finished by finish(); perform() is both.
 """
 
 from __future__ import annotations
@@ -151,7 +151,17 @@ def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome
 
 
 def _block(session: Session, action: cmd.Block, timeout: float) -> Outcome:
-    session.set_blocked(resolve(session, action.peer), action.on)
+    user = resolve(session, action.peer)
+    session.set_blocked(user, action.on)
+    return _block_answered(session, user, timeout)
+
+
+async def _block_answered(session: Session, user: str, timeout: float) -> bool:
+    """Until the 19 (or 13) that answers our 17 or 18 about `user`."""
+    if not await session.wait_until(lambda: not session.block_pending(user), timeout):
+        session.fail(f"no answer about {user} within {timeout:g} s "
+                     "(it is sent again at the next login)")
+        return False
     return True
 
 

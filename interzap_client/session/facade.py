@@ -276,6 +276,10 @@ class Session(Announcer):
         if self._blocks_asked.get(request.user) == request.on:
             del self._blocks_asked[request.user]
 
+    def block_pending(self, user: str) -> bool:
+        """Whether a 17 or 18 about `user` awaits its answer."""
+        return user in self._blocks_asked
+
     def repeat_blocks(self) -> None:
         """After a login: each 17 and 18 not yet answered, in the order asked."""
         for user, on in self._blocks_asked.items():

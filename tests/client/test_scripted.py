@@ -252,3 +252,29 @@ def test_scripted_wrong_token_is_an_error_in_words(chat_server: ChatServer,
     [refused, *_] = [e for e in events if e["event"] == "error"]
     assert refused["code"] == 4 and "wrong token" in refused["text"]
     assert not (tmp_path / "elsewhere" / alice / "account.json").exists()
+
+
+def test_scripted_block_lists_and_stops_messages(chat_server: ChatServer,
+                                                 tmp_path: Path) -> None:
+    """/block answers with a `blocked` event of the whole list, /blocked repeats it,
+    /contacts marks the contact, the blocked user's message is accepted but never
+    arrives, and /unblock empties the list."""
+    data = tmp_path / "data"
+    alice, bob = register(chat_server.port, data), register(chat_server.port, data)
+    status, events, _ = run_script(chat_server.port, data,
+                                   f"/add {bob} bob\n/block bob\n/blocked\n/contacts\n",
+                                   "--account", alice)
+    assert status == 0
+    assert [e for e in events if e["event"] == "blocked"] == [
+        {"event": "blocked", "users": [bob]}, {"event": "blocked", "users": [bob]}]
+    assert {"event": "contact", "id": bob, "alias": "bob", "blocked": True} in events
+    status, events, _ = run_script(chat_server.port, data,
+                                   f"/send {alice} let me in\n/wait accepted {alice}\n",
+                                   "--account", bob)
+    assert status == 0 and any(e["event"] == "accepted" for e in events)
+    status, events, _ = run_script(chat_server.port, data,
+                                   f"/wait received 1\n/unblock {bob}\n",
+                                   "--account", alice, "--timeout", "0.5")
+    assert status != 0  # the /wait: nothing arrived
+    assert not messages(events)
+    assert {"event": "blocked", "users": []} in events

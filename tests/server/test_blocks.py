@@ -16,6 +16,12 @@ def block(blocker: WireClient, *users: WireClient) -> None:
         blocker.expect_next(ev.BlockList(tuple(sorted(u.user for u in users[:count]))))
 
 
+def sent(sender: WireClient, recipient: WireClient, ts: int, text: str) -> None:
+    """sender's 05 to recipient, answered 16 (whether or not it is delivered)."""
+    sender.send(ev.Send(sender.user, recipient.user, ts, text))
+    sender.expect_next(ev.Accepted(recipient.user, ts))
+
+
 def test_block_answered_with_the_whole_list(client_factory: ClientFactory) -> None:
     """Each 17 and 18 is answered with a 19 of everyone still blocked, by number."""
     alice = client_factory.registered()
@@ -61,10 +67,8 @@ def test_block_blocked_sender_gets_16_and_blocker_nothing(client_factory: Client
     carol = client_factory.registered()
     block(alice, bob)
     ts = timestamp()
-    bob.send(ev.Send(bob.user, alice.user, ts, "let me in"))
-    bob.expect_next(ev.Accepted(alice.user, ts))
-    carol.send(ev.Send(carol.user, alice.user, ts, "hi alice"))
-    carol.expect_next(ev.Accepted(alice.user, ts))
+    sent(bob, alice, ts, "let me in")
+    sent(carol, alice, ts, "hi alice")
     alice.expect_next(ev.Deliver(carol.user, alice.user, ts, "hi alice"))
     alice.assert_silent()
     bob.assert_silent()
@@ -78,10 +82,8 @@ def test_block_holds_while_the_blocker_is_offline(client_factory: ClientFactory)
     block(alice, bob)
     alice.leave()
     ts = timestamp()
-    bob.send(ev.Send(bob.user, alice.user, ts, "while you were away"))
-    bob.expect_next(ev.Accepted(alice.user, ts))
-    carol.send(ev.Send(carol.user, alice.user, ts, "from carol"))
-    carol.expect_next(ev.Accepted(alice.user, ts))
+    sent(bob, alice, ts, "while you were away")
+    sent(carol, alice, ts, "from carol")
     again = client_factory.logged_in(*alice.credentials())
     again.expect_next(ev.Deliver(carol.user, alice.user, ts, "from carol"))
     again.assert_silent()
@@ -93,12 +95,10 @@ def test_block_unblock_restores_later_messages(client_factory: ClientFactory) ->
     bob = client_factory.registered()
     block(alice, bob)
     ts = timestamp()
-    bob.send(ev.Send(bob.user, alice.user, ts, "blocked"))
-    bob.expect_next(ev.Accepted(alice.user, ts))
+    sent(bob, alice, ts, "blocked")
     alice.send(ev.Unblock(bob.user))
     alice.expect_next(ev.BlockList(()))
-    bob.send(ev.Send(bob.user, alice.user, ts + 1, "welcome back"))
-    bob.expect_next(ev.Accepted(alice.user, ts + 1))
+    sent(bob, alice, ts + 1, "welcome back")
     alice.expect_next(ev.Deliver(bob.user, alice.user, ts + 1, "welcome back"))
     alice.assert_silent()
 
@@ -109,8 +109,7 @@ def test_block_blocker_still_reaches_the_blocked(client_factory: ClientFactory) 
     bob = client_factory.registered()
     block(alice, bob)
     ts = timestamp()
-    alice.send(ev.Send(alice.user, bob.user, ts, "bye"))
-    alice.expect_next(ev.Accepted(bob.user, ts))
+    sent(alice, bob, ts, "bye")
     bob.expect_next(ev.Deliver(alice.user, bob.user, ts, "bye"))
 
 

@@ -141,6 +141,25 @@ def test_ui_contacts_names_groups_and_you(tmp_path: Path) -> None:
     run(scenario)
 
 
+def test_ui_contacts_marks_whom_you_block(tmp_path: Path) -> None:
+    """/contacts says "(blocked)" after a contact you block, as the server's last 19 said."""
+    session = offline_session(tmp_path)
+    assert session.history is not None
+    session.history.apply("alias", ident=BOB, alias="bob")
+    session.history.apply("alias", ident=CAROL)
+    session.history.apply("blocks", users=[BOB])
+
+    async def scenario() -> None:
+        async with offline_app(session, 80, 12) as (app, keys):
+            keys.send_text("/contacts" + ENTER)
+            await eventually(lambda: CAROL in "".join(screen(app, 80, 12)), "the contacts")
+            shown = "\n".join(screen(app, 80, 12))
+            assert "bob (Client-000002) (blocked)" in shown
+            assert f"{CAROL} (blocked)" not in shown
+
+    run(scenario)
+
+
 def test_ui_add_and_export_confirm_with_a_chat_open(tmp_path: Path) -> None:
     """/add and /export say they are done in the status bar, also while a chat is open."""
     session = offline_session(tmp_path)

@@ -244,10 +244,10 @@ class Server:
             log.debug("%s: left", peer.address)
             self._close(peer)
             return
-        for item in items:
+        for item, line in items:
             if type(item) in SCREENED and not self._service.is_logged_in(peer):
                 item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
-            self._service.handle(peer, item)
+            self._service.handle(peer, item, line)
         self._confirmed += peer.take_confirmed()
 
     def _drain_wakeup(self) -> None:

@@ -1,7 +1,7 @@
 """One TCP connection: its socket (plain or TLS), frame buffer, output buffer and flood control.
 
-Bytes in, events (or the protocol errors they were) out; bytes queued, bytes
-sent; which queue entries the client has confirmed reading (see Peer.ping).
+Bytes in, events (or the protocol errors they were) out, each with its line;
+bytes queued, bytes sent; which queue entries the client has confirmed reading (see Peer.ping).
 Knows no chat rules and nothing of the selector: the loop decides when
 to read and flush, watches what `wants_write` says, and closes a peer whose
 `broken` is set, or whose `closing` is set once its output is gone.
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 RECV_SIZE = 65536
 PING = encode(ev.Ping())
 _AGAIN = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+Received = tuple[ev.Event | RemoteProtocolError, bytes]
+"""A frame from the client: its event (or the 13 its line earned), and its line without
+the LF, kept for a rule that relays it (a 05 becomes its 06); b"" if there was none."""
 
 
 class Peer:
@@ -92,7 +96,7 @@ class Peer:
             self.handshaking = False
             log.debug("%s: TLS %s established", self.address, self.sock.version())
 
-    def receive(self, now: float) -> list[ev.Event | RemoteProtocolError] | None:
+    def receive(self, now: float) -> list[Received] | None:
         """What the socket has: events and refused frames, in order; None if the peer left."""
         chunks = []
         try:
@@ -114,8 +118,8 @@ class Peer:
         self._frames.feed(b"".join(chunks))
         return self._take_frames(now)
 
-    def _take_frames(self, now: float) -> list[ev.Event | RemoteProtocolError]:
-        items: list[ev.Event | RemoteProtocolError] = []
+    def _take_frames(self, now: float) -> list[Received]:
+        items: list[Received] = []
         while (line := self._frames.next_frame()) is not NEED_MORE:
             item = self._decode(line)
             if type(item) is ev.Pong:
@@ -123,11 +127,11 @@ class Peer:
                 continue
             # a refused line costs a token too: a flood of garbage is a flood
             if self.limits.admit(item, now):
-                items.append(item)
+                items.append((item, line if isinstance(line, bytes) else b""))
                 continue
-            items.append(RemoteProtocolError(
+            items.append((RemoteProtocolError(
                 ErrorCode.RATE_LIMITED,
-                f"more than {self.limits.rate:g} frames a second; this one was dropped"))
+                f"more than {self.limits.rate:g} frames a second; this one was dropped"), b""))
             if self.limits.abusive:
                 log.warning("%s: flooding, disconnecting", self.address)
                 self.flooding = True

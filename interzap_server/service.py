@@ -154,14 +154,15 @@ class Service:
             for effect in unit.effects:
                 effect()
 
-    def handle(self, link: Link, item: Item) -> None:
-        """Apply one frame from `link` (or the protocol error it was), as its rule says."""
+    def handle(self, link: Link, item: Item, line: bytes = b"") -> None:
+        """Apply one frame from `link` (or the protocol error it was), as its rule says;
+        `line` is the frame as received, without its LF (a 05's rule relays it)."""
         session = self._sessions.get(link)
         if session is None or session.retired:
             return
         rule = RULES[type(item)]
         policy = rule.policy
-        unit = Unit(session, silent=not policy.answered)
+        unit = Unit(session, line, silent=not policy.answered)
         self._units.append(unit)
         if policy.urgent:
             self._urgent = True  # an answer is awaited; a 14 too: its 15 vouches for all before

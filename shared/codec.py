@@ -10,7 +10,8 @@ only a line that does not match is read field by field, by the parsers, to say
 what is wrong with it. What each kind of field is, how wide, and how it is read
 and written, is in fields.py; this module only puts fields together into frames.
 encode_decoded() formats, from the same table, frames made only of values
-decode() has already checked, without checking them again.
+decode() has already checked, without checking them again; relay_as_deliver()
+turns a 05 line decode() accepted into its 06 without decoding it again.
 """
 
 import re
@@ -210,3 +211,18 @@ def encode_decoded(event: type, *values: Any) -> bytes:
     if len(data) > MAX_FRAME + 1:
         raise LocalProtocolError(f"the frame would be {len(data) - 1} bytes long")
     return data
+
+
+if BY_CODE[FrameCode.SEND].fields != BY_CODE[FrameCode.DELIVER].fields:
+    raise LocalProtocolError("relay_as_deliver() needs the 05 and the 06 to have one layout")
+_DELIVER = b"%02d" % FrameCode.DELIVER
+
+
+def relay_as_deliver(line: bytes) -> bytes:
+    """The 06 relaying the 05 `line` (without its LF) that decode() accepted, LF included.
+
+    The two frames have the same fields (checked above) and the same size limit,
+    so the 06 is the 05 with its code replaced: the same as encode_decoded() of
+    the decoded 05's fields, without formatting them again (0.2 us against 0.9).
+    """
+    return b"".join((_DELIVER, line[CODE_WIDTH:], b"\n"))

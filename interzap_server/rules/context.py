@@ -22,6 +22,7 @@ class Unit:
     """One handled frame and what it causes once the batch commits."""
 
     session: Session
+    line: bytes  # the frame as received, without its LF; b"" if it came otherwise
     silent: bool = False  # a failure goes unanswered (a 12, an 08)
     effects: list[Callable[[], None]] = field(default_factory=list)
     undo: Callable[[], None] | None = None  # if the batch fails

@@ -11,7 +11,7 @@ from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
 from shared import events as ev
-from shared.codec import encode_decoded
+from shared.codec import encode_decoded, relay_as_deliver
 from shared.codes import ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.ids import is_group_id
@@ -37,14 +37,21 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
     if full is None:
         message = store.add_message(event.src, event.dst, event.ts, ctx.now)
         if message is not None:
-            # the 06 and the 16 are made of the 05's decoded fields: not checked again
-            deliver = encode_decoded(ev.Deliver, event.src, event.dst, event.ts, event.text)
-            ctx.owe(unit, recipients, deliver, message)
+            ctx.owe(unit, recipients, _deliver(unit, event), message)
     elif not store.message_known(event.src, event.dst, event.ts):
         raise RemoteProtocolError(
             ErrorCode.QUEUE_FULL,
             f"{full} has {ctx.max_queue} undelivered frames; try again later")
+    # the 16, like the 06, is made of the 05's decoded fields: not checked again
     ctx.reply(unit, encode_decoded(ev.Accepted, event.dst, event.ts))
+
+
+def _deliver(unit: Unit, event: ev.Send) -> bytes:
+    """The 06 of a 05: its line with the code replaced, or, for a 05 handed over
+    without its line (in-process callers), formatted from its decoded fields."""
+    if unit.line:
+        return relay_as_deliver(unit.line)
+    return encode_decoded(ev.Deliver, event.src, event.dst, event.ts, event.text)
 
 
 def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:

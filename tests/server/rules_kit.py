@@ -18,7 +18,7 @@ from interzap_server.service import Service
 from interzap_server.sessions import Sessions
 from interzap_server.storage import Store, open_store
 from shared import events as ev
-from shared.codec import Side, decode
+from shared.codec import Side, decode, encode
 
 TS = 1_700_000_000
 T0 = 1000.0  # loop time of the first batch
@@ -67,7 +67,7 @@ class Node:
         top-up of sessions catching up that follows it."""
         with self.service.batch(now):
             if line is not None and event is not None:
-                self.service.handle(line, event)
+                self.service.handle(line, event, encode(event)[:-1])  # as the loop: with its line
         self.service.top_up()
 
     def ask(self, line: Line, event: ev.Event, now: float = T0) -> list[ev.Event]:

@@ -219,3 +219,14 @@ def test_codec_encode_decoded_makes_the_servers_relays() -> None:
     assert codec.encode_decoded(ev.Accepted, send.dst, send.ts) == b"16Group-00000011700000000\n"
     assert (codec.encode_decoded(ev.Delivered, receipt.dst, receipt.ts)
             == b"07Group-00000011700000000\n")
+
+
+def test_codec_relay_as_deliver_is_the_05_with_the_06_code() -> None:
+    """relay_as_deliver() of a decoded 05 line is the 06 that encode_decoded() makes of it."""
+    line = b"05Client-000001Group-00000011700000000h\xc3\xa9"
+    send = codec.decode(line, Side.CLIENT)
+    assert isinstance(send, ev.Send)
+    assert (codec.relay_as_deliver(line)
+            == codec.encode_decoded(ev.Deliver, send.src, send.dst, send.ts, send.text)
+            == b"06Client-000001Group-00000011700000000h\xc3\xa9\n")
+

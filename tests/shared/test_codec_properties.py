@@ -7,7 +7,7 @@ file; a new Kind needs its strategy in FIELD_VALUES.
 
 import itertools
 import re
-from dataclasses import fields
+from dataclasses import astuple, fields
 
 import pytest
 from hypothesis import given, settings
@@ -86,6 +86,14 @@ def test_codec_round_trips_every_valid_event(event: ev.Event) -> None:
     layout = codec.BY_EVENT[type(event)]
     for side in layout.sent_by:
         assert codec.decode(frame[:-1], side) == event
+
+
+@given(st.builds(ev.Send, USERS, FIELD_VALUES[Kind.PEER], FIELD_VALUES[Kind.TS],
+                 FIELD_VALUES[Kind.TEXT]))
+def test_codec_relay_as_deliver_equals_encoding_the_06(send: ev.Send) -> None:
+    """The 06 relayed from any valid 05 line is the 06 encode() makes of the same fields."""
+    line = codec.encode(send)[:-1]
+    assert codec.relay_as_deliver(line) == codec.encode(ev.Deliver(*astuple(send)))
 
 
 @settings(max_examples=300)

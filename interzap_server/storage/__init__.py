@@ -44,9 +44,6 @@ it (lock_timeout). A transaction waits so once at most (runner.py), so a frame w
 at most about two of these: the batch it came during, and its own."""
 SETUP_TIMEOUT = 60.0
 """Seconds a starting server may wait for another one that is creating the tables."""
-WAL_RETRY = 0.01
-"""Seconds between tries to turn on SQLite's WAL, which fails at once, without the busy
-timeout, while another process is turning it on in the same new file."""
 CONNECT_TIMEOUT = 2
 """libpq's connect_timeout (whole seconds, 2 at least): how long one try to connect (again)
 may hold the loop when the database's host does not answer at all."""
@@ -118,15 +115,7 @@ def _create_sqlite_tables(db: peewee.Database, runner: Runner, shared: bool) -> 
     could not wait for another process's write lock (SQLite refuses that upgrade at once).
     The copy of earlier tables runs in a transaction that takes the write lock first
     (BEGIN IMMEDIATE), so a second server waits for it and then finds nothing to copy."""
-    deadline = time.monotonic() + SETUP_TIMEOUT
-    while True:
-        try:
-            runner.one("PRAGMA journal_mode = wal")
-            break
-        except StorageError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(WAL_RETRY)  # nothing to wait on: SQLite offers no event for it
+    _turn_on_wal(runner)
     db.create_tables(MODELS)
     runner.run("BEGIN IMMEDIATE")
     try:
@@ -136,6 +125,23 @@ def _create_sqlite_tables(db: peewee.Database, runner: Runner, shared: bool) -> 
         raise
     runner.run("COMMIT")
     runner.run(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
+
+
+def _turn_on_wal(runner: Runner) -> None:
+    """PRAGMA journal_mode = wal while another process writes the same new file fails at
+    once: SQLite does not wait for a lock a reader asks to upgrade (it could deadlock). So
+    wait for that writer the way SQLite does wait, by taking the write lock itself (the
+    busy timeout, SETUP_TIMEOUT), let it go, and try again; a few rounds at most."""
+    deadline = time.monotonic() + SETUP_TIMEOUT
+    while True:
+        try:
+            runner.one("PRAGMA journal_mode = wal")
+            return
+        except StorageError:
+            if time.monotonic() > deadline:
+                raise
+            runner.run("BEGIN IMMEDIATE")  # returns once the other writer has committed
+            runner.run("ROLLBACK")
 
 
 def _create_postgres_tables(db: peewee.Database, runner: Runner, shared: bool) -> None:

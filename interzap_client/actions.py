@@ -26,8 +26,6 @@ from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
 from interzap_client.state import Tick
 
-TICKS = {"accepted": Tick.ACCEPTED, "delivered": Tick.DELIVERED, "read": Tick.READ}
-
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
 
@@ -183,7 +181,7 @@ def _help(session: Session, action: cmd.Help, timeout: float) -> Outcome:
 
 
 def _wait_tick(session: Session, action: cmd.WaitTick, timeout: float) -> Outcome:
-    tick, peer = TICKS[action.tick], _target(session, action.peer)
+    tick, peer = Tick[action.tick.upper()], _target(session, action.peer)  # TICK_NAMES
     return _ticks_reached(session, tick, peer, timeout)
 
 

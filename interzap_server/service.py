@@ -189,21 +189,22 @@ class Service:
         except RemoteProtocolError as refusal:
             _refuse(unit, refusal)
         except StorageError as exc:
-            self._storage_failed(type(item).__name__, exc)
+            self._undo(exc, logging.ERROR, f"storage failed on {type(item).__name__}")
             self._fail(unit)
         except Exception:
             log.exception("internal error on %s, rolling the batch back", type(item).__name__)
             self._doomed = True
             self._fail(unit)  # whatever kind of frame it was
 
-    def _storage_failed(self, what: str, exc: StorageError) -> None:
-        """Undo what failed: back to the savepoint, or else the whole batch."""
+    def _undo(self, exc: StorageError, level: int, what: str) -> None:
+        """Undo what failed: back to its savepoint, or else the whole batch; say so unless
+        the runner already did (a lost connection, a lock)."""
         alone = self._store.rollback_to_savepoint()
         if not alone:
             self._doomed = True
         if not isinstance(exc, Reported):
-            log.error("storage failed on %s, %s: %s", what,
-                      "undone alone, 13/99" if alone else "rolling the batch back", exc)
+            log.log(level, "%s, %s: %s", what,
+                    "undone alone" if alone else "rolling the batch back", exc)
 
     def _fail(self, unit: Unit) -> None:
         """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened."""
@@ -227,8 +228,8 @@ class Service:
         try:
             self._store.forget(entries)
         except StorageError as exc:
-            self._own_work_failed(
-                f"could not drop {len(entries)} written entries (they may be sent again)", exc)
+            self._undo(exc, logging.WARNING,
+                       f"could not drop {len(entries)} written entries (they may be sent again)")
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""
@@ -237,16 +238,9 @@ class Service:
         try:
             forgotten = self._store.prune(self._context.now - KEY_MEMORY)
         except StorageError as exc:
-            self._own_work_failed("housekeeping failed", exc)
+            self._undo(exc, logging.WARNING, "housekeeping failed")
         else:
             log.info("forgot %d settled message keys", forgotten)
-
-    def _own_work_failed(self, what: str, exc: StorageError) -> None:
-        """Work nobody waits on failed: undo it alone, or else the whole batch."""
-        if not self._store.rollback_to_savepoint():
-            self._doomed = True
-        if not isinstance(exc, Reported):
-            log.warning("%s: %s", what, exc)
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()

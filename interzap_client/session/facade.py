@@ -152,6 +152,7 @@ class Session(Announcer):
         self.state = self.history = None
         self.open_peer = None
         self._reads_sent.clear()
+        self._blocks_asked.clear()  # another account's wishes are not this one's
         self.touch()
 
     # ---- the connection, logging in (lifecycle.py) ------------------------------

@@ -10,9 +10,10 @@ Knows ids, the block table and the caches; knows no chat rules.
 
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Block
+from interzap_server.storage.numbers import user_number
 from interzap_server.storage.runner import Runner
 from interzap_server.storage.statements import Statements
-from shared.ids import number_of, user_id
+from shared.ids import user_id
 
 
 class Blocks:
@@ -25,7 +26,7 @@ class Blocks:
 
     def block(self, blocker: str, blocked: str) -> None:
         """`blocker` blocks `blocked`; blocking again changes nothing."""
-        pair = number_of(blocker), number_of(blocked)
+        pair = user_number(blocker), user_number(blocked)
         self._runner.execute(Block
                              .insert(blocker=pair[0], blocked=pair[1])
                              .on_conflict_ignore())
@@ -35,7 +36,7 @@ class Blocks:
 
     def unblock(self, blocker: str, blocked: str) -> None:
         """`blocker` no longer blocks `blocked` (if they did)."""
-        pair = number_of(blocker), number_of(blocked)
+        pair = user_number(blocker), user_number(blocked)
         self._runner.execute(Block
                              .delete()
                              .where((Block.blocker == pair[0]) & (Block.blocked == pair[1])))
@@ -47,13 +48,13 @@ class Blocks:
         """Everyone `blocker` blocks, by number."""
         rows = self._runner.query(Block
                                   .select(Block.blocked)
-                                  .where(Block.blocker == number_of(blocker))
+                                  .where(Block.blocker == user_number(blocker))
                                   .order_by(Block.blocked))
         return tuple(user_id(blocked) for (blocked,) in rows)
 
     def blocks(self, blocker: str, sender: str) -> bool:
         """Whether `blocker` blocks `sender`: from memory while the caches are on."""
-        pair = number_of(blocker), number_of(sender)
+        pair = user_number(blocker), user_number(sender)
         table = self._table()
         if table is None:
             return self._runner.one(self._sql.blocks, *pair) is not None

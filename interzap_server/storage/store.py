@@ -17,32 +17,16 @@ from peewee import fn
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
+from interzap_server.storage.numbers import number, user_number
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import NOTHING, Key, Mark, Writes
-from shared.ids import GROUP_PREFIX, USER_PREFIX, group_id, number_of, user_id
+from shared.ids import group_id, number_of, user_id
 
 SEQ_SPAN = 1 << 40
 """An entry is one int, user * SEQ_SPAN + seq: the loop and the sessions pass entries as
 ints, and those of one user compare in queue order."""
-
-
-_USER_DIGITS = len(USER_PREFIX)
-_GROUP_DIGITS = len(GROUP_PREFIX)
-
-
-def user_number(user: str) -> int:
-    """A user's number. Ids reach the store checked by the codec, so the number is where
-    the prefix ends (shared.ids.number_of looks for the dash: twice the cost, per frame)."""
-    return int(user[_USER_DIGITS:])
-
-
-def number(ident: str) -> int:
-    """A user's number, or minus a group's: what a message's dst column holds."""
-    if ident.startswith(USER_PREFIX):
-        return int(ident[_USER_DIGITS:])
-    return -int(ident[_GROUP_DIGITS:])
 
 
 @dataclass(frozen=True, slots=True)

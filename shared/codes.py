@@ -4,7 +4,7 @@ Numbers and fixed words only; what a frame holds is described by the layout
 table in codec.py.
 """
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 DEFAULT_PORT = 9070
 """The TCP port a server listens on and a client connects to unless told otherwise."""
@@ -26,6 +26,12 @@ MIN_GROUP_MEMBERS = 1
 """A 10 (create group) lists at least this many members besides the creator."""
 MAX_GROUP_MEMBERS = 8
 """... and at most this many, so a group has 2 to 9 people."""
+EDIT_WINDOW = 15 * 60
+"""Seconds after sending during which the author may edit a message (31 kind E, 5.9)."""
+DELETE_WINDOW = 48 * 3600
+"""Seconds after sending during which the author may delete a message for everyone (kind D)."""
+TOMBSTONE = "this message was deleted"
+"""The text a still-queued 06 of a deleted message is delivered with instead of its own (5.9)."""
 
 
 class FrameCode(IntEnum):
@@ -71,6 +77,10 @@ class FrameCode(IntEnum):
     """c→s `18<user>`: unblock user: their later messages are delivered again."""
     BLOCK_LIST = 19
     """s→c `19<user>...`: the users you block, zero or more: the answer to 17 and 18."""
+    ACT = 31
+    """c→s `31<src><dst><ts><kind><ref-src><ref-ts><text>`: reply, edit, delete or react."""
+    ACTED = 32
+    """s→c `32<src><dst><ts><kind><ref-src><ref-ts><text>`: a 31 for you; answer with 12."""
 
 
 class ErrorCode(IntEnum):
@@ -115,5 +125,27 @@ class ErrorCode(IntEnum):
     NOT_PERMITTED = 19
     """A 17 or 18 naming yourself, or a 10 listing someone who does not accept being
     added to a group by you (PROTOCOL.md 5.8: the block itself is not named)."""
+    NOT_AUTHOR = 29
+    """A 31 editing or deleting a message someone else wrote."""
+    TOO_LATE = 30
+    """A 31 editing (EDIT_WINDOW) or deleting (DELETE_WINDOW) a message sent too long ago."""
+    UNKNOWN_MESSAGE = 31
+    """A 31 naming a message the server does not know in that chat."""
+    INVALID_REACTION = 32
+    """A 31 reacting with something that is not one emoji (shared/reactions.py)."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""
+
+
+class ActKind(StrEnum):
+    """The kind letter of a 31 or 32: what it does to the message it refers to (5.9)."""
+
+    REPLY = "R"
+    """A new message (the text) quoting the referred one."""
+    EDIT = "E"
+    """The referred message's new text; its author only, within EDIT_WINDOW."""
+    DELETE = "D"
+    """Delete the referred message for everyone (no text); its author only, within
+    DELETE_WINDOW."""
+    REACT = "X"
+    """The sender's reaction to the referred message: one emoji, or no text to take it back."""

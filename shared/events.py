@@ -160,10 +160,37 @@ class BlockList:
     users: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Act:
+    """31: a reply, edit, deletion or reaction (kind) by src in the chat dst, about the
+    message (ref_src, that chat, ref_ts); (src, dst, ts) is its own key."""
+
+    src: str
+    dst: str
+    ts: int
+    kind: str
+    ref_src: str
+    ref_ts: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acted:
+    """32: a 31 for you, as its author sent it; acknowledge it with 12 of its own key."""
+
+    src: str
+    dst: str
+    ts: int
+    kind: str
+    ref_src: str
+    ref_ts: int
+    text: str
+
+
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList
+    | Block | Unblock | BlockList | Act | Acted
 )
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum, unique
 from typing import Any
 
-from shared.codes import ID_WIDTH, MAX_TEXT, TOKEN_WIDTH, TS_WIDTH, ErrorCode
+from shared.codes import ID_WIDTH, MAX_TEXT, TOKEN_WIDTH, TS_WIDTH, ActKind, ErrorCode
 from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
 from shared.ids import GROUP_PATTERN, USER_PATTERN, is_group_id, is_user_id
 
@@ -117,6 +117,19 @@ def _parse_text(raw: str, name: str) -> str:
     return raw
 
 
+def _parse_act_text(raw: str, name: str) -> str:
+    return _parse_text(raw, name) if raw else raw
+
+
+_ACT_KINDS = "".join(kind.value for kind in ActKind)
+
+
+def _parse_act_kind(raw: str, name: str) -> str:
+    if len(raw) != 1 or raw not in _ACT_KINDS:
+        raise malformed(f"{name}: {raw!r} is not one of the letters {_ACT_KINDS}")
+    return raw
+
+
 def _parse_note(raw: str, name: str) -> str:
     if _CONTROL.search(raw):
         raise malformed(f"{name}: holds a control character")
@@ -184,6 +197,9 @@ class Kind(Enum):
     ERROR_CODE = _number_kind(2, _parse_error_code)  # 2 ASCII digits
     TEXT = _text_kind(  # message text: the rest of the line, 1..MAX_TEXT code points
         None, f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", _parse_text)
+    ACT_KIND = _text_kind(1, f"[{_ACT_KINDS}]", _parse_act_kind)  # a 31's kind letter
+    ACT_TEXT = _text_kind(  # a 31's text: as TEXT, or empty (a deletion, a reaction taken back)
+        None, f"[^{_CONTROL_CHARS}]{{0,{MAX_TEXT}}}", _parse_act_text)
     NOTE = _text_kind(  # free text for people (greeting, error reason): the rest of the line
         None, f"[^{_CONTROL_CHARS}]*", _parse_note)
     MEMBERS = KindSpec(  # the rest of the line: zero or more user ids, 13 characters each

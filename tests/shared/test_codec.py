@@ -5,7 +5,7 @@ property-based tests over random events and splits are in test_codec_properties.
 """
 
 import unicodedata
-from dataclasses import fields
+from dataclasses import astuple, fields
 
 import pytest
 
@@ -52,6 +52,14 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
     FrameCode.BLOCK: (ev.Block(B), b"17Client-000002\n"),
     FrameCode.UNBLOCK: (ev.Unblock(B), b"18Client-000002\n"),
     FrameCode.BLOCK_LIST: (ev.BlockList((B, C)), b"19Client-000002Client-000003\n"),
+    FrameCode.ACT: (
+        ev.Act(B, A, 1700000060, "R", A, 1700000000, "yes!"),
+        b"31Client-000002Client-0000011700000060RClient-0000011700000000yes!\n",
+    ),
+    FrameCode.ACTED: (
+        ev.Acted(B, GROUP, 1700000061, "X", A, 1700000000, "\U0001f44d"),
+        b"32Client-000002Group-00000011700000061XClient-0000011700000000\xf0\x9f\x91\x8d\n",
+    ),
 }
 
 EVERY_LAYOUT = [
@@ -230,3 +238,19 @@ def test_codec_relay_as_deliver_is_the_05_with_the_06_code() -> None:
             == codec.encode_decoded(ev.Deliver, send.src, send.dst, send.ts, send.text)
             == b"06Client-000001Group-00000011700000000h\xc3\xa9\n")
 
+
+
+def test_codec_act_text_may_be_empty() -> None:
+    """A 31's text may be empty (a deletion, a reaction taken back); a 05's may not."""
+    line = b"31Client-000001Client-0000021700000100DClient-0000011700000000"
+    assert codec.decode(line, Side.CLIENT) == ev.Act(A, B, 1700000100, "D", A, 1700000000, "")
+    assert codec.encode(ev.Acted(A, B, 1700000100, "D", A, 1700000000, "")) == (
+        b"32" + line[2:] + b"\n")
+
+
+def test_codec_relay_as_acted_is_the_31_with_the_32_code() -> None:
+    """The server's 32 is the 31 it accepted with the code replaced, LF added."""
+    event, frame = EXAMPLES[FrameCode.ACT]
+    relayed = codec.relay_as_acted(frame[:-1])
+    assert relayed == b"32" + frame[2:]
+    assert codec.decode(relayed[:-1], Side.SERVER) == ev.Acted(*astuple(event))

@@ -21,6 +21,7 @@ from shared.codes import (
     MAX_GROUP_MEMBERS,
     MAX_TEXT,
     TOKEN_WIDTH,
+    ActKind,
     ErrorCode,
     FrameCode,
 )
@@ -44,6 +45,10 @@ FIELD_VALUES: dict[Kind, st.SearchStrategy[object]] = {
         lambda text: text_problem(text) is None
     ),
     Kind.NOTE: st.text(PRINTABLE, max_size=100),
+    Kind.ACT_KIND: st.sampled_from(ActKind).map(str),
+    Kind.ACT_TEXT: st.just("") | st.text(PRINTABLE, min_size=1, max_size=MAX_TEXT).filter(
+        lambda text: text_problem(text) is None
+    ),
     Kind.MEMBERS: st.lists(USERS, min_size=1, max_size=MAX_GROUP_MEMBERS + 1).map(tuple),
 }
 

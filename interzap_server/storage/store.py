@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from interzap_server.storage.acts import Acts
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
@@ -51,6 +52,7 @@ class Store:
         self._mark: Mark | None = NOTHING
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
+        self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
 
     # -- transactions ---------------------------------------------------------
     #

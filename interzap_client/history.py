@@ -2,7 +2,7 @@
 
 Theory of operation: every change to a State is one call of one of its
 mutation methods (msg, tick, read, seen, late, group, create, drop_create, alias,
-stamp). History.apply() makes that call and, only if the state changed,
+stamp, blocks, act). History.apply() makes that call and, only if the state changed,
 appends `{"t": <method>, <arguments>...}` as one line. At start-up the lines
 are replayed through the same methods, so disk and memory cannot disagree.
 Storing a message costs one short append (plus fsync when it must survive a
@@ -10,6 +10,11 @@ crash: a received message before its 12). When the journal holds much more
 than the state it describes, it is rewritten as a snapshot into a temporary
 file that replaces the journal by an atomic rename: the cost stays amortised
 constant per message and a crash leaves either the old or the new file.
+
+A deletion (an "act" of kind D) is journaled like any change, and replaying it
+empties the message's text; since the earlier "msg" line still holds the
+text, the journal is compacted at once after a deletion takes effect, so the
+text leaves the file too (the snapshot writes the emptied message).
 
 A damaged line (a kill in the middle of a write leaves a truncated last line)
 is skipped, copied to history.jsonl.damaged, reported, and the journal is
@@ -25,13 +30,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from interzap_client.message_acts import shown_text
 from interzap_client.profile import lock_account, write_private
 from interzap_client.state import State, Tick
 
 JOURNAL = "history.jsonl"
 RECORD_TYPES = frozenset(
     {"msg", "tick", "read", "seen", "late", "group", "create", "drop_create", "alias", "stamp",
-     "blocks"}
+     "blocks", "act"}
 )
 COMPACT_SLACK = 256
 """Extra lines tolerated beyond twice the snapshot size before compacting."""
@@ -116,7 +122,7 @@ class History:
 
     # ---- writing ----------------------------------------------------------
 
-    def apply(self, kind: str, durable: bool = False, **fields: Any) -> bool:
+    def apply(self, kind: str, /, durable: bool = False, **fields: Any) -> bool:
         """Change the state by `kind(**fields)` and journal it if it changed anything.
 
         `durable` waits for the disk (fsync): use it when something is promised
@@ -125,6 +131,7 @@ class History:
         if self._file is None:
             raise OSError(f"{self.path} is open read-only")
         record = {"t": kind, **fields}
+        erased = self.state.erased
         if not replay(self.state, record):
             return False
         self._file.write(_line(record))
@@ -132,14 +139,14 @@ class History:
         if durable:
             os.fsync(self._file.fileno())
         self._lines += 1
-        if self._lines > self._limit():
-            self.compact()
+        if self._lines > self._limit() or self.state.erased != erased:
+            self.compact()  # after a deletion: its text leaves the file at once
         return True
 
     def _limit(self) -> int:
         # an upper bound of len(snapshot(state)), counted in O(1) so appends stay cheap
         state = self.state
-        live = (len(state.messages) + len(state.contacts) + len(state.aliases)
+        live = (len(state.messages) + len(state.acts) + len(state.contacts) + len(state.aliases)
                 + 2 * len(state.conversations) + len(state.pending_groups) + 1)
         return 2 * live + COMPACT_SLACK
 
@@ -172,7 +179,7 @@ def snapshot(state: State) -> list[Record]:
     would add them in another order, messages before the read marks about them.
     """
     return [*_contacts(state), *_groups(state), *_creates(state), *_messages(state),
-            *_read_marks(state)]
+            *_acts(state), *_read_marks(state)]
 
 
 def _contacts(state: State) -> Iterator[Record]:
@@ -206,6 +213,20 @@ def _messages(state: State) -> Iterator[Record]:
             record["tick"] = int(m.tick)
         if m.at is not None:
             record["at"] = m.at
+        if m.reply is not None:
+            record["reply"] = list(m.reply)
+        yield record
+
+
+def _acts(state: State) -> Iterator[Record]:
+    """Every edit, deletion and reaction (a deletion has emptied the texts it erased)."""
+    for a in state.acts.values():
+        record: Record = {"t": "act", "src": a.src, "dst": a.dst, "ts": a.ts, "kind": a.kind,
+                          "ref_src": a.ref_src, "ref_ts": a.ref_ts, "text": a.text}
+        if a.tick is not None:
+            record["tick"] = int(a.tick)
+        if a.at is not None:
+            record["at"] = a.at
         yield record
 
 
@@ -235,7 +256,7 @@ def export(state: State) -> dict[str, Any]:
             {
                 "sender": m.src,
                 "time": m.shown_at,
-                "content": m.text,
+                "content": shown_text(m),
                 "delivered": m.tick >= Tick.DELIVERED if m.tick is not None else True,
                 "read": m.tick is Tick.READ if m.own else conv.is_read(m),
             }

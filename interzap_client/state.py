@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from interzap_client import message_acts
+from interzap_client.message_acts import Act
+from shared.codes import ActKind
 from shared.ids import is_group_id, is_user_id
 
 Key = tuple[str, str, int]
@@ -45,6 +48,12 @@ class Message:
     tick: Tick | None = None
     at: int | None = None
     """Our clock when we sent it (own) or stored it (received); None in older journals."""
+    reply: tuple[str, int] | None = None
+    """A reply: the (author, ts) of the message it answers, in the same chat."""
+    edited: int = 0  # the ts of the newest edit applied; 0: never edited
+    deleted: bool = False  # deleted for everyone: the text is gone
+    reactions: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Who reacted -> (the ts of their newest reaction act, the emoji; "" taken back)."""
 
     @property
     def key(self) -> Key:
@@ -78,6 +87,7 @@ class Conversation:
     late: set[Key] = field(default_factory=set)
     last_own_ts: int = 0  # newest ts we used towards this peer (keys are never reused)
     created: int = 0  # for groups: the ts of the 11, so a new empty group sorts by it
+    acts: list[Act] = field(default_factory=list)  # edits, deletions, reactions here
 
     @property
     def is_group(self) -> bool:
@@ -124,6 +134,10 @@ class State:
     pending_groups: dict[int, PendingGroup] = field(default_factory=dict)
     last_create_ts: int = 0
     blocked: list[str] = field(default_factory=list)  # whom we block, as the last 19 said
+    acts: dict[Key, Act] = field(default_factory=dict)  # every edit, deletion, reaction
+    # acts whose message we do not have (yet): applied if it comes
+    orphans: dict[Key, list[Act]] = field(default_factory=dict)
+    erased: int = 0  # deletions applied: history.py compacts the journal after each one
 
     # ---- lookups ----------------------------------------------------------
 
@@ -159,10 +173,25 @@ class State:
         """Most recent first; ties broken by id so the order is stable."""
         return sorted(self.conversations.values(), key=lambda c: (-c.last_time, c.peer))
 
-    def outbox(self) -> Iterator[Message | PendingGroup]:
-        """What still waits for the server's answer, in the order it was made."""
+    def outbox(self) -> Iterator[Message | PendingGroup | Act]:
+        """What still waits for the server's answer, in the order it was made (acts after
+        messages: an act may refer to a message still waiting, never the other way)."""
         yield from self.pending_groups.values()
         yield from (m for m in self.messages.values() if m.tick is Tick.PENDING)
+        yield from (a for a in self.acts.values() if a.tick is Tick.PENDING)
+
+    def original(self, src: str, dst: str, ref_src: str, ref_ts: int) -> Message | None:
+        """The message an act or reply (src, dst) about (ref_src, ref_ts) refers to, if we
+        have it: the whole history is in memory, replayed from disk."""
+        return self.messages.get(message_acts.original_key(src, dst, ref_src, ref_ts))
+
+    def shown_tick(self, message: Message) -> Tick | None:
+        """An own message's ticks; once edited, its newest edit's (they start again)."""
+        if message.edited and message.own:
+            edit = self.acts.get((message.src, message.dst, message.edited))
+            if edit is not None:
+                return edit.tick
+        return message.tick
 
     def next_ts(self, peer: str, now: int) -> int:
         """The ts for a new message to `peer`: max(now, last used + 1), never a reused key.
@@ -180,13 +209,17 @@ class State:
     # ---- mutations (each one is a journal record type, see history.py) ---
 
     def msg(self, src: str, dst: str, ts: int, text: str, tick: int | None = None,
-            at: int | None = None) -> bool:
-        """A message sent (tick given) or received (at: our clock then); False if known."""
+            at: int | None = None, reply: list[str | int] | None = None) -> bool:
+        """A message sent (tick given) or received (at: our clock then); False if known.
+        `reply`: the [author, ts] of the message it answers."""
         key = (src, dst, ts)
         if key in self.messages:
             return False
-        message = Message(src, dst, ts, text, None if tick is None else Tick(tick), at)
+        message = Message(src, dst, ts, text, None if tick is None else Tick(tick), at,
+                          None if reply is None else (str(reply[0]), int(reply[1])))
         self.messages[key] = message
+        for act in self.orphans.pop(key, []):
+            self._change(message, act)
         conv = self.conversation(self.peer_of(src, dst))
         conv.messages.append(message)
         if message.own:
@@ -195,9 +228,50 @@ class State:
             conv.late.add(key)
         return True
 
+    def act(self, src: str, dst: str, ts: int, kind: str, ref_src: str, ref_ts: int, text: str,
+            tick: int | None = None, at: int | None = None) -> bool:
+        """An edit, deletion or reaction (kind E, D, X) sent (tick given) or received;
+        False if its key is known (a 32 delivered again). It changes its message once the
+        server accepted it (an own one waits for its 16: a refused one never applies), and
+        if we have the message; else it is kept until the message comes."""
+        key = (src, dst, ts)
+        if key in self.acts or kind == ActKind.REPLY:
+            return False
+        act = Act(src, dst, ts, kind, ref_src, ref_ts, text,
+                  None if tick is None else Tick(tick), at)
+        self.acts[key] = act
+        conv = self.conversation(self.peer_of(src, dst))
+        conv.acts.append(act)
+        if act.own:
+            conv.last_own_ts = max(conv.last_own_ts, ts)
+        if act.tick is None or act.tick >= Tick.ACCEPTED:
+            self._apply(act, conv)
+        return True
+
+    def _apply(self, act: Act, conv: Conversation) -> None:
+        target = message_acts.original_key(act.src, act.dst, act.ref_src, act.ref_ts)
+        message = self.messages.get(target)
+        if message is None:
+            self.orphans.setdefault(target, []).append(act)
+        elif message.deleted and act.kind == ActKind.EDIT:
+            act.text = ""  # too late to show: nor is it kept for a snapshot
+        elif self._change(message, act) and act.kind == ActKind.DELETE:
+            for edit in conv.acts:  # no word of it stays, in memory or in a snapshot
+                if edit.kind == ActKind.EDIT and edit.key != act.key and (
+                        edit.ref_src, edit.ref_ts) == (act.ref_src, act.ref_ts):
+                    edit.text = ""
+
+    def _change(self, message: Message, act: Act) -> bool:
+        changed = message_acts.apply(message, act)
+        if changed and act.kind == ActKind.DELETE:
+            self.erased += 1
+        return changed
+
     def tick(self, dst: str, ts: int, tick: int) -> bool:
-        """Raise one own message to `tick` (16, 07, or a refusal); never lowers it."""
-        message = self.messages.get((self.me, dst, ts))
+        """Raise one own message or act to `tick` (16, 07, or a refusal); never lowers it."""
+        message: Message | Act | None = self.messages.get((self.me, dst, ts))
+        if message is None:
+            message = self.acts.get((self.me, dst, ts))
         if message is None or message.tick is None:
             return False
         new = Tick(tick)
@@ -206,17 +280,26 @@ class State:
                 return False  # accepted already: a late refusal cannot be about it
         elif message.tick is Tick.FAILED or message.tick >= new:
             return False
+        if isinstance(message, Act) and message.tick is Tick.PENDING:
+            message.tick = new
+            if new is not Tick.FAILED:  # accepted: it takes effect now
+                self._apply(message, self.conversation(dst))
+            return True
         message.tick = new
         return True
 
     def read(self, peer: str, ts: int) -> bool:
         """09: every own message to `peer` up to ts is read (for 1:1 and for groups)."""
         changed = False
-        for message in self.conversation(peer).messages:
+        conv = self.conversation(peer)
+        for message in conv.messages:
             if message.own and message.ts <= ts and message.tick not in (Tick.FAILED,
                                                                           Tick.READ):
                 message.tick = Tick.READ
                 changed = True
+        for act in conv.acts:  # through tick(): a pending act takes effect on its way
+            if act.own and act.ts <= ts and act.tick not in (Tick.FAILED, Tick.READ):
+                changed = self.tick(act.dst, act.ts, Tick.READ) or changed
         return changed
 
     def seen(self, peer: str, ts: int) -> bool:

@@ -46,11 +46,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from interzap_client.message_acts import Act
 from interzap_client.notices import Notice, Origin
 from interzap_client.pacing import stated_limit
 from interzap_client.state import Message, PendingGroup, Tick
 from shared import events as ev
-from shared.codes import ErrorCode
+from shared.codes import ActKind, ErrorCode
 
 if TYPE_CHECKING:
     from interzap_client.session.facade import Session
@@ -63,7 +64,7 @@ TRANSIENT = frozenset({ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.QUE
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
-    """A 05 of ours, named by its key; answered by 16 or a 13."""
+    """A 05 or 31 of ours, named by its key; answered by 16 or a 13."""
 
     dst: str
     ts: int
@@ -103,15 +104,26 @@ Request = SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockReq
 """Everything that gets exactly one answer."""
 
 
-def entry(me: str, item: Message | PendingGroup) -> tuple[Request, ev.Event]:
+Entry = Message | PendingGroup | Act
+"""One entry of the State's outbox: a message (05, or 31 R for a reply), a group (10), an
+edit, deletion or reaction (31); each 31 is answered by a 16, as a 05."""
+
+
+def entry(me: str, item: Entry) -> tuple[Request, ev.Event]:
     """The request record and the frame for one entry of the State's outbox."""
     if isinstance(item, PendingGroup):
         return GroupRequest(item.ts), ev.CreateGroup(me, item.ts, item.members)
-    return SendRequest(item.dst, item.ts), ev.Send(me, item.dst, item.ts, item.text)
+    request = SendRequest(item.dst, item.ts)
+    if isinstance(item, Act):
+        return request, ev.Act(me, item.dst, item.ts, item.kind, item.ref_src, item.ref_ts,
+                               item.text)
+    if item.reply is not None:
+        return request, ev.Act(me, item.dst, item.ts, ActKind.REPLY, *item.reply, item.text)
+    return request, ev.Send(me, item.dst, item.ts, item.text)
 
 
-def request_of(frame: ev.Send | ev.CreateGroup) -> Request:
-    """The request record that a 05 or 10 of ours is awaited as."""
+def request_of(frame: ev.Send | ev.CreateGroup | ev.Act) -> Request:
+    """The request record that a 05, 10 or 31 of ours is awaited as."""
     if isinstance(frame, ev.CreateGroup):
         return GroupRequest(frame.ts)
     return SendRequest(frame.dst, frame.ts)
@@ -179,7 +191,7 @@ class Outbox:
             for item in state.outbox():
                 yield entry(state.me, item)
 
-    def submit(self, item: Message | PendingGroup) -> None:
+    def submit(self, item: Entry) -> None:
         """A new entry, already journaled as pending: sent now if it can be, else later."""
         request, frame = entry(self._session.need_state().me, item)
         if self._session.origin is not None:
@@ -226,8 +238,8 @@ class Outbox:
         """Stop sending, take back what has not left, slow down if it was 13/10, say so."""
         self._stalled = code
         net = self._session.net
-        gone = {request_of(frame) for frame in net.withdraw((ev.Send, ev.CreateGroup))
-                if isinstance(frame, ev.Send | ev.CreateGroup)}
+        gone = {request_of(frame) for frame in net.withdraw((ev.Send, ev.CreateGroup, ev.Act))
+                if isinstance(frame, ev.Send | ev.CreateGroup | ev.Act)}
         if gone:
             self._awaited = deque(r for r in self._awaited if r not in gone)
         if code == ErrorCode.RATE_LIMITED:

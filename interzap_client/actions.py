@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from interzap_client import commands as cmd
+from interzap_client import message_acts
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
-from interzap_client.state import Tick
+from interzap_client.state import Message, Tick
+from shared.codes import ActKind
 
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
@@ -215,6 +217,75 @@ async def _received(session: Session, count: int, timeout: float) -> bool:
     return True
 
 
+# ---- replies, edits, deletions, reactions: a message of the open chat ---------------
+
+_DEFAULTS: dict[type, tuple[Callable[[Message], bool], str]] = {
+    cmd.Reply: (lambda m: not m.own, "from the others"),
+    cmd.React: (lambda m: not m.own, "from the others"),
+    cmd.Edit: (lambda m: m.own, "of yours"),
+    cmd.Delete: (lambda m: m.own, "of yours"),
+    cmd.Reactions: (lambda m: bool(message_acts.reactors(m)), "with reactions"),
+}
+"""Per action, which message it is about when no REF names one (and none is selected)."""
+
+
+def choose(session: Session, action: cmd.Reply | cmd.Edit | cmd.Delete | cmd.React
+           | cmd.Reactions) -> Message:
+    """The message an action is about, in the open chat: the one its REF names (#N, the Nth
+    newest; AUTHOR@TS), else the one selected in the full-screen UI, else the newest that
+    suits the action (_DEFAULTS)."""
+    state, peer = session.need_state(), _target(session, None)
+    conv = state.conversation(peer)
+    ref = action.ref
+    if ref is None:
+        chosen = state.messages.get(session.selected) if session.selected else None
+        if chosen is not None and chosen in conv.messages:
+            return chosen
+        suits, words = _DEFAULTS[type(action)]
+        found = next((m for m in reversed(conv.messages) if suits(m)), None)
+        if found is None:
+            raise SessionError(f"no message {words} in this chat")
+        return found
+    if ref.startswith("#"):
+        number = int(ref[1:])
+        if number > len(conv.messages):
+            raise SessionError(f"this chat has {len(conv.messages)} message(s), no {ref}")
+        return conv.messages[-number]
+    name, _, ts = ref.rpartition("@")
+    author = state.me if name == "me" else resolve(session, name)
+    found = state.original(state.me, peer, author, int(ts))
+    if found is None:
+        raise SessionError(f"no message by {name} at {ts} in this chat")
+    return found
+
+
+def _reply(session: Session, action: cmd.Reply, timeout: float) -> Outcome:
+    session.act_on(choose(session, action), ActKind.REPLY, action.text)
+    return True
+
+
+def _edit(session: Session, action: cmd.Edit, timeout: float) -> Outcome:
+    session.act_on(choose(session, action), ActKind.EDIT, action.text)
+    return True
+
+
+def _delete(session: Session, action: cmd.Delete, timeout: float) -> Outcome:
+    session.act_on(choose(session, action), ActKind.DELETE)
+    return True
+
+
+def _react(session: Session, action: cmd.React, timeout: float) -> Outcome:
+    session.act_on(choose(session, action), ActKind.REACT, action.emoji)
+    return True
+
+
+def _reactions(session: Session, action: cmd.Reactions, timeout: float) -> Outcome:
+    message = choose(session, action)
+    session.notify(Notice("reactions", peer=session.open_peer, ref_author=message.src,
+                          ref_ts=message.ts, reactions=message_acts.reactors(message)))
+    return True
+
+
 def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
@@ -226,6 +297,7 @@ _PERFORM: dict[type, Performer] = {
     cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
-    cmd.Block: _block, cmd.Blocked: _blocked,
+    cmd.Block: _block, cmd.Blocked: _blocked, cmd.Reply: _reply, cmd.Edit: _edit,
+    cmd.Delete: _delete, cmd.React: _react, cmd.Reactions: _reactions,
 }
 """Every action type -> the function that starts it."""

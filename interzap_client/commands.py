@@ -9,6 +9,7 @@ the user interface.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -114,9 +115,48 @@ class Blocked:
     """/blocked: list whom you block."""
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """/reply [REF] TEXT; ref None: the selected message, else the last one from the others."""
+
+    ref: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """/edit [REF] TEXT; ref None: the selected message, else your last one."""
+
+    ref: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """/delete [REF]; ref None: the selected message, else your last one."""
+
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    """/react [REF] EMOJI; ref None: the selected message, else the last one from the others."""
+
+    ref: str | None
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reactions:
+    """/reactions [REF]: who reacted; ref None: the selected message, else the last with any."""
+
+    ref: str | None
+
+
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
-    | ReadUp | WaitTick | WaitReceived | Block | Blocked
+    | ReadUp | WaitTick | WaitReceived | Block | Blocked | Reply | Edit | Delete | React
+    | Reactions
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -210,6 +250,29 @@ def _add(args: list[str]) -> Action:
     return Add(args[0], None if alias is None else check_alias(alias))
 
 
+REF = re.compile(r"#[1-9][0-9]*|[^\s@]+@[0-9]{10}")
+"""A message of the open chat: `#N`, the Nth newest (#1 the newest), or `AUTHOR@TS`, by its
+author (an id, an alias, or `me`) and ts, as the scripted mode's events name it."""
+
+
+def _ref(word: str) -> str:
+    if not REF.fullmatch(word):
+        raise CommandError(f"{word!r} names no message: #N (the Nth newest) or AUTHOR@TS")
+    return word
+
+
+def _ref_and_text(args: list[str], make: Callable[[str | None, str], Action]) -> Action:
+    """A leading REF, if the first word is one and text follows it; the rest is the text."""
+    first, _, rest = args[0].partition(" ")
+    if REF.fullmatch(first) and rest.strip():
+        return make(first, rest.lstrip(" "))
+    return make(None, args[0])
+
+
+def _react(args: list[str]) -> Action:
+    return React(_ref(args[0]), args[1]) if len(args) == 2 else React(None, args[0])
+
+
 def _wait(args: list[str]) -> Action:
     what, peer = args[0], _optional(args, 1)
     if what == "received":
@@ -256,6 +319,21 @@ _TABLE = (
     Command("/wait", "accepted|delivered|read [PEER] | received N",
             "wait for ticks or arrivals (scripts)",
             _wait, (Arg.TICK, Arg.NAME), least=1),
+    Command("/reply", "[REF] TEXT", "answer a message, quoting it (REF: #N the Nth newest, "
+            "AUTHOR@TS; default: the selected one, else the last from the others)",
+            lambda args: _ref_and_text(args, Reply), (Arg.TEXT,)),
+    Command("/edit", "[REF] TEXT", "replace the text of your message, within 15 minutes "
+            "(default: the selected one, else your last)",
+            lambda args: _ref_and_text(args, Edit), (Arg.TEXT,)),
+    Command("/delete", "[REF]", "delete your message for everyone, within 48 hours "
+            "(default: the selected one, else your last)",
+            lambda args: Delete(_ref(args[0]) if args else None), (Arg.WORD,), least=0),
+    Command("/react", "[REF] EMOJI", "react with one emoji; the same again takes it back "
+            "(default: the selected message, else the last from the others)",
+            _react, (Arg.WORD, Arg.WORD), least=1),
+    Command("/reactions", "[REF]", "who reacted with what (default: the selected message, "
+            "else the last with reactions)",
+            lambda args: Reactions(_ref(args[0]) if args else None), (Arg.WORD,), least=0),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _TABLE}
 """Every command by name, in the order of /help."""

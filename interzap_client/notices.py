@@ -37,6 +37,11 @@ ERROR_WORDS: dict[int, str] = {
                           "try again",
     ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
     ErrorCode.NOT_PERMITTED: "not permitted",
+    ErrorCode.NOT_AUTHOR: "only its author may edit or delete a message",
+    ErrorCode.TOO_LATE: "too late: a message can be edited for 15 minutes and deleted for "
+                        "48 hours after it was sent",
+    ErrorCode.UNKNOWN_MESSAGE: "the server does not know that message in this chat",
+    ErrorCode.INVALID_REACTION: "a reaction is one emoji",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -70,6 +75,11 @@ class Notice:
     count: int | None = None  # pending: entries left in the outbox
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
+    ref_author: str | None = None  # reply/edited/deleted/reaction(s): the message it is about
+    ref_ts: int | None = None  # ... and its ts
+    quote: str | None = None  # message (a reply): the start of the message it answers
+    known: bool | None = None  # edited/deleted/reaction, reply: whether we have that message
+    reactions: dict[str, list[str]] | None = None  # reactions: per emoji, who chose it
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +103,8 @@ def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
+    edited PEER AUTHOR REF_TS TEXT | deleted PEER AUTHOR REF_TS
+    reaction PEER AUTHOR REF_AUTHOR REF_TS [EMOJI] | reactions PEER REF_AUTHOR REF_TS EMOJI=ID,...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
     """
@@ -112,9 +124,22 @@ def to_text(notice: Notice) -> str:
         parts = [n.id, n.alias, "blocked" if n.blocked else None]
     elif n.event == "blocked":
         parts = list(n.users or ())
+    elif n.event in _ACT_PARTS:
+        parts = _ACT_PARTS[n.event](n)
     else:
         parts = [n.text]
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+
+
+_ACT_PARTS: dict[str, Callable[[Notice], list[Any]]] = {
+    "edited": lambda n: [n.peer, n.author, n.ref_ts, n.text],
+    "deleted": lambda n: [n.peer, n.author, n.ref_ts],
+    "reaction": lambda n: [n.peer, n.author, n.ref_author, n.ref_ts, n.text or None],
+    "reactions": lambda n: [n.peer, n.ref_author, n.ref_ts,
+                            *(f"{emoji}={','.join(who)}" for emoji, who in
+                              (n.reactions or {}).items())],
+}
+"""The text-mode fields of the notices about replies' originals, edits and reactions."""
 
 
 def _where(n: Notice) -> list[str]:

@@ -21,8 +21,10 @@ from pathlib import Path
 
 from interzap_client import profile
 from interzap_client.history import History
+from interzap_client.message_acts import Act
 from interzap_client.network import Connection
 from interzap_client.notices import Announcer, Notice
+from interzap_client.session import acting
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
@@ -31,7 +33,7 @@ from interzap_client.session.states import Phase
 from interzap_client.state import Message, PendingGroup, State, Tick
 from shared import events as ev
 from shared.codec import text_problem
-from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
+from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ActKind
 
 NO_ACCOUNT = "no account yet: /register or /login ID first"
 NOT_LOGGED_IN = "not logged in: /login ID [TOKEN] first"
@@ -59,6 +61,7 @@ class Session(Announcer):
         self.state: State | None = None
         self.history: History | None = None
         self.open_peer: str | None = None
+        self.selected: tuple[str, str, int] | None = None  # a message chosen in the UI
         self.received = 0  # new messages stored during this session (/wait received)
         self._clock = clock
         # the last 08 sent per conversation: an 08 has no answer, and one lost with a
@@ -201,6 +204,15 @@ class Session(Announcer):
         self.touch()
         return message
 
+    def act_on(self, message: Message, kind: ActKind, text: str = "") -> Message | Act:
+        """A reply, edit, deletion or reaction about `message` (acting.py): journaled as
+        pending, sent if we can (else it waits, as a message does)."""
+        self._may_queue()
+        item = acting.act_on(self, message, kind, text)
+        self._say_if_held()
+        self.touch()
+        return item
+
     def create_group(self, members: tuple[str, ...]) -> asyncio.Future[str | None]:
         """Journal and send a 10; the future gets the new group's id (None if refused)."""
         history, state = self.need_history(), self.need_state()
@@ -234,7 +246,7 @@ class Session(Announcer):
 
     def open(self, peer: str | None) -> None:
         """Show `peer` (None: no conversation) and confirm what it shows as read."""
-        self.open_peer = peer
+        self.open_peer, self.selected = peer, None
         if peer is not None:
             self.need_state().conversation(peer)
             self.mark_read(peer)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from interzap_client import profile
+from interzap_client import message_acts, profile
 from interzap_client.notices import Notice, error_words
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import (
@@ -31,7 +31,7 @@ from interzap_client.session.outbox import (
 from interzap_client.session.states import RemoteStateError
 from interzap_client.state import Tick
 from shared import events as ev
-from shared.codes import ErrorCode
+from shared.codes import ActKind, ErrorCode
 
 if TYPE_CHECKING:
     from interzap_client.session.facade import Session
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 CONNECTION_ERRORS = frozenset({ErrorCode.SERVER_FULL, ErrorCode.TIMEOUT})
 """13/13 server full, 13/15 timeout: the server closes the connection; we reconnect."""
 _TICK_EVENTS = {Tick.ACCEPTED: "accepted", Tick.DELIVERED: "delivered"}
+_ACT_EVENTS = {ActKind.EDIT: "edited", ActKind.DELETE: "deleted", ActKind.REACT: "reaction"}
+"""The notice of each kind of 32 but a reply (a reply is a "message")."""
 
 Handler = Callable[[Any], None]
 """Takes the one event type its table row names."""
@@ -62,6 +64,7 @@ class Inbound:
             ev.GroupCreated: self._group_created,
             ev.Error: self._error,
             ev.BlockList: self._block_list,
+            ev.Acted: self._acted,
         }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
         self._refusals: dict[type, Callable[[Any, int, str], None]] = {
             SendRequest: outbox.refused_send,
@@ -96,15 +99,49 @@ class Inbound:
                                     ts=event.ts, text=event.text, at=session.now())
         # on disk first, then 12 -- and 12 again for a repeat: the server waits for it
         session.net.send(ev.Receipt(event.src, event.dst, event.ts))
-        if not new:
-            return
+        if new:
+            self._arrived(event)
+
+    def _arrived(self, event: ev.Deliver | ev.Acted, **reply: Any) -> None:
+        """A new message (06, or a reply's 32): counted, announced, read if its chat is open."""
+        session = self._session
         session.received += 1
         peer = session.need_state().peer_of(event.src, event.dst)
         group = event.dst if peer == event.dst else None
         session.notify(Notice("message", peer=peer, author=event.src, ts=event.ts,
-                              text=event.text, group=group))
+                              text=event.text, group=group, **reply))
         if peer == session.open_peer:
             session.mark_read(peer)
+
+    def _acted(self, event: ev.Acted) -> None:
+        """32: a reply is journaled as a message, an edit, deletion or reaction as an act;
+        on disk first, then 12 of its own key (again for a repeat, which changes nothing)."""
+        session = self._session
+        history = session.history
+        if history is None:
+            return
+        fields: dict[str, Any] = dict(src=event.src, dst=event.dst, ts=event.ts,
+                                      text=event.text, at=session.now())
+        if event.kind == ActKind.REPLY:
+            new = history.apply("msg", durable=True, reply=[event.ref_src, event.ref_ts],
+                                **fields)
+        else:
+            new = history.apply("act", durable=True, kind=event.kind, ref_src=event.ref_src,
+                                ref_ts=event.ref_ts, **fields)
+        session.net.send(ev.Receipt(event.src, event.dst, event.ts))
+        if not new:
+            return
+        state = session.need_state()
+        original = state.original(event.src, event.dst, event.ref_src, event.ref_ts)
+        about: dict[str, Any] = dict(ref_author=event.ref_src, ref_ts=event.ref_ts,
+                                     known=original is not None)
+        if event.kind == ActKind.REPLY:
+            self._arrived(event, quote=message_acts.quote(original), **about)
+            return
+        peer = state.peer_of(event.src, event.dst)
+        session.notify(Notice(_ACT_EVENTS[ActKind(event.kind)], peer=peer, author=event.src,
+                              ts=event.ts, text=event.text if event.text else None,
+                              group=event.dst if peer == event.dst else None, **about))
 
     def _tick(self, dst: str, ts: int, tick: Tick) -> None:
         history = self._session.history

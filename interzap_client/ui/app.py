@@ -35,6 +35,7 @@ from interzap_client.state import State
 from interzap_client.ui.completion import NameCompleter
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import build_layout, listed
+from interzap_client.ui.pager import Line
 from interzap_client.ui.panels import PANELS
 from interzap_client.ui.style import STYLE
 from interzap_client.ui.view import Note, Panel, View
@@ -95,6 +96,7 @@ class ChatApp:
             "signed_out": partial(self._alert, "warning"),
             "pending": self._parting,
             "blocked": self._blocked,
+            "reactions": self._reactions,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
@@ -121,6 +123,22 @@ class ChatApp:
 
     def page(self, step: int) -> None:
         self.view.page(step)
+        self.app.invalidate()
+
+    @property
+    def selecting(self) -> bool:
+        return self.session.selected is not None
+
+    def select(self, step: int) -> None:
+        """Move the selection `step` messages (-1: older) in the open chat; 0: none."""
+        state, peer = self.session.state, self.session.open_peer
+        if state is None or peer is None:
+            return
+        keys = [m.key for m in state.conversation(peer).messages]
+        now = self.session.selected
+        index = keys.index(now) if now in keys else len(keys)
+        index = len(keys) if step == 0 else max(0, index + step)
+        self.session.selected = keys[index] if index < len(keys) else None
         self.app.invalidate()
 
     def close(self) -> None:
@@ -226,6 +244,17 @@ class ChatApp:
         if state is not None:
             self.view.say(f"you block {people(state, n.users)}" if n.users
                           else "you block no one")
+
+    def _reactions(self, n: Notice) -> None:
+        """/reactions: who reacted with what, in a panel over the chat."""
+        state = self.session.state
+        if state is None:
+            return
+        lines: tuple[Line, ...] = tuple(
+            [("class:panel.command", f"{emoji} "), ("class:panel.note", people(state, who))]
+            for emoji, who in (n.reactions or {}).items())
+        self.view.show(Panel("reactions · Esc closes",
+                             lines or ([("class:panel.note", "no reactions yet")],)))
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

@@ -25,6 +25,8 @@ def help_panel(session: Session) -> Panel:
                           ("class:panel.note", "  " + c.help)] for c in cmd.COMMANDS.values()]
     lines.append([("class:panel.note", "Ctrl-N/Ctrl-P other chats, PageUp/PageDown scroll, "
                                        "Tab completes, Esc closes this")])
+    lines.append([("class:panel.note", "Shift-Up/Shift-Down select a message for /reply, "
+                                       "/edit, /delete, /react, /reactions; Esc unselects")])
     return Panel(f"help · {CLOSE}", tuple(lines))
 
 

@@ -219,18 +219,18 @@ async def _received(session: Session, count: int, timeout: float) -> bool:
 
 # ---- replies, edits, deletions, reactions: a message of the open chat ---------------
 
-_DEFAULTS: dict[type, tuple[Callable[[Message], bool], str]] = {
-    cmd.Reply: (lambda m: not m.own, "from the others"),
-    cmd.React: (lambda m: not m.own, "from the others"),
-    cmd.Edit: (lambda m: m.own, "of yours"),
-    cmd.Delete: (lambda m: m.own, "of yours"),
-    cmd.Reactions: (lambda m: bool(message_acts.reactors(m)), "with reactions"),
+_THEIRS: tuple[Callable[[Message], bool], str] = (lambda m: not m.own, "from the others")
+_YOURS: tuple[Callable[[Message], bool], str] = (lambda m: m.own, "of yours")
+_DEFAULTS: dict[str | None, tuple[Callable[[Message], bool], str]] = {
+    ActKind.REPLY: _THEIRS, ActKind.REACT: _THEIRS, ActKind.EDIT: _YOURS,
+    ActKind.DELETE: _YOURS,
+    None: (lambda m: bool(message_acts.reactors(m)), "with reactions"),  # /reactions
 }
-"""Per action, which message it is about when no REF names one (and none is selected)."""
+"""Per kind, which message an action is about when no REF names one (and none is
+selected)."""
 
 
-def choose(session: Session, action: cmd.Reply | cmd.Edit | cmd.Delete | cmd.React
-           | cmd.Reactions) -> Message:
+def choose(session: Session, action: cmd.ActOn | cmd.Reactions) -> Message:
     """The message an action is about, in the open chat: the one its REF names (#N, the Nth
     newest; AUTHOR@TS), else the one selected in the full-screen UI, else the newest that
     suits the action (_DEFAULTS)."""
@@ -241,7 +241,7 @@ def choose(session: Session, action: cmd.Reply | cmd.Edit | cmd.Delete | cmd.Rea
         chosen = state.messages.get(session.selected) if session.selected else None
         if chosen is not None and chosen in conv.messages:
             return chosen
-        suits, words = _DEFAULTS[type(action)]
+        suits, words = _DEFAULTS[action.kind if isinstance(action, cmd.ActOn) else None]
         found = next((m for m in reversed(conv.messages) if suits(m)), None)
         if found is None:
             raise SessionError(f"no message {words} in this chat")
@@ -259,23 +259,8 @@ def choose(session: Session, action: cmd.Reply | cmd.Edit | cmd.Delete | cmd.Rea
     return found
 
 
-def _reply(session: Session, action: cmd.Reply, timeout: float) -> Outcome:
-    session.act_on(choose(session, action), ActKind.REPLY, action.text)
-    return True
-
-
-def _edit(session: Session, action: cmd.Edit, timeout: float) -> Outcome:
-    session.act_on(choose(session, action), ActKind.EDIT, action.text)
-    return True
-
-
-def _delete(session: Session, action: cmd.Delete, timeout: float) -> Outcome:
-    session.act_on(choose(session, action), ActKind.DELETE)
-    return True
-
-
-def _react(session: Session, action: cmd.React, timeout: float) -> Outcome:
-    session.act_on(choose(session, action), ActKind.REACT, action.emoji)
+def _act_on(session: Session, action: cmd.ActOn, timeout: float) -> Outcome:
+    session.act_on(choose(session, action), action.kind, action.text)
     return True
 
 
@@ -297,7 +282,6 @@ _PERFORM: dict[type, Performer] = {
     cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
-    cmd.Block: _block, cmd.Blocked: _blocked, cmd.Reply: _reply, cmd.Edit: _edit,
-    cmd.Delete: _delete, cmd.React: _react, cmd.Reactions: _reactions,
+    cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
 }
 """Every action type -> the function that starts it."""

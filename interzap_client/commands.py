@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
+from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ActKind
 from shared.ids import is_group_id, is_user_id
 
 
@@ -116,34 +116,13 @@ class Blocked:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """/reply [REF] TEXT; ref None: the selected message, else the last one from the others."""
+class ActOn:
+    """/reply, /edit [REF] TEXT, /delete [REF], /react [REF] EMOJI: a 31 of this kind about
+    the message REF names (None: the selected one, else the newest that suits the kind)."""
 
+    kind: ActKind
     ref: str | None
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """/edit [REF] TEXT; ref None: the selected message, else your last one."""
-
-    ref: str | None
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    """/delete [REF]; ref None: the selected message, else your last one."""
-
-    ref: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class React:
-    """/react [REF] EMOJI; ref None: the selected message, else the last one from the others."""
-
-    ref: str | None
-    emoji: str
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +134,7 @@ class Reactions:
 
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
-    | ReadUp | WaitTick | WaitReceived | Block | Blocked | Reply | Edit | Delete | React
-    | Reactions
+    | ReadUp | WaitTick | WaitReceived | Block | Blocked | ActOn | Reactions
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -261,16 +239,23 @@ def _ref(word: str) -> str:
     return word
 
 
-def _ref_and_text(args: list[str], make: Callable[[str | None, str], Action]) -> Action:
-    """A leading REF, if the first word is one and text follows it; the rest is the text."""
-    first, _, rest = args[0].partition(" ")
-    if REF.fullmatch(first) and rest.strip():
-        return make(first, rest.lstrip(" "))
-    return make(None, args[0])
+def _ref_and_text(kind: ActKind) -> Callable[[list[str]], Action]:
+    """/reply, /edit: a leading REF if the first word is one and text follows it; the rest
+    is the text."""
+
+    def build(args: list[str]) -> Action:
+        first, _, rest = args[0].partition(" ")
+        if REF.fullmatch(first) and rest.strip():
+            return ActOn(kind, first, rest.lstrip(" "))
+        return ActOn(kind, None, args[0])
+
+    return build
 
 
 def _react(args: list[str]) -> Action:
-    return React(_ref(args[0]), args[1]) if len(args) == 2 else React(None, args[0])
+    if len(args) == 2:
+        return ActOn(ActKind.REACT, _ref(args[0]), args[1])
+    return ActOn(ActKind.REACT, None, args[0])
 
 
 def _wait(args: list[str]) -> Action:
@@ -321,13 +306,14 @@ _TABLE = (
             _wait, (Arg.TICK, Arg.NAME), least=1),
     Command("/reply", "[REF] TEXT", "answer a message, quoting it (REF: #N the Nth newest, "
             "AUTHOR@TS; default: the selected one, else the last from the others)",
-            lambda args: _ref_and_text(args, Reply), (Arg.TEXT,)),
+            _ref_and_text(ActKind.REPLY), (Arg.TEXT,)),
     Command("/edit", "[REF] TEXT", "replace the text of your message, within 15 minutes "
             "(default: the selected one, else your last)",
-            lambda args: _ref_and_text(args, Edit), (Arg.TEXT,)),
+            _ref_and_text(ActKind.EDIT), (Arg.TEXT,)),
     Command("/delete", "[REF]", "delete your message for everyone, within 48 hours "
             "(default: the selected one, else your last)",
-            lambda args: Delete(_ref(args[0]) if args else None), (Arg.WORD,), least=0),
+            lambda args: ActOn(ActKind.DELETE, _ref(args[0]) if args else None), (Arg.WORD,),
+            least=0),
     Command("/react", "[REF] EMOJI", "react with one emoji; the same again takes it back "
             "(default: the selected message, else the last from the others)",
             _react, (Arg.WORD, Arg.WORD), least=1),

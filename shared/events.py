@@ -161,9 +161,8 @@ class BlockList:
 
 
 @dataclass(frozen=True, slots=True)
-class Act:
-    """31: a reply, edit, deletion or reaction (kind) by src in the chat dst, about the
-    message (ref_src, that chat, ref_ts); (src, dst, ts) is its own key."""
+class _ActFields:
+    """What 31 and 32 hold: one layout (codec._ACT_FIELDS), so a 32 relays its 31."""
 
     src: str
     dst: str
@@ -175,16 +174,14 @@ class Act:
 
 
 @dataclass(frozen=True, slots=True)
-class Acted:
-    """32: a 31 for you, as its author sent it; acknowledge it with 12 of its own key."""
+class Act(_ActFields):
+    """31: a reply, edit, deletion or reaction (kind) by src in the chat dst, about the
+    message (ref_src, that chat, ref_ts); (src, dst, ts) is its own key."""
 
-    src: str
-    dst: str
-    ts: int
-    kind: str
-    ref_src: str
-    ref_ts: int
-    text: str
+
+@dataclass(frozen=True, slots=True)
+class Acted(_ActFields):
+    """32: a 31 for you, as its author sent it; acknowledge it with 12 of its own key."""
 
 
 Event = (

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+from asyncio import Task
 from pathlib import Path
 
 from clientkit import GUARD, ChatServer, offline, online, register, run, until
 
-from interzap_client.state import Tick
+from interzap_client.session import Session
+from interzap_client.state import Message, Tick
 from shared import events as ev
 from shared.codes import ActKind
 
@@ -19,18 +21,26 @@ class Killed(Exception):
     """Stands for SIGKILL inside the client, at one chosen instant."""
 
 
+async def chatting(server: ChatServer, data: Path,
+                   text: str) -> tuple[Session, Task[None], Session, Task[None], Message]:
+    """Alice and Bob online, Alice's message stored by Bob: the sessions, tasks, message."""
+    alice, bob = register(server.port, data), register(server.port, data)
+    a, a_task = await online(data, server.port, alice)
+    b, b_task = await online(data, server.port, bob)
+    message = a.send_text(bob, text)
+    await until(b, lambda: message.key in b.need_state().messages)
+    return a, a_task, b, b_task, message
+
+
 def test_session_acts_killed_after_storing_a_reaction_does_not_toggle_it(
         chat_server: ChatServer, tmp_path: Path) -> None:
     """Killed after journaling a 32 but before its 12 left: the server sends it again, the
     client recognises its key (the reaction is not applied twice) and sends the 12."""
     data = tmp_path / "data"
-    alice, bob = register(chat_server.port, data), register(chat_server.port, data)
 
     async def scenario() -> None:
-        a, a_task = await online(data, chat_server.port, alice)
-        b, b_task = await online(data, chat_server.port, bob)
-        message = a.send_text(bob, "pizza?")
-        await until(b, lambda: len(b.need_state().messages) == 1)
+        a, a_task, b, b_task, message = await chatting(chat_server, data, "pizza?")
+        alice, bob = a.need_state().me, b.need_state().me
         real_send = b.net.send
 
         def die_before_receipt(event: ev.Event) -> bool:
@@ -61,13 +71,10 @@ def test_session_acts_reply_sent_offline_goes_after_login(chat_server: ChatServe
     """A reply and a reaction made while the server is away wait in the outbox and leave,
     with their keys, once logged in; the other side sees the quote and the reaction."""
     data = tmp_path / "data"
-    alice, bob = register(chat_server.port, data), register(chat_server.port, data)
 
     async def scenario() -> None:
-        a, a_task = await online(data, chat_server.port, alice)
-        b, b_task = await online(data, chat_server.port, bob)
-        message = a.send_text(bob, "are you in?")
-        await until(b, lambda: message.key in b.need_state().messages)
+        a, a_task, b, b_task, message = await chatting(chat_server, data, "are you in?")
+        alice, bob = a.need_state().me, b.need_state().me
         chat_server.stop()
         await until(b, lambda: not b.logged_in)
         original = b.need_state().messages[message.key]

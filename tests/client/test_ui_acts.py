@@ -25,7 +25,7 @@ from interzap_client.actions import choose
 from interzap_client.session import Session
 from interzap_client.state import Tick
 from interzap_client.ui.app import ChatApp
-from shared.codes import TOMBSTONE
+from shared.codes import TOMBSTONE, ActKind
 
 T0 = 1_764_000_000
 THUMBS = "\U0001f44d"
@@ -99,6 +99,6 @@ def test_ui_acts_keys_choose_the_message(tmp_path: Path) -> None:
             await eventually(lambda: app.view.panel is None, "the panel to close")
             keys.send_text(ESC)
             await eventually(lambda: session.selected is None, "no selection")
-            assert choose(session, cmd.Edit(None, "x")).ts == T0 + 1  # our newest
+            assert choose(session, cmd.ActOn(ActKind.EDIT, None, "x")).ts == T0 + 1  # our newest
 
     run(scenario)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import astuple
 from pathlib import Path
 
 from client.clientkit import ClientProcess
@@ -50,8 +51,8 @@ def test_acts_server_kill_keeps_the_key_and_the_tombstone(
     assert back.sync() == [
         ev.Deliver(alice.user, bob.user, ts, TOMBSTONE),
         ev.Deliver(alice.user, bob.user, ts + 1, "keep me"),
-        ev.Acted(*(getattr(acts[0], name) for name in acts[0].__slots__)),
-        ev.Acted(*(getattr(acts[1], name) for name in acts[1].__slots__)),
+        ev.Acted(*astuple(acts[0])),
+        ev.Acted(*astuple(acts[1])),
     ]
 
 

@@ -175,6 +175,12 @@ def chat_lines(view: View) -> list[Line]:
     return lines
 
 
+def selected_line(lines: list[Line]) -> int | None:
+    """The first line of the selected message among the chat's lines, if one is selected."""
+    return next((index for index, line in enumerate(lines)
+                 if line and "class:selected" in line[0][0]), None)
+
+
 def status_line(view: View, columns: int = 80) -> StyleAndTextTuples:
     """Our id and the server (if there is room), connected / reconnecting, the latest note."""
     session = view.session
@@ -208,7 +214,7 @@ def _chat_pane(view: View) -> FloatContainer:
                 Window(FormattedTextControl(lambda: chat_title(view)), height=1),
                 filter=chat_open),
             Window(PagedControl(lambda: chat_lines(view), view.chat, MORE_BELOW,
-                                lambda: len("HH:MM ") if chat_open() else 0)),
+                                lambda: len("HH:MM ") if chat_open() else 0, selected_line)),
         ]),
         floats=[Float(ConditionalContainer(panel, Condition(lambda: view.panel is not None)),
                       top=0, bottom=0, left=0, right=0)],

@@ -102,3 +102,22 @@ def test_ui_acts_keys_choose_the_message(tmp_path: Path) -> None:
             assert choose(session, cmd.ActOn(ActKind.EDIT, None, "x")).ts == T0 + 1  # our newest
 
     run(scenario)
+
+
+def test_ui_acts_selection_scrolls_into_view(tmp_path: Path) -> None:
+    """Selecting a message older than the screen scrolls the chat back to it."""
+    session = offline_session(tmp_path)
+    assert session.history is not None
+    for i in range(40):
+        session.history.apply("msg", src=BOB, dst=ME, ts=T0 + i, text=f"message {i}")
+
+    async def scenario() -> None:
+        async with offline_app(session, 80, 12) as (app, keys):
+            keys.send_text(CTRL_N)
+            await eventually(lambda: "message 39" in "\n".join(screen_of(app)), "the chat")
+            keys.send_text(SHIFT_UP * 30)
+            await eventually(lambda: session.selected == (BOB, ME, T0 + 10), "the selection")
+            await eventually(lambda: "message 10" in "\n".join(screen_of(app)), "scrolled")
+            assert "message 39" not in "\n".join(screen_of(app))
+
+    run(scenario)

@@ -1,13 +1,12 @@
-"""kill -9 around replies, edits, deletions and reactions (31/32): of the server after a 31
-was accepted, and of a client with a 32 in its socket or on disk before its 12. Nothing is
-lost and nothing is applied twice. (The kill between the journal append of a 32 and its 12,
-inside one process: tests/client/test_session_acts.py.)"""
+"""kill -9 of a client with a 32 (an edit) in its socket, before its 12: nothing is lost and
+nothing is applied twice. (The kill between the journal append of a 32 and its 12, inside
+one process: tests/client/test_session_acts.py; the server's kill -9 after accepted 31s, on
+both databases: tests/server/test_actions_restart.py.)"""
 
 from __future__ import annotations
 
 import os
 import signal
-from dataclasses import astuple
 from pathlib import Path
 
 from client.clientkit import ClientProcess
@@ -16,44 +15,7 @@ from wire import ClientFactory, ServerFactory, timestamp
 from faults.clientkill import stored
 from faults.kit import accounts, wait_unread
 from shared import events as ev
-from shared.codes import TOMBSTONE, ActKind
-
-THUMBS = "\U0001f44d"
-
-
-def test_acts_server_kill_keeps_the_key_and_the_tombstone(
-        server_factory: ServerFactory, client_factory: ClientFactory) -> None:
-    """A deletion and a reaction accepted before a kill -9: after the restart the same 31s
-    again (an outbox that missed its 16s) are answered 16 and not queued twice; the offline
-    recipient gets the tombstone, the reaction and the deletion, once each."""
-    server = server_factory.start()
-    alice = client_factory.registered(server)
-    bob = client_factory.registered(server)
-    bob_credentials = bob.credentials()
-    bob.leave()
-    ts = timestamp()
-    alice.send(ev.Send(alice.user, bob.user, ts, "delete me"),
-               ev.Send(alice.user, bob.user, ts + 1, "keep me"))
-    alice.expect_next(ev.Accepted(bob.user, ts))
-    alice.expect_next(ev.Accepted(bob.user, ts + 1))
-    acts = (ev.Act(alice.user, bob.user, ts + 2, ActKind.DELETE, alice.user, ts, ""),
-            ev.Act(alice.user, bob.user, ts + 3, ActKind.REACT, alice.user, ts + 1, THUMBS))
-    alice.send(*acts)
-    alice.expect_next(ev.Accepted(bob.user, ts + 2))
-    alice.expect_next(ev.Accepted(bob.user, ts + 3))
-    server.kill()
-    restarted = server_factory.start(port=server.port)
-    again = client_factory.logged_in(*alice.credentials(), restarted)
-    again.send(*acts)
-    again.expect_next(ev.Accepted(bob.user, ts + 2))
-    again.expect_next(ev.Accepted(bob.user, ts + 3))
-    back = client_factory.logged_in(*bob_credentials, restarted)
-    assert back.sync() == [
-        ev.Deliver(alice.user, bob.user, ts, TOMBSTONE),
-        ev.Deliver(alice.user, bob.user, ts + 1, "keep me"),
-        ev.Acted(*astuple(acts[0])),
-        ev.Acted(*astuple(acts[1])),
-    ]
+from shared.codes import ActKind
 
 
 def test_acts_client_kill_with_an_edit_unread_applies_it_once(

@@ -4,7 +4,7 @@ Numbers and fixed words only; what a frame holds is described by the layout
 table in codec.py.
 """
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 DEFAULT_PORT = 9070
 """The TCP port a server listens on and a client connects to unless told otherwise."""
@@ -26,6 +26,8 @@ MIN_GROUP_MEMBERS = 1
 """A 10 (create group) lists at least this many members besides the creator."""
 MAX_GROUP_MEMBERS = 8
 """... and at most this many, so a group has 2 to 9 people."""
+MAX_NAME = 32
+"""Longest display name or group name, in code points (21, 22, 23, 24)."""
 
 
 class FrameCode(IntEnum):
@@ -71,6 +73,14 @@ class FrameCode(IntEnum):
     """c→s `18<user>`: unblock user: their later messages are delivered again."""
     BLOCK_LIST = 19
     """s→c `19<user>...`: the users you block, zero or more: the answer to 17 and 18."""
+    SET_NAME = 21
+    """c→s `21<name>`: my display name is now name (the same name again changes nothing)."""
+    NAME = 22
+    """s→c `22<user><name>`: user's display name (queued to those who share a chat with them)."""
+    GROUP_CHANGE = 23
+    """c→s `23<group><ts><op><arg>`: rename, add, remove, promote, demote or leave."""
+    GROUP_EVENT = 24
+    """s→c `24<group><ts><actor><op><arg>`: a change of the group, queued to its members."""
 
 
 class ErrorCode(IntEnum):
@@ -115,5 +125,41 @@ class ErrorCode(IntEnum):
     NOT_PERMITTED = 19
     """A 17 or 18 naming yourself, or a 10 listing someone who does not accept being
     added to a group by you (PROTOCOL.md 5.8: the block itself is not named)."""
+    NOT_ADMIN = 23
+    """A 23 that only an admin of the group may make (rename, add, remove, promote, demote)."""
+    INVALID_NAME = 24
+    """A display or group name that is empty, longer than MAX_NAME, holds a control
+    character, or looks like an id."""
+    GROUP_FULL = 25
+    """A 23 adding someone to a group that has MAX_GROUP_MEMBERS + 1 people already."""
+    WRONG_MEMBER = 26
+    """A 23 naming someone not in the group (remove, promote, demote), already in it
+    (add), already an admin (promote) or not one (demote)."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""
+
+
+class GroupOp(StrEnum):
+    """The one-letter op of a 23 (group change) and a 24 (group event), and its arg.
+
+    Capitals are changes a member asks for (23) and everyone is told of (24);
+    small letters come only in a 24 to a member just added, saying how the group
+    stands (its name, each admin), not that anything changed.
+    """
+
+    RENAME = "N"
+    """arg: the group's new name (1..MAX_NAME characters)."""
+    ADD = "A"
+    """arg: the user id added."""
+    REMOVE = "R"
+    """arg: the user id removed."""
+    PROMOTE = "P"
+    """arg: the user id made an admin (also when the last admin leaves)."""
+    DEMOTE = "D"
+    """arg: the user id who is no longer an admin."""
+    LEAVE = "L"
+    """arg: empty; the actor left the group."""
+    NAMED = "n"
+    """24 only, to a member just added: arg is the group's name."""
+    ADMIN = "a"
+    """24 only, to a member just added: arg is an admin's id."""

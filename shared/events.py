@@ -160,10 +160,46 @@ class BlockList:
     users: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SetName:
+    """21: my display name is now `name`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """22: `user`'s display name is `name`."""
+
+    user: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """23: change `group` (op: GroupOp); (group, you, ts) is its key."""
+
+    group: str
+    ts: int
+    op: str
+    arg: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEvent:
+    """24: `actor` changed `group` (op: GroupOp) by the 23 with this ts."""
+
+    group: str
+    ts: int
+    actor: str
+    op: str
+    arg: str
+
+
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList
+    | Block | Unblock | BlockList | SetName | Name | GroupChange | GroupEvent
 )
 
 

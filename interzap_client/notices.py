@@ -37,6 +37,12 @@ ERROR_WORDS: dict[int, str] = {
                           "try again",
     ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
     ErrorCode.NOT_PERMITTED: "not permitted",
+    ErrorCode.NOT_ADMIN: "only an admin of the group may do that",
+    ErrorCode.INVALID_NAME: "the name is empty, too long, holds a control character or looks "
+                            "like an id",
+    ErrorCode.GROUP_FULL: f"the group has {MAX_GROUP_MEMBERS + 1} people, the most it may",
+    ErrorCode.WRONG_MEMBER: "that person is not in the group (or already is, or already has "
+                            "that role)",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -70,6 +76,9 @@ class Notice:
     count: int | None = None  # pending: entries left in the outbox
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
+    name: str | None = None  # name, whois, member: a display name; group_change: a group name
+    op: str | None = None  # group_change: the 24's op (PROTOCOL.md 23)
+    admin: bool | None = None  # member: True for an admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,8 @@ def to_text(notice: Notice) -> str:
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
+    name ID NAME | whois ID [NAME] | member GROUP ID [admin] [NAME]
+    group_change GROUP ACTOR TS OP [ID|NAME] [WORDS]
     """
     n = notice
     parts: list[Any]
@@ -112,9 +123,20 @@ def to_text(notice: Notice) -> str:
         parts = [n.id, n.alias, "blocked" if n.blocked else None]
     elif n.event == "blocked":
         parts = list(n.users or ())
+    elif n.event in _PEOPLE:
+        parts = _PEOPLE[n.event](n)
     else:
         parts = [n.text]
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+
+
+_PEOPLE: dict[str, Callable[[Notice], list[Any]]] = {
+    "name": lambda n: [n.id, n.name],
+    "whois": lambda n: [n.id, n.name],
+    "member": lambda n: [n.group, n.id, "admin" if n.admin else None, n.name],
+    "group_change": lambda n: [n.group, n.author, n.ts, n.op, n.id or n.name, n.text],
+}
+"""The fields of the notices of names and groups (people.py), by position."""
 
 
 def _where(n: Notice) -> list[str]:

@@ -28,6 +28,7 @@ from uikit import (
     text_of,
 )
 
+from interzap_client import commands as cmd
 from interzap_client.ui.app import ChatApp
 from interzap_client.ui.layout import status_line
 
@@ -115,8 +116,9 @@ def test_ui_panel_pages_in_a_small_window(tmp_path: Path) -> None:
             keys.send_text("/help" + ENTER)
             await eventually(lambda: "more: PageDown" in "".join(screen(app, 35, 10)), "more")
             assert "/wait" not in "".join(screen(app, 35, 10))
-            keys.send_text(PAGE_DOWN * 10)
-            await eventually(lambda: "/wait" in "".join(screen(app, 35, 10)), "the last lines")
+            keys.send_text(PAGE_DOWN * 30)
+            last = list(cmd.COMMANDS)[-1]
+            await eventually(lambda: last in "".join(screen(app, 35, 10)), "the last lines")
 
     run(scenario)
 

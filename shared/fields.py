@@ -61,15 +61,20 @@ _TOKEN_PATTERN = f"[0-9a-f]{{{TOKEN_WIDTH}}}"
 _TOKEN = re.compile(_TOKEN_PATTERN)
 
 
+def _problem(value: str, limit: int, what: str) -> str | None:
+    """Why `value` is not 1 to `limit` code points without a control character, if it is not."""
+    if not value:
+        return f"the {what} is empty"
+    if len(value) > limit:
+        return f"the {what} has {len(value)} characters, at most {limit} are allowed"
+    if _CONTROL.search(value):
+        return f"the {what} holds a control character"
+    return None
+
+
 def text_problem(text: str) -> str | None:
     """Why `text` cannot be a message text (PROTOCOL.md, "Text"), or None if it can."""
-    if not text:
-        return "the text is empty"
-    if len(text) > MAX_TEXT:
-        return f"the text has {len(text)} characters, at most {MAX_TEXT} are allowed"
-    if _CONTROL.search(text):
-        return "the text holds a control character"
-    return None
+    return _problem(text, MAX_TEXT, "text")
 
 
 def name_problem(name: str) -> str | None:
@@ -77,15 +82,9 @@ def name_problem(name: str) -> str | None:
 
     The codec checks the length and control characters; that a name does not
     look like an id is the rules' check (13/24) and the client's."""
-    if not name:
-        return "the name is empty"
-    if len(name) > MAX_NAME:
-        return f"the name has {len(name)} characters, at most {MAX_NAME} are allowed"
-    if _CONTROL.search(name):
-        return "the name holds a control character"
     if is_user_id(name) or is_group_id(name):
         return "a name cannot look like an id"
-    return None
+    return _problem(name, MAX_NAME, "name")
 
 
 def _parse_name(raw: str, name: str) -> str:

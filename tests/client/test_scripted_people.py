@@ -6,20 +6,14 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from clientkit import ChatServer, ClientProcess, register, run_script
+from clientkit import ChatServer, ClientProcess, logged_in, register, run_script
 
 
 def test_scripted_names_reach_contacts(chat_server: ChatServer, tmp_path: Path,
                                        clients: list[ClientProcess]) -> None:
     """/name reaches a contact as a `name` event; /whois finds them by name and by id; the
     first message of a new pair brings the sender's name along."""
-    data = tmp_path / "data"
-    alice, bob = register(chat_server.port, data), register(chat_server.port, data)
-    a = ClientProcess(chat_server.port, data, "--account", alice)
-    b = ClientProcess(chat_server.port, data, "--account", bob)
-    clients += [a, b]
-    a.expect("logged_in")
-    b.expect("logged_in")
+    (alice, bob), (a, b) = logged_in(chat_server.port, tmp_path / "data", clients, 2)
     a.send("/name Alice Liddell")
     assert a.expect("name") == {"event": "name", "id": alice, "name": "Alice Liddell"}
     a.send(f"/send {bob} hi")
@@ -40,13 +34,8 @@ def test_scripted_group_admin(chat_server: ChatServer, tmp_path: Path,
     """/group NAME: ..., /invite, /promote, /members, /remove and /leave, each a
     group_change event with its words; a removed member can no longer send."""
     data = tmp_path / "data"
-    alice, bob, carol, dave = (register(chat_server.port, data) for _ in range(4))
-    a = ClientProcess(chat_server.port, data, "--account", alice)
-    b = ClientProcess(chat_server.port, data, "--account", bob)
-    c = ClientProcess(chat_server.port, data, "--account", carol)
-    clients += [a, b, c]
-    for each in (a, b, c):
-        each.expect("logged_in")
+    (alice, bob, carol), (a, b, c) = logged_in(chat_server.port, data, clients, 3)
+    dave = register(chat_server.port, data)
     a.send(f"/group book club: {bob} {carol}")
     group = a.expect("group")["group"]
     renamed = a.expect("group_change")

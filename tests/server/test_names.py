@@ -4,7 +4,7 @@
 import pytest
 from wire import ClientFactory, ServerFactory, WireClient, timestamp
 
-from server.rules_kit import TS, NodeFactory
+from server.rules_kit import TS, NodeFactory, owed_on_disk
 from server.test_blocks import sent
 from server.test_groups import create
 from server.test_store import statements
@@ -136,3 +136,19 @@ def test_name_no_statement_for_a_known_pair(node: NodeFactory) -> None:
     assert later.count("INSERT") == 2  # key, copy
     assert [sql for sql in later if sql not in ("INSERT", "BEGIN", "COMMIT")] == []
     server.close()
+
+
+def test_name_two_servers_one_database(node: NodeFactory) -> None:
+    """Two servers sharing a database: a pair met through one is a contact for the other
+    (its name reaches them through it), and its first message there brings no name again."""
+    one, two = node(shared=True), node(shared=True)
+    alice_one, alice, alice_token = one.register()
+    bob_line, bob, _ = one.register()
+    assert one.ask(alice_one, ev.SetName("Alice"), TS) == [ev.Name(alice, "Alice")]
+    one.ask(alice_one, ev.Send(alice, bob, TS, "hi"), TS)
+    assert bob_line.take() == [ev.Name(alice, "Alice"), ev.Deliver(alice, bob, TS, "hi")]
+    alice_two, _ = two.log_in(alice, alice_token)
+    assert two.ask(alice_two, ev.SetName("Alice L."), TS) == [ev.Name(alice, "Alice L.")]
+    assert two.ask(alice_two, ev.Send(alice, bob, TS + 1, "again"), TS) == [
+        ev.Accepted(bob, TS + 1)]
+    assert owed_on_disk(one.db).count("22") == 2  # hi's and the change's, nothing more

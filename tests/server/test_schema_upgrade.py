@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from backends import Backend
 
 from interzap_server.rules.accounts import hash_token
 from interzap_server.storage import open_store
@@ -153,3 +154,31 @@ def test_old_database_gets_names_admins_and_contacts(tmp_path: Path) -> None:
     finally:
         node.close()
     assert {"contact", "group_change"} <= tables(path)
+
+
+def test_session_5_database_upgrades_on_both_backends(backend: Backend, tmp_path: Path) -> None:
+    """A database as session 5 left it (no names, admins, contacts or changes) gets them at
+    start on SQLite and on PostgreSQL: the creator is admin, a remembered pair is a contact."""
+    db = backend.create(tmp_path)
+    try:
+        store = open_store(db)
+        with store.batch():
+            alice, bob, carol = (store.register(hash_token(TOKEN), TS) for _ in range(3))
+            group = store.create_group(alice, TS, (alice, bob), TS)
+            store.add_message(carol, alice, TS, TS)
+        with store.batch():  # back to session 5's tables
+            for table, column in (("user", "name"), ("chat_group", "name"), ("member", "admin")):
+                store._runner.run(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+            store._runner.run('DROP TABLE "contact"')
+            store._runner.run('DROP TABLE "group_change"')
+        store.close()
+        store = open_store(db, shared=True)
+        try:
+            with store.batch():
+                assert store.groups.info(group).admins == (alice,)
+                assert store.names.contacts_of(alice) == [bob, carol]
+                assert not store.names.meet(alice, carol)  # met before the upgrade
+        finally:
+            store.close()
+    finally:
+        backend.drop(db)

@@ -68,8 +68,8 @@ class LocalCaches:
         self._seqs: dict[int, int] = {}
         self._seen: dict[int, int] = {}
         self._blocks: dict[int, set[int]] | None = None  # blocker -> blocked; None: not loaded
-        self._met: set[tuple[int, int]] = set()  # contacts, (low, high): kept when shared
-        self._meeting: set[tuple[int, int]] = set()  # ... written in the open batch
+        self._met: set[tuple[str, str]] = set()  # contacts, (low, high): kept when shared
+        self._meeting: set[tuple[str, str]] = set()  # ... written in the open batch
 
     def end_batch(self, committed: bool) -> None:
         if committed and self._meeting:
@@ -107,11 +107,11 @@ class LocalCaches:
 
     # -- contacts ----------------------------------------------------------------------
 
-    def met(self, pair: tuple[int, int]) -> bool:
+    def met(self, pair: tuple[str, str]) -> bool:
         """Whether the pair is known to be contacts (committed, or written in this batch)."""
         return pair in self._met or pair in self._meeting
 
-    def meeting(self, pair: tuple[int, int]) -> None:
+    def meeting(self, pair: tuple[str, str]) -> None:
         """The pair's contact row is written (or found) in the open batch."""
         self._meeting.add(pair)
 

@@ -45,11 +45,11 @@ class Names:
 
     def meet(self, one: str, other: str) -> bool:
         """Two users exchange a 1:1 message: True if they never had (the row is new)."""
-        a, b = user_number(one), user_number(other)
-        pair = (a, b) if a < b else (b, a)
+        pair = (one, other) if one < other else (other, one)  # ids of one width: as numbers
         if self._caches.met(pair):
             return False
-        new = self._runner.execute(Contact.insert(low=pair[0], high=pair[1])
+        new = self._runner.execute(Contact.insert(low=user_number(pair[0]),
+                                                  high=user_number(pair[1]))
                                    .on_conflict_ignore())
         self._caches.meeting(pair)
         return bool(new)

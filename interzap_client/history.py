@@ -143,8 +143,8 @@ class History:
         people = state.people
         live = (len(state.messages) + len(state.contacts) + len(state.aliases)
                 + 2 * len(state.conversations) + len(state.pending_groups) + 1
-                + len(people.names) + 2 * len(people.titles.keys() | people.admins.keys())
-                + len(people.changes) + 1)
+                + len(people.names) + len(people.titles.keys() | people.admins.keys())
+                + len(people.notes) + len(people.changes) + 1)
         return 2 * live + COMPACT_SLACK
 
     def compact(self) -> None:

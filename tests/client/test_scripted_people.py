@@ -46,6 +46,9 @@ def test_scripted_group_admin(chat_server: ChatServer, tmp_path: Path,
     assert a.expect("group_change")["text"] == f"you added {dave}"
     assert b.expect("group_change")["text"] == f"{alice} added {dave}"
     assert b.expect("group_change")["text"] == "you are now an admin"
+    c.send(f"/open {group}", "/rename mine")  # not an admin: refused, the name unchanged
+    refusal = c.expect("error")
+    assert (refusal["code"], refusal["line"]) == (23, 2)
     b.send(f"/open {group}", f"/remove {carol}", "/members")
     assert c.expect(lambda e: e.get("op") == "R")["text"] == f"{bob} removed you"
     members = [b.expect("member") for _ in range(3)]

@@ -41,11 +41,13 @@ HELD_SIGNED_OUT = ("this device is signed out: it waits in the outbox, and goes 
                    "takes the account back")
 
 
-def waiting_words(messages: int, groups: int) -> str:
-    """'3 messages and 1 group wait in the outbox ...', for a client that leaves."""
+def waiting_words(messages: int, groups: int, changes: int = 0) -> str:
+    """'3 messages and 1 group wait in the outbox ...', for a client that leaves (changes:
+    /name and group changes)."""
     counts = [f"{n} {word}{'' if n == 1 else 's'}"
-              for n, word in ((messages, "message"), (groups, "group")) if n]
-    verb = "waits" if messages + groups == 1 else "wait"
+              for n, word in ((messages, "message"), (groups, "group"), (changes, "change"))
+              if n]
+    verb = "waits" if messages + groups + changes == 1 else "wait"
     return (f"{' and '.join(counts)} {verb} in the outbox, not accepted by the server yet; "
             "sent at the next start")
 
@@ -338,8 +340,10 @@ class Session(Announcer):
         waiting = list(self.state.outbox())
         if waiting:
             groups = sum(1 for item in waiting if isinstance(item, PendingGroup))
+            messages = sum(1 for item in waiting if isinstance(item, Message))
             self.notify(Notice("pending", count=len(waiting),
-                               text=waiting_words(len(waiting) - groups, groups)))
+                               text=waiting_words(messages, groups,
+                                                  len(waiting) - groups - messages)))
 
     def now(self) -> int:
         """Our clock, in Unix seconds (a parameter in tests)."""

@@ -12,6 +12,7 @@ from uikit import BOB, CAROL, ME, eventually, offline_app, offline_session, rece
 from interzap_client.history import History, export
 from interzap_client.people import PendingChange, WantedName, admins_of, is_member
 from interzap_client.state import State
+from interzap_client.ui.completion import known_names
 
 DAVE = "Client-000004"
 GROUP = "Group-0000001"
@@ -146,3 +147,15 @@ def test_people_ui_shows_names_and_group_lines(tmp_path: Path) -> None:
             assert BOB not in shown
 
     run(scenario)
+
+
+def test_people_completion_offers_one_word_names() -> None:
+    """Tab offers a one-word name that says who (beside it: the id); an id shows its name."""
+    state = State(ME)
+    state.named(BOB, "Bob")
+    state.named(CAROL, "Carol Ann")
+    state.alias(BOB)
+    state.alias(CAROL)
+    names = known_names(state)
+    assert names["Bob"] == BOB and names[BOB] == "Bob"
+    assert "Carol Ann" not in names and names[CAROL] == "Carol Ann"

@@ -9,7 +9,8 @@ Theory of operation: an action is done in two parts. start() does at once
 what can be done at once, and reports there and then whether that failed (an
 unknown alias, no open chat, a text too long): the UI keeps a failed line for
 correction. What has to wait for the server (/register, /login, /group,
-/block, /unblock, /wait) comes back as an awaitable, finished by finish(); perform() is both.
+/block, /unblock, /name, the group changes, /wait) comes back as an awaitable,
+finished by finish(); perform() is both.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from interzap_client import commands as cmd
 from interzap_client import message_acts
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
+from interzap_client.people import admins_of
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
 from interzap_client.state import Message, Tick
-from shared.codes import ActKind
+from shared.codes import ActKind, GroupOp
+from shared.ids import is_group_id, is_user_id
 
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
@@ -123,7 +126,8 @@ def _read_up(session: Session, action: cmd.ReadUp, timeout: float) -> Outcome:
 
 
 def _group(session: Session, action: cmd.Group, timeout: float) -> Outcome:
-    future = session.create_group(tuple(resolve(session, n) for n in action.members))
+    future = session.create_group(tuple(resolve(session, n) for n in action.members),
+                                  action.name)
     return _group_made(session, future, timeout)
 
 
@@ -146,7 +150,8 @@ def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome
     for conv in state.conversations.values():
         if conv.is_group:
             session.notify(Notice("group", group=conv.peer, members=conv.members,
-                                  peer=conv.peer, ts=conv.created or None))
+                                  peer=conv.peer, ts=conv.created or None,
+                                  name=state.people.titles.get(conv.peer)))
     return True
 
 
@@ -271,6 +276,69 @@ def _reactions(session: Session, action: cmd.Reactions, timeout: float) -> Outco
     return True
 
 
+def _set_name(session: Session, action: cmd.SetName, timeout: float) -> Outcome:
+    session.set_name(action.name)
+    state = session.need_state()
+    return _answered(session, lambda: state.people.wanted != action.name,
+                     f"/name: no answer within {timeout:g} s (it stays in the outbox)", timeout)
+
+
+def _change_group(session: Session, action: cmd.ChangeGroup, timeout: float) -> Outcome:
+    group = _group_target(session, action.group)
+    arg = action.arg or ""
+    if action.op in (GroupOp.ADD, GroupOp.REMOVE, GroupOp.PROMOTE, GroupOp.DEMOTE):
+        arg = resolve(session, arg)
+    change = session.change_group(group, action.op, arg)
+    changes = session.need_state().people.changes
+    return _answered(session, lambda: (change.group, change.ts) not in changes,
+                     f"no answer about {group} within {timeout:g} s (it stays in the outbox)",
+                     timeout)
+
+
+async def _answered(session: Session, done: Callable[[], bool], late: str,
+                    timeout: float) -> bool:
+    """Until a request of the outbox is answered: True, or False if refused (reported
+    already) or late (reported here)."""
+    errors = session.errors
+    if not await session.wait_until(done, timeout):
+        session.fail(late)
+        return False
+    return session.errors == errors
+
+
+def _group_target(session: Session, name: str | None) -> str:
+    """The group a group command is about: named, else the open conversation."""
+    group = _target(session, name)
+    if not is_group_id(group):
+        raise SessionError("open a group first (/open GROUP), or name one")
+    return group
+
+
+def _whois(session: Session, action: cmd.Whois, timeout: float) -> Outcome:
+    state = session.need_state()
+    found = ([action.query] if is_user_id(action.query) or is_group_id(action.query)
+             else state.people.named_as(action.query))
+    alias = state.resolve(action.query)
+    if alias is not None and alias not in found:
+        found.append(alias)
+    if not found:
+        raise SessionError(f"nobody you know is called {action.query}")
+    for ident in found:
+        session.notify(Notice("whois", id=ident, name=state.label(ident),
+                              alias=state.aliases.get(ident)))
+    return True
+
+
+def _members(session: Session, action: cmd.Members, timeout: float) -> Outcome:
+    state = session.need_state()
+    group = _group_target(session, action.group)
+    admins = admins_of(state, group)
+    for member in state.conversation(group).members:
+        session.notify(Notice("member", group=group, id=member, name=state.label(member),
+                              admin=member in admins or None))
+    return True
+
+
 def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
@@ -283,5 +351,7 @@ _PERFORM: dict[type, Performer] = {
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
     cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
+    cmd.Block: _block, cmd.Blocked: _blocked, cmd.SetName: _set_name, cmd.Whois: _whois,
+    cmd.ChangeGroup: _change_group, cmd.Members: _members,
 }
 """Every action type -> the function that starts it."""

@@ -37,7 +37,8 @@ from interzap_client.state import State, Tick
 JOURNAL = "history.jsonl"
 RECORD_TYPES = frozenset(
     {"msg", "tick", "read", "seen", "late", "group", "create", "drop_create", "alias", "stamp",
-     "blocks", "act"}
+     "blocks", "named", "want_name", "change", "drop_change", "group_event", "group_info",
+     "notes", "act"}
 )
 COMPACT_SLACK = 256
 """Extra lines tolerated beyond twice the snapshot size before compacting."""
@@ -146,8 +147,11 @@ class History:
     def _limit(self) -> int:
         # an upper bound of len(snapshot(state)), counted in O(1) so appends stay cheap
         state = self.state
+        people = state.people
         live = (len(state.messages) + len(state.acts) + len(state.contacts) + len(state.aliases)
-                + 2 * len(state.conversations) + len(state.pending_groups) + 1)
+                + 2 * len(state.conversations) + len(state.pending_groups) + 1
+                + len(people.names) + len(people.titles.keys() | people.admins.keys())
+                + len(people.notes) + len(people.changes) + 1)
         return 2 * live + COMPACT_SLACK
 
     def compact(self) -> None:
@@ -179,7 +183,7 @@ def snapshot(state: State) -> list[Record]:
     would add them in another order, messages before the read marks about them.
     """
     return [*_contacts(state), *_groups(state), *_creates(state), *_messages(state),
-            *_acts(state), *_read_marks(state)]
+            *_acts(state), *_read_marks(state), *_people(state)]
 
 
 def _contacts(state: State) -> Iterator[Record]:
@@ -203,7 +207,10 @@ def _creates(state: State) -> Iterator[Record]:
     if state.last_create_ts:
         yield {"t": "stamp", "ts": state.last_create_ts}
     for pending in state.pending_groups.values():
-        yield {"t": "create", "ts": pending.ts, "members": list(pending.members)}
+        record: Record = {"t": "create", "ts": pending.ts, "members": list(pending.members)}
+        if pending.name is not None:
+            record["name"] = pending.name
+        yield record
 
 
 def _messages(state: State) -> Iterator[Record]:
@@ -237,6 +244,27 @@ def _read_marks(state: State) -> Iterator[Record]:
         if conv.late:
             yield {"t": "late", "peer": conv.peer,
                    "keys": [list(key) for key in sorted(conv.late)]}
+
+
+def _people(state: State) -> Iterator[Record]:
+    """Names, then each group's name, admins and change lines, then what awaits an answer
+    (after the messages: a line's place is a count of its chat's messages)."""
+    people = state.people
+    for user, name in people.names.items():
+        yield {"t": "named", "user": user, "name": name}
+    for group in sorted(people.titles.keys() | people.admins.keys()):
+        admins = people.admins.get(group)
+        yield {"t": "group_info", "group": group, "title": people.titles.get(group),
+               "admins": None if admins is None else list(admins)}
+    for group, lines in people.notes.items():
+        if lines:
+            yield {"t": "notes", "group": group,
+                   "lines": [[n.ts, n.actor, n.op, n.arg, n.index] for n in lines]}
+    for change in people.changes.values():
+        yield {"t": "change", "group": change.group, "ts": change.ts, "op": change.op,
+               "arg": change.arg}
+    if people.wanted is not None:
+        yield {"t": "want_name", "name": people.wanted}
 
 
 def export(state: State) -> dict[str, Any]:

@@ -42,6 +42,12 @@ ERROR_WORDS: dict[int, str] = {
                         "48 hours after it was sent",
     ErrorCode.UNKNOWN_MESSAGE: "the server does not know that message in this chat",
     ErrorCode.INVALID_REACTION: "a reaction is one emoji",
+    ErrorCode.NOT_ADMIN: "only an admin of the group may do that",
+    ErrorCode.INVALID_NAME: "the name is empty, too long, holds a control character or looks "
+                            "like an id",
+    ErrorCode.GROUP_FULL: f"the group has {MAX_GROUP_MEMBERS + 1} people, the most it may",
+    ErrorCode.WRONG_MEMBER: "that person is not in the group (or already is, or already has "
+                            "that role)",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -80,6 +86,9 @@ class Notice:
     quote: str | None = None  # message (a reply): the start of the message it answers
     known: bool | None = None  # edited/deleted/reaction, reply: whether we have that message
     reactions: dict[str, list[str]] | None = None  # reactions: per emoji, who chose it
+    name: str | None = None  # name, whois, member: a display name; group_change: a group name
+    op: str | None = None  # group_change: the 24's op (PROTOCOL.md 23)
+    admin: bool | None = None  # member: True for an admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +116,8 @@ def to_text(notice: Notice) -> str:
     reaction PEER AUTHOR REF_AUTHOR REF_TS [EMOJI] | reactions PEER REF_AUTHOR REF_TS EMOJI=ID,...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
+    name ID NAME | whois ID [NAME] | member GROUP ID [admin] [NAME]
+    group_change GROUP ACTOR TS OP [ID|NAME] [WORDS]
     """
     n = notice
     parts: list[Any]
@@ -124,8 +135,8 @@ def to_text(notice: Notice) -> str:
         parts = [n.id, n.alias, "blocked" if n.blocked else None]
     elif n.event == "blocked":
         parts = list(n.users or ())
-    elif n.event in _ACT_PARTS:
-        parts = _ACT_PARTS[n.event](n)
+    elif n.event in _PARTS:
+        parts = _PARTS[n.event](n)
     else:
         parts = [n.text]
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)
@@ -140,6 +151,16 @@ _ACT_PARTS: dict[str, Callable[[Notice], list[Any]]] = {
                               (n.reactions or {}).items())],
 }
 """The text-mode fields of the notices about replies' originals, edits and reactions."""
+
+_PEOPLE: dict[str, Callable[[Notice], list[Any]]] = {
+    "name": lambda n: [n.id, n.name],
+    "whois": lambda n: [n.id, n.name],
+    "member": lambda n: [n.group, n.id, "admin" if n.admin else None, n.name],
+    "group_change": lambda n: [n.group, n.author, n.ts, n.op, n.id or n.name, n.text],
+}
+"""The fields of the notices of names and groups (people.py), by position."""
+_PARTS = _ACT_PARTS | _PEOPLE
+"""The text-mode fields of the notices that have their own, by event."""
 
 
 def _where(n: Notice) -> list[str]:

@@ -15,6 +15,7 @@ from enum import IntEnum
 
 from interzap_client import message_acts
 from interzap_client.message_acts import Act
+from interzap_client.people import Note, PendingChange, People, WantedName, apply_event
 from shared.codes import ActKind
 from shared.ids import is_group_id, is_user_id
 
@@ -116,6 +117,7 @@ class PendingGroup:
 
     ts: int
     members: tuple[str, ...]
+    name: str | None = None  # /group NAME: ...: renamed (23) once the 11 comes
 
 
 @dataclass(slots=True)
@@ -138,6 +140,7 @@ class State:
     # acts whose message we do not have (yet): applied if it comes
     orphans: dict[Key, list[Act]] = field(default_factory=dict)
     erased: int = 0  # deletions applied: history.py compacts the journal after each one
+    people: People = field(default_factory=People)  # names, group admin (people.py)
 
     # ---- lookups ----------------------------------------------------------
 
@@ -157,26 +160,30 @@ class State:
         return dst if src == self.me else src
 
     def resolve(self, name: str) -> str | None:
-        """The id that `name` (an id or an alias) stands for, or None."""
+        """The id that `name` (an id, an alias, or one user's display name) stands for."""
         if is_user_id(name) or is_group_id(name):
             return name
         for ident, alias in self.aliases.items():
             if alias == name:
                 return ident
-        return None
+        named = self.people.named_as(name)
+        return named[0] if len(named) == 1 else None
 
     def label(self, ident: str) -> str:
-        """How to show an id to a person: its alias if it has one."""
-        return self.aliases.get(ident, ident)
+        """How to show an id to a person: its alias, else its name (people.py), else itself."""
+        return self.aliases.get(ident) or self.people.label(ident) or ident
 
     def sorted_conversations(self) -> list[Conversation]:
         """Most recent first; ties broken by id so the order is stable."""
         return sorted(self.conversations.values(), key=lambda c: (-c.last_time, c.peer))
 
-    def outbox(self) -> Iterator[Message | PendingGroup | Act]:
+    def outbox(self) -> Iterator[Message | PendingGroup | PendingChange | WantedName | Act]:
         """What still waits for the server's answer, in the order it was made (acts after
         messages: an act may refer to a message still waiting, never the other way)."""
         yield from self.pending_groups.values()
+        yield from self.people.changes.values()
+        if self.people.wanted is not None:
+            yield WantedName(self.people.wanted)
         yield from (m for m in self.messages.values() if m.tick is Tick.PENDING)
         yield from (a for a in self.acts.values() if a.tick is Tick.PENDING)
 
@@ -324,22 +331,27 @@ class State:
         members = tuple(members)
         known = self.conversations.get(group)
         changed = known is None or known.members != members
+        if known is None or self.me not in known.members:  # new to us: admins as 24s say
+            self.people.admins.pop(group, None)
         conv = self.conversation(group)
         conv.members, conv.created = members, max(conv.created, ts)
         if members and members[0] == self.me and ts in self.pending_groups:
-            del self.pending_groups[ts]  # the answer to our own 10
+            name = self.pending_groups.pop(ts).name  # the answer to our own 10
+            if name is not None:  # its name goes next, keyed by the 10's ts (PROTOCOL.md 23)
+                self.people.changes[group, ts] = PendingChange(group, ts, "N", name)
             changed = True
         for member in members:
             if member != self.me and member not in self.contacts:
                 self.contacts.append(member)
         return changed
 
-    def create(self, ts: int, members: list[str] | tuple[str, ...]) -> bool:
-        """We asked for a group (10); it waits in the outbox until its 11."""
+    def create(self, ts: int, members: list[str] | tuple[str, ...],
+               name: str | None = None) -> bool:
+        """We asked for a group (10), to be named `name`; it waits in the outbox until its 11."""
         self.last_create_ts = max(self.last_create_ts, ts)
         if ts in self.pending_groups:
             return False
-        self.pending_groups[ts] = PendingGroup(ts, tuple(members))
+        self.pending_groups[ts] = PendingGroup(ts, tuple(members), name)
         return True
 
     def drop_create(self, ts: int) -> bool:
@@ -371,4 +383,52 @@ class State:
         if ts <= self.last_create_ts:
             return False
         self.last_create_ts = ts
+        return True
+
+    # ---- names and group admin (people.py) ---------------------------------
+
+    def named(self, user: str, name: str) -> bool:
+        """A 22: `user` is called `name` (us: our 21 is answered)."""
+        people = self.people
+        changed = people.names.get(user) != name
+        people.names[user] = name
+        if user == self.me and people.wanted == name:
+            people.wanted, changed = None, True
+        return changed
+
+    def want_name(self, name: str | None) -> bool:
+        """We sent a 21 (None: it was refused)."""
+        if self.people.wanted == name:
+            return False
+        self.people.wanted = name
+        return True
+
+    def change(self, group: str, ts: int, op: str, arg: str) -> bool:
+        """We sent a 23; it waits in the outbox until its 24."""
+        self.last_create_ts = max(self.last_create_ts, ts)
+        if (group, ts) in self.people.changes:
+            return False
+        self.people.changes[group, ts] = PendingChange(group, ts, op, arg)
+        return True
+
+    def drop_change(self, group: str, ts: int) -> bool:
+        """The server refused our 23 with this key."""
+        return self.people.changes.pop((group, ts), None) is not None
+
+    def group_event(self, group: str, ts: int, actor: str, op: str, arg: str) -> bool:
+        """A 24: a change of `group` (people.apply_event)."""
+        return apply_event(self, group, ts, actor, op, arg)
+
+    def group_info(self, group: str, title: str | None, admins: list[str] | None) -> bool:
+        """A snapshot's group name and admins (None: as its 11 says; history.py)."""
+        if title is not None:
+            self.people.titles[group] = title
+        if admins is not None:
+            self.people.admins[group] = tuple(admins)
+        return True
+
+    def notes(self, group: str, lines: list[list[str | int]]) -> bool:
+        """A snapshot's group change lines: [ts, actor, op, arg, index] each (history.py)."""
+        self.people.notes[group] = [Note(int(ts), str(actor), str(op), str(arg), int(index))
+                                    for ts, actor, op, arg, index in lines]
         return True

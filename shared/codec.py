@@ -24,6 +24,7 @@ from shared import events as ev
 from shared.codes import CODE_WIDTH, MAX_FRAME, ErrorCode, FrameCode
 from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
 from shared.fields import Formatter, Kind, Parser
+from shared.fields import name_problem as name_problem  # re-exported: the client checks names
 from shared.fields import text_problem as text_problem  # re-exported: the client checks typed texts
 
 
@@ -75,6 +76,12 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(FrameCode.BLOCK, ev.Block, _C, (("user", U),)),
     Layout(FrameCode.UNBLOCK, ev.Unblock, _C, (("user", U),)),
     Layout(FrameCode.BLOCK_LIST, ev.BlockList, _S, (("users", Kind.MEMBERS),)),
+    Layout(FrameCode.SET_NAME, ev.SetName, _C, (("name", Kind.NAME),)),
+    Layout(FrameCode.NAME, ev.Name, _S, (("user", U), ("name", Kind.NAME))),
+    Layout(FrameCode.GROUP_CHANGE, ev.GroupChange, _C,
+           (("group", G), ("ts", TS), ("op", Kind.OP), ("arg", Kind.ARG))),
+    Layout(FrameCode.GROUP_EVENT, ev.GroupEvent, _S,
+           (("group", G), ("ts", TS), ("actor", U), ("op", Kind.OP), ("arg", Kind.ARG))),
     Layout(FrameCode.ACT, ev.Act, _C, _ACT_FIELDS),
     Layout(FrameCode.ACTED, ev.Acted, _S, _ACT_FIELDS),
 )

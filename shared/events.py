@@ -161,6 +161,42 @@ class BlockList:
 
 
 @dataclass(frozen=True, slots=True)
+class SetName:
+    """21: my display name is now `name`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """22: `user`'s display name is `name`."""
+
+    user: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """23: change `group` (op: GroupOp); (group, you, ts) is its key."""
+
+    group: str
+    ts: int
+    op: str
+    arg: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEvent:
+    """24: `actor` changed `group` (op: GroupOp) by the 23 with this ts."""
+
+    group: str
+    ts: int
+    actor: str
+    op: str
+    arg: str
+
+
+@dataclass(frozen=True, slots=True)
 class _ActFields:
     """What 31 and 32 hold: one layout (codec._ACT_FIELDS), so a 32 relays its 31."""
 
@@ -187,7 +223,7 @@ class Acted(_ActFields):
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList | Act | Acted
+    | Block | Unblock | BlockList | SetName | Name | GroupChange | GroupEvent | Act | Acted
 )
 
 

@@ -1,4 +1,4 @@
-"""What a reaction may be: one emoji (PROTOCOL.md 5.9), checked alike by client and server.
+"""What a reaction may be: one emoji (PROTOCOL.md 5.11), checked alike by client and server.
 
 A reaction is the text of a 31 of kind X. "One emoji" is a rule a person can
 predict without Unicode's emoji tables (which this package, stdlib only, does

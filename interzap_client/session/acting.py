@@ -3,7 +3,7 @@ sent (or kept in the outbox until it can be), as a new message is.
 
 The client refuses at once what the server would refuse (not your message, too
 late, not one emoji), so that a mistake is said before anything is queued; the
-server checks again (PROTOCOL.md 5.9). A reaction toggles: the one you already
+server checks again (PROTOCOL.md 5.11). A reaction toggles: the one you already
 gave, given again, is taken back (a 31 with no text).
 
 Refuses to know about sockets, files and how anything is shown.

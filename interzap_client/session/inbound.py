@@ -20,18 +20,22 @@ from typing import TYPE_CHECKING, Any
 
 from interzap_client import message_acts, profile
 from interzap_client.notices import Notice, error_words
+from interzap_client.people import SILENT, Note, words
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import (
     BlockRequest,
+    ChangeRequest,
     GroupRequest,
     LoginRequest,
+    NameRequest,
     RegisterRequest,
     SendRequest,
 )
 from interzap_client.session.states import RemoteStateError
-from interzap_client.state import Tick
+from interzap_client.state import State, Tick
 from shared import events as ev
 from shared.codes import ActKind, ErrorCode
+from shared.ids import is_user_id
 
 if TYPE_CHECKING:
     from interzap_client.session.facade import Session
@@ -46,6 +50,17 @@ _ACT_EVENTS = {ActKind.EDIT: "edited", ActKind.DELETE: "deleted", ActKind.REACT:
 
 Handler = Callable[[Any], None]
 """Takes the one event type its table row names."""
+
+
+def change_notice(state: State, event: ev.GroupEvent) -> Notice:
+    """The notice of a 24: its op, who, whom (or the name), and the words of its line."""
+    text = None
+    if event.op not in SILENT:
+        text = words(state, Note(event.ts, event.actor, event.op, event.arg, 0))
+    user = event.arg if is_user_id(event.arg) else None
+    return Notice("group_change", peer=event.group, group=event.group, author=event.actor,
+                  ts=event.ts, op=event.op, id=user, name=None if user else event.arg or None,
+                  text=text)
 
 
 class Inbound:
@@ -64,6 +79,8 @@ class Inbound:
             ev.GroupCreated: self._group_created,
             ev.Error: self._error,
             ev.BlockList: self._block_list,
+            ev.Name: self._name,
+            ev.GroupEvent: self._group_event,
             ev.Acted: self._acted,
         }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
         self._refusals: dict[type, Callable[[Any, int, str], None]] = {
@@ -72,6 +89,8 @@ class Inbound:
             LoginRequest: lifecycle.refused,
             RegisterRequest: lifecycle.refused,
             BlockRequest: outbox.refused_block,
+            ChangeRequest: outbox.refused_change,
+            NameRequest: outbox.refused_name,
         }
         """The request a 13 answers -> who deals with its refusal."""
 
@@ -175,6 +194,9 @@ class Inbound:
                                   members=event.members, peer=event.group))
         if mine:
             session.open(event.group)
+            named = state.people.changes.get((event.group, event.ts))
+            if named is not None:  # /group NAME: ...: the rename goes now (PROTOCOL.md 23)
+                session.outbox.submit(named)
         if ours:
             session.outbox.settle_group(event.ts, event.group)
 
@@ -187,6 +209,27 @@ class Inbound:
         if session.history is not None:
             session.history.apply("blocks", users=list(event.users))
         session.notify(Notice("blocked", users=event.users))
+
+    def _name(self, event: ev.Name) -> None:
+        """22: a display name (ours: the answer to our 21), journaled, then announced."""
+        session = self._session
+        if session.history is None:
+            return
+        if event.user == session.history.state.me:
+            session.outbox.answered(NameRequest(event.name))
+        if session.history.apply("named", user=event.user, name=event.name):
+            session.notify(Notice("name", id=event.user, name=event.name))
+
+    def _group_event(self, event: ev.GroupEvent) -> None:
+        """24: a change of a group (ours: the answer to our 23), journaled, announced."""
+        session = self._session
+        if session.history is None:
+            return
+        if event.actor == session.history.state.me:
+            session.outbox.answered(ChangeRequest(event.group, event.ts))
+        if session.history.apply("group_event", group=event.group, ts=event.ts,
+                                 actor=event.actor, op=event.op, arg=event.arg):
+            session.notify(change_notice(session.need_state(), event))
 
     def _error(self, event: ev.Error) -> None:
         code, session = event.code, self._session

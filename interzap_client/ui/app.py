@@ -97,6 +97,8 @@ class ChatApp:
             "pending": self._parting,
             "blocked": self._blocked,
             "reactions": self._reactions,
+            "group_change": self._group_change,
+            "whois": self._whois,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
@@ -171,7 +173,7 @@ class ChatApp:
             return True
         panel = PANELS.get(type(action))
         if panel is not None:
-            return self._open_panel(panel)
+            return self._open_panel(partial(panel, self.session, action))
         outcome = start(self.session, action, self.timeout)
         if outcome is False:
             return False
@@ -181,9 +183,9 @@ class ChatApp:
             self.app.create_background_task(self._finish(line, outcome))
         return True
 
-    def _open_panel(self, make: Callable[[Session], Panel]) -> bool:
+    def _open_panel(self, make: Callable[[], Panel]) -> bool:
         try:
-            self.view.show(make(self.session))
+            self.view.show(make())
         except SessionError as exc:
             self.session.fail(str(exc))
             return False
@@ -255,6 +257,15 @@ class ChatApp:
             for emoji, who in (n.reactions or {}).items())
         self.view.show(Panel("reactions · Esc closes",
                              lines or ([("class:panel.note", "no reactions yet")],)))
+    def _group_change(self, n: Notice) -> None:
+        """A group change: a line of its chat already; in the log too, if it is not open."""
+        state = self.session.state
+        if n.text and state is not None and n.group != self.session.open_peer:
+            self.view.say(f"{named(state, n.group or '')}: {n.text}")
+
+    def _whois(self, n: Notice) -> None:
+        self._info(Notice("info", text=f"{n.name} is {n.id}" if n.name != n.id
+                          else f"{n.id} has no name you know"))
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

@@ -37,6 +37,7 @@ from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import Frame, TextArea
 
 from interzap_client.message_acts import quote, reaction_counts, shown_text
+from interzap_client.people import Note, words
 from interzap_client.state import Conversation, Message, State, Tick
 from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS
@@ -166,13 +167,20 @@ def chat_lines(view: View) -> list[Line]:
     conv = state.conversation(session.open_peer)
     lines: list[Line] = []
     day = ""
-    for m in conv.messages:
+    notes = state.people.notes.get(conv.peer, [])
+    for index, m in enumerate(conv.messages):
+        lines += [_note_line(state, n) for n in notes if n.index == index]
         today = time.strftime("%A %d %B %Y", time.localtime(m.shown_at))
         if today != day:
             lines.append([("class:day", f"── {today} ──")])
             day = today
         lines.extend(message_lines(state, conv, m, m.key == session.selected))
-    return lines
+    return lines + [_note_line(state, n) for n in notes if n.index >= len(conv.messages)]
+
+
+def _note_line(state: State, note: Note) -> Line:
+    """A group change between the messages: "── bob added dave ──"."""
+    return [("class:day", f"── {words(state, note)} ──")]
 
 
 def selected_line(lines: list[Line]) -> int | None:

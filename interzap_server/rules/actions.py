@@ -1,4 +1,4 @@
-"""The rules of 31 (act): reply to, edit, delete or react to a message (PROTOCOL.md 5.9).
+"""The rules of 31 (act): reply to, edit, delete or react to a message (PROTOCOL.md 5.11).
 
 A 31 travels the path of a 05: its own key (src, dst, ts) is remembered in the
 key table (a retransmission is answered 16 again and delivered once), it is

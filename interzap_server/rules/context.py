@@ -18,7 +18,7 @@ from interzap_server.storage import Key, Store
 
 KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised (5.2), and
-a 31 knows the message it refers to (5.9)."""
+a 31 knows the message it refers to (5.11)."""
 
 
 @dataclass(eq=False, slots=True)

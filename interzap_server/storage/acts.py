@@ -1,4 +1,4 @@
-"""What the rules of 31 (reply, edit, delete, react) ask of the database (PROTOCOL.md 5.9).
+"""What the rules of 31 (reply, edit, delete, react) ask of the database (PROTOCOL.md 5.11).
 
 Part of the store (Store.acts), off the path of an ordinary message: only a 31
 calls it. When a referred message was accepted, from the key table (a key

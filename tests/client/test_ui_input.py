@@ -115,7 +115,7 @@ def test_ui_panel_pages_in_a_small_window(tmp_path: Path) -> None:
             keys.send_text("/help" + ENTER)
             await eventually(lambda: "more: PageDown" in "".join(screen(app, 35, 10)), "more")
             assert "unselects" not in "".join(screen(app, 35, 10))
-            keys.send_text(PAGE_DOWN * 20)
+            keys.send_text(PAGE_DOWN * 30)
             await eventually(lambda: "unselects" in "".join(screen(app, 35, 10)),
                              "the last lines")
 

@@ -1,5 +1,5 @@
 """End to end: 31 (act) -> 16 to its author, 32 to the chat's others, 12 -> 07; every refusal
-(PROTOCOL.md 5.9), on SQLite and on PostgreSQL."""
+(PROTOCOL.md 5.11), on SQLite and on PostgreSQL."""
 
 from dataclasses import astuple
 

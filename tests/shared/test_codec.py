@@ -12,7 +12,8 @@ import pytest
 from shared import codec
 from shared import events as ev
 from shared.codec import LAYOUTS, Side
-from shared.codes import MAX_FRAME, MAX_TEXT, ErrorCode, FrameCode
+from shared.codes import MAX_FRAME, MAX_NAME, MAX_TEXT, ErrorCode, FrameCode
+from shared.errors import RemoteProtocolError
 from shared.fields import Kind, text_problem
 
 A, B, C = "Client-000001", "Client-000002", "Client-000003"
@@ -52,6 +53,16 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
     FrameCode.BLOCK: (ev.Block(B), b"17Client-000002\n"),
     FrameCode.UNBLOCK: (ev.Unblock(B), b"18Client-000002\n"),
     FrameCode.BLOCK_LIST: (ev.BlockList((B, C)), b"19Client-000002Client-000003\n"),
+    FrameCode.SET_NAME: (ev.SetName("Bob \u00e9"), b"21Bob \xc3\xa9\n"),
+    FrameCode.NAME: (ev.Name(B, "Bob"), b"22Client-000002Bob\n"),
+    FrameCode.GROUP_CHANGE: (
+        ev.GroupChange(GROUP, 1700000004, "A", C),
+        b"23Group-00000011700000004AClient-000003\n",
+    ),
+    FrameCode.GROUP_EVENT: (
+        ev.GroupEvent(GROUP, 1700000004, A, "L", ""),
+        b"24Group-00000011700000004Client-000001L\n",
+    ),
     FrameCode.ACT: (
         ev.Act(B, A, 1700000060, "R", A, 1700000000, "yes!"),
         b"31Client-000002Client-0000011700000060RClient-0000011700000000yes!\n",
@@ -144,6 +155,33 @@ def test_codec_block_list_may_be_empty() -> None:
     """A 19 lists zero or more users: `19` alone says you block no one."""
     assert codec.decode(b"19", Side.SERVER) == ev.BlockList(())
     assert codec.encode(ev.BlockList(())) == b"19\n"
+
+
+def test_codec_names_take_up_to_max_name_code_points() -> None:
+    """A 21 or 22 name is 1..MAX_NAME code points, spaces and emoji included."""
+    name = "\U0001f600" * MAX_NAME
+    assert codec.decode(b"21" + name.encode(), Side.CLIENT) == ev.SetName(name)
+    assert codec.decode(b"22" + B.encode() + b"a b", Side.SERVER) == ev.Name(B, "a b")
+
+
+@pytest.mark.parametrize("line", [b"21", b"21" + b"x" * (MAX_NAME + 1), b"21a\tb",
+                                  b"22Client-000002"])
+def test_codec_bad_names_are_refused_with_13_24(line: bytes) -> None:
+    """An empty name, one too long, or one with a control character: 13/24."""
+    sender = Side.SERVER if line.startswith(b"22") else Side.CLIENT
+    with pytest.raises(RemoteProtocolError) as caught:
+        codec.decode(line, sender)
+    assert caught.value.code == ErrorCode.INVALID_NAME
+
+
+@pytest.mark.parametrize("line", [b"23" + GROUP.encode() + b"1700000000X",
+                                  b"23" + GROUP.encode() + b"1700000000",
+                                  b"23" + B.encode() + b"1700000000L"])
+def test_codec_group_change_needs_a_known_op_and_a_group(line: bytes) -> None:
+    """A 23 without an op, with an unknown one, or naming a user as the group: 13/01."""
+    with pytest.raises(RemoteProtocolError) as caught:
+        codec.decode(line, Side.CLIENT)
+    assert caught.value.code == ErrorCode.MALFORMED
 
 
 def test_codec_decode_accepts_empty_greeting() -> None:

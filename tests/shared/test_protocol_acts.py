@@ -1,4 +1,4 @@
-"""PROTOCOL.md's examples of 31 and 32 (sections 3, 6.5) are frames the codec reads, byte for
+"""PROTOCOL.md's examples of 31 and 32 (sections 3, 6.6) are frames the codec reads, byte for
 byte, and each example's stated length is its length."""
 
 import re

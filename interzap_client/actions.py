@@ -215,6 +215,16 @@ async def _received(session: Session, count: int, timeout: float) -> bool:
     return True
 
 
+def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
+    peer = _target(session, None) if action.here else None
+    found = session.search(action.words, peer)
+    for hit in found.hits:
+        m = hit.message
+        session.notify(Notice("found", peer=hit.peer, author=m.src, ts=m.ts, text=m.text))
+    session.notify(Notice("searched", peer=peer, count=found.total, text=action.words))
+    return True
+
+
 def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
@@ -226,6 +236,6 @@ _PERFORM: dict[type, Performer] = {
     cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
-    cmd.Block: _block, cmd.Blocked: _blocked,
+    cmd.Block: _block, cmd.Blocked: _blocked, cmd.Search: _search,
 }
 """Every action type -> the function that starts it."""

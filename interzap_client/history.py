@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from interzap_client.lines import for_people
 from interzap_client.profile import lock_account, write_private
 from interzap_client.state import State, Tick
 
@@ -225,7 +226,8 @@ def export(state: State) -> dict[str, Any]:
     "delivered", "read"}, ...]}}; "time" is Unix seconds, when it was sent as far as
     we can tell (Message.shown_at, not the key's ts), "peer" the other user or the
     group. A received message counts as delivered (we hold it) and as read once we
-    sent 08 for it; an own one by its ticks.
+    sent 08 for it; an own one by its ticks. A line break is an LF in "content"
+    (U+2028 in the journal and on the wire): a plain JSON string.
     """
     messages: dict[str, list[dict[str, Any]]] = {}
     for conv in state.conversations.values():
@@ -235,7 +237,7 @@ def export(state: State) -> dict[str, Any]:
             {
                 "sender": m.src,
                 "time": m.shown_at,
-                "content": m.text,
+                "content": for_people(m.text),
                 "delivered": m.tick >= Tick.DELIVERED if m.tick is not None else True,
                 "read": m.tick is Tick.READ if m.own else conv.is_read(m),
             }

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from interzap_client.lines import for_people
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
 
 ERROR_WORDS: dict[int, str] = {
@@ -67,7 +68,7 @@ class Notice:
     alias: str | None = None  # contact: its local alias
     line: int | None = None  # error: the script line it answers (scripted mode)
     command: str | None = None  # error: that line's text
-    count: int | None = None  # pending: entries left in the outbox
+    count: int | None = None  # pending: entries left in the outbox; searched: messages found
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
 
@@ -81,24 +82,41 @@ class Origin:
 
 
 def to_json(notice: Notice) -> str:
-    """One JSON object, without the fields that do not apply; keys in a stable order."""
+    """One JSON object, without the fields that do not apply; keys in a stable order.
+
+    A text of several lines has "\n" between them (escaped: still one line of output).
+    """
     record: dict[str, Any] = {k: v for k, v in asdict(notice).items() if v is not None}
     for name in ("members", "users"):
         if name in record:
             record[name] = list(record[name])
+    if "text" in record:
+        record["text"] = for_people(record["text"])
     return json.dumps(record, ensure_ascii=False)
 
 
 def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
-    message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
+    message/found PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
-    contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
+    contact ID [ALIAS] [blocked] | blocked [ID...] | searched COUNT WORDS | info/warning TEXT
+
+    A text of several lines goes on: each further line is an output line of its
+    own that starts with CONTINUED (no event line starts with a blank).
     """
-    n = notice
+    words = " ".join(str(p) for p in [notice.event, *_parts(notice)] if p is not None)
+    return for_people(words).replace("\n", "\n" + CONTINUED)
+
+
+CONTINUED = "  "
+"""What starts each further line of a text in the text output (to_text)."""
+
+
+def _parts(n: Notice) -> list[Any]:
+    """The fields to_text() writes after the event name."""
     parts: list[Any]
-    if n.event == "message":
+    if n.event in ("message", "found"):
         parts = [n.peer, n.author, n.ts, n.text]
     elif n.event in ("accepted", "delivered", "read"):
         parts = [n.peer, n.ts]
@@ -112,9 +130,11 @@ def to_text(notice: Notice) -> str:
         parts = [n.id, n.alias, "blocked" if n.blocked else None]
     elif n.event == "blocked":
         parts = list(n.users or ())
+    elif n.event == "searched":
+        parts = [n.count, n.text]
     else:
         parts = [n.text]
-    return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+    return parts
 
 
 def _where(n: Notice) -> list[str]:

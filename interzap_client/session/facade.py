@@ -21,8 +21,10 @@ from pathlib import Path
 
 from interzap_client import profile
 from interzap_client.history import History
+from interzap_client.lines import to_wire
 from interzap_client.network import Connection
 from interzap_client.notices import Announcer, Notice
+from interzap_client.search import Finder, Found
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
@@ -60,6 +62,7 @@ class Session(Announcer):
         self.history: History | None = None
         self.open_peer: str | None = None
         self.received = 0  # new messages stored during this session (/wait received)
+        self.finder = Finder()  # /search's folded copy of the history, kept up to date
         self._clock = clock
         # the last 08 sent per conversation: an 08 has no answer, and one lost with a
         # dying server would never come again, so each is repeated after a reconnect
@@ -185,9 +188,12 @@ class Session(Announcer):
     # ---- requests from the user -------------------------------------------------
 
     def send_text(self, peer: str, text: str) -> Message:
-        """Journal a new message as pending and send it if we can (else it waits)."""
+        """Journal a new message as pending and send it if we can (else it waits).
+
+        Its line breaks, however written, go as U+2028 (lines.py)."""
         history, state = self.need_history(), self.need_state()
         self._may_queue()
+        text = to_wire(text)
         problem = text_problem(text)
         if problem:
             raise SessionError(f"cannot send: {problem}")
@@ -200,6 +206,10 @@ class Session(Announcer):
         self._say_if_held()
         self.touch()
         return message
+
+    def search(self, words: str, peer: str | None = None) -> Found:
+        """/search: the history's messages holding every word (in `peer`'s chat only)."""
+        return self.finder.search(self.need_state(), words, peer)
 
     def create_group(self, members: tuple[str, ...]) -> asyncio.Future[str | None]:
         """Journal and send a 10; the future gets the new group's id (None if refused)."""

@@ -35,7 +35,7 @@ from interzap_client.state import State
 from interzap_client.ui.completion import NameCompleter
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import build_layout, listed
-from interzap_client.ui.panels import PANELS
+from interzap_client.ui.panels import CHOICES, PANELS
 from interzap_client.ui.style import STYLE
 from interzap_client.ui.view import Note, Panel, View
 from interzap_client.ui.words import named, people
@@ -45,6 +45,8 @@ WELCOME = (
     "/register creates an account; /login ID [TOKEN] uses one you already have.",
     "/help lists every command. Ctrl-N / Ctrl-P move between chats, Ctrl-C leaves.",
 )
+INPUT_ROWS = 5
+"""The most rows the input line grows to for a message of several lines."""
 NOTE_SECONDS = 6.0
 """How long an error or a confirmation stays in the status bar (unless a command comes)."""
 
@@ -70,7 +72,7 @@ class ChatApp:
         self.note_seconds = note_seconds
         self.view = View(session)
         self.input = TextArea(
-            height=1, multiline=False, wrap_lines=False,
+            height=self._input_rows, multiline=True, wrap_lines=False,
             completer=NameCompleter(session), complete_while_typing=False,
             accept_handler=self._accept,
         )
@@ -105,6 +107,23 @@ class ChatApp:
     def panel_open(self) -> bool:
         return self.view.panel is not None
 
+    @property
+    def choosing(self) -> bool:
+        return self.view.choosing
+
+    def choose(self, step: int) -> None:
+        self.view.choose(step)
+        self.app.invalidate()
+
+    def pick(self) -> None:
+        """Open the chosen result's chat, scrolled to its message."""
+        target = self.view.pick()
+        if target is not None:
+            peer, key = target
+            self.session.open(peer)
+            self.view.open_at(key)
+            self.app.invalidate()
+
     def move(self, step: int) -> None:
         """Open the conversation `step` places down the list (from none: the first)."""
         state = self.session.state
@@ -134,6 +153,10 @@ class ChatApp:
 
     # ---- input ----------------------------------------------------------------
 
+    def _input_rows(self) -> int:
+        """The input grows with the lines of a message (Alt+Enter, a paste), up to a few."""
+        return min(INPUT_ROWS, self.input.document.line_count)
+
     def _accept(self, buffer: Buffer) -> bool:
         """Enter: run the line. Returning True keeps it (the command failed: correct it);
         False clears the input for the next one."""
@@ -154,6 +177,9 @@ class ChatApp:
         panel = PANELS.get(type(action))
         if panel is not None:
             return self._open_panel(panel)
+        choices = CHOICES.get(type(action))
+        if choices is not None:
+            return self._open_panel(lambda session: choices(session, action))
         outcome = start(self.session, action, self.timeout)
         if outcome is False:
             return False

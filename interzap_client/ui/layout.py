@@ -39,7 +39,7 @@ from prompt_toolkit.widgets import Frame, TextArea
 from interzap_client.state import Conversation, Message, State, Tick
 from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS
-from interzap_client.ui.view import View
+from interzap_client.ui.view import FOUND, View, marked
 from interzap_client.ui.words import local_time, people, person
 
 LIST_WIDTH = 30
@@ -140,7 +140,8 @@ def chat_lines(view: View) -> list[Line]:
         if today != day:
             lines.append([("class:day", f"── {today} ──")])
             day = today
-        lines.append(_message_line(state, conv, m))
+        line = _message_line(state, conv, m)
+        lines.append(marked(line, FOUND) if m.key == view.found else line)
     return lines
 
 
@@ -166,7 +167,7 @@ def _chat_pane(view: View) -> FloatContainer:
     """The title row and the chat, with the /help or /contacts panel floating over both."""
     chat_open = Condition(lambda: view.session.open_peer is not None)
     panel = Frame(
-        Window(PagedControl(lambda: list(view.panel.lines) if view.panel else [],
+        Window(PagedControl(view.panel_lines,
                             lambda: view.panel_pager,
                             [("class:more", " ↓ more: PageDown ")], lambda: 2)),
         title=lambda: view.panel.title if view.panel else "", style="class:panel",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -75,6 +75,7 @@ class History:
         self.state = state
         self.readonly = readonly
         self.warnings: list[str] = []
+        self.watchers: list[Callable[[Record], None]] = []  # told of each record applied
         self._lines = 0
         self._file: BinaryIO | None = None
         self._lock = None if readonly else lock_account(folder)
@@ -128,6 +129,8 @@ class History:
         record = {"t": kind, **fields}
         if not replay(self.state, record):
             return False
+        for watch in self.watchers:
+            watch(record)
         self._file.write(_line(record))
         self._file.flush()
         if durable:

@@ -16,40 +16,68 @@ Refuses to know about files, the network and how results are shown.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import islice
-from operator import attrgetter, is_not
+from itertools import compress, count
+from operator import is_not
 
 from interzap_client.state import Message, State
 
+SLICE = 5_000
+"""Messages folded at a time by Finder.prepare() (some 10 ms) before the event loop runs."""
 MAX_HITS = 100
 """Most results one search gives (the newest); it says how many there were in all."""
 
-_text_of = attrgetter("text")
+TEXTS_KEPT = frozenset({"msg", "tick", "read", "seen", "late", "group", "create",
+                        "drop_create", "alias", "stamp", "blocks"})
+"""Journal records that change no text already there ("msg" adds one at the end)."""
 
-_MARKS = dict.fromkeys(code for code in range(0x20000) if unicodedata.combining(chr(code)))
-"""Every combining mark -> deleted (912 code points in Unicode 15, all below U+20000)."""
-_NON_ASCII = re.compile("[^\x00-\x7f]+")
+
+
+def _ranges(codes: Iterable[int]) -> str:
+    """A regular expression class body for these code points (ascending), as ranges."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"{chr(a)}-{chr(b)}" for a, b in runs)
+
+
+_MARK_CODES = [code for code in range(0x20000) if unicodedata.combining(chr(code))]
+"""Every combining mark: 912 code points in Unicode 15, all below U+20000."""
+_BMP_MARKS = re.compile(f"[{_ranges(code for code in _MARK_CODES if code <= 0xFFFF)}]+")
+"""The marks below U+10000: a class the engine tests by table, at C speed."""
+_ASTRAL_MARKS = dict.fromkeys(code for code in _MARK_CODES if code > 0xFFFF)
+"""The others, for str.translate (a class holding them would be tested range by range)."""
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]+")
 _SEPARATOR = "\x00"  # in no message text (PROTOCOL.md, "Text"): it joins texts to fold at once
 
 
 def _unmarked(run: re.Match[str]) -> str:
-    return run[0].translate(_MARKS)
+    return run[0].translate(_ASTRAL_MARKS)
 
 
 def fold(text: str) -> str:
     """`text` as a search compares it: compatibility-decomposed, case-folded, unaccented.
 
-    Marks are looked for only in the runs of non-ASCII characters, which the
-    regular expression engine finds at C speed: most texts have few or none.
+    That is NFKD(casefold(NFKD(text))) without its combining marks, as Unicode's
+    compatibility caseless matching says, done the quick way: the second NFKD only
+    if case folding undid the first, the marks of an emoji's plane looked for only
+    in the runs of characters above U+FFFF.
     """
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return _NON_ASCII.sub(_unmarked, decomposed)
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    if not unicodedata.is_normalized("NFKD", folded):
+        folded = unicodedata.normalize("NFKD", folded)
+    folded = _BMP_MARKS.sub("", folded)
+    return _ASTRAL.sub(_unmarked, folded) if not folded.isascii() else folded
 
 
 def fold_all(texts: list[str]) -> list[str]:
@@ -80,14 +108,26 @@ class Found:
 
 
 class Finder:
-    """The folded copy of one State's texts, kept up to date, and the search over it."""
+    """The folded copy of one State's texts, kept up to date, and the search over it.
+
+    Keeping it up to date touches no Message unless a journal record that may
+    change a text in place was applied (heard()): with 100,000 messages, merely
+    visiting each one costs more in cache misses than the whole scan.
+    """
 
     def __init__(self) -> None:
         self._state: State | None = None
         self._messages: list[Message] = []
-        self._texts: list[str] = []  # each message's text when it was folded
+        self._texts: list[str] = []  # each message's text when it was folded (State's own)
         self._folded: list[str] = []
-        self._when: list[int] = []  # each message's shown_at, the order of the results
+        self._when = array("q")  # each message's shown_at: the order of the results
+        self._edited = False  # a text may have changed in place since the last update
+
+    def heard(self, record: Mapping[str, object]) -> None:
+        """A journal record was applied (History.watchers): any but those known to leave
+        every text alone (an edit, a deletion) has the texts compared at the next search."""
+        if record.get("t") not in TEXTS_KEPT:
+            self._edited = True
 
     def search(self, state: State, query: str, peer: str | None = None) -> Found:
         """Messages holding every word of `query` (in the chat with `peer` only, if given)."""
@@ -96,10 +136,10 @@ class Finder:
             return Found((), 0)
         self._update(state)
         found = self._scan(words)
-        if peer is not None:
-            found = [i for i in found
-                     if state.peer_of(self._messages[i].src, self._messages[i].dst) == peer]
         messages = self._messages
+        if peer is not None:
+            chat = {id(m) for m in state.conversation(peer).messages}
+            found = [i for i in found if id(messages[i]) in chat]
         found.reverse()  # the later arrival first among equal times (the sort is stable)
         found.sort(key=self._when.__getitem__, reverse=True)
         hits = tuple(Hit(state.peer_of(messages[i].src, messages[i].dst), messages[i])
@@ -107,41 +147,58 @@ class Finder:
         return Found(hits, len(found))
 
     def _scan(self, words: list[str]) -> list[int]:
+        """Indexes of the texts holding every word (the longest, likely rarest, first)."""
+        folded = self._folded
         first, *others = words
-        found = [i for i, text in enumerate(self._folded) if first in text]
+        found = [i for i, text in enumerate(folded) if first in text]
         for word in others:
-            folded = self._folded
             found = [i for i in found if word in folded[i]]
         return found
 
-    def _update(self, state: State) -> None:
-        known = len(self._messages)
-        if (state is not self._state or len(state.messages) < known
-                or (known and _last(state) is not self._messages[-1]
-                    and len(state.messages) == known)):
-            self._state, known = state, 0  # another account, or messages went: start again
-            self._messages, self._texts, self._folded, self._when = [], [], [], []
-        self._add(islice(state.messages.values(), known, None))
-        for i in self._changed():
-            text = self._messages[i].text
-            self._texts[i], self._folded[i] = text, fold(text)
+    async def prepare(self, state: State) -> None:
+        """Fold `state`'s history SLICE messages at a time, letting the event loop run
+        between slices: started when an account is loaded, so that the first /search is
+        as quick as the next ones and the client's start is not held up."""
+        while not self._update(state, SLICE):
+            await asyncio.sleep(0)
 
-    def _add(self, messages: Iterable[Message]) -> None:
-        new = list(messages)
+    def _update(self, state: State, most: int | None = None) -> bool:
+        """Fold what is new (at most `most` messages); whether the copy is up to date.
+
+        Lists compare item by item, identical objects at once: seeing that only new
+        messages came is a comparison in C that touches no message.
+        """
+        messages = list(state.messages.values())
+        known = len(self._messages)
+        if state is not self._state or messages[:known] != self._messages:
+            self._clear(state)  # another account, or messages went: start again
+            known = 0
+        self._add(messages[known:None if most is None else known + most])
+        if len(self._messages) < len(messages):
+            return False
+        if self._edited:
+            self._refold()
+        return True
+
+    def _clear(self, state: State) -> None:
+        self._state, self._messages, self._texts = state, [], []
+        self._folded, self._when = [], array("q")
+
+    def _add(self, new: list[Message]) -> None:
         texts = [m.text for m in new]
         self._messages += new
         self._texts += texts
         self._folded += fold_all(texts)
-        self._when += [m.shown_at for m in new]
+        self._when += array("q", (m.shown_at for m in new))
 
-    def _changed(self) -> list[int]:
-        """Indexes of messages whose text is not the one folded (edited since)."""
-        stale = map(is_not, map(_text_of, self._messages), self._texts)
-        return [i for i, differs in enumerate(stale) if differs]
-
-
-def _last(state: State) -> Message | None:
-    return next(reversed(state.messages.values()), None)
+    def _refold(self) -> None:
+        """Fold again each text replaced since it was folded."""
+        self._edited = False
+        texts = [m.text for m in self._messages]
+        if texts == self._texts:
+            return
+        for i in list(compress(count(), map(is_not, texts, self._texts))):
+            self._texts[i], self._folded[i] = texts[i], fold(texts[i])
 
 
 def spans(text: str, query: str) -> list[tuple[int, int]]:

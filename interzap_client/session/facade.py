@@ -63,6 +63,7 @@ class Session(Announcer):
         self.open_peer: str | None = None
         self.received = 0  # new messages stored during this session (/wait received)
         self.finder = Finder()  # /search's folded copy of the history, kept up to date
+        self._folding: asyncio.Task[None] | None = None  # Finder.prepare, after a load
         self._clock = clock
         # the last 08 sent per conversation: an 08 has no answer, and one lost with a
         # dying server would never come again, so each is repeated after a reconnect
@@ -147,11 +148,23 @@ class Session(Announcer):
         self.state, self.history = state, history
         for warning in history.warnings:
             self.notify(Notice("warning", text=warning))
+        history.watchers.append(self.finder.heard)  # an edited text is folded again
+        self._prepare_search(state)
+
+    def _prepare_search(self, state: State) -> None:
+        """Fold the history for /search in the background, if an event loop runs."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a test, an export): the first search folds it
+        self._folding = loop.create_task(self.finder.prepare(state))
 
     def unload_account(self) -> None:
         """No account in use: before a login from a new machine, or after one refused."""
         if self.history is not None:
             self.history.close()
+        if self._folding is not None:
+            self._folding.cancel()
         self.state = self.history = None
         self.open_peer = None
         self._reads_sent.clear()
@@ -184,6 +197,8 @@ class Session(Announcer):
         await self.net.close()
         if self.history is not None:
             self.history.close()
+        if self._folding is not None:
+            self._folding.cancel()
 
     # ---- requests from the user -------------------------------------------------
 

@@ -75,6 +75,8 @@ def test_kept_up_to_date() -> None:
     state.msg(BOB, ME, T0 + 30, "TEA instead?")
     assert [h.message.text for h in finder.search(state, "tea").hits] == ["TEA instead?"]
     state.messages[(BOB, ME, T0 + 30)].text = "coffee then"
+    assert finder.search(state, "coffee").total == 0  # not told: the copy is trusted
+    finder.heard({"t": "edit"})  # a record that may change a text, as History tells it
     assert finder.search(state, "tea").total == 0
     assert finder.search(state, "coffee").total == 1
     other = State(ME)  # another account: its own messages only

@@ -63,7 +63,7 @@ class Session(Announcer):
         self.open_peer: str | None = None
         self.received = 0  # new messages stored during this session (/wait received)
         self.finder = Finder()  # /search's folded copy of the history, kept up to date
-        self._folding: asyncio.Task[None] | None = None  # Finder.prepare, after a load
+        self.folding: asyncio.Task[None] | None = None  # Finder.prepare after a load (awaitable)
         self._clock = clock
         # the last 08 sent per conversation: an 08 has no answer, and one lost with a
         # dying server would never come again, so each is repeated after a reconnect
@@ -157,14 +157,14 @@ class Session(Announcer):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (a test, an export): the first search folds it
-        self._folding = loop.create_task(self.finder.prepare(state))
+        self.folding = loop.create_task(self.finder.prepare(state))
 
     def unload_account(self) -> None:
         """No account in use: before a login from a new machine, or after one refused."""
         if self.history is not None:
             self.history.close()
-        if self._folding is not None:
-            self._folding.cancel()
+        if self.folding is not None:
+            self.folding.cancel()
         self.state = self.history = None
         self.open_peer = None
         self._reads_sent.clear()
@@ -197,8 +197,8 @@ class Session(Announcer):
         await self.net.close()
         if self.history is not None:
             self.history.close()
-        if self._folding is not None:
-            self._folding.cancel()
+        if self.folding is not None:
+            self.folding.cancel()
 
     # ---- requests from the user -------------------------------------------------
 

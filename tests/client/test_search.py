@@ -5,17 +5,19 @@ scripted events.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
-from clientkit import ChatServer, register, run, run_script
+from clientkit import GUARD, ChatServer, register, run, run_script
 from uikit import BOB, CAROL, ENTER, ESC, ME, eventually, offline_app, offline_session, receive
 from uikit import screen as drawn
 
 from interzap_client import actions
 from interzap_client import commands as cmd
 from interzap_client.notices import Notice
-from interzap_client.search import MAX_HITS, Finder, fold, spans
+from interzap_client.search import MAX_HITS, SLICE, Finder, fold, spans
+from interzap_client.session import Session
 from interzap_client.state import State, Tick
 
 T0 = 1_764_000_000
@@ -200,3 +202,44 @@ def test_scripted_search_prints_results(chat_server: ChatServer, tmp_path: Path)
     assert all(e["peer"] == bob and e["author"] == alice for e in searches
                if e["event"] == "found")
     assert searches[-1]["peer"] == bob
+
+
+def test_prepare_folds_in_slices_between_other_work() -> None:
+    """Finder.prepare lets the event loop run between slices, and leaves the copy ready."""
+    state = State(ME)
+    for i in range(2 * SLICE + 1):
+        state.msg(BOB, ME, T0 + i, f"note {i}")
+    finder, turns = Finder(), []
+
+    async def scenario() -> None:
+        async def other_work() -> None:
+            while True:
+                turns.append(len(turns))
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(other_work())
+        await finder.prepare(state)
+        other.cancel()
+
+    run(scenario)
+    assert len(turns) >= 2  # ran while the three slices were folded
+    assert finder.search(state, f"note {2 * SLICE}").total == 1
+
+
+def test_session_prepares_the_search_when_an_account_loads(tmp_path: Path) -> None:
+    """Loading an account with an event loop running starts the fold; a journal record
+    reaches the Finder through History.watchers."""
+    first = offline_session(tmp_path)
+    receive(first, BOB, "folded in the background", T0)
+    run(first.close)
+
+    async def scenario() -> Session:
+        session = offline_session(tmp_path)
+        assert session.folding is not None
+        await asyncio.wait_for(session.folding, GUARD)
+        return session
+
+    session = run(scenario)
+    assert session.history is not None and session.finder.heard in session.history.watchers
+    assert session.search("BACKGROUND").total == 1
+    run(session.close)

@@ -116,7 +116,7 @@ def test_ui_panel_pages_in_a_small_window(tmp_path: Path) -> None:
             await eventually(lambda: "more: PageDown" in "".join(screen(app, 35, 10)), "more")
             last = "closes this"  # the keys, on the panel's last line
             assert last not in "".join(screen(app, 35, 10))
-            keys.send_text(PAGE_DOWN * 10)
+            keys.send_text(PAGE_DOWN * 30)  # enough for the whole panel
             await eventually(lambda: last in "".join(screen(app, 35, 10)), "the last lines")
 
     run(scenario)

@@ -25,6 +25,7 @@ from interzap_client.notices import Notice
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
 from interzap_client.state import Tick
+from shared.ids import is_group_id
 
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
@@ -220,7 +221,8 @@ def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
     found = session.search(action.words, peer)
     for hit in found.hits:
         m = hit.message
-        session.notify(Notice("found", peer=hit.peer, author=m.src, ts=m.ts, text=m.text))
+        session.notify(Notice("found", peer=hit.peer, author=m.src, ts=m.ts, text=m.text,
+                              group=hit.peer if is_group_id(hit.peer) else None))
     session.notify(Notice("searched", peer=peer, count=found.total, text=action.words))
     return True
 

@@ -105,9 +105,11 @@ def test_spans_for_the_highlight(text: str, query: str, where: list[tuple[int, i
 
 
 def test_finds_what_is_on_disk_after_a_restart(tmp_path: Path) -> None:
-    """The history is read back from its file: a new session finds what an old one stored."""
+    """The history is read back from its file: a new session finds what an old one stored
+    (a group's message says its group, as a message event does)."""
     first = offline_session(tmp_path)
     receive(first, BOB, "written before the restart", T0)
+    receive(first, CAROL, "a group's, before the restart too", T0 + 1, dst=GROUP)
     run(first.close)
     again = offline_session(tmp_path)
     notices: list[Notice] = []
@@ -118,9 +120,10 @@ def test_finds_what_is_on_disk_after_a_restart(tmp_path: Path) -> None:
 
     assert run(search)
     found = [n for n in notices if n.event == "found"]
-    assert [(n.peer, n.author, n.ts, n.text) for n in found] == [
-        (BOB, BOB, T0, "written before the restart")]
-    assert [(n.count, n.text) for n in notices if n.event == "searched"] == [(1, "RESTART")]
+    assert [(n.peer, n.author, n.ts, n.group, n.text) for n in found] == [
+        (GROUP, CAROL, T0 + 1, GROUP, "a group's, before the restart too"),
+        (BOB, BOB, T0, None, "written before the restart")]
+    assert [(n.count, n.text) for n in notices if n.event == "searched"] == [(2, "RESTART")]
     run(again.close)
 
 

@@ -3,14 +3,15 @@
 Theory of operation: the journal is replayed whole at start-up (history.py),
 so State.messages is the history on disk. A Finder keeps beside it a folded
 copy of each text (fold(): NFKD, casefold, combining marks dropped, so `Cafe`
-finds `café` and `CAFÉ`), built at the first search and brought up to date
-before each later one: messages added since are folded (State.messages keeps
-arrival order, so they are its tail), and a text replaced in place (an edit)
-is found by identity and folded again. A search is then a scan of plain
-strings, the rarest-looking (longest) word first: about 10 ms per 100,000
-messages on the bench machine, for a copy costing about as much memory as the
-texts themselves (bench/README.md, "Session 6: search"). Where a hit matches
-is worked out only for the hits shown (spans()).
+finds `café` and `CAFÉ`), made in the background once an account is loaded
+(prepare()) and brought up to date before each search: messages added since
+are folded (State.messages keeps arrival order, so they are its tail), and
+after a journal record that may change a text in place (an edit: History
+tells heard()) the texts are compared and the changed ones folded again. A
+search is then a scan of plain strings, the longest (likely rarest) word
+first: tens of milliseconds for 100,000 messages, for a copy costing about as
+much memory as the texts themselves (bench/README.md, "Session 6: search").
+Where a hit matches is worked out only for the hits shown (spans()).
 Refuses to know about files, the network and how results are shown.
 """
 

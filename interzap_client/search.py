@@ -30,6 +30,8 @@ from interzap_client.state import Message, State
 
 SLICE = 5_000
 """Messages folded at a time by Finder.prepare() (some 10 ms) before the event loop runs."""
+SAMPLE = 1_000
+"""Texts in which a search counts each word, to look for the rarest first."""
 MAX_HITS = 100
 """Most results one search gives (the newest); it says how many there were in all."""
 
@@ -148,9 +150,11 @@ class Finder:
         return Found(hits, len(found))
 
     def _scan(self, words: list[str]) -> list[int]:
-        """Indexes of the texts holding every word (the longest, likely rarest, first)."""
+        """Indexes of the texts holding every word, the rarest in the newest SAMPLE first
+        (the others are looked for in its hits only)."""
         folded = self._folded
-        first, *others = words
+        sample = folded[-SAMPLE:]
+        first, *others = sorted(words, key=lambda w: sum(w in text for text in sample))
         found = [i for i, text in enumerate(folded) if first in text]
         for word in others:
             found = [i for i in found if word in folded[i]]

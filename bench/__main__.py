@@ -25,7 +25,16 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from bench import charts, client_history, floor, procstat, profiling, scale, scenarios
+from bench import (
+    charts,
+    client_history,
+    client_search,
+    floor,
+    procstat,
+    profiling,
+    scale,
+    scenarios,
+)
 from bench.launch import REPO, digest, raise_fd_limit, snapshot
 from bench.pgtarget import Postgres
 from bench.report import RESULTS, Figure, table, write_json
@@ -55,6 +64,8 @@ SCENARIOS: dict[str, Scenario] = {
     "durability": scenarios.durability,
     "history": lambda ctx, done: client_history.history(
         ctx.tmp, ctx.sizes.runs, ctx.sizes.history_messages, ctx.sizes.history_samples),
+    "search": lambda ctx, done: client_search.search(
+        ctx.tmp, ctx.sizes.runs, ctx.sizes.history_messages),
     "floor": lambda ctx, done: floor.floor(ctx.tmp, ctx.sizes.runs, ctx.sizes.floor_messages),
 }
 

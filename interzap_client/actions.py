@@ -339,6 +339,17 @@ def _members(session: Session, action: cmd.Members, timeout: float) -> Outcome:
     return True
 
 
+def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
+    peer = _target(session, None) if action.here else None
+    found = session.search(action.words, peer)
+    for hit in found.hits:
+        m = hit.message
+        session.notify(Notice("found", peer=hit.peer, author=m.src, ts=m.ts, text=m.text,
+                              group=hit.peer if is_group_id(hit.peer) else None))
+    session.notify(Notice("searched", peer=peer, count=found.total, text=action.words))
+    return True
+
+
 def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
@@ -351,7 +362,7 @@ _PERFORM: dict[type, Performer] = {
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
     cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
-    cmd.Block: _block, cmd.Blocked: _blocked, cmd.SetName: _set_name, cmd.Whois: _whois,
-    cmd.ChangeGroup: _change_group, cmd.Members: _members,
+    cmd.SetName: _set_name, cmd.Whois: _whois, cmd.ChangeGroup: _change_group,
+    cmd.Members: _members, cmd.Search: _search,
 }
 """Every action type -> the function that starts it."""

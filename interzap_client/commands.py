@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from interzap_client.lines import unescape
 from shared.codes import MAX_GROUP_MEMBERS, MAX_NAME, MIN_GROUP_MEMBERS, ActKind, GroupOp
 from shared.ids import is_group_id, is_user_id
 
@@ -164,10 +165,22 @@ class Members:
     group: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Search:
+    """/search [-here] WORDS: messages holding every word (here: in the open chat only)."""
+
+    words: str
+    here: bool
+
+
+HERE = "-here"
+"""/search's option: the open chat only."""
+
+
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
     | ReadUp | WaitTick | WaitReceived | Block | Blocked | SetName | Whois | ChangeGroup
-    | Members | ActOn | Reactions
+    | Members | ActOn | Reactions | Search
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -305,6 +318,19 @@ def _on_group(op: str) -> Callable[[list[str]], Action]:
     return lambda args: ChangeGroup(op, " ".join(args).strip() or None)
 
 
+def _search(args: list[str]) -> Action:
+    option, _, words = args[0].partition(" ")
+    if option != HERE:
+        return Search(args[0], here=False)
+    if not words.strip():
+        raise COMMANDS["/search"].usage_error()
+    return Search(words, here=True)
+
+
+def _multiline(args: list[str]) -> Action:
+    return Send(args[0], unescape(args[1]))
+
+
 def _wait(args: list[str]) -> Action:
     what, peer = args[0], _optional(args, 1)
     if what == "received":
@@ -387,6 +413,12 @@ _TABLE = (
             least=0),
     Command("/members", "[GROUP]", "the members of the open group (or GROUP): names, ids, "
             "admins", lambda args: Members(_optional(args, 0)), (Arg.NAME,), least=0),
+    Command("/ml", "PEER TEXT", "send TEXT with \\n as a line break (\\\\ a backslash): "
+            "a message of several lines from a script",
+            _multiline, (Arg.NAME, Arg.TEXT)),
+    Command("/search", f"[{HERE}] WORDS", "messages holding every word, newest first, in "
+            f"every chat (or with {HERE} the open one); accents and case do not matter",
+            _search, (Arg.TEXT,)),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _TABLE}
 """Every command by name, in the order of /help."""

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from interzap_client.lines import for_people
 from interzap_client.message_acts import shown_text
 from interzap_client.profile import lock_account, write_private
 from interzap_client.state import State, Tick
@@ -81,6 +82,7 @@ class History:
         self.state = state
         self.readonly = readonly
         self.warnings: list[str] = []
+        self.watchers: list[Callable[[Record], None]] = []  # told of each record applied
         self._lines = 0
         self._file: BinaryIO | None = None
         self._lock = None if readonly else lock_account(folder)
@@ -135,6 +137,8 @@ class History:
         erased = self.state.erased
         if not replay(self.state, record):
             return False
+        for watch in self.watchers:
+            watch(record)
         self._file.write(_line(record))
         self._file.flush()
         if durable:
@@ -274,7 +278,8 @@ def export(state: State) -> dict[str, Any]:
     "delivered", "read"}, ...]}}; "time" is Unix seconds, when it was sent as far as
     we can tell (Message.shown_at, not the key's ts), "peer" the other user or the
     group. A received message counts as delivered (we hold it) and as read once we
-    sent 08 for it; an own one by its ticks.
+    sent 08 for it; an own one by its ticks. A line break is an LF in "content"
+    (U+2028 in the journal and on the wire): a plain JSON string.
     """
     messages: dict[str, list[dict[str, Any]]] = {}
     for conv in state.conversations.values():
@@ -284,7 +289,7 @@ def export(state: State) -> dict[str, Any]:
             {
                 "sender": m.src,
                 "time": m.shown_at,
-                "content": shown_text(m),
+                "content": for_people(shown_text(m)),
                 "delivered": m.tick >= Tick.DELIVERED if m.tick is not None else True,
                 "read": m.tick is Tick.READ if m.own else conv.is_read(m),
             }

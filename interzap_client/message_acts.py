@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from interzap_client.lines import split_lines
 from shared.codes import TOMBSTONE, ActKind
 from shared.ids import is_group_id
 
@@ -89,10 +90,10 @@ def shown_text(message: Message) -> str:
 
 
 def quote(message: Message | None) -> str:
-    """The start of the text a reply shows above itself."""
+    """The start of the text a reply shows above itself, on one line."""
     if message is None:
         return UNKNOWN_ORIGINAL
-    text = shown_text(message)
+    text = " ".join(split_lines(shown_text(message)))
     return text if len(text) <= QUOTE_LENGTH else text[:QUOTE_LENGTH - 1] + "…"
 
 

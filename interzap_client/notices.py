@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from interzap_client.lines import for_people
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
 
 ERROR_WORDS: dict[int, str] = {
@@ -78,7 +79,7 @@ class Notice:
     alias: str | None = None  # contact: its local alias
     line: int | None = None  # error: the script line it answers (scripted mode)
     command: str | None = None  # error: that line's text
-    count: int | None = None  # pending: entries left in the outbox
+    count: int | None = None  # pending: entries left in the outbox; searched: messages found
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
     ref_author: str | None = None  # reply/edited/deleted/reaction(s): the message it is about
@@ -100,28 +101,45 @@ class Origin:
 
 
 def to_json(notice: Notice) -> str:
-    """One JSON object, without the fields that do not apply; keys in a stable order."""
+    """One JSON object, without the fields that do not apply; keys in a stable order.
+
+    A text of several lines has "\n" between them (escaped: still one line of output).
+    """
     record: dict[str, Any] = {k: v for k, v in asdict(notice).items() if v is not None}
     for name in ("members", "users"):
         if name in record:
             record[name] = list(record[name])
+    if "text" in record:
+        record["text"] = for_people(record["text"])
     return json.dumps(record, ensure_ascii=False)
 
 
 def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
-    message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
+    message/found PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
     edited PEER AUTHOR REF_TS TEXT | deleted PEER AUTHOR REF_TS
     reaction PEER AUTHOR REF_AUTHOR REF_TS [EMOJI] | reactions PEER REF_AUTHOR REF_TS EMOJI=ID,...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
-    contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
+    contact ID [ALIAS] [blocked] | blocked [ID...] | searched COUNT WORDS | info/warning TEXT
     name ID NAME | whois ID [NAME] | member GROUP ID [admin] [NAME]
     group_change GROUP ACTOR TS OP [ID|NAME] [WORDS]
+
+    A text of several lines goes on: each further line is an output line of its
+    own that starts with CONTINUED (no event line starts with a blank).
     """
-    n = notice
+    words = " ".join(str(p) for p in [notice.event, *_parts(notice)] if p is not None)
+    return for_people(words).replace("\n", "\n" + CONTINUED)
+
+
+CONTINUED = "  "
+"""What starts each further line of a text in the text output (to_text)."""
+
+
+def _parts(n: Notice) -> list[Any]:
+    """The fields to_text() writes after the event name."""
     parts: list[Any]
-    if n.event == "message":
+    if n.event in ("message", "found"):
         parts = [n.peer, n.author, n.ts, n.text]
     elif n.event in ("accepted", "delivered", "read"):
         parts = [n.peer, n.ts]
@@ -139,7 +157,7 @@ def to_text(notice: Notice) -> str:
         parts = _PARTS[n.event](n)
     else:
         parts = [n.text]
-    return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+    return parts
 
 
 _ACT_PARTS: dict[str, Callable[[Notice], list[Any]]] = {
@@ -159,7 +177,7 @@ _PEOPLE: dict[str, Callable[[Notice], list[Any]]] = {
     "group_change": lambda n: [n.group, n.author, n.ts, n.op, n.id or n.name, n.text],
 }
 """The fields of the notices of names and groups (people.py), by position."""
-_PARTS = _ACT_PARTS | _PEOPLE
+_PARTS = _ACT_PARTS | _PEOPLE | {"searched": lambda n: [n.count, n.text]}
 """The text-mode fields of the notices that have their own, by event."""
 
 

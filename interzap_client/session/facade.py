@@ -21,10 +21,12 @@ from pathlib import Path
 
 from interzap_client import profile
 from interzap_client.history import History
+from interzap_client.lines import to_wire
 from interzap_client.message_acts import Act
 from interzap_client.network import Connection
 from interzap_client.notices import Announcer, Notice
 from interzap_client.people import PendingChange, WantedName, is_member
+from interzap_client.search import Finder, Found
 from interzap_client.session import acting
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
@@ -67,6 +69,8 @@ class Session(Announcer):
         self.open_peer: str | None = None
         self.selected: tuple[str, str, int] | None = None  # a message chosen in the UI
         self.received = 0  # new messages stored during this session (/wait received)
+        self.finder = Finder()  # /search's folded copy of the history, kept up to date
+        self.folding: asyncio.Task[None] | None = None  # Finder.prepare after a load (awaitable)
         self._clock = clock
         # the last 08 sent per conversation: an 08 has no answer, and one lost with a
         # dying server would never come again, so each is repeated after a reconnect
@@ -151,11 +155,23 @@ class Session(Announcer):
         self.state, self.history = state, history
         for warning in history.warnings:
             self.notify(Notice("warning", text=warning))
+        history.watchers.append(self.finder.heard)  # an edited text is folded again
+        self._prepare_search(state)
+
+    def _prepare_search(self, state: State) -> None:
+        """Fold the history for /search in the background, if an event loop runs."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a test, an export): the first search folds it
+        self.folding = loop.create_task(self.finder.prepare(state))
 
     def unload_account(self) -> None:
         """No account in use: before a login from a new machine, or after one refused."""
         if self.history is not None:
             self.history.close()
+        if self.folding is not None:
+            self.folding.cancel()
         self.state = self.history = None
         self.open_peer = None
         self._reads_sent.clear()
@@ -188,13 +204,18 @@ class Session(Announcer):
         await self.net.close()
         if self.history is not None:
             self.history.close()
+        if self.folding is not None:
+            self.folding.cancel()
 
     # ---- requests from the user -------------------------------------------------
 
     def send_text(self, peer: str, text: str) -> Message:
-        """Journal a new message as pending and send it if we can (else it waits)."""
+        """Journal a new message as pending and send it if we can (else it waits).
+
+        Its line breaks, however written, go as U+2028 (lines.py)."""
         history, state = self.need_history(), self.need_state()
         self._may_queue()
+        text = to_wire(text)
         problem = text_problem(text)
         if problem:
             raise SessionError(f"cannot send: {problem}")
@@ -218,6 +239,10 @@ class Session(Announcer):
         self._say_if_held()
         self.touch()
         return item
+
+    def search(self, words: str, peer: str | None = None) -> Found:
+        """/search: the history's messages holding every word (in `peer`'s chat only)."""
+        return self.finder.search(self.need_state(), words, peer)
 
     def create_group(self, members: tuple[str, ...],
                      name: str | None = None) -> asyncio.Future[str | None]:

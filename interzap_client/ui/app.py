@@ -38,7 +38,7 @@ from interzap_client.ui.layout import build_layout, listed
 from interzap_client.ui.pager import Line
 from interzap_client.ui.panels import PANELS
 from interzap_client.ui.style import STYLE
-from interzap_client.ui.view import Note, Panel, View
+from interzap_client.ui.view import SELECTED, Note, Panel, View
 from interzap_client.ui.words import named, people
 
 WELCOME = (
@@ -46,6 +46,8 @@ WELCOME = (
     "/register creates an account; /login ID [TOKEN] uses one you already have.",
     "/help lists every command. Ctrl-N / Ctrl-P move between chats, Ctrl-C leaves.",
 )
+INPUT_ROWS = 5
+"""The most rows the input line grows to for a message of several lines."""
 NOTE_SECONDS = 6.0
 """How long an error or a confirmation stays in the status bar (unless a command comes)."""
 
@@ -71,7 +73,7 @@ class ChatApp:
         self.note_seconds = note_seconds
         self.view = View(session)
         self.input = TextArea(
-            height=1, multiline=False, wrap_lines=False,
+            height=self._input_rows, multiline=True, wrap_lines=False,
             completer=NameCompleter(session), complete_while_typing=False,
             accept_handler=self._accept,
         )
@@ -109,6 +111,23 @@ class ChatApp:
     def panel_open(self) -> bool:
         return self.view.panel is not None
 
+    @property
+    def choosing(self) -> bool:
+        return self.view.choosing
+
+    def choose(self, step: int) -> None:
+        self.view.choose(step)
+        self.app.invalidate()
+
+    def pick(self) -> None:
+        """Open the chosen result's chat, scrolled to its message."""
+        target = self.view.pick()
+        if target is not None:
+            peer, key = target
+            self.session.open(peer)
+            self.view.open_at(key)
+            self.app.invalidate()
+
     def move(self, step: int) -> None:
         """Open the conversation `step` places down the list (from none: the first)."""
         state = self.session.state
@@ -141,6 +160,7 @@ class ChatApp:
         index = keys.index(now) if now in keys else len(keys)
         index = len(keys) if step == 0 else max(0, index + step)
         self.session.selected = keys[index] if index < len(keys) else None
+        self.view.chat().seek = SELECTED  # bring it into view at the next paint
         self.app.invalidate()
 
     def close(self) -> None:
@@ -153,6 +173,10 @@ class ChatApp:
             self.app.exit(result=0)
 
     # ---- input ----------------------------------------------------------------
+
+    def _input_rows(self) -> int:
+        """The input grows with the lines of a message (Alt+Enter, a paste), up to a few."""
+        return min(INPUT_ROWS, self.input.document.line_count)
 
     def _accept(self, buffer: Buffer) -> bool:
         """Enter: run the line. Returning True keeps it (the command failed: correct it);

@@ -21,6 +21,10 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 class Controller(Protocol):
     @property
     def panel_open(self) -> bool: ...
+    @property
+    def choosing(self) -> bool: ...
+    def choose(self, step: int) -> None: ...
+    def pick(self) -> None: ...
     def move(self, step: int) -> None: ...
     def page(self, step: int) -> None: ...
     def close(self) -> None: ...
@@ -92,6 +96,30 @@ def unselect(ctl: Controller, event: KeyPressEvent) -> None:
     ctl.select(0)
 
 
+def run_line(ctl: Controller, event: KeyPressEvent) -> None:
+    """Run the typed line; on an empty one over search results, open the chosen result."""
+    buffer = event.current_buffer
+    if ctl.choosing and not buffer.text:
+        ctl.pick()
+    else:
+        buffer.validate_and_handle()
+
+
+def new_line(ctl: Controller, event: KeyPressEvent) -> None:
+    """Alt+Enter or Esc Enter: a line break in the message being typed."""
+    event.current_buffer.newline(copy_margin=False)
+
+
+def choose_up(ctl: Controller, event: KeyPressEvent) -> None:
+    """The search result above."""
+    ctl.choose(-1)
+
+
+def choose_down(ctl: Controller, event: KeyPressEvent) -> None:
+    """The search result below."""
+    ctl.choose(+1)
+
+
 def leave(ctl: Controller, event: KeyPressEvent) -> None:
     """Leave (what is still in the outbox is kept and sent next time)."""
     ctl.quit()
@@ -102,7 +130,7 @@ KeyFunction = Callable[[Controller, KeyPressEvent], None]
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    key: str
+    key: str  # a key, or keys pressed one after the other ("escape enter")
     does: KeyFunction
     only_if: Callable[[Controller], bool] | None = None
     """Bound only while this holds, and then at once: an Esc does not wait to see
@@ -120,6 +148,10 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("escape", unselect, only_if=lambda ctl: ctl.selecting and not ctl.panel_open),
     Binding("s-up", select_older),
     Binding("s-down", select_newer),
+    Binding("enter", run_line),
+    Binding("escape enter", new_line),
+    Binding("up", choose_up, only_if=lambda ctl: ctl.choosing),
+    Binding("down", choose_down, only_if=lambda ctl: ctl.choosing),
     Binding("c-c", leave),
     Binding("c-q", leave),
 )
@@ -134,6 +166,6 @@ def _filter(ctl: Controller, binding: Binding) -> Filter:
 def key_bindings(ctl: Controller) -> KeyBindings:
     keys = KeyBindings()
     for binding in BINDINGS:
-        keys.add(binding.key, filter=_filter(ctl, binding),
+        keys.add(*binding.key.split(), filter=_filter(ctl, binding),
                  eager=binding.only_if is not None)(partial(binding.does, ctl))
     return keys

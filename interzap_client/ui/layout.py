@@ -41,7 +41,7 @@ from interzap_client.people import Note, words
 from interzap_client.state import Conversation, Message, State, Tick
 from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS
-from interzap_client.ui.view import View
+from interzap_client.ui.view import FOUND, SELECTED, View, marked
 from interzap_client.ui.words import local_time, people, person
 
 LIST_WIDTH = 30
@@ -137,7 +137,7 @@ def _message_line(state: State, conv: Conversation, m: Message) -> Line:
 
 
 def message_lines(state: State, conv: Conversation, m: Message,
-                  selected: bool = False) -> list[Line]:
+                  mark: str | None = None) -> list[Line]:
     """A message as the chat shows it: the quote of what it answers above it, its line (the
     newest text, "edited", or the tombstone), its reactions with their counts below it."""
     lines: list[Line] = []
@@ -150,10 +150,7 @@ def message_lines(state: State, conv: Conversation, m: Message,
     if counts:
         lines.append([("class:reactions",
                        MARGIN + "  ".join(f"{emoji} {count}" for emoji, count in counts))])
-    if selected:
-        lines = [[(f"{style} class:selected", text) for style, text, *_ in line]
-                 for line in lines]
-    return lines
+    return lines if mark is None else [marked(line, mark) for line in lines]
 
 
 def chat_lines(view: View) -> list[Line]:
@@ -174,19 +171,21 @@ def chat_lines(view: View) -> list[Line]:
         if today != day:
             lines.append([("class:day", f"── {today} ──")])
             day = today
-        lines.extend(message_lines(state, conv, m, m.key == session.selected))
+        lines.extend(message_lines(state, conv, m, _mark(view, m)))
     return lines + [_note_line(state, n) for n in notes if n.index >= len(conv.messages)]
+
+
+def _mark(view: View, m: Message) -> str | None:
+    """The style a message's lines get: selected (for /reply and co.), or where a chosen
+    search result opened the chat."""
+    if m.key == view.session.selected:
+        return SELECTED
+    return FOUND if m.key == view.found else None
 
 
 def _note_line(state: State, note: Note) -> Line:
     """A group change between the messages: "── bob added dave ──"."""
     return [("class:day", f"── {words(state, note)} ──")]
-
-
-def selected_line(lines: list[Line]) -> int | None:
-    """The first line of the selected message among the chat's lines, if one is selected."""
-    return next((index for index, line in enumerate(lines)
-                 if line and "class:selected" in line[0][0]), None)
 
 
 def status_line(view: View, columns: int = 80) -> StyleAndTextTuples:
@@ -211,7 +210,7 @@ def _chat_pane(view: View) -> FloatContainer:
     """The title row and the chat, with the /help or /contacts panel floating over both."""
     chat_open = Condition(lambda: view.session.open_peer is not None)
     panel = Frame(
-        Window(PagedControl(lambda: list(view.panel.lines) if view.panel else [],
+        Window(PagedControl(view.panel_lines,
                             lambda: view.panel_pager,
                             [("class:more", " ↓ more: PageDown ")], lambda: 2)),
         title=lambda: view.panel.title if view.panel else "", style="class:panel",
@@ -222,7 +221,7 @@ def _chat_pane(view: View) -> FloatContainer:
                 Window(FormattedTextControl(lambda: chat_title(view)), height=1),
                 filter=chat_open),
             Window(PagedControl(lambda: chat_lines(view), view.chat, MORE_BELOW,
-                                lambda: len("HH:MM ") if chat_open() else 0, selected_line)),
+                                lambda: len("HH:MM ") if chat_open() else 0)),
         ]),
         floats=[Float(ConditionalContainer(panel, Condition(lambda: view.panel is not None)),
                       top=0, bottom=0, left=0, right=0)],

@@ -22,6 +22,8 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.controls import UIContent, UIControl
 from prompt_toolkit.utils import get_cwidth
 
+from interzap_client.lines import BREAKS
+
 Line = StyleAndTextTuples
 """One line as written, before wrapping: (style, text) fragments, no newline."""
 
@@ -63,16 +65,36 @@ def _cut(cells: list[Cell], width: int) -> int:
     return blank or fit  # a blank at 0 would leave an empty row
 
 
+def _paragraphs(cells: list[Cell]) -> list[list[Cell]]:
+    """`cells` cut at each line break a message holds (lines.BREAKS), which go."""
+    parts: list[list[Cell]] = [[]]
+    for cell in cells:
+        if cell[1] in BREAKS:
+            parts.append([])
+        else:
+            parts[-1].append(cell)
+    return parts
+
+
 def wrap(line: Line, width: int, indent: int = 0) -> list[Line]:
     """`line` cut into rows of at most `width` columns, between words where it can be.
 
     Rows after the first start with `indent` blanks (none in a pane too narrow
     for them); no row starts with the blanks it was cut at; a word longer than
-    a row is cut where the row ends. An empty line is one empty row.
+    a row is cut where the row ends. An empty line is one empty row. A line
+    break in a message (U+2028) always starts a new row.
     """
     if width < 2 * indent:
         indent = 0
-    cells, rows, lead = _cells(line), [], 0
+    rows: list[Line] = []
+    for number, cells in enumerate(_paragraphs(_cells(line))):
+        rows += _rows(cells, width, indent, indent if number else 0)
+    return rows
+
+
+def _rows(cells: list[Cell], width: int, indent: int, lead: int) -> list[Line]:
+    """One paragraph of a line cut into rows, the first starting `lead` blanks in."""
+    rows: list[Line] = []
     while True:
         cut = _cut(cells, max(1, width - lead))
         row, cells = cells[:cut], cells[cut:]
@@ -102,6 +124,8 @@ class Pager:
     top: int | None = None
     rows: int = 0
     height: int = 0
+    seek: str | None = None
+    """A style class: at the next paint, bring the first line that has it into view."""
 
     @property
     def _last_top(self) -> int:
@@ -115,14 +139,12 @@ class Pager:
             return self._last_top, rows
         return self.top, self.top + max(0, height - 1)
 
-    def reveal(self, start: int, stop: int) -> None:
-        """Bring rows start..stop into view (by the last paint's sizes), if they are not."""
-        if self.top is None:
-            first, last = self._last_top, self.rows
-        else:
-            first, last = self.top, self.top + max(0, self.height - 1)
-        if not (first <= start and stop <= last):
-            self.top = None if start >= self._last_top else max(0, start - 1)
+    def reveal(self, row: int, height: int) -> None:
+        """Scroll so that `row` is in view (a row of context above it), if it is not."""
+        last_top = max(0, self.rows - height)
+        top = last_top if self.top is None else self.top
+        if not top <= row < top + max(1, height - 1):
+            self.top = None if row - 1 >= last_top else max(0, row - 1)
 
     def page(self, step: int) -> None:
         """Move by `step` pages: -1 towards the oldest row, +1 towards the newest."""
@@ -140,43 +162,37 @@ class PagedControl(UIControl):
     """
 
     def __init__(self, lines: Callable[[], list[Line]], pager: Callable[[], Pager],
-                 more: Line, indent: Callable[[], int] = lambda: 0,
-                 anchor: Callable[[list[Line]], int | None] = lambda lines: None) -> None:
+                 more: Line, indent: Callable[[], int] = lambda: 0) -> None:
         self.lines = lines
         self.pager = pager
         self.more = more
         self.indent = indent  # of the rows a line wraps onto
-        self.anchor = anchor  # the line to bring into view when it changes (a selection)
-        self._anchored: tuple[Any, ...] | None = None
         self._shape = (0, 0)  # the width and indent of the last paint
         self._rows: dict[tuple[Any, ...], list[Line]] = {}  # a line -> its rows then
 
-    def _wrapped(self, width: int) -> tuple[list[Line], tuple[int, int] | None]:
-        """The rows of every line, and where the anchor line's rows are, if it moved."""
+    def _wrapped(self, width: int, seek: str | None) -> tuple[list[Line], int | None]:
+        """The rows, and the first row of the first line with the style `seek` (if any)."""
         shape = (width, self.indent())
         known = self._rows if shape == self._shape else {}
         self._rows, self._shape = {}, shape
-        lines = self.lines()
-        anchor = self.anchor(lines)
-        moved = None if anchor is None else tuple(lines[anchor])
         rows: list[Line] = []
-        place = None
-        for index, line in enumerate(lines):
+        sought = None
+        for line in self.lines():
             key = tuple(line)
             found = known.get(key) or wrap(line, *shape)
             self._rows[key] = found
-            if index == anchor and moved != self._anchored:
-                place = (len(rows), len(rows) + len(found))
+            if sought is None and seek is not None and any(seek in f[0] for f in line):
+                sought = len(rows)
             rows.extend(found)
-        self._anchored = moved
-        return rows, place
+        return rows, sought
 
     def create_content(self, width: int, height: int) -> UIContent:
-        rows, place = self._wrapped(width)
         pager = self.pager()
-        if place is not None:
-            pager.rows, pager.height = len(rows), height
-            pager.reveal(*place)
+        rows, sought = self._wrapped(width, pager.seek)
+        if sought is not None:
+            pager.rows = len(rows)
+            pager.reveal(sought, height)
+        pager.seek = None  # once: then the keys scroll as ever
         start, stop = pager.frame(len(rows), height)
         shown = rows[start:stop]
         if stop < len(rows):

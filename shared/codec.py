@@ -70,6 +70,13 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(FrameCode.BLOCK, ev.Block, _C, (("user", U),)),
     Layout(FrameCode.UNBLOCK, ev.Unblock, _C, (("user", U),)),
     Layout(FrameCode.BLOCK_LIST, ev.BlockList, _S, (("users", Kind.MEMBERS),)),
+    Layout(FrameCode.INFO, ev.Info, _C, (("group", G), ("ts", TS))),
+    Layout(FrameCode.INFO_ANSWER, ev.InfoAnswer, _S,
+           (("group", G), ("ts", TS), ("states", Kind.RECEIPTS))),
+    Layout(FrameCode.TYPING, ev.Typing, _BOTH, (("src", U), ("dst", P))),
+    Layout(FrameCode.PRIVACY, ev.Privacy, _C, (("hidden", Kind.FLAG),)),
+    Layout(FrameCode.PRESENCE_ASK, ev.PresenceAsk, _C, (("user", U),)),
+    Layout(FrameCode.PRESENCE, ev.Presence, _S, (("user", U), ("ts", TS))),
 )
 BY_CODE: dict[int, Layout] = {layout.code: layout for layout in LAYOUTS}
 BY_EVENT: dict[type, Layout] = {layout.event: layout for layout in LAYOUTS}

@@ -71,6 +71,18 @@ class FrameCode(IntEnum):
     """c→s `18<user>`: unblock user: their later messages are delivered again."""
     BLOCK_LIST = 19
     """s→c `19<user>...`: the users you block, zero or more: the answer to 17 and 18."""
+    INFO = 25
+    """c→s `25<group><ts>`: who got and read my message with this ts in that group?"""
+    INFO_ANSWER = 26
+    """s→c `26<group><ts><member><delivered><read>...`: the answer to 25, per other member."""
+    TYPING = 27
+    """both `27<src><dst>`: src is typing in dst (a user or a group); ephemeral, never stored."""
+    PRIVACY = 28
+    """c→s `28<flag>`: 1 hides my last seen and online (and shows me nobody's), 0 shares it."""
+    PRESENCE_ASK = 29
+    """c→s `29<user>`: is user online, or when were they last seen? Answered by 30."""
+    PRESENCE = 30
+    """s→c `30<user><ts>`: user is online (ts 0), hidden (9999999999), or was last seen at ts."""
 
 
 class ErrorCode(IntEnum):
@@ -115,5 +127,7 @@ class ErrorCode(IntEnum):
     NOT_PERMITTED = 19
     """A 17 or 18 naming yourself, or a 10 listing someone who does not accept being
     added to a group by you (PROTOCOL.md 5.8: the block itself is not named)."""
+    UNKNOWN_MESSAGE = 27
+    """A 25 naming no message of yours to that group with that ts (or one forgotten)."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""

@@ -13,8 +13,8 @@ from shared import codec
 from shared import events as ev
 from shared.codec import LAYOUTS, Side
 from shared.codes import MAX_FRAME, MAX_TEXT, ErrorCode, FrameCode
-from shared.fields import Kind, text_problem
 from shared.errors import RemoteProtocolError
+from shared.fields import text_problem
 
 A, B, C = "Client-000001", "Client-000002", "Client-000003"
 GROUP = "Group-0000001"

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
-from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
+from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
 from interzap_server.rules.accounts import hash_token
 from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import Reported, StorageError, Store
@@ -64,6 +64,7 @@ class Service:
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
         self._doomed = False  # something failed: roll it back
+        self._departed: list[str] = []  # users whose connection ended, for the next batch
         self.on_commit: Callable[[float], None] | None = None  # told a commit's seconds
 
     # -- connections -----------------------------------------------------------
@@ -77,6 +78,11 @@ class Service:
         return session is not None and session.user is not None
 
     def disconnect(self, link: Link) -> None:
+        """The connection is gone; if it was its user's current one, the next batch
+        records their last seen and tells their contacts (rules/presence.py)."""
+        session = self._sessions.get(link)
+        if session is not None and session.user is not None and not session.retired:
+            self._departed.append(session.user)
         self._sessions.close(link)
 
     # -- the batch -------------------------------------------------------------
@@ -98,6 +104,8 @@ class Service:
         self._context.now = int(now)
         if not self._open:
             self._begin(now)
+        if self._departed:
+            self._record_departures()
         try:
             yield
         except BaseException:
@@ -120,7 +128,10 @@ class Service:
                           exc)
 
     def commit_due(self) -> float | None:
-        """When the open transaction must be committed, if one is open (loop time)."""
+        """When the open transaction must be committed, if one is open (loop time); at
+        once if a departure waits to be recorded."""
+        if self._departed:
+            return 0.0
         return self._opened + COMMIT_DELAY if self._open else None
 
     def settle(self) -> None:
@@ -230,6 +241,21 @@ class Service:
         except StorageError as exc:
             self._undo(exc, logging.WARNING,
                        f"could not drop {len(entries)} written entries (they may be sent again)")
+
+    def _record_departures(self) -> None:
+        """Last seen for each user whose connection ended since the last batch (unless
+        they are back already), told to their contacts online."""
+        departed, self._departed = self._departed, []
+        if self._doomed:
+            return  # no database: their rows stay online until they come and go again
+        self._deferred = True
+        self._store.savepoint()
+        try:
+            for user in departed:
+                if not self._sessions.online(user):
+                    presence.departed(self._context, user)
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "could not record who went offline")
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
-from interzap_server.rules import accounts, blocks, groups, messages, reads
+from interzap_server.rules import accounts, blocks, groups, info, messages, presence, reads
 from interzap_server.rules.context import Context, Unit
 from shared import events as ev
 from shared.errors import RemoteProtocolError
@@ -82,9 +82,9 @@ def refused(ctx: Context, unit: Unit, error: RemoteProtocolError) -> None:
 
 RULES: dict[type, Rule] = dict((
     rule(RemoteProtocolError, refused, Policy(answered=True, before_login=True)),
-    rule(ev.Register, accounts.register,
+    rule(ev.Register, presence.register,
          Policy(writes=True, answered=True, before_login=True, logs_in=True)),
-    rule(ev.Login, accounts.login, Policy(answered=True, before_login=True, logs_in=True)),
+    rule(ev.Login, presence.login, Policy(answered=True, before_login=True, logs_in=True)),
     rule(ev.Ping, accounts.ping, Policy(answered=True, before_login=True)),
     rule(ev.Pong, accounts.pong, Policy(before_login=True, rate_free=True, ephemeral=True)),
     rule(ev.Send, messages.send, Policy(writes=True, answered=True)),
@@ -93,5 +93,9 @@ RULES: dict[type, Rule] = dict((
     rule(ev.Read, reads.read, Policy(writes=True)),
     rule(ev.Block, blocks.block, Policy(writes=True, answered=True)),
     rule(ev.Unblock, blocks.unblock, Policy(writes=True, answered=True)),
+    rule(ev.Info, info.info, Policy(answered=True)),
+    rule(ev.Typing, presence.typing, Policy(ephemeral=True)),
+    rule(ev.Privacy, presence.privacy, Policy(writes=True, answered=True)),
+    rule(ev.PresenceAsk, presence.ask, Policy(answered=True)),
 ))
 """Every frame a client may send, and a line that failed to be one."""

@@ -1,5 +1,5 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks,
-blocks.
+blocks, presence and group receipts.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -10,6 +10,7 @@ they are few and off the hot path. Why this shape: docs/STORAGE.md.
 from peewee import (
     AutoField,
     BigIntegerField,
+    BooleanField,
     CharField,
     CompositeKey,
     Database,
@@ -137,9 +138,39 @@ class Block(BaseModel):
         primary_key = CompositeKey("blocker", "blocked")
 
 
-MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block)
+class Seen(BaseModel):
+    """A user's presence (PROTOCOL.md 5.11): online now or not, since when, and whether
+    they hide it. Written at login and at the end of a connection, never by a message."""
 
-WITHOUT_ROWID = (MessageKey, Entry, Block)
+    user = BigIntegerField(primary_key=True)
+    online = BooleanField()
+    seen = BigIntegerField()  # server time of the last login or logout
+    hidden = BooleanField(default=False)
+
+    class Meta:
+        table_name = "presence"
+
+
+class GroupReceipt(BaseModel):
+    """When `member` acknowledged (12) and read (08) a group message (PROTOCOL.md 5.9):
+    numbers, the group's positive; written by group 12s and 08s only, never by 1:1 ones."""
+
+    group = BigIntegerField()
+    src = BigIntegerField()
+    ts = BigIntegerField()
+    member = BigIntegerField()
+    delivered = BigIntegerField()
+    read = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "group_receipt"
+        primary_key = CompositeKey("group", "src", "ts", "member")
+
+
+MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block, Seen,
+          GroupReceipt)
+
+WITHOUT_ROWID = (MessageKey, Entry, Block, GroupReceipt)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);
 PostgreSQL has no such option, so use_database() sets it for SQLite only."""
 

@@ -18,6 +18,8 @@ from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.numbers import number, user_number
+from interzap_server.storage.presence import PresenceTable
+from interzap_server.storage.receipts import Receipts
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
@@ -51,6 +53,8 @@ class Store:
         self._mark: Mark | None = NOTHING
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
+        self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)
+        self.receipts = Receipts(runner)  # when group copies were stored and read (receipts.py)
 
     # -- transactions ---------------------------------------------------------
     #
@@ -287,6 +291,11 @@ class Store:
             self._caches.saw_seq(user, page[-1].entry - base)
         return page
 
+    def copies_owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:
+        """Those of `members` still owed their copy of a group message (not acknowledged)."""
+        self._flush()
+        return self.receipts.owed(group, src, ts, members)
+
     # -- read marks ------------------------------------------------------------
 
     def newest_acknowledged(self, dst: str, reader: str, upto: int,
@@ -337,6 +346,7 @@ class Store:
         direct = Entry.select(Entry.seq).where((Entry.user == MessageKey.dst) & copy)
         members = Member.select(Member.user).where(Member.group == 0 - MessageKey.dst)
         grouped = Entry.select(Entry.seq).where(Entry.user.in_(members) & copy)
+        self.receipts.prune(before)
         return (self._runner.execute(MessageKey.delete()
                                      .where(old & (MessageKey.dst > 0) & ~fn.EXISTS(direct)))
                 + self._runner.execute(MessageKey.delete()

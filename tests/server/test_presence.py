@@ -1,7 +1,7 @@
 """End to end: 27 typing relayed to those online, 29 presence ask -> 30, the 30s pushed to
 those who asked when someone comes and goes, 28 privacy, and what blocks hide."""
 
-from wire import ClientFactory, WireClient, timestamp
+from wire import ClientFactory, ServerFactory, WireClient, timestamp
 
 from server.test_groups import create
 from shared import events as ev
@@ -119,3 +119,19 @@ def test_privacy_hides_both_ways_and_is_idempotent(client_factory: ClientFactory
     alice.expect_next(ev.Presence(alice.user, ev.ONLINE))
     assert presence(bob, alice.user) == ev.ONLINE
     assert presence(alice, bob.user) == ev.ONLINE
+
+
+def test_presence_after_kill_is_the_last_login_not_online(server_factory: ServerFactory,
+                                                         client_factory: ClientFactory) -> None:
+    """A server killed with bob online: restarted, it says bob's last seen (his login) and
+    no longer online."""
+    server = server_factory.start()
+    alice = client_factory.registered(server)
+    bob = client_factory.registered(server)
+    chat(alice, bob)
+    assert presence(alice, bob.user) == ev.ONLINE
+    server.kill()
+    restarted = server_factory.start()
+    again = client_factory.logged_in(*alice.credentials(), restarted)
+    seen = presence(again, bob.user)
+    assert 0 < seen <= timestamp()

@@ -114,9 +114,38 @@ class Blocked:
     """/blocked: list whom you block."""
 
 
+@dataclass(frozen=True, slots=True)
+class Info:
+    """/info [N]: who got and read your Nth last message in the open group (1: the last)."""
+
+    nth: int
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """/typing [PEER]: tell PEER (None: the open chat) you are typing."""
+
+    peer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    """/privacy lastseen on|off: share (off: hide) your last seen and online."""
+
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceOf:
+    """/presence PEER: is PEER online, or when last seen?"""
+
+    peer: str
+
+
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
     | ReadUp | WaitTick | WaitReceived | Block | Blocked
+    | Info | Typing | Privacy | PresenceOf
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -221,6 +250,19 @@ def _wait(args: list[str]) -> Action:
     return WaitTick(what, peer)
 
 
+def _info(args: list[str]) -> Action:
+    nth = _optional(args, 0) or "1"
+    if not nth.isdigit() or int(nth) < 1:
+        raise COMMANDS["/info"].usage_error()
+    return Info(int(nth))
+
+
+def _privacy(args: list[str]) -> Action:
+    if args[0] != "lastseen" or args[1] not in ("on", "off"):
+        raise COMMANDS["/privacy"].usage_error()
+    return Privacy(hidden=args[1] == "off")
+
+
 _TABLE = (
     Command("/add", "ID [ALIAS]", "add a contact, with a local alias (a group can have one too)",
             _add, (Arg.NAME, Arg.WORD), least=1),
@@ -256,6 +298,15 @@ _TABLE = (
     Command("/wait", "accepted|delivered|read [PEER] | received N",
             "wait for ticks or arrivals (scripts)",
             _wait, (Arg.TICK, Arg.NAME), least=1),
+    Command("/info", "[N]", "who got and read your last (or Nth last) message in the open group",
+            _info, (Arg.WORD,), least=0),
+    Command("/typing", "[PEER]", "tell PEER (default: the open chat) you are typing (scripts; "
+            "the screen does it as you type)",
+            lambda args: Typing(_optional(args, 0)), (Arg.NAME,), least=0),
+    Command("/privacy", "lastseen on|off", "share or hide your last seen and online (hidden: "
+            "you see nobody's)", _privacy, (Arg.WORD, Arg.WORD)),
+    Command("/presence", "ID|ALIAS", "is a contact online, or when last seen?",
+            lambda args: PresenceOf(args[0]), (Arg.NAME,)),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _TABLE}
 """Every command by name, in the order of /help."""

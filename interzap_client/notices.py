@@ -37,6 +37,7 @@ ERROR_WORDS: dict[int, str] = {
                           "try again",
     ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
     ErrorCode.NOT_PERMITTED: "not permitted",
+    ErrorCode.UNKNOWN_MESSAGE: "the server knows no such message of yours (older than 7 days?)",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -70,6 +71,7 @@ class Notice:
     count: int | None = None  # pending: entries left in the outbox
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
+    states: tuple[tuple[str, int, int], ...] | None = None  # receipts: (member, delivered, read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +85,9 @@ class Origin:
 def to_json(notice: Notice) -> str:
     """One JSON object, without the fields that do not apply; keys in a stable order."""
     record: dict[str, Any] = {k: v for k, v in asdict(notice).items() if v is not None}
-    for name in ("members", "users"):
+    for name in ("members", "users", "states"):
         if name in record:
-            record[name] = list(record[name])
+            record[name] = [list(x) if isinstance(x, tuple) else x for x in record[name]]
     return json.dumps(record, ensure_ascii=False)
 
 
@@ -95,6 +97,8 @@ def to_text(notice: Notice) -> str:
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
+    typing PEER AUTHOR | presence PEER online|hidden|last seen TS | privacy hidden|shared
+    receipts GROUP TS MEMBER:DELIVERED:READ...
     """
     n = notice
     parts: list[Any]
@@ -112,9 +116,19 @@ def to_text(notice: Notice) -> str:
         parts = [n.id, n.alias, "blocked" if n.blocked else None]
     elif n.event == "blocked":
         parts = list(n.users or ())
+    elif n.event in _LIVE_PARTS:
+        parts = _LIVE_PARTS[n.event](n)
     else:
         parts = [n.text]
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+
+
+_LIVE_PARTS: dict[str, Callable[[Notice], list[Any]]] = {
+    "typing": lambda n: [n.peer, n.author],
+    "presence": lambda n: [n.peer, n.text, n.ts if n.text == "last seen" else None],
+    "receipts": lambda n: [n.peer, n.ts, *(f"{m}:{d}:{r}" for m, d, r in n.states or ())],
+}
+"""The fields of typing, presence and receipts notices, by position (privacy: its text)."""
 
 
 def _where(n: Notice) -> list[str]:

@@ -24,7 +24,10 @@ from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import (
     BlockRequest,
     GroupRequest,
+    InfoRequest,
     LoginRequest,
+    PresenceRequest,
+    PrivacyRequest,
     RegisterRequest,
     SendRequest,
 )
@@ -62,6 +65,9 @@ class Inbound:
             ev.GroupCreated: self._group_created,
             ev.Error: self._error,
             ev.BlockList: self._block_list,
+            ev.InfoAnswer: session.live.info_answer,
+            ev.Typing: session.live.typing,
+            ev.Presence: session.live.heard_presence,
         }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
         self._refusals: dict[type, Callable[[Any, int, str], None]] = {
             SendRequest: outbox.refused_send,
@@ -69,6 +75,9 @@ class Inbound:
             LoginRequest: lifecycle.refused,
             RegisterRequest: lifecycle.refused,
             BlockRequest: outbox.refused_block,
+            InfoRequest: session.live.refused,
+            PresenceRequest: session.live.refused,
+            PrivacyRequest: session.live.refused,
         }
         """The request a 13 answers -> who deals with its refusal."""
 
@@ -101,6 +110,7 @@ class Inbound:
         session.received += 1
         peer = session.need_state().peer_of(event.src, event.dst)
         group = event.dst if peer == event.dst else None
+        session.live.message(event.src, peer)  # they stopped typing there
         session.notify(Notice("message", peer=peer, author=event.src, ts=event.ts,
                               text=event.text, group=group))
         if peer == session.open_peer:

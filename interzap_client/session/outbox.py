@@ -1,8 +1,8 @@
 """The outbox: the requests awaiting an answer, and the queue of what waits to be sent.
 
 Theory of operation. The server answers a connection's frames in order, and
-01, 03, 05, 10, 17 and 18 always get exactly one answer (02, 04, 16, 11 or 19,
-else a 13;
+01, 03, 05, 10, 17, 18, 25, 28 and 29 always get exactly one answer (02, 04,
+16, 11, 19, 26 or 30, else a 13;
 PROTOCOL.md 1: "A 13 does not say which frame it answers: count"), while 08
 and 12 are only sent when they cannot fail. So every such frame that leaves
 is recorded as a typed request at the end of a FIFO: a 13 answers the oldest
@@ -97,9 +97,32 @@ class BlockRequest:
     on: bool
 
 
+@dataclass(frozen=True, slots=True)
+class InfoRequest:
+    """A 25 about our message ts in group; answered by the 26 about it, or a 13."""
+
+    group: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRequest:
+    """A 29 about user; answered by a 30 about them (maybe news that came first), or a 13."""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRequest:
+    """A 28; answered by the 30 about ourselves (HIDDEN: hidden), or a 13."""
+
+    hidden: bool
+
+
 Hello = LoginRequest | RegisterRequest
 """What a new link says first."""
-Request = SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockRequest
+Request = (SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockRequest
+           | InfoRequest | PresenceRequest | PrivacyRequest)
 """Everything that gets exactly one answer."""
 
 

@@ -35,6 +35,7 @@ from interzap_client.state import State
 from interzap_client.ui.completion import NameCompleter
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import build_layout, listed
+from interzap_client.ui.live import info_panel
 from interzap_client.ui.panels import PANELS
 from interzap_client.ui.style import STYLE
 from interzap_client.ui.view import Note, Panel, View
@@ -95,9 +96,12 @@ class ChatApp:
             "signed_out": partial(self._alert, "warning"),
             "pending": self._parting,
             "blocked": self._blocked,
+            "typing": self._typing,
+            "receipts": self._receipts,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
+        self.input.buffer.on_text_changed += self._typed
 
     # ---- Controller (keys.py) ---------------------------------------------
 
@@ -226,6 +230,25 @@ class ChatApp:
         if state is not None:
             self.view.say(f"you block {people(state, n.users)}" if n.users
                           else "you block no one")
+
+    def _typed(self, buffer: Buffer) -> None:
+        """A keystroke in a message (not a command): the open chat hears we type (a 27 at
+        most every 3 s: session/live.py)."""
+        if buffer.text and not buffer.text.startswith("/"):
+            self.session.live.typed(self.session.open_peer)
+
+    def _typing(self, n: Notice) -> None:
+        """Someone types: repaint when the notice is due to go (layout reads the clock)."""
+        expiry = self.session.live.presence.next_expiry(self.session.clock())
+        if expiry is not None and self.app.loop is not None:
+            self.app.loop.call_later(expiry - self.session.clock() + 0.05, self.app.invalidate)
+
+    def _receipts(self, n: Notice) -> None:
+        """/info's answer, as a panel over the chat."""
+        if n.peer is not None and n.ts is not None:
+            panel = info_panel(self.session, n.peer, n.ts)
+            if panel is not None:
+                self.view.show(panel)
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

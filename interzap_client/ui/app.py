@@ -98,6 +98,7 @@ class ChatApp:
             "blocked": self._blocked,
             "typing": self._typing,
             "receipts": self._receipts,
+            "privacy": self._privacy,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
@@ -249,6 +250,10 @@ class ChatApp:
             panel = info_panel(self.session, n.peer, n.ts)
             if panel is not None:
                 self.view.show(panel)
+
+    def _privacy(self, n: Notice) -> None:
+        self._flash(Note("your last seen is hidden (you see nobody's)" if n.text == "hidden"
+                         else "your last seen is shared"))
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

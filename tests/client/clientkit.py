@@ -181,6 +181,18 @@ def register(port: int, data: Path) -> str:
     return next(e["id"] for e in events if e["event"] == "registered")
 
 
+def scripted(server: ChatServer, data: Path, started: list[ClientProcess],
+             count: int) -> list[tuple[str, ClientProcess]]:
+    """`count` new accounts, each with a scripted client logged in: (id, client) each;
+    the clients are added to `started` (the `clients` fixture stops them)."""
+    idents = [register(server.port, data) for _ in range(count)]
+    made = [(ident, ClientProcess(server.port, data, "--account", ident)) for ident in idents]
+    started += [client for _, client in made]
+    for _, client in made:
+        client.expect("logged_in")
+    return made
+
+
 # ---- in-process sessions (asyncio, same loop as the code under test) ----
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clientkit import ChatServer, ClientProcess, register
+from clientkit import ChatServer, ClientProcess, register, scripted
 
 from shared.events import HIDDEN, ONLINE
 
@@ -15,13 +15,7 @@ def test_scripted_typing_and_presence(chat_server: ChatServer, tmp_path: Path,
                                       clients: list[ClientProcess]) -> None:
     """bob sees alice typing; alice asks bob's presence (online, then last seen when he
     leaves); with privacy off she sees nobody's and is answered `privacy hidden`."""
-    data = tmp_path / "data"
-    alice, bob = register(chat_server.port, data), register(chat_server.port, data)
-    a = ClientProcess(chat_server.port, data, "--account", alice)
-    b = ClientProcess(chat_server.port, data, "--account", bob)
-    clients += [a, b]
-    a.expect("logged_in")
-    b.expect("logged_in")
+    (alice, a), (bob, b) = scripted(chat_server, tmp_path / "data", clients, 2)
     a.send(f"/send {bob} hi", f"/wait delivered {bob}", f"/typing {bob}")
     assert b.expect("typing") == {"event": "typing", "peer": alice, "author": alice}
     a.send(f"/presence {bob}")
@@ -44,12 +38,8 @@ def test_scripted_info_in_a_group(chat_server: ChatServer, tmp_path: Path,
     """/info on the last message in the open group: a receipts event, per other member
     [id, delivered, read]; read times once they read; outside a group: an error."""
     data = tmp_path / "data"
-    alice, bob, carol = (register(chat_server.port, data) for _ in range(3))
-    a = ClientProcess(chat_server.port, data, "--account", alice)
-    b = ClientProcess(chat_server.port, data, "--account", bob)
-    clients += [a, b]
-    a.expect("logged_in")
-    b.expect("logged_in")
+    (_, a), (bob, b) = scripted(chat_server, data, clients, 2)
+    carol = register(chat_server.port, data)
     a.send(f"/group {bob} {carol}", "first", "hello group", "/wait accepted")
     group = a.expect("group")["group"]
     b.expect(lambda e: e["event"] == "message" and e["text"] == "hello group")

@@ -8,6 +8,15 @@ from shared import events as ev
 from shared.codes import ErrorCode
 
 
+def group_of(client_factory: ClientFactory, size: int) -> tuple[str, list[WireClient]]:
+    """A group of `size` new users, made by the first; each member has had its 11."""
+    people = [client_factory.registered() for _ in range(size)]
+    group = create(*people).group
+    for member in people[1:]:
+        member.expect_next(ev.GroupCreated)
+    return group, people
+
+
 def info(author: WireClient, group: str, ts: int) -> ev.InfoAnswer:
     author.send(ev.Info(group, ts))
     answer = author.expect(ev.InfoAnswer)  # a 07 or 09 may come first
@@ -18,12 +27,7 @@ def info(author: WireClient, group: str, ts: int) -> ev.InfoAnswer:
 def test_info_follows_delivery_and_reading(client_factory: ClientFactory) -> None:
     """Per other member: nothing before their 12, a delivered time after it, a read time
     after their 08; the author is not listed."""
-    alice = client_factory.registered()
-    bob = client_factory.registered()
-    carol = client_factory.registered()
-    group = create(alice, bob, carol).group
-    bob.expect_next(ev.GroupCreated)
-    carol.expect_next(ev.GroupCreated)
+    group, (alice, bob, carol) = group_of(client_factory, 3)
     before = timestamp()
     ts = timestamp()
     alice.send(ev.Send(alice.user, group, ts, "hello all"))
@@ -52,11 +56,8 @@ def test_info_follows_delivery_and_reading(client_factory: ClientFactory) -> Non
 def test_info_refusals(client_factory: ClientFactory) -> None:
     """Someone else's message or a ts never sent: 13/27; a group you are not in: 13/07;
     no such group: 13/05. Nothing else comes."""
-    alice = client_factory.registered()
-    bob = client_factory.registered()
+    group, (alice, bob) = group_of(client_factory, 2)
     mallory = client_factory.registered()
-    group = create(alice, bob).group
-    bob.expect_next(ev.GroupCreated)
     ts = timestamp()
     alice.send(ev.Send(alice.user, group, ts, "mine"))
     alice.expect_next(ev.Accepted(group, ts))

@@ -4,6 +4,8 @@ those who asked when someone comes and goes, 28 privacy, and what blocks hide.""
 from wire import ClientFactory, ServerFactory, WireClient, timestamp
 
 from server.test_groups import create
+from server.test_info import group_of
+from server.test_restart import deliver
 from shared import events as ev
 from shared.codes import ErrorCode
 
@@ -11,9 +13,7 @@ from shared.codes import ErrorCode
 def chat(one: WireClient, other: WireClient) -> None:
     """one sends other a 1:1 message, delivered and acknowledged: they share a chat."""
     ts = timestamp()
-    one.send(ev.Send(one.user, other.user, ts, "hi"))
-    one.expect_next(ev.Accepted(other.user, ts))
-    other.expect_next(ev.Deliver(one.user, other.user, ts, "hi"))
+    deliver(one, other, ts)
     other.send(ev.Receipt(one.user, other.user, ts))
     one.expect_next(ev.Delivered(other.user, ts))
 
@@ -29,12 +29,7 @@ def test_typing_reaches_the_peer_and_group_members_once_per_interval(
         client_factory: ClientFactory) -> None:
     """A 27 goes to the 1:1 peer, or to the group's other members online, as 27<src><dst>;
     a second one at once is dropped; nobody gets an answer."""
-    alice = client_factory.registered()
-    bob = client_factory.registered()
-    carol = client_factory.registered()
-    group = create(alice, bob, carol).group
-    bob.expect_next(ev.GroupCreated)
-    carol.expect_next(ev.GroupCreated)
+    group, (alice, bob, carol) = group_of(client_factory, 3)
     alice.send(ev.Typing(alice.user, bob.user), ev.Typing(alice.user, bob.user))
     bob.expect_next(ev.Typing(alice.user, bob.user))
     alice.send(ev.Typing(alice.user, group))

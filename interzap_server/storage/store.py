@@ -55,6 +55,7 @@ class Store:
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
         self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)
         self.receipts = Receipts(runner)  # when group copies were stored and read (receipts.py)
+        self._receipts_mark = 0  # receipts waiting at the last savepoint
 
     # -- transactions ---------------------------------------------------------
     #
@@ -65,6 +66,7 @@ class Store:
     def begin(self) -> None:
         """Open the transaction that every call until commit() or rollback() is part of."""
         self._writes.clear()
+        self.receipts.truncate(0)
         self._mark = NOTHING
         self._runner.begin()
 
@@ -82,6 +84,7 @@ class Store:
         except StorageError:
             self._caches.end_batch(committed=False)
             self._writes.clear()
+            self.receipts.truncate(0)
             raise
         self._caches.end_batch(committed=True)
 
@@ -90,12 +93,14 @@ class Store:
         the transaction is over either way)."""
         self._caches.end_batch(committed=False)
         self._writes.clear()
+        self.receipts.truncate(0)
         self._runner.rollback()
 
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
         database since the savepoint, and here, what waits since this mark."""
         self._mark = self._writes.mark()
+        self._receipts_mark = self.receipts.waiting
         self._runner.savepoint()
 
     def rollback_to_savepoint(self) -> bool:
@@ -107,6 +112,7 @@ class Store:
         if mark is None or not self._runner.rollback_to_savepoint():
             return False
         self._writes.truncate(mark)
+        self.receipts.truncate(self._receipts_mark)
         return True
 
     @contextmanager
@@ -126,6 +132,10 @@ class Store:
     def _flush(self) -> None:
         """Write what waits; the caches learn the new group messages' copies, and where
         each 06 written is (not before: one of a known key is not written)."""
+        if self.receipts.waiting:
+            if self._mark != NOTHING:
+                self._mark = None  # as below
+            self.receipts.flush()
         if self._writes:
             if self._mark != NOTHING:
                 self._mark = None  # earlier frames' rows go after this frame's savepoint

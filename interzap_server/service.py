@@ -64,7 +64,6 @@ class Service:
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
         self._doomed = False  # something failed: roll it back
-        self._departed: list[str] = []  # users whose connection ended, for the next batch
         self.on_commit: Callable[[float], None] | None = None  # told a commit's seconds
 
     # -- connections -----------------------------------------------------------
@@ -78,11 +77,11 @@ class Service:
         return session is not None and session.user is not None
 
     def disconnect(self, link: Link) -> None:
-        """The connection is gone; if it was its user's current one, the next batch
-        records their last seen and tells their contacts (rules/presence.py)."""
+        """The connection is gone; if it was its user's current one, the end of the next
+        batch records their last seen and tells who asked (rules/presence.py)."""
         session = self._sessions.get(link)
         if session is not None and session.user is not None and not session.retired:
-            self._departed.append(session.user)
+            self._context.moves.append((session.user, False))
         self._sessions.close(link)
 
     # -- the batch -------------------------------------------------------------
@@ -104,10 +103,10 @@ class Service:
         self._context.now = int(now)
         if not self._open:
             self._begin(now)
-        if self._departed:
-            self._record_departures()
         try:
             yield
+            if self._context.moves:
+                self._record_presence()
         except BaseException:
             self._end(commit=False)
             raise
@@ -129,8 +128,8 @@ class Service:
 
     def commit_due(self) -> float | None:
         """When the open transaction must be committed, if one is open (loop time); at
-        once if a departure waits to be recorded."""
-        if self._departed:
+        once if a login or a departure waits to be recorded."""
+        if self._context.moves:
             return 0.0
         return self._opened + COMMIT_DELAY if self._open else None
 
@@ -242,20 +241,23 @@ class Service:
             self._undo(exc, logging.WARNING,
                        f"could not drop {len(entries)} written entries (they may be sent again)")
 
-    def _record_departures(self) -> None:
-        """Last seen for each user whose connection ended since the last batch (unless
-        they are back already), told to their contacts online."""
-        departed, self._departed = self._departed, []
+    def _record_presence(self) -> None:
+        """Who logged in or whose connection ended (in order), after the batch's frames:
+        a failure here costs no frame its answer (a login is answered all the same), it
+        only leaves a presence row behind until the user comes and goes again."""
+        moves, self._context.moves = self._context.moves, []
         if self._doomed:
-            return  # no database: their rows stay online until they come and go again
+            return  # no database (or the batch fails anyway)
         self._deferred = True
         self._store.savepoint()
         try:
-            for user in departed:
-                if not self._sessions.online(user):
-                    presence.departed(self._context, user)
+            for user, online in moves:
+                presence.record(self._context, user, online)
         except StorageError as exc:
-            self._undo(exc, logging.WARNING, "could not record who went offline")
+            self._undo(exc, logging.WARNING, "could not record who came or went")
+        except Exception:
+            log.exception("internal error recording who came or went, rolling the batch back")
+            self._doomed = True
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""

@@ -155,6 +155,7 @@ class Session(Announcer):
         self.open_peer = None
         self._reads_sent.clear()
         self._blocks_asked.clear()  # another account's wishes are not this one's
+        self.live.reset()
         self.touch()
 
     # ---- the connection, logging in (lifecycle.py) ------------------------------

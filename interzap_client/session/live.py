@@ -100,6 +100,13 @@ class Live:
         self._asked.clear()
         self._session.touch()
 
+    def reset(self) -> None:
+        """Another account (or none) is in use: none of this one's wishes or news hold."""
+        self.presence = Presence()
+        self._watched.clear()
+        self._privacy = None
+        self._asked.clear()
+
     # ---- answers and news -------------------------------------------------------
 
     def typing(self, event: ev.Typing) -> None:

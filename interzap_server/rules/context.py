@@ -47,6 +47,7 @@ class Context:
     max_queue: int  # frames owed to one user before 05s to it are refused (13/14)
     now: int = 0  # the batch's time, Unix seconds
     typists: Throttle = field(default_factory=Throttle)  # the last 27 relayed per sender, chat
+    moves: list[tuple[str, bool]] = field(default_factory=list)  # logins (True), departures
 
     def reply(self, unit: Unit, frame: bytes) -> None:
         """Send `frame` to the unit's own connection once the batch commits."""

@@ -10,8 +10,6 @@ Knows presence, blocks and group members through the store; knows no sockets,
 no SQL and no transaction.
 """
 
-from functools import partial
-
 from interzap_server.rules import accounts
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.context import Context, Unit
@@ -21,23 +19,28 @@ from shared.ids import is_group_id
 
 
 def register(ctx: Context, unit: Unit, event: ev.Register) -> None:
-    """01 (accounts.register), then: online from now (nobody to tell yet)."""
+    """01 (accounts.register), then: online from now (nobody to tell yet), in the
+    account's own transaction."""
     accounts.register(ctx, unit, event)
     ctx.store.presence.arrived(unit.user, ctx.now)
 
 
 def login(ctx: Context, unit: Unit, event: ev.Login) -> None:
-    """03 (accounts.login), then: online from now, and contacts online hear it (30)."""
+    """03 (accounts.login); the service records the login after the batch's frames
+    (record()), so that a database that cannot write costs no login."""
     accounts.login(ctx, unit, event)
-    unit.undo = partial(ctx.sessions.log_out, unit.session)  # if recording it fails
-    ctx.store.presence.arrived(event.user, ctx.now)
-    announce(ctx, event.user, ev.ONLINE)
+    ctx.moves.append((event.user, True))
 
 
-def departed(ctx: Context, user: str) -> None:
-    """`user`'s connection ended: last seen now, and contacts online hear it (30)."""
-    ctx.store.presence.left(user, ctx.now)
-    announce(ctx, user, ctx.now)
+def record(ctx: Context, user: str, online: bool) -> None:
+    """`user` logged in (online) or their connection ended: the presence row says so,
+    and who asked hears it (30: ONLINE, or the last seen, now)."""
+    if online:
+        ctx.store.presence.arrived(user, ctx.now)
+        announce(ctx, user, ev.ONLINE)
+    elif not ctx.sessions.online(user):  # unless already back
+        ctx.store.presence.left(user, ctx.now)
+        announce(ctx, user, ctx.now)
 
 
 def announce(ctx: Context, user: str, ts: int) -> None:

@@ -143,3 +143,26 @@ def test_ui_keystroke_sends_typing_and_the_message_ends_it(chat_server: ChatServ
         await offline(b, b_task)
 
     run(scenario)
+
+
+def test_ui_info_answer_opens_a_panel(tmp_path: Path) -> None:
+    """A 26 about our group message shows a panel: the message, then each member's state
+    in words, aliases used."""
+    clock = [T0]
+
+    async def scenario() -> None:
+        session = clocked_session(tmp_path, clock)
+        session.need_history().apply("msg", src=ME, dst=GROUP, ts=int(T0) + 1,
+                                     text="lunch?", tick=1)
+        async with offline_app(session, 80, 12) as (app, _):
+            session.open(GROUP)
+            session.live.info_answer(ev.InfoAnswer(GROUP, int(T0) + 1, (
+                (BOB, int(T0) + 5, int(T0) + 65), (CAROL, 0, 0))))
+            await eventually(lambda: "info · Esc closes" in screen(app, 80, 12)[0], "panel")
+            shown = "\n".join(screen(app, 80, 12))
+            assert "lunch?" in shown
+            assert "bob: read " + time.strftime("%Y-%m-%d %H:%M", time.localtime(T0 + 65)) \
+                in shown
+            assert "carol: not delivered yet" in shown
+
+    run(scenario)

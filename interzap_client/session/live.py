@@ -38,6 +38,7 @@ class Live:
         self._watched: dict[str, None] = {}  # users asked about (29), in order
         self._privacy: bool | None = None  # a 28 not yet answered: hide (True) or share
         self._asked: set[tuple[str, int]] = set()  # 25s awaiting their 26 (or 13)
+        self._rechecked: set[str] = set()  # hidden users asked again after a first message
 
     # ---- requests -------------------------------------------------------------
 
@@ -98,6 +99,7 @@ class Live:
         """The connection went down: what was heard on it no longer holds."""
         self.presence.forget()
         self._asked.clear()
+        self._rechecked.clear()
         self._session.touch()
 
     def reset(self) -> None:
@@ -106,6 +108,7 @@ class Live:
         self._watched.clear()
         self._privacy = None
         self._asked.clear()
+        self._rechecked.clear()
 
     # ---- answers and news -------------------------------------------------------
 
@@ -116,9 +119,14 @@ class Live:
         self._session.notify(Notice("typing", peer=chat, author=event.src))
 
     def message(self, author: str, chat: str) -> None:
-        """A message arrived: its author stopped typing there."""
+        """A message arrived: its author stopped typing there. From someone watched whose
+        presence was hidden: asked again, once (a first message makes a shared chat)."""
         if self.presence.heard_message(author, chat):
             self._session.touch()
+        if (chat == author and author in self._watched and author not in self._rechecked
+                and self.presence.seen.get(author) == ev.HIDDEN and self._session.logged_in):
+            self._rechecked.add(author)
+            self._session.outbox.send(PresenceRequest(author), ev.PresenceAsk(author))
 
     def heard_presence(self, event: ev.Presence) -> None:
         """30: the answer to our 28 (about us) or 29, or news of someone we watch."""

@@ -120,7 +120,8 @@ def test_ui_header_says_who_types_then_presence(tmp_path: Path) -> None:
 def test_ui_keystroke_sends_typing_and_the_message_ends_it(chat_server: ChatServer,
                                                            tmp_path: Path) -> None:
     """Typing a message in the open chat tells the peer (27): their header says so, and
-    the message, once sent, ends it; a command line (/...) says nothing."""
+    the message, once sent, ends it; the first message between them lets each see the
+    other's presence."""
     data = tmp_path / "data"
     alice, bob = register(chat_server.port, data), register(chat_server.port, data)
 
@@ -136,6 +137,8 @@ def test_ui_keystroke_sends_typing_and_the_message_ends_it(chat_server: ChatServ
             keys.send_text("lo\r")
             await until(b, lambda: b.received == 1)
             assert b.live.presence.typists(alice, b.clock()) == []
+            # bob saw alice hidden (no chat yet): her first message makes him ask again
+            await until(b, lambda: b.live.presence.seen.get(alice) == ev.ONLINE)
             seen = app.session.live.presence.seen
             assert seen.get(bob) == ev.HIDDEN  # asked at /open: no chat shared yet
             app.session.open(bob)  # again, now that they share one

@@ -1,5 +1,5 @@
 """The rule of message info: 25 "who got and read my group message", answered by 26
-(PROTOCOL.md 5.9), and the times it is answered from.
+(PROTOCOL.md 5.12), and the times it is answered from.
 
 Answered from what the server keeps anyway: a copy still queued is not
 delivered; the read marks say who read up to the message; the times come from

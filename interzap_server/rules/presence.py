@@ -1,5 +1,5 @@
 """The rules of presence and typing: 27 typing, 28 privacy, 29 presence ask, and the 30s
-that logging in and out send to contacts online who asked (PROTOCOL.md 5.10, 5.11).
+that logging in and out send to contacts online who asked (PROTOCOL.md 5.13, 5.14).
 
 Who sees what: only people who share a chat (storage/presence.py), never
 someone the user blocks, nobody while either side hides their presence (as

@@ -1,6 +1,6 @@
 """The server's limit on typing frames: one 27 relayed per sender and chat per interval.
 
-The client sends at most one every 3 s while its user types (PROTOCOL.md 5.10);
+The client sends at most one every 3 s while its user types (PROTOCOL.md 5.13);
 the server relays at most one per TYPING_INTERVAL seconds of its own (whole
 seconds: one less, for the rounding of both clocks and the network's jitter)
 and drops the others without a word. Memory of this process only: a limit,

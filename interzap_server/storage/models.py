@@ -139,7 +139,7 @@ class Block(BaseModel):
 
 
 class Seen(BaseModel):
-    """A user's presence (PROTOCOL.md 5.11): online now or not, since when, and whether
+    """A user's presence (PROTOCOL.md 5.14): online now or not, since when, and whether
     they hide it. Written at login and at the end of a connection, never by a message."""
 
     user = BigIntegerField(primary_key=True)
@@ -152,7 +152,7 @@ class Seen(BaseModel):
 
 
 class GroupReceipt(BaseModel):
-    """When `member` acknowledged (12) and read (08) a group message (PROTOCOL.md 5.9):
+    """When `member` acknowledged (12) and read (08) a group message (PROTOCOL.md 5.12):
     numbers, the group's positive; written by group 12s and 08s only, never by 1:1 ones."""
 
     group = BigIntegerField()

@@ -1,5 +1,5 @@
 """Presence: who is online, when each user was last seen, who hides it, and who shares a
-chat with whom (PROTOCOL.md 5.11).
+chat with whom (PROTOCOL.md 5.14).
 
 Part of the store (Store.presence). A user's row of `presence` is written when
 they log in and when their connection ends, never by a message, so it adds

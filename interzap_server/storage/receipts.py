@@ -1,5 +1,5 @@
 """Group receipts: when each member's client stored (12) and read (08) a group message,
-for the author's "who got and read it" (25, PROTOCOL.md 5.9).
+for the author's "who got and read it" (25, PROTOCOL.md 5.12).
 
 Part of the store (Store.receipts). A row is made by the 12 of a group copy,
 and its read time set by the 08 that moves the reader's mark past it: group

@@ -37,7 +37,7 @@ ERROR_WORDS: dict[int, str] = {
                           "try again",
     ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
     ErrorCode.NOT_PERMITTED: "not permitted",
-    ErrorCode.UNKNOWN_MESSAGE: "the server knows no such message of yours (older than 7 days?)",
+    ErrorCode.NOT_YOUR_MESSAGE: "the server knows no such message of yours (older than 7 days?)",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0

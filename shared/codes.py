@@ -127,7 +127,7 @@ class ErrorCode(IntEnum):
     NOT_PERMITTED = 19
     """A 17 or 18 naming yourself, or a 10 listing someone who does not accept being
     added to a group by you (PROTOCOL.md 5.8: the block itself is not named)."""
-    UNKNOWN_MESSAGE = 27
+    NOT_YOUR_MESSAGE = 27
     """A 25 naming no message of yours to that group with that ts (or one forgotten)."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""

@@ -26,7 +26,7 @@ def info(ctx: Context, unit: Unit, event: ev.Info) -> None:
     others = [m for m in members(ctx, group, me) if m != me]
     store = ctx.store
     if not store.message_known(me, group, ts):
-        raise RemoteProtocolError(ErrorCode.UNKNOWN_MESSAGE,
+        raise RemoteProtocolError(ErrorCode.NOT_YOUR_MESSAGE,
                                   f"no message of yours to {group} at {ts:010d}")
     times = store.receipts.of(group, me, ts)
     owed = store.copies_owed(group, me, ts, others)

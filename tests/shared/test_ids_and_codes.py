@@ -125,6 +125,6 @@ def test_codes_error_codes_match_the_protocol_table() -> None:
         "INVALID_TEXT": 9, "RATE_LIMITED": 10, "ALREADY_LOGGED_IN": 11, "REPLACED": 12,
         "SERVER_FULL": 13, "QUEUE_FULL": 14, "TIMEOUT": 15, "TOO_MANY_ACCOUNTS": 16,
         "TOO_MANY_CONNECTIONS": 17, "TOO_MANY_FAILED_LOGINS": 18, "NOT_PERMITTED": 19,
-        "UNKNOWN_MESSAGE": 27,
+        "NOT_YOUR_MESSAGE": 27,
         "INTERNAL": 99,
     }

@@ -354,6 +354,52 @@ def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
 
+def _info(session: Session, action: cmd.Info, timeout: float) -> Outcome:
+    group = _target(session, None)
+    conv = session.need_state().conversation(group)
+    if not conv.is_group:
+        raise SessionError("/info is for your messages in a group: open one")
+    mine = [m for m in conv.messages if m.tick is not None and m.tick >= Tick.ACCEPTED]
+    if len(mine) < action.nth:
+        raise SessionError(f"you have {len(mine)} message(s) the server took in this group")
+    ts = mine[-action.nth].ts
+    session.live.ask_info(group, ts)
+    return _until(session, lambda: not session.live.info_pending(group, ts),
+                  f"/info: no answer within {timeout:g} s", timeout)
+
+
+def _typing(session: Session, action: cmd.Typing, timeout: float) -> Outcome:
+    session.live.typed(_target(session, action.peer))  # at most one per 3 s: else nothing
+    return True
+
+
+def _privacy(session: Session, action: cmd.Privacy, timeout: float) -> Outcome:
+    session.live.set_privacy(action.hidden)
+    return _until(session, lambda: not session.live.privacy_pending,
+                  f"/privacy: no answer within {timeout:g} s (asked again at the next login)",
+                  timeout)
+
+
+def _presence_of(session: Session, action: cmd.PresenceOf, timeout: float) -> Outcome:
+    user = resolve(session, action.peer)
+    if not session.logged_in:
+        raise SessionError("/presence asks the server: log in first")
+    seen = session.live.presence.seen
+    seen.pop(user, None)
+    session.live.watch(user)
+    return _until(session, lambda: user in seen or not session.live.watching(user),
+                  f"/presence: no answer about {user} within {timeout:g} s", timeout)
+
+
+async def _until(session: Session, done: Callable[[], bool], failure: str,
+                 timeout: float) -> bool:
+    """Until `done()` (an answer came: it reported itself), else `failure` as an error."""
+    if not await session.wait_until(done, timeout):
+        session.fail(failure)
+        return False
+    return True
+
+
 Performer = Callable[[Session, Any, float], Outcome]
 """Takes the one action type its row names."""
 _PERFORM: dict[type, Performer] = {
@@ -364,5 +410,6 @@ _PERFORM: dict[type, Performer] = {
     cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
     cmd.SetName: _set_name, cmd.Whois: _whois, cmd.ChangeGroup: _change_group,
     cmd.Members: _members, cmd.Search: _search,
+    cmd.Info: _info, cmd.Typing: _typing, cmd.Privacy: _privacy, cmd.PresenceOf: _presence_of,
 }
 """Every action type -> the function that starts it."""

@@ -177,10 +177,38 @@ HERE = "-here"
 """/search's option: the open chat only."""
 
 
+@dataclass(frozen=True, slots=True)
+class Info:
+    """/info [N]: who got and read your Nth last message in the open group (1: the last)."""
+
+    nth: int
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """/typing [PEER]: tell PEER (None: the open chat) you are typing."""
+
+    peer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    """/privacy lastseen on|off: share (off: hide) your last seen and online."""
+
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceOf:
+    """/presence PEER: is PEER online, or when last seen?"""
+
+    peer: str
+
+
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
     | ReadUp | WaitTick | WaitReceived | Block | Blocked | SetName | Whois | ChangeGroup
-    | Members | ActOn | Reactions | Search
+    | Members | ActOn | Reactions | Search | Info | Typing | Privacy | PresenceOf
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -342,6 +370,19 @@ def _wait(args: list[str]) -> Action:
     return WaitTick(what, peer)
 
 
+def _info(args: list[str]) -> Action:
+    nth = _optional(args, 0) or "1"
+    if not nth.isdigit() or int(nth) < 1:
+        raise COMMANDS["/info"].usage_error()
+    return Info(int(nth))
+
+
+def _privacy(args: list[str]) -> Action:
+    if args[0] != "lastseen" or args[1] not in ("on", "off"):
+        raise COMMANDS["/privacy"].usage_error()
+    return Privacy(hidden=args[1] == "off")
+
+
 _TABLE = (
     Command("/add", "ID [ALIAS]", "add a contact, with a local alias (a group can have one too)",
             _add, (Arg.NAME, Arg.WORD), least=1),
@@ -419,6 +460,15 @@ _TABLE = (
     Command("/search", f"[{HERE}] WORDS", "messages holding every word, newest first, in "
             f"every chat (or with {HERE} the open one); accents and case do not matter",
             _search, (Arg.TEXT,)),
+    Command("/info", "[N]", "who got and read your last (or Nth last) message in the open group",
+            _info, (Arg.WORD,), least=0),
+    Command("/typing", "[PEER]", "tell PEER (default: the open chat) you are typing (scripts; "
+            "the screen does it as you type)",
+            lambda args: Typing(_optional(args, 0)), (Arg.NAME,), least=0),
+    Command("/privacy", "lastseen on|off", "share or hide your last seen and online (hidden: "
+            "you see nobody's)", _privacy, (Arg.WORD, Arg.WORD)),
+    Command("/presence", "ID|ALIAS", "is a contact online, or when last seen?",
+            lambda args: PresenceOf(args[0]), (Arg.NAME,)),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _TABLE}
 """Every command by name, in the order of /help."""

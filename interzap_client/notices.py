@@ -49,6 +49,7 @@ ERROR_WORDS: dict[int, str] = {
     ErrorCode.GROUP_FULL: f"the group has {MAX_GROUP_MEMBERS + 1} people, the most it may",
     ErrorCode.WRONG_MEMBER: "that person is not in the group (or already is, or already has "
                             "that role)",
+    ErrorCode.NOT_YOUR_MESSAGE: "the server knows no such message of yours (older than 7 days?)",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -90,6 +91,7 @@ class Notice:
     name: str | None = None  # name, whois, member: a display name; group_change: a group name
     op: str | None = None  # group_change: the 24's op (PROTOCOL.md 23)
     admin: bool | None = None  # member: True for an admin
+    states: tuple[tuple[str, int, int], ...] | None = None  # receipts: (member, delivered, read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,9 @@ def to_json(notice: Notice) -> str:
     A text of several lines has "\n" between them (escaped: still one line of output).
     """
     record: dict[str, Any] = {k: v for k, v in asdict(notice).items() if v is not None}
-    for name in ("members", "users"):
+    for name in ("members", "users", "states"):
         if name in record:
-            record[name] = list(record[name])
+            record[name] = [list(x) if isinstance(x, tuple) else x for x in record[name]]
     if "text" in record:
         record["text"] = for_people(record["text"])
     return json.dumps(record, ensure_ascii=False)
@@ -124,6 +126,8 @@ def to_text(notice: Notice) -> str:
     contact ID [ALIAS] [blocked] | blocked [ID...] | searched COUNT WORDS | info/warning TEXT
     name ID NAME | whois ID [NAME] | member GROUP ID [admin] [NAME]
     group_change GROUP ACTOR TS OP [ID|NAME] [WORDS]
+    typing PEER AUTHOR | presence PEER online|hidden|last seen TS | privacy hidden|shared
+    receipts GROUP TS MEMBER:DELIVERED:READ...
 
     A text of several lines goes on: each further line is an output line of its
     own that starts with CONTINUED (no event line starts with a blank).
@@ -177,7 +181,14 @@ _PEOPLE: dict[str, Callable[[Notice], list[Any]]] = {
     "group_change": lambda n: [n.group, n.author, n.ts, n.op, n.id or n.name, n.text],
 }
 """The fields of the notices of names and groups (people.py), by position."""
-_PARTS = _ACT_PARTS | _PEOPLE | {"searched": lambda n: [n.count, n.text]}
+
+_LIVE_PARTS: dict[str, Callable[[Notice], list[Any]]] = {
+    "typing": lambda n: [n.peer, n.author],
+    "presence": lambda n: [n.peer, n.text, n.ts if n.text == "last seen" else None],
+    "receipts": lambda n: [n.peer, n.ts, *(f"{m}:{d}:{r}" for m, d, r in n.states or ())],
+}
+"""The fields of typing, presence and receipts notices, by position (privacy: its text)."""
+_PARTS = _ACT_PARTS | _PEOPLE | _LIVE_PARTS | {"searched": lambda n: [n.count, n.text]}
 """The text-mode fields of the notices that have their own, by event."""
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
-from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
+from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
 from interzap_server.rules.accounts import hash_token
 from interzap_server.rules.context import KEY_MEMORY
 from interzap_server.sessions import Link, Session, Sessions
@@ -76,6 +76,11 @@ class Service:
         return session is not None and session.user is not None
 
     def disconnect(self, link: Link) -> None:
+        """The connection is gone; if it was its user's current one, the end of the next
+        batch records their last seen and tells who asked (rules/presence.py)."""
+        session = self._sessions.get(link)
+        if session is not None and session.user is not None and not session.retired:
+            self._context.moves.append((session.user, False))
         self._sessions.close(link)
 
     # -- the batch -------------------------------------------------------------
@@ -99,6 +104,8 @@ class Service:
             self._begin(now)
         try:
             yield
+            if self._context.moves:
+                self._record_presence()
         except BaseException:
             self._end(commit=False)
             raise
@@ -119,7 +126,10 @@ class Service:
                           exc)
 
     def commit_due(self) -> float | None:
-        """When the open transaction must be committed, if one is open (loop time)."""
+        """When the open transaction must be committed, if one is open (loop time); at
+        once if a login or a departure waits to be recorded."""
+        if self._context.moves:
+            return 0.0
         return self._opened + COMMIT_DELAY if self._open else None
 
     def settle(self) -> None:
@@ -229,6 +239,24 @@ class Service:
         except StorageError as exc:
             self._undo(exc, logging.WARNING,
                        f"could not drop {len(entries)} written entries (they may be sent again)")
+
+    def _record_presence(self) -> None:
+        """Who logged in or whose connection ended (in order), after the batch's frames:
+        a failure here costs no frame its answer (a login is answered all the same), it
+        only leaves a presence row behind until the user comes and goes again."""
+        moves, self._context.moves = self._context.moves, []
+        if self._doomed:
+            return  # no database (or the batch fails anyway)
+        self._deferred = True
+        self._store.savepoint()
+        try:
+            for user, online in moves:
+                presence.record(self._context, user, online)
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "could not record who came or went")
+        except Exception:
+            log.exception("internal error recording who came or went, rolling the batch back")
+            self._doomed = True
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""

@@ -12,7 +12,7 @@ once the queue is exhausted, send_live() sends entries as they are made.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from interzap_server.storage import Reported, StorageError, Store
@@ -54,6 +54,7 @@ class Session:
     cursor: int = 0  # the newest queue entry sent on this connection
     catching_up: bool = False
     retired: bool = False  # replaced by a newer login: its input is ignored
+    watching: set[str] = field(default_factory=set)  # users whose 30s it asked for (29)
 
 
 class Sessions:
@@ -88,6 +89,7 @@ class Sessions:
             old.retired = True
             self.log_out(old)
         session.user = user
+        session.watching = set()
         session.cursor = 0
         session.catching_up = True
         self._catching_up.add(session)
@@ -109,6 +111,17 @@ class Sessions:
             return
         session.link.write(frame, entry if report else None)
         session.cursor = entry
+
+    def online(self, user: str) -> bool:
+        """Whether `user` is logged in on this server."""
+        return user in self._online
+
+    def send_ephemeral(self, user: str, frame: bytes, about: str | None = None) -> None:
+        """Send a frame that is never stored (27, 30) now, if `user` is logged in here
+        (and, for a 30 `about` someone, if this connection asked about them: a 29)."""
+        session = self._online.get(user)
+        if session is not None and (about is None or about in session.watching):
+            session.link.write(frame)
 
     def wants_top_up(self) -> bool:
         """Whether a session catching up has room for more of its queue."""

@@ -82,6 +82,13 @@ LAYOUTS: tuple[Layout, ...] = (
            (("group", G), ("ts", TS), ("op", Kind.OP), ("arg", Kind.ARG))),
     Layout(FrameCode.GROUP_EVENT, ev.GroupEvent, _S,
            (("group", G), ("ts", TS), ("actor", U), ("op", Kind.OP), ("arg", Kind.ARG))),
+    Layout(FrameCode.INFO, ev.Info, _C, (("group", G), ("ts", TS))),
+    Layout(FrameCode.INFO_ANSWER, ev.InfoAnswer, _S,
+           (("group", G), ("ts", TS), ("states", Kind.RECEIPTS))),
+    Layout(FrameCode.TYPING, ev.Typing, _BOTH, (("src", U), ("dst", P))),
+    Layout(FrameCode.PRIVACY, ev.Privacy, _C, (("hidden", Kind.FLAG),)),
+    Layout(FrameCode.PRESENCE_ASK, ev.PresenceAsk, _C, (("user", U),)),
+    Layout(FrameCode.PRESENCE, ev.Presence, _S, (("user", U), ("ts", TS))),
     Layout(FrameCode.ACT, ev.Act, _C, _ACT_FIELDS),
     Layout(FrameCode.ACTED, ev.Acted, _S, _ACT_FIELDS),
 )

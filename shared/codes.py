@@ -87,6 +87,18 @@ class FrameCode(IntEnum):
     """c→s `23<group><ts><op><arg>`: rename, add, remove, promote, demote or leave."""
     GROUP_EVENT = 24
     """s→c `24<group><ts><actor><op><arg>`: a change of the group, queued to its members."""
+    INFO = 25
+    """c→s `25<group><ts>`: who got and read my message with this ts in that group?"""
+    INFO_ANSWER = 26
+    """s→c `26<group><ts><member><delivered><read>...`: the answer to 25, per other member."""
+    TYPING = 27
+    """both `27<src><dst>`: src is typing in dst (a user or a group); ephemeral, never stored."""
+    PRIVACY = 28
+    """c→s `28<flag>`: 1 hides my last seen and online (and shows me nobody's), 0 shares it."""
+    PRESENCE_ASK = 29
+    """c→s `29<user>`: is user online, or when were they last seen? Answered by 30."""
+    PRESENCE = 30
+    """s→c `30<user><ts>`: user is online (ts 0), hidden (9999999999), or was last seen at ts."""
     ACT = 31
     """c→s `31<src><dst><ts><kind><ref-src><ref-ts><text>`: reply, edit, delete or react."""
     ACTED = 32
@@ -145,6 +157,8 @@ class ErrorCode(IntEnum):
     WRONG_MEMBER = 26
     """A 23 naming someone not in the group (remove, promote, demote), already in it
     (add), already an admin (promote) or not one (demote)."""
+    NOT_YOUR_MESSAGE = 27
+    """A 25 naming no message of yours to that group with that ts (or one forgotten)."""
     NOT_AUTHOR = 29
     """A 31 editing or deleting a message someone else wrote."""
     TOO_LATE = 30

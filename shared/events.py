@@ -197,6 +197,60 @@ class GroupEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Info:
+    """25: who got and read my message to `group` with this ts?"""
+
+    group: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class InfoAnswer:
+    """26: per other member of `group`, (member, delivered at, read at) for my message ts;
+    a time 0 is "not yet"."""
+
+    group: str
+    ts: int
+    states: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """27: src is typing in dst (to the server: src is you; dst a user or a group)."""
+
+    src: str
+    dst: str
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    """28: hide (1) or share (0) my last seen and online; answered by my own 30."""
+
+    hidden: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceAsk:
+    """29: is user online, or when were they last seen?"""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """30: user is online (ts ONLINE), hidden from you (ts HIDDEN), or was last seen at ts."""
+
+    user: str
+    ts: int
+
+
+ONLINE = 0
+"""The ts of a 30 for someone online now."""
+HIDDEN = 9_999_999_999
+"""The ts of a 30 for someone whose presence you may not see (privacy, block, no chat)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _ActFields:
     """What 31 and 32 hold: one layout (codec._ACT_FIELDS), so a 32 relays its 31."""
 
@@ -223,7 +277,8 @@ class Acted(_ActFields):
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList | SetName | Name | GroupChange | GroupEvent | Act | Acted
+    | Block | Unblock | BlockList | SetName | Name | GroupChange | GroupEvent
+    | Info | InfoAnswer | Typing | Privacy | PresenceAsk | Presence | Act | Acted
 )
 
 

@@ -189,6 +189,45 @@ def _parse_members(raw: str, name: str) -> tuple[str, ...]:
     return tuple(_parse_user(raw[i:i + ID_WIDTH], name) for i in range(0, len(raw), ID_WIDTH))
 
 
+def _parse_flag(raw: str, name: str) -> int:
+    if raw not in ("0", "1"):
+        raise malformed(f"{name}: {raw!r} is not 0 or 1")
+    return int(raw)
+
+
+def _format_flag(value: Any, name: str) -> str:
+    if value in (0, 1) and not isinstance(value, bool | float):
+        return str(value)
+    raise LocalProtocolError(f"{name}={value!r} is not 0 or 1")
+
+
+_RECEIPT_WIDTH = ID_WIDTH + 2 * TS_WIDTH
+"""One member's part of a RECEIPTS field: the id, when delivered, when read."""
+
+
+def _parse_receipts(raw: str, name: str) -> tuple[tuple[str, int, int], ...]:
+    if len(raw) % _RECEIPT_WIDTH:
+        raise malformed(f"{name}: length {len(raw)} is not a multiple of {_RECEIPT_WIDTH}")
+    states = []
+    for start in range(0, len(raw), _RECEIPT_WIDTH):
+        part = raw[start:start + _RECEIPT_WIDTH]
+        member = _parse_user(part[:ID_WIDTH], name)
+        delivered = _parse_number(part[ID_WIDTH:ID_WIDTH + TS_WIDTH], name)
+        states.append((member, delivered, _parse_number(part[ID_WIDTH + TS_WIDTH:], name)))
+    return tuple(states)
+
+
+def _format_receipts(value: Any, name: str) -> str:
+    parts = []
+    for state in value:
+        if not (isinstance(state, tuple) and len(state) == 3):
+            raise LocalProtocolError(f"{name}: {state!r} is not (member, delivered, read)")
+        member, delivered, read = state
+        parts.append(_USER.format(member, name) + _TS.format(delivered, name)
+                     + _TS.format(read, name))
+    return "".join(parts)
+
+
 def _text_formatter(parse: Parser) -> Formatter:
     """Format by checking with the decoder's own parser: never send what decode() refuses."""
 
@@ -225,6 +264,9 @@ def _number_kind(width: int, parse: Parser) -> KindSpec:
 _USER = _text_kind(ID_WIDTH, USER_PATTERN, _parse_user)
 
 
+_TS = _number_kind(TS_WIDTH, _parse_number)
+
+
 def _format_members(value: Any, name: str) -> str:
     return "".join(_USER.format(member, name) for member in value)
 
@@ -240,7 +282,7 @@ class Kind(Enum):
     PEER = _text_kind(  # a user id or a group id
         ID_WIDTH, f"(?:{USER_PATTERN}|{GROUP_PATTERN})", _parse_peer)
     TOKEN = _text_kind(TOKEN_WIDTH, _TOKEN_PATTERN, _parse_token)  # 32 lowercase hex characters
-    TS = _number_kind(TS_WIDTH, _parse_number)  # 10 ASCII digits
+    TS = _TS  # 10 ASCII digits
     ERROR_CODE = _number_kind(2, _parse_error_code)  # 2 ASCII digits
     TEXT = _text_kind(  # message text: the rest of the line, 1..MAX_TEXT code points
         None, f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", _parse_text)
@@ -256,3 +298,7 @@ class Kind(Enum):
         None, f"[^{_CONTROL_CHARS}]*", _parse_arg)
     MEMBERS = KindSpec(  # the rest of the line: zero or more user ids, 13 characters each
         None, f"(?:{USER_PATTERN})*", _parse_members, _format_members, None, converts=True)
+    FLAG = KindSpec(1, "[01]", _parse_flag, _format_flag, "%d", converts=True)  # 0 or 1
+    RECEIPTS = KindSpec(  # the rest of the line: per member its id, delivered and read times
+        None, f"(?:{USER_PATTERN}[0-9]{{{2 * TS_WIDTH}}})*", _parse_receipts, _format_receipts,
+        None, converts=True)

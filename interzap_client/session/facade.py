@@ -31,6 +31,7 @@ from interzap_client.session import acting
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
+from interzap_client.session.live import Live
 from interzap_client.session.outbox import BlockRequest, Outbox
 from interzap_client.session.states import Phase
 from interzap_client.state import Message, PendingGroup, State, Tick
@@ -79,6 +80,7 @@ class Session(Announcer):
         # 17s and 18s not yet answered by a 19: sent again after each login (harmless twice)
         self._blocks_asked: dict[str, bool] = {}
         self.outbox = Outbox(self)
+        self.live = Live(self)  # typing, presence, privacy, info (live.py)
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
         self.net = Connection(host, port, self.inbound.handle, self.lifecycle.up,
@@ -176,6 +178,7 @@ class Session(Announcer):
         self.open_peer = None
         self._reads_sent.clear()
         self._blocks_asked.clear()  # another account's wishes are not this one's
+        self.live.reset()
         self.touch()
 
     # ---- the connection, logging in (lifecycle.py) ------------------------------
@@ -227,6 +230,7 @@ class Session(Announcer):
                       tick=int(Tick.PENDING), at=now)
         message = state.messages[(state.me, peer, ts)]
         self.outbox.submit(message)
+        self.live.presence.stopped_typing(peer)
         self._say_if_held()
         self.touch()
         return message
@@ -318,6 +322,7 @@ class Session(Announcer):
         if peer is not None:
             self.need_state().conversation(peer)
             self.mark_read(peer)
+            self.live.watch(peer)  # a 1:1 chat's header says online or last seen
         self.touch()
 
     def mark_read(self, peer: str) -> bool:
@@ -385,3 +390,7 @@ class Session(Announcer):
     def now(self) -> int:
         """Our clock, in Unix seconds (a parameter in tests)."""
         return int(self._clock())
+
+    def clock(self) -> float:
+        """Our clock with its fraction (typing notices last seconds)."""
+        return self._clock()

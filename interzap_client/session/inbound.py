@@ -26,8 +26,11 @@ from interzap_client.session.outbox import (
     BlockRequest,
     ChangeRequest,
     GroupRequest,
+    InfoRequest,
     LoginRequest,
     NameRequest,
+    PresenceRequest,
+    PrivacyRequest,
     RegisterRequest,
     SendRequest,
 )
@@ -82,6 +85,9 @@ class Inbound:
             ev.Name: self._name,
             ev.GroupEvent: self._group_event,
             ev.Acted: self._acted,
+            ev.InfoAnswer: session.live.info_answer,
+            ev.Typing: session.live.typing,
+            ev.Presence: session.live.heard_presence,
         }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
         self._refusals: dict[type, Callable[[Any, int, str], None]] = {
             SendRequest: outbox.refused_send,
@@ -91,6 +97,9 @@ class Inbound:
             BlockRequest: outbox.refused_block,
             ChangeRequest: outbox.refused_change,
             NameRequest: outbox.refused_name,
+            InfoRequest: session.live.refused,
+            PresenceRequest: session.live.refused,
+            PrivacyRequest: session.live.refused,
         }
         """The request a 13 answers -> who deals with its refusal."""
 
@@ -127,6 +136,7 @@ class Inbound:
         session.received += 1
         peer = session.need_state().peer_of(event.src, event.dst)
         group = event.dst if peer == event.dst else None
+        session.live.message(event.src, peer)  # they stopped typing there
         session.notify(Notice("message", peer=peer, author=event.src, ts=event.ts,
                               text=event.text, group=group, **reply))
         if peer == session.open_peer:

@@ -164,6 +164,7 @@ class Lifecycle:
     def down(self, reason: str) -> None:
         was_logged_in = self.logged_in
         self._session.outbox.clear()
+        self._session.live.forget()
         self.step(Step.DOWN)
         if was_logged_in:
             self._session.notify(Notice("disconnected", text=reason))
@@ -221,6 +222,7 @@ class Lifecycle:
         self._session.outbox.flush()
         self._session.repeat_reads()
         self._session.repeat_blocks()
+        self._session.live.repeat()
 
     def refused(self, request: Hello, code: int, words: str) -> None:
         """A 13 answered our 01/03: for good (a refused 01, a wrong token), or for now."""

@@ -1,8 +1,8 @@
 """The outbox: the requests awaiting an answer, and the queue of what waits to be sent.
 
 Theory of operation. The server answers a connection's frames in order, and
-01, 03, 05, 10, 17, 18, 21 and 23 always get exactly one answer (02, 04, 16, 11,
-19, 22 or 24, else a 13;
+01, 03, 05, 10, 17, 18, 21, 23, 25, 28 and 29 always get exactly one answer (02,
+04, 16, 11, 19, 22, 24, 26 or 30, else a 13;
 PROTOCOL.md 1: "A 13 does not say which frame it answers: count"), while 08
 and 12 are only sent when they cannot fail. So every such frame that leaves
 is recorded as a typed request at the end of a FIFO: a 13 answers the oldest
@@ -108,16 +108,38 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class InfoRequest:
+    """A 25 about our message ts in group; answered by the 26 about it, or a 13."""
+
+    group: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
 class NameRequest:
     """A 21 of ours; answered by the 22 naming us with this name, or a 13."""
 
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceRequest:
+    """A 29 about user; answered by a 30 about them (maybe news that came first), or a 13."""
+
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRequest:
+    """A 28; answered by the 30 about ourselves (HIDDEN: hidden), or a 13."""
+
+    hidden: bool
+
+
 Hello = LoginRequest | RegisterRequest
 """What a new link says first."""
 Request = (SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockRequest
-           | ChangeRequest | NameRequest)
+           | ChangeRequest | NameRequest | InfoRequest | PresenceRequest | PrivacyRequest)
 """Everything that gets exactly one answer."""
 Queued = Message | PendingGroup | PendingChange | WantedName | Act
 """An entry of the State's outbox."""

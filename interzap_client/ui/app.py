@@ -35,6 +35,7 @@ from interzap_client.state import State
 from interzap_client.ui.completion import NameCompleter
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import build_layout, listed
+from interzap_client.ui.live import info_panel
 from interzap_client.ui.pager import Line
 from interzap_client.ui.panels import PANELS
 from interzap_client.ui.style import STYLE
@@ -101,9 +102,13 @@ class ChatApp:
             "reactions": self._reactions,
             "group_change": self._group_change,
             "whois": self._whois,
+            "typing": self._typing,
+            "receipts": self._receipts,
+            "privacy": self._privacy,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
+        self.input.buffer.on_text_changed += self._typed
 
     # ---- Controller (keys.py) ---------------------------------------------
 
@@ -281,6 +286,7 @@ class ChatApp:
             for emoji, who in (n.reactions or {}).items())
         self.view.show(Panel("reactions · Esc closes",
                              lines or ([("class:panel.note", "no reactions yet")],)))
+
     def _group_change(self, n: Notice) -> None:
         """A group change: a line of its chat already; in the log too, if it is not open."""
         state = self.session.state
@@ -290,6 +296,29 @@ class ChatApp:
     def _whois(self, n: Notice) -> None:
         self._info(Notice("info", text=f"{n.name} is {n.id}" if n.name != n.id
                           else f"{n.id} has no name you know"))
+
+    def _typed(self, buffer: Buffer) -> None:
+        """A keystroke in a message (not a command): the open chat hears we type (a 27 at
+        most every 3 s: session/live.py)."""
+        if buffer.text and not buffer.text.startswith("/"):
+            self.session.live.typed(self.session.open_peer)
+
+    def _typing(self, n: Notice) -> None:
+        """Someone types: repaint when the notice is due to go (layout reads the clock)."""
+        expiry = self.session.live.presence.next_expiry(self.session.clock())
+        if expiry is not None and self.app.loop is not None:
+            self.app.loop.call_later(expiry - self.session.clock() + 0.05, self.app.invalidate)
+
+    def _receipts(self, n: Notice) -> None:
+        """/info's answer, as a panel over the chat."""
+        if n.peer is not None and n.ts is not None:
+            panel = info_panel(self.session, n.peer, n.ts)
+            if panel is not None:
+                self.view.show(panel)
+
+    def _privacy(self, n: Notice) -> None:
+        self._flash(Note("your last seen is hidden (you see nobody's)" if n.text == "hidden"
+                         else "your last seen is shared"))
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

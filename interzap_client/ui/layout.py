@@ -39,6 +39,7 @@ from prompt_toolkit.widgets import Frame, TextArea
 from interzap_client.message_acts import quote, reaction_counts, shown_text
 from interzap_client.people import Note, words
 from interzap_client.state import Conversation, Message, State, Tick
+from interzap_client.ui.live import header_status
 from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS
 from interzap_client.ui.view import FOUND, SELECTED, View, marked
@@ -107,6 +108,7 @@ def chat_title(view: View) -> StyleAndTextTuples:
                                   + state.label(peer))]
     if conv.is_group:
         title.append(("class:header.members", f"  ({people(state, conv.members)})"))
+    title.extend(header_status(view))  # typing, online, last seen (live.py)
     waiting = sum(c.unread for c in state.conversations.values() if c.peer != peer)
     if waiting and not list_width(_columns()):
         title.append(("class:list.unread", f"  {waiting} unread elsewhere"))

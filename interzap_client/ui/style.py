@@ -24,6 +24,8 @@ STYLE = Style.from_dict(
         "separator": "#444444",
         "header": "bold",
         "header.members": "#8a8a8a",
+        "header.typing": "italic #87d787",
+        "header.presence": "#8a8a8a",
         "more": "reverse #ffd75f",
         "panel": "bg:#262626 #d0d0d0",
         "panel.command": "bold",

@@ -2,7 +2,8 @@
 
 A rule (accounts.py, messages.py, groups.py, reads.py, blocks.py) asks the store and
 writes to it, and says what to send through the context: reply() to the
-frame's own connection, owe() to users by way of their queues. Nothing it says
+frame's own connection, owe() to users by way of their queues, tell() to users
+online, for a frame that is never stored. Nothing it says
 leaves before the batch commits (service.py).
 
 Knows sessions and the store's plain API; knows no sockets, no SQL and nothing
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from interzap_server.rules.throttle import Throttle
 from interzap_server.sessions import Session, Sessions
 from interzap_server.storage import Key, Store
 
@@ -48,6 +50,8 @@ class Context:
     sessions: Sessions
     max_queue: int  # frames owed to one user before 05s to it are refused (13/14)
     now: int = 0  # the batch's time, Unix seconds
+    typists: Throttle = field(default_factory=Throttle)  # the last 27 relayed per sender, chat
+    moves: list[tuple[str, bool]] = field(default_factory=list)  # logins (True), departures
 
     def reply(self, unit: Unit, frame: bytes) -> None:
         """Send `frame` to the unit's own connection once the batch commits."""
@@ -62,3 +66,9 @@ class Context:
             store.wakeups.notify(recipient)
             unit.effects.append(partial(sessions.send_live, recipient, entry, frame,
                                         message is None))
+
+    def tell(self, user: str, frame: bytes, about: str | None = None) -> None:
+        """Send an ephemeral frame (27, 30) to `user` if online, now: never stored, never
+        queued, lost if they are not connected; a 30 `about` someone only to a connection
+        that asked about them (29). Every ephemeral frame leaves through here."""
+        self.sessions.send_ephemeral(user, frame, about)

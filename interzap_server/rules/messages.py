@@ -6,6 +6,7 @@ Knows message keys, queues and their limit; knows no sockets and no SQL.
 
 from collections.abc import Sequence
 
+from interzap_server.rules import info
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
@@ -71,5 +72,7 @@ def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
     remaining = ctx.store.acknowledge(unit.user, event.src, event.dst, event.ts)
     if remaining is None:
         unit.session.link.strike()  # 12s are free only while they acknowledge something
-    elif remaining == 0:
+        return
+    info.delivered(ctx, unit, event)  # a group copy's time, for 25; nothing for 1:1
+    if remaining == 0:
         ctx.owe(unit, [event.src], encode_decoded(ev.Delivered, event.dst, event.ts))

@@ -3,6 +3,7 @@
 Knows read marks and who must have read what; knows no sockets and no SQL.
 """
 
+from interzap_server.rules import info
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
@@ -27,13 +28,15 @@ def read(ctx: Context, unit: Unit, event: ev.Read) -> None:
         newest = store.newest_acknowledged(dst, reader, event.ts, event.peer)
     for author, ts in newest.items():
         marks = store.read_marks(dst, author)
-        if ts <= marks.get(reader, 0):
+        already = marks.get(reader, 0)
+        if ts <= already:
             continue
         # the author hears of it when everyone else has read up to ts (1:1: the reader)
         others = [m for m in everyone if m != author] or [reader]
         before = min(marks.get(m, 0) for m in others)
         marks[reader] = ts
         store.set_read_mark(dst, author, reader, ts)
+        info.read(ctx, dst, author, reader, already, ts)  # group copies' times, for 25
         after = min(marks.get(m, 0) for m in others)
         if after > before:
             ctx.owe(unit, [author], encode(ev.ReadNotice(dst, after)))

@@ -18,8 +18,10 @@ from interzap_server.rules import (
     blocks,
     changes,
     groups,
+    info,
     messages,
     names,
+    presence,
     reads,
 )
 from interzap_server.rules.context import Context, Unit
@@ -91,9 +93,9 @@ def refused(ctx: Context, unit: Unit, error: RemoteProtocolError) -> None:
 
 RULES: dict[type, Rule] = dict((
     rule(RemoteProtocolError, refused, Policy(answered=True, before_login=True)),
-    rule(ev.Register, accounts.register,
+    rule(ev.Register, presence.register,
          Policy(writes=True, answered=True, before_login=True, logs_in=True)),
-    rule(ev.Login, accounts.login, Policy(answered=True, before_login=True, logs_in=True)),
+    rule(ev.Login, presence.login, Policy(answered=True, before_login=True, logs_in=True)),
     rule(ev.Ping, accounts.ping, Policy(answered=True, before_login=True)),
     rule(ev.Pong, accounts.pong, Policy(before_login=True, rate_free=True, ephemeral=True)),
     rule(ev.Send, messages.send, Policy(writes=True, answered=True)),
@@ -104,6 +106,10 @@ RULES: dict[type, Rule] = dict((
     rule(ev.Unblock, blocks.unblock, Policy(writes=True, answered=True)),
     rule(ev.SetName, names.set_name, Policy(writes=True, answered=True)),
     rule(ev.GroupChange, changes.change, Policy(writes=True, answered=True)),
+    rule(ev.Info, info.info, Policy(answered=True)),
+    rule(ev.Typing, presence.typing, Policy(ephemeral=True)),
+    rule(ev.Privacy, presence.privacy, Policy(writes=True, answered=True)),
+    rule(ev.PresenceAsk, presence.ask, Policy(answered=True)),
     rule(ev.Act, actions.act, Policy(writes=True, answered=True)),
 ))
 """Every frame a client may send, and a line that failed to be one."""

@@ -1,5 +1,5 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks,
-blocks, contacts and group changes.
+blocks, contacts, group changes, presence and group receipts.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -170,10 +170,39 @@ class GroupChange(BaseModel):
         primary_key = CompositeKey("group", "actor", "ts")
 
 
-MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block, Contact,
-          GroupChange)
+class Seen(BaseModel):
+    """A user's presence (PROTOCOL.md 5.14): online now or not, since when, and whether
+    they hide it. Written at login and at the end of a connection, never by a message."""
 
-WITHOUT_ROWID = (MessageKey, Entry, Block, Contact, GroupChange)
+    user = BigIntegerField(primary_key=True)
+    online = BooleanField()
+    seen = BigIntegerField()  # server time of the last login or logout
+    hidden = BooleanField(default=False)
+
+    class Meta:
+        table_name = "presence"
+
+
+class GroupReceipt(BaseModel):
+    """When `member` acknowledged (12) and read (08) a group message (PROTOCOL.md 5.12):
+    numbers, the group's positive; written by group 12s and 08s only, never by 1:1 ones."""
+
+    group = BigIntegerField()
+    src = BigIntegerField()
+    ts = BigIntegerField()
+    member = BigIntegerField()
+    delivered = BigIntegerField()
+    read = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "group_receipt"
+        primary_key = CompositeKey("group", "src", "ts", "member")
+
+
+MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block, Contact,
+          GroupChange, Seen, GroupReceipt)
+
+WITHOUT_ROWID = (MessageKey, Entry, Block, Contact, GroupChange, GroupReceipt)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);
 PostgreSQL has no such option, so use_database() sets it for SQLite only."""
 

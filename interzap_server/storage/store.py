@@ -21,6 +21,8 @@ from interzap_server.storage.groups import Groups
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.names import Names
 from interzap_server.storage.numbers import number, user_number
+from interzap_server.storage.presence import PresenceTable
+from interzap_server.storage.receipts import Receipts
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
@@ -57,6 +59,9 @@ class Store:
         self.names = Names(runner, caches)  # display names and contacts (names.py)
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
         self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
+        self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)
+        self.receipts = Receipts(runner)  # when group copies were stored and read (receipts.py)
+        self._receipts_mark = 0  # receipts waiting at the last savepoint
 
     # -- transactions ---------------------------------------------------------
     #
@@ -67,6 +72,7 @@ class Store:
     def begin(self) -> None:
         """Open the transaction that every call until commit() or rollback() is part of."""
         self._writes.clear()
+        self.receipts.truncate(0)
         self._mark = NOTHING
         self._runner.begin()
 
@@ -84,6 +90,7 @@ class Store:
         except StorageError:
             self._caches.end_batch(committed=False)
             self._writes.clear()
+            self.receipts.truncate(0)
             raise
         self._caches.end_batch(committed=True)
 
@@ -92,12 +99,14 @@ class Store:
         the transaction is over either way)."""
         self._caches.end_batch(committed=False)
         self._writes.clear()
+        self.receipts.truncate(0)
         self._runner.rollback()
 
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
         database since the savepoint, and here, what waits since this mark."""
         self._mark = self._writes.mark()
+        self._receipts_mark = self.receipts.waiting
         self._runner.savepoint()
 
     def rollback_to_savepoint(self) -> bool:
@@ -109,6 +118,7 @@ class Store:
         if mark is None or not self._runner.rollback_to_savepoint():
             return False
         self._writes.truncate(mark)
+        self.receipts.truncate(self._receipts_mark)
         return True
 
     @contextmanager
@@ -128,6 +138,10 @@ class Store:
     def _flush(self) -> None:
         """Write what waits; the caches learn the new group messages' copies, and where
         each 06 written is (not before: one of a known key is not written)."""
+        if self.receipts.waiting:
+            if self._mark != NOTHING:
+                self._mark = None  # as below
+            self.receipts.flush()
         if self._writes:
             if self._mark != NOTHING:
                 self._mark = None  # earlier frames' rows go after this frame's savepoint
@@ -294,6 +308,11 @@ class Store:
             self._caches.saw_seq(user, page[-1].entry - base)
         return page
 
+    def copies_owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:
+        """Those of `members` still owed their copy of a group message (not acknowledged)."""
+        self._flush()
+        return self.receipts.owed(group, src, ts, members)
+
     # -- read marks ------------------------------------------------------------
 
     def newest_acknowledged(self, dst: str, reader: str, upto: int,
@@ -344,6 +363,7 @@ class Store:
         direct = Entry.select(Entry.seq).where((Entry.user == MessageKey.dst) & copy)
         members = Member.select(Member.user).where(Member.group == 0 - MessageKey.dst)
         grouped = Entry.select(Entry.seq).where(Entry.user.in_(members) & copy)
+        self.receipts.prune(before)
         return (self._runner.execute(MessageKey.delete()
                                      .where(old & (MessageKey.dst > 0) & ~fn.EXISTS(direct)))
                 + self._runner.execute(MessageKey.delete()

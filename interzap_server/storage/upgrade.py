@@ -28,6 +28,7 @@ from interzap_server.storage.models import (
     QueueHead,
     User,
 )
+from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Row, Runner
 from shared.ids import is_group_id, number_of
 
@@ -42,12 +43,15 @@ def upgrade(runner: Runner, shared: bool) -> None:
     sure every queue's head is at least its last seq (writers of each kind, one after the
     other, may have run on it). Runs inside the caller's transaction, which holds the
     lock that makes other starting servers wait (storage/__init__.py): so a crash in the
-    middle leaves the old tables as they were, and a second server finds them gone."""
+    middle leaves the old tables as they were, and a second server finds them gone. The
+    only server on a database also marks everyone offline (storage/presence.py)."""
     db = runner.db
     if OLD_QUEUE in db.get_tables():
         _copy_old_tables(runner)
     _add_columns(runner)
     _seed_contacts(runner)
+    if not shared:  # the only server: whoever its last run left online is not
+        PresenceTable(runner).all_offline()
     if shared:
         q = db.quote
         head, queue = QueueHead._meta.table_name.join(q), Entry._meta.table_name.join(q)

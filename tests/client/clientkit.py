@@ -193,6 +193,13 @@ def logged_in(port: int, data: Path, clients: list[ClientProcess], count: int,
     return idents, started
 
 
+def scripted(server: ChatServer, data: Path, started: list[ClientProcess],
+             count: int) -> list[tuple[str, ClientProcess]]:
+    """`count` new accounts, each with a scripted client logged in: (id, client) each;
+    the clients are added to `started` (the `clients` fixture stops them)."""
+    return list(zip(*logged_in(server.port, data, started, count), strict=True))
+
+
 # ---- in-process sessions (asyncio, same loop as the code under test) ----
 
 

@@ -191,7 +191,9 @@ def lock_run(folder: Path, seconds: float = 3.0, send_gap: float = 0.01,
         server = servers.start(extra_args=QUIET)
         run = _Run(server)
         since = server.log_size()
-        holder = sqlite3.connect(servers.db, timeout=0, isolation_level=None)
+        # a wait as a guard only: the server may be committing carol's last seen (she
+        # just left), a write of a few milliseconds
+        holder = sqlite3.connect(servers.db, timeout=5.0, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         locked = last_send = last_login = time.monotonic()
         run.log_in(figures)

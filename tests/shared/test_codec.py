@@ -14,7 +14,7 @@ from shared import events as ev
 from shared.codec import LAYOUTS, Side
 from shared.codes import MAX_FRAME, MAX_NAME, MAX_TEXT, ErrorCode, FrameCode
 from shared.errors import RemoteProtocolError
-from shared.fields import Kind, text_problem
+from shared.fields import text_problem
 
 A, B, C = "Client-000001", "Client-000002", "Client-000003"
 GROUP = "Group-0000001"
@@ -63,6 +63,16 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
         ev.GroupEvent(GROUP, 1700000004, A, "L", ""),
         b"24Group-00000011700000004Client-000001L\n",
     ),
+    FrameCode.INFO: (ev.Info(GROUP, 1700000000), b"25Group-00000011700000000\n"),
+    FrameCode.INFO_ANSWER: (
+        ev.InfoAnswer(GROUP, 1700000000, ((B, 1700000005, 1700000060), (C, 0, 0))),
+        b"26Group-00000011700000000Client-00000217000000051700000060"
+        b"Client-00000300000000000000000000\n",
+    ),
+    FrameCode.TYPING: (ev.Typing(A, GROUP), b"27Client-000001Group-0000001\n"),
+    FrameCode.PRIVACY: (ev.Privacy(1), b"281\n"),
+    FrameCode.PRESENCE_ASK: (ev.PresenceAsk(B), b"29Client-000002\n"),
+    FrameCode.PRESENCE: (ev.Presence(B, 1700000300), b"30Client-0000021700000300\n"),
     FrameCode.ACT: (
         ev.Act(B, A, 1700000060, "R", A, 1700000000, "yes!"),
         b"31Client-000002Client-0000011700000060RClient-0000011700000000yes!\n",
@@ -149,6 +159,19 @@ def test_codec_decode_keeps_unknown_error_code_as_int() -> None:
 def test_codec_decode_accepts_error_without_reason() -> None:
     """The reason of a 13 may be empty."""
     assert codec.decode(b"1301", Side.SERVER) == ev.Error(ErrorCode.MALFORMED, "")
+
+
+def test_codec_info_answer_may_be_empty_and_privacy_is_one_digit() -> None:
+    """A 26 for a group whose other members all left lists nobody; a 28 is 0 or 1 only."""
+    assert codec.decode(b"26Group-00000011700000000", Side.SERVER) == ev.InfoAnswer(
+        GROUP, 1700000000, ())
+    assert codec.decode(b"280", Side.CLIENT) == ev.Privacy(0)
+    for bad in (b"282", b"28", b"2811"):
+        with pytest.raises(RemoteProtocolError) as caught:
+            codec.decode(bad, Side.CLIENT)
+        assert caught.value.code == ErrorCode.MALFORMED
+    with pytest.raises(RemoteProtocolError):
+        codec.decode(b"26Group-00000011700000000Client-0000021700000005", Side.SERVER)
 
 
 def test_codec_block_list_may_be_empty() -> None:
@@ -248,7 +271,7 @@ def decoded_values(layout: codec.Layout) -> list[object]:
 
 @pytest.mark.parametrize("layout", [
     pytest.param(layout, id=f"{layout.code:02d}-{layout.event.__name__}") for layout in LAYOUTS
-    if all(kind is not Kind.MEMBERS for _, kind in layout.fields)
+    if all(kind.value.template is not None for _, kind in layout.fields)
 ])
 def test_codec_encode_decoded_gives_exact_bytes(layout: codec.Layout) -> None:
     """encode_decoded() of decoded field values writes the same bytes as encode()."""

@@ -55,6 +55,10 @@ FIELD_VALUES: dict[Kind, st.SearchStrategy[object]] = {
     Kind.ARG: st.text(PRINTABLE, max_size=40),
     Kind.OP: st.sampled_from([op.value for op in GroupOp]),
     Kind.MEMBERS: st.lists(USERS, min_size=1, max_size=MAX_GROUP_MEMBERS + 1).map(tuple),
+    Kind.FLAG: st.sampled_from((0, 1)),
+    Kind.RECEIPTS: st.lists(st.tuples(USERS, st.integers(0, 9_999_999_999),
+                                      st.integers(0, 9_999_999_999)),
+                            max_size=MAX_GROUP_MEMBERS).map(tuple),
 }
 
 
@@ -167,7 +171,8 @@ def test_codec_decode_raises_only_remote_errors_after_a_valid_code(
 
 
 def has_members(layout: codec.Layout) -> bool:
-    return any(kind is Kind.MEMBERS for _, kind in layout.fields)
+    """Whether a field is a list (members, receipts): no single % formats it."""
+    return any(kind.value.template is None for _, kind in layout.fields)
 
 
 @given(st.sampled_from(Side).flatmap(events_from))
@@ -266,6 +271,9 @@ ANY_VALUE_OF_TYPE: dict[object, st.SearchStrategy[object]] = {
                                                       max_size=32),
     int: st.integers(-5, 10**11),
     tuple[str, ...]: st.lists(ID_LIKE | st.text(max_size=14), max_size=3).map(tuple),
+    tuple[tuple[str, int, int], ...]: st.lists(
+        st.tuples(ID_LIKE | st.text(max_size=14), st.integers(-5, 10**11),
+                  st.integers(-5, 10**11)), max_size=3).map(tuple),
 }
 
 

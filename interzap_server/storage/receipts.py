@@ -1,0 +1,112 @@
+"""Group receipts: when each member's client stored (12) and read (08) a group message,
+for the author's "who got and read it" (25, PROTOCOL.md 5.12).
+
+Part of the store (Store.receipts). A row is made by the 12 of a group copy,
+and its read time set by the 08 that moves the reader's mark past it: group
+frames only, so a 1:1 message costs nothing more. The rows of a transaction's
+12s wait here and are written together, one INSERT when the store flushes (as
+writes.py does for queue entries), so many group 12s in one loop iteration cost
+one statement. Rows go with their keys, after KEY_MEMORY (Store.prune).
+
+Knows ids, the group_receipt and queue tables; knows no chat rules.
+"""
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
+
+from interzap_server.storage.models import Entry, GroupReceipt
+from interzap_server.storage.numbers import number, user_number
+from interzap_server.storage.runner import Runner
+from shared.ids import number_of, user_id
+
+
+@dataclass(slots=True)
+class Waiting:
+    """A receipt not written yet: numbers, as its row will hold them."""
+
+    group: int
+    src: int
+    ts: int
+    member: int
+    delivered: int
+    read: int | None = None
+
+
+_FIELDS = [GroupReceipt.group, GroupReceipt.src, GroupReceipt.ts, GroupReceipt.member,
+           GroupReceipt.delivered, GroupReceipt.read]
+
+
+class Receipts:
+    """Delivery and read times of group copies, as plain ids."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self._waiting: list[Waiting] = []
+
+    def delivered(self, group: str, src: str, ts: int, member: str, now: int) -> None:
+        """`member` acknowledged the message (src, group, ts) at `now` (again: no change)."""
+        self._waiting.append(Waiting(number_of(group), user_number(src), ts,
+                                     user_number(member), now))
+
+    @property
+    def waiting(self) -> int:
+        """Receipts not written yet (a mark for truncate())."""
+        return len(self._waiting)
+
+    def flush(self) -> None:
+        """Write the waiting receipts, one statement (one already there stays as it is)."""
+        if self._waiting:
+            rows = [astuple(row) for row in self._waiting]
+            self._runner.execute(GroupReceipt.insert_many(rows, fields=_FIELDS)
+                                 .on_conflict_ignore())
+            self._waiting.clear()
+
+    def truncate(self, mark: int) -> None:
+        """Forget the receipts made since `mark` (their frame was undone)."""
+        del self._waiting[mark:]
+
+    def read(self, group: str, src: str, member: str, after: int, upto: int, now: int) -> None:
+        """`member` read src's messages to the group with after < ts <= upto, at `now`."""
+        for row in self._waiting:
+            if ((row.group, row.src, row.member) == (number_of(group), user_number(src),
+                                                     user_number(member))
+                    and after < row.ts <= upto and row.read is None):
+                row.read = now
+        self._runner.execute(GroupReceipt
+                             .update(read=now)
+                             .where((GroupReceipt.group == number_of(group))
+                                    & (GroupReceipt.src == user_number(src))
+                                    & (GroupReceipt.ts > after) & (GroupReceipt.ts <= upto)
+                                    & (GroupReceipt.member == user_number(member))
+                                    & GroupReceipt.read.is_null()))
+
+    def of(self, group: str, src: str, ts: int) -> dict[str, tuple[int, int]]:
+        """Per member who acknowledged the message: (delivered at, read at or 0)."""
+        rows = self._runner.query(GroupReceipt
+                                  .select(GroupReceipt.member, GroupReceipt.delivered,
+                                          GroupReceipt.read)
+                                  .where((GroupReceipt.group == number_of(group))
+                                         & (GroupReceipt.src == user_number(src))
+                                         & (GroupReceipt.ts == ts)))
+        found = {user_id(member): (int(delivered), int(read or 0))
+                 for member, delivered, read in rows}
+        for row in self._waiting:
+            key = (row.group, row.src, row.ts)
+            if key == (number_of(group), user_number(src), ts):
+                found.setdefault(user_id(row.member), (row.delivered, row.read or 0))
+        return found
+
+    def owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:
+        """Those of `members` whose copy of the message is still in their queue."""
+        if not members:
+            return set()
+        rows = self._runner.query(Entry
+                                  .select(Entry.user)
+                                  .where(Entry.user.in_([user_number(m) for m in members])
+                                         & (Entry.dst == number(group))
+                                         & (Entry.src == user_number(src)) & (Entry.ts == ts)))
+        return {user_id(user) for (user,) in rows}
+
+    def prune(self, before: int) -> int:
+        """Forget receipts of copies acknowledged before `before`."""
+        return self._runner.execute(GroupReceipt.delete().where(GroupReceipt.delivered < before))

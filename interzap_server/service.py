@@ -30,7 +30,7 @@ from functools import partial
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
 from interzap_server.rules.accounts import hash_token
 from interzap_server.sessions import Link, Session, Sessions
-from interzap_server.storage import Reported, StorageError, Store
+from interzap_server.storage import Heard, Reported, StorageError, Store, Wakeups
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
@@ -241,6 +241,18 @@ class Service:
             self._undo(exc, logging.WARNING, "housekeeping failed")
         else:
             log.info("forgot %d settled message keys", forgotten)
+
+    # -- the other nodes (storage/wakeups.py, sessions.py) --------------------------------
+
+    @property
+    def listener(self) -> Wakeups:
+        """What the loop watches for the other nodes' news: fileno(), drain(), retry_in()."""
+        return self._store.wakeups
+
+    def hear(self, heard: Sequence[Heard]) -> None:
+        """What the other nodes said (drained from the listener): woken users' queues are
+        read again (top_up), ephemeral frames sent, replaced sessions closed."""
+        self._sessions.hear(heard)
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()

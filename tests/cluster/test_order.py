@@ -6,6 +6,8 @@ Why it could fail: a seq taken at insert rather than in commit order, or a node 
 sends its own entry live while another node's lower one is not yet heard of, would
 move the session's cursor past an entry it never sent (docs/SCALING.md, "Order")."""
 
+from itertools import pairwise
+
 from wire import ClientFactory, WireClient, timestamp
 
 from cluster.kit import Nodes
@@ -38,7 +40,7 @@ def test_cluster_two_nodes_interleaving_one_queue_keep_order(
         got[event.src].append(event.ts)
         authors.append(event.src)
     assert got == sent  # each sender's messages, all, in order, none twice
-    turns = sum(1 for a, b in zip(authors, authors[1:], strict=False) if a != b)
+    turns = sum(1 for a, b in pairwise(authors) if a != b)
     print(f"the queue changed writers {turns} times")
     assert turns >= 10  # the two nodes did take turns at the queue
     for sender in (local, remote):

@@ -213,7 +213,7 @@ class Sessions:
             if session.link.backlog >= self._low_water or session.user is None:
                 continue
             try:
-                page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
+                page = self._store.page(session.user, session.cursor, DRAIN_PAGE)
             except Reported:
                 # the runner said it (connection lost, lock): every session waits, still
                 # catching up (the others' nodes may have woken them), and reads again later
@@ -226,12 +226,13 @@ class Sessions:
                 self.log_out(session)
                 continue
             sent = 0
-            for queued in page:
+            for queued in page.entries:
                 if session.link.backlog >= self._low_water:
                     break  # the rest of the page is fetched again next time
                 session.link.write(queued.frame, None if queued.is_message else queued.entry)
                 session.cursor = queued.entry
                 sent += 1
-            if sent == len(page) < DRAIN_PAGE:  # the whole queue is out: live from now on
+            if sent == len(page.entries) < DRAIN_PAGE:  # the whole queue is out: live now
+                session.cursor = max(session.cursor, page.through)
                 session.catching_up = False
                 self._catching_up.discard(session)

@@ -16,7 +16,9 @@ cursor, which reads it and anything before it. A node sends an entry of its own
 live only if the session already has the one before it in the queue (seqs of a
 user are handed out one by one, each after the last holder of the queue's lock
 committed); otherwise it reads the queue too, so a cursor never passes an entry
-another node committed but this one has not heard of yet. The one session per
+another node committed but this one has not heard of yet. A read that empties
+the queue moves the cursor up to the queue's head (Store.page), so that the
+next entry can go live. The one session per
 user holds across nodes: a login tells the others (Replaced), and the older
 session is closed with 13/12. tell() is the way to send an ephemeral frame
 (never stored) to a user wherever they are connected.

@@ -9,13 +9,37 @@ newest entry sent on its connection, so no entry goes twice down one
 connection. After login it "catches up": top_up() pages through the queue while
 the connection's backlog is small, and live frames wait in the queue behind;
 once the queue is exhausted, send_live() sends entries as they are made.
+
+Several nodes on one database (docs/SCALING.md): an entry another node made
+arrives as a wake-up (hear()), and the session catches up again from its
+cursor, which reads it and anything before it. A node sends an entry of its own
+live only if the session already has the one before it in the queue (seqs of a
+user are handed out one by one, each after the last holder of the queue's lock
+committed); otherwise it reads the queue too, so a cursor never passes an entry
+another node committed but this one has not heard of yet. A read that empties
+the queue moves the cursor up to the queue's head (Store.page), so that the
+next entry can go live. The one session per
+user holds across nodes: a login tells the others (Replaced), and the older
+session is closed with 13/12. tell() is the way to send an ephemeral frame
+(never stored) to a user wherever they are connected.
 """
 
 import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from interzap_server.storage import Reported, StorageError, Store
+from interzap_server.storage import (
+    Heard,
+    Replaced,
+    Reported,
+    Resync,
+    StorageError,
+    Store,
+    Told,
+    Wake,
+)
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import ErrorCode
@@ -26,6 +50,9 @@ DRAIN_PAGE = 256
 """Queue entries fetched at a time for a session that is catching up."""
 LOW_WATER = 64 * 1024
 """Send more of the queue only while less than this many bytes wait to be sent."""
+READ_AGAIN = 0.5
+"""Seconds before queues are read again after the database could not be read (the
+connection lost, a lock): the sessions wait, still catching up, instead of being closed."""
 
 
 class Link(Protocol):
@@ -55,6 +82,7 @@ class Session:
     catching_up: bool = False
     retired: bool = False  # replaced by a newer login: its input is ignored
     watching: set[str] = field(default_factory=set)  # users whose 30s it asked for (29)
+    since: float = 0.0  # when it logged in (Unix time): of two sessions, the older goes
 
 
 class Sessions:
@@ -66,6 +94,10 @@ class Sessions:
         self._by_link: dict[Link, Session] = {}
         self._online: dict[str, Session] = {}
         self._catching_up: set[Session] = set()
+        self._shared = store.shared  # other nodes write the same queues
+        self._paused_until = 0.0  # no queue is read before then (time.monotonic())
+        self._hearing: dict[type, Callable[[Heard], None]] = {
+            Wake: self._woken, Told: self._told, Replaced: self._replaced, Resync: self._resync}
 
     def open(self, link: Link) -> Session:
         session = self._by_link[link] = Session(link)
@@ -83,17 +115,27 @@ class Sessions:
         """Make `session` the user's one session; an older one is told (13/12) and closed."""
         old = self._online.get(user)
         if old is not None:
-            old.link.write(encode(ev.Error(ErrorCode.REPLACED,
-                                           "you logged in from another connection")))
-            old.link.close_when_flushed()
-            old.retired = True
-            self.log_out(old)
+            self._replace(old)
         session.user = user
         session.watching = set()
         session.cursor = 0
+        session.since = time.time()
+        self._catch_up(session)
+        self._online[user] = session
+        if self._shared:
+            self._store.wakeups.replace(user, session.since)
+
+    def _replace(self, old: Session) -> None:
+        old.link.write(encode(ev.Error(ErrorCode.REPLACED,
+                                       "you logged in from another connection")))
+        old.link.close_when_flushed()
+        old.retired = True
+        self.log_out(old)
+
+    def _catch_up(self, session: Session) -> None:
+        """Read the session's queue from its cursor (top_up) before sending live again."""
         session.catching_up = True
         self._catching_up.add(session)
-        self._online[user] = session
 
     def log_out(self, session: Session) -> None:
         if session.user is not None and self._online.get(session.user) is session:
@@ -109,6 +151,9 @@ class Sessions:
             return  # offline, or the entry will come with the queue
         if not self._store.sent(entry):
             return
+        if self._shared and entry - 1 > session.cursor:
+            self._catch_up(session)  # the entries between may be another node's: read them
+            return
         session.link.write(frame, entry if report else None)
         session.cursor = entry
 
@@ -116,16 +161,55 @@ class Sessions:
         """Whether `user` is logged in on this server."""
         return user in self._online
 
-    def send_ephemeral(self, user: str, frame: bytes, about: str | None = None) -> None:
-        """Send a frame that is never stored (27, 30) now, if `user` is logged in here
-        (and, for a 30 `about` someone, if this connection asked about them: a 29)."""
+    def tell(self, user: str, frame: bytes, about: str | None = None) -> None:
+        """Send an ephemeral frame (LF included; never stored: 13/12, 27, 30) to `user`
+        wherever they are connected: here at once, or through the other nodes when this
+        batch commits; a 30 `about` someone only to a connection that asked about them
+        (29). Call it from a rule (inside the batch); if the user is online nowhere it is
+        dropped."""
         session = self._online.get(user)
-        if session is not None and (about is None or about in session.watching):
-            session.link.write(frame)
+        if session is not None:
+            if about is None or about in session.watching:
+                session.link.write(frame)
+        elif self._shared:
+            self._store.wakeups.tell(user, frame, about)
+
+    # -- what the other nodes said (storage/wakeups.py) --------------------------------
+
+    def hear(self, heard: Sequence[Heard]) -> None:
+        for item in heard:
+            self._hearing[type(item)](item)
+
+    def _woken(self, item: Heard) -> None:
+        assert isinstance(item, Wake)
+        session = self._online.get(item.user)
+        if session is not None and item.entry > session.cursor:
+            self._catch_up(session)
+
+    def _told(self, item: Heard) -> None:
+        assert isinstance(item, Told)
+        session = self._online.get(item.user)
+        if session is not None and (item.about is None or item.about in session.watching):
+            session.link.write(item.frame)
+
+    def _replaced(self, item: Heard) -> None:
+        assert isinstance(item, Replaced)
+        session = self._online.get(item.user)
+        if session is not None and ((session.since, self._store.wakeups.origin)
+                                    < (item.at, item.origin)):
+            self._replace(session)
+
+    def _resync(self, item: Heard) -> None:
+        for session in self._online.values():
+            self._catch_up(session)
 
     def wants_top_up(self) -> bool:
         """Whether a session catching up has room for more of its queue."""
-        return any(s.link.backlog < self._low_water for s in self._catching_up)
+        return (any(s.link.backlog < self._low_water for s in self._catching_up)
+                and not self._paused())
+
+    def _paused(self) -> bool:
+        return bool(self._paused_until) and time.monotonic() < self._paused_until
 
     def top_up(self) -> None:
         """Send more of the queue to sessions catching up (outside a batch).
@@ -134,27 +218,32 @@ class Sessions:
         it never passes that mark by more than one frame: a long queue cannot
         trip the output cap, however small the cap.
         """
+        if self._paused():
+            return
         for session in list(self._catching_up):
             if session.link.backlog >= self._low_water or session.user is None:
                 continue
             try:
-                page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
+                page = self._store.page(session.user, session.cursor, DRAIN_PAGE)
+            except Reported:
+                # the runner said it (connection lost, lock): every session waits, still
+                # catching up (the others' nodes may have woken them), and reads again later
+                self._paused_until = time.monotonic() + READ_AGAIN
+                return
             except StorageError as exc:
-                # a failure the runner already logged (connection lost, lock) is not
-                # said again per session; the client reconnects and catches up later
-                log.log(logging.INFO if isinstance(exc, Reported) else logging.ERROR,
-                        "cannot read the queue of %s, closing its connection: %s",
-                        session.user, exc)
+                log.error("cannot read the queue of %s, closing its connection: %s",
+                          session.user, exc)
                 session.link.close_when_flushed()
                 self.log_out(session)
                 continue
             sent = 0
-            for queued in page:
+            for queued in page.entries:
                 if session.link.backlog >= self._low_water:
                     break  # the rest of the page is fetched again next time
                 session.link.write(queued.frame, None if queued.is_message else queued.entry)
                 session.cursor = queued.entry
                 sent += 1
-            if sent == len(page) < DRAIN_PAGE:  # the whole queue is out: live from now on
+            if sent == len(page.entries) < DRAIN_PAGE:  # the whole queue is out: live now
+                session.cursor = max(session.cursor, page.through)
                 session.catching_up = False
                 self._catching_up.discard(session)

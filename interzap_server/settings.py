@@ -56,3 +56,13 @@ class Settings:
     """Serve the metrics page (Prometheus text) over HTTP on this port; None: not at all."""
     housekeeping_interval: float = 3600.0
     """Seconds between passes that forget old message keys."""
+    node: str | None = None
+    """This node's name in every log line and in PostgreSQL's pg_stat_activity; None:
+    the host's name and the port (docs/SCALING.md)."""
+    cluster: bool = False
+    """One node of several on one PostgreSQL database (docs/SCALING.md): every answer from
+    the database, live delivery between the nodes. Off: this server is the database's only
+    one, keeps what it can in memory, and a second server is refused."""
+    reuse_port: bool = False
+    """SO_REUSEPORT: several nodes on one machine listen on one port, the kernel spreading
+    the connections among them."""

@@ -62,8 +62,7 @@ class Context:
         """Queue `frame` for each recipient; send it after the commit to those online."""
         store, sessions = self.store, self.sessions
         for recipient in recipients:
-            entry = store.enqueue(recipient, frame, message)
-            store.wakeups.notify(recipient)
+            entry = store.enqueue(recipient, frame, message)  # the other nodes are told
             unit.effects.append(partial(sessions.send_live, recipient, entry, frame,
                                         message is None))
 
@@ -71,4 +70,4 @@ class Context:
         """Send an ephemeral frame (27, 30) to `user` if online, now: never stored, never
         queued, lost if they are not connected; a 30 `about` someone only to a connection
         that asked about them (29). Every ephemeral frame leaves through here."""
-        self.sessions.send_ephemeral(user, frame, about)
+        self.sessions.tell(user, frame, about)

@@ -16,22 +16,33 @@ tables), upgrade.py (the tables of earlier versions).
 import logging
 import os
 import time
+from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl, urlparse, urlunparse
 
 import peewee
 from playhouse.db_url import connect
 
 from interzap_server.storage.caches import LocalCaches
-from interzap_server.storage.failures import Reported
+from interzap_server.storage.failures import DRIVER_ERRORS, Reported
 from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.runner import Runner, StorageError
+from interzap_server.storage.solo import AlreadyServed
 from interzap_server.storage.store import Queued, Store
 from interzap_server.storage.upgrade import upgrade
-from interzap_server.storage.wakeups import Wakeups
+from interzap_server.storage.wakeups import (
+    Heard,
+    Notifications,
+    Replaced,
+    Resync,
+    Told,
+    Wake,
+    Wakeups,
+)
 from interzap_server.storage.writes import Key
 
-__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Key", "Queued", "Reported", "StorageError",
-           "Store", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Heard", "Key", "Queued", "Replaced", "Reported",
+           "Resync", "StorageError", "Store", "Told", "Wake", "Wakeups", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,13 @@ CONNECT_TIMEOUT = 2
 may hold the loop when the database's host does not answer at all."""
 SCHEMA_LOCK = int.from_bytes(b"interzap", "big")
 """The PostgreSQL advisory lock held while the tables are created."""
+SERVERS_LOCK = SCHEMA_LOCK + 1
+"""The PostgreSQL advisory lock every server holds for as long as it is connected: a lone
+server exclusively, the nodes of a cluster (`shared`) shared, so neither kind starts
+beside the other (a lone server keeps truths in memory that another would break)."""
+ROLE_WAIT = 5.0
+"""Seconds a starting server waits for that lock: a server just killed may still hold it
+until PostgreSQL notices its connection is gone."""
 
 _SYNC = {"full": 2, "normal": 1}
 """--sync as SQLite's PRAGMA synchronous."""
@@ -57,12 +75,14 @@ _SYNCHRONOUS_COMMIT = {"full": "on", "normal": "off"}
 the database (not of our server), as `normal` loses them in a power cut on SQLite."""
 
 
-def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
+def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "") -> Store:
     """Connect to a file path (SQLite) or a peewee database URL and prepare the tables.
 
     `sync`: "full" (the default) or "normal" (see _SYNC and _SYNCHRONOUS_COMMIT).
     `shared`: other server processes write the same database, so nothing may be
-    remembered between statements (caches.py); every answer comes from the database.
+    remembered between statements (caches.py); every answer comes from the database,
+    and on PostgreSQL the nodes tell each other what they wrote (wakeups.py; a second
+    connection, named after `node` in pg_stat_activity, listens).
     """
     db = _database(url, sync)
     use_database(db)
@@ -72,15 +92,36 @@ def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
         runner = Runner(db, savepoints=postgres)
         if postgres:
             _create_postgres_tables(db, runner, shared)
+            _take_role(runner, shared, ROLE_WAIT)
+            runner.reconnected = partial(_retake_role, runner, shared)
         else:
             _create_sqlite_tables(db, runner, shared)
         _say_durability(runner, postgres, url, sync)
+    except AlreadyServed:
+        db.close()
+        raise
     except (peewee.DatabaseError, StorageError) as exc:
         raise StorageError(f"cannot open the database {_shown(url)}: {exc}") from exc
-    return Store(runner, LocalCaches(on=not shared), Wakeups())
+    wakeups = Wakeups()
+    if postgres and shared:
+        try:
+            wakeups = Notifications(partial(_listening_connection, url, sync, node))
+        except DRIVER_ERRORS as exc:
+            runner.close()
+            raise StorageError(f"cannot listen on the database {_shown(url)}: {exc}") from exc
+    return Store(runner, LocalCaches(on=not shared), wakeups)
 
 
-def _database(url: str, sync: str) -> peewee.Database:
+def _listening_connection(url: str, sync: str, node: str) -> Any:
+    """A new psycopg2 connection in autocommit mode (peewee's), for LISTEN; TCP keepalives
+    so that a database host that vanished is noticed in seconds, not hours."""
+    db = _database(url, sync, application_name=f"interzap listen {node}"[:63],
+                   keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3)
+    db.connect()
+    return db.connection()  # type: ignore[no-untyped-call]
+
+
+def _database(url: str, sync: str, **more: object) -> peewee.Database:
     """The database of a path or URL, not yet connected. SQLite waits up to SETUP_TIMEOUT
     for another process while the tables are made, BUSY_TIMEOUT afterwards."""
     pragmas = {"synchronous": _SYNC[sync], "foreign_keys": 1}  # WAL: _create_sqlite_tables
@@ -91,7 +132,7 @@ def _database(url: str, sync: str) -> peewee.Database:
     if scheme.startswith("sqlite"):
         db = connect(url, pragmas=pragmas, timeout=SETUP_TIMEOUT)
     elif scheme.startswith("postgres"):
-        db = connect(url, **_postgres_settings(url, sync))
+        db = connect(url, **_postgres_settings(url, sync), **more)
     else:
         db = connect(url)
     return db
@@ -159,6 +200,31 @@ def _create_postgres_tables(db: peewee.Database, runner: Runner, shared: bool) -
         runner.rollback()
         raise
     runner.commit()
+
+
+def _take_role(runner: Runner, shared: bool, wait: float) -> None:
+    """Hold SERVERS_LOCK for this connection's life (shared: as one node of a cluster);
+    AlreadyServed if a server of the other kind (or, alone, any other) holds it."""
+    runner.begin()
+    try:
+        runner.run(f"SET LOCAL lock_timeout = '{round(wait * 1000)}ms'")
+        runner.run(f"SELECT pg_advisory_lock{'_shared' if shared else ''}(%s)", SERVERS_LOCK)
+    except StorageError:
+        runner.rollback()
+        raise AlreadyServed(
+            "a server without --cluster uses this database: stop it, or start every node "
+            "with --cluster (docs/SCALING.md)" if shared else
+            "another server uses this database: a second one needs --cluster on every "
+            "node (docs/SCALING.md)") from None
+    runner.commit()
+
+
+def _retake_role(runner: Runner, shared: bool) -> None:
+    """After a reconnection: the lock went with the old connection; take it again."""
+    try:
+        _take_role(runner, shared, LOCK_TIMEOUT)
+    except StorageError as exc:
+        log.error("%s (taken while the connection was lost)", exc)
 
 
 def _say_durability(runner: Runner, postgres: bool, url: str, sync: str) -> None:

@@ -20,7 +20,7 @@ from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.groups import Groups
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.names import Names
-from interzap_server.storage.numbers import number, user_number
+from interzap_server.storage.numbers import SEQ_SPAN, number, user_number
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.receipts import Receipts
 from interzap_server.storage.runner import Runner, StorageError
@@ -28,10 +28,6 @@ from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import NOTHING, Key, Mark, Writes
 from shared.ids import group_id, number_of, user_id
-
-SEQ_SPAN = 1 << 40
-"""An entry is one int, user * SEQ_SPAN + seq: the loop and the sessions pass entries as
-ints, and those of one user compare in queue order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +37,16 @@ class Queued:
     entry: int
     frame: bytes
     is_message: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of a user's queue, and the entry a session that was sent a short page (all
+    there is) may take as its cursor: its last entry, or, shared, the queue's head if that
+    is further (the entries between were deleted, or their seqs never used)."""
+
+    entries: list[Queued]
+    through: int
 
 
 class Store:
@@ -54,7 +60,10 @@ class Store:
         # where the frame's writes begin in _writes; None once a flush inside the frame
         # wrote earlier frames' rows after its savepoint (they cannot be undone alone)
         self._mark: Mark | None = NOTHING
-        self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
+        self.wakeups = wakeups  # told of each entry made when shared; says it at commit()
+        self.shared = not caches.on  # other server processes write the same database
+        # several nodes on PostgreSQL: the shared truths are locked (docs/SCALING.md)
+        self._locks = self.shared and not self._sql.in_process
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
         self.names = Names(runner, caches)  # display names and contacts (names.py)
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
@@ -69,18 +78,22 @@ class Store:
     # inside it and forget what they learnt if it does not commit. Writes wait
     # in writes.py until commit() (or a read they would change) flushes them.
 
-    def begin(self) -> None:
-        """Open the transaction that every call until commit() or rollback() is part of."""
+    def begin(self, again: bool = False) -> None:
+        """Open the transaction that every call until commit() or rollback() is part of;
+        `again`: in the same loop iteration as the last (runner.begin)."""
         self._writes.clear()
         self.receipts.truncate(0)
         self._mark = NOTHING
-        self._runner.begin()
+        self._runner.begin(again)
 
     def commit(self) -> None:
         """Write what waits and make the transaction durable; StorageError if that fails,
         and then none of it happened. Either way no transaction is open afterwards."""
         try:
             self._flush()
+            said = self.wakeups.take()
+            if said:  # NOTIFY in the transaction: heard only if, and once, it commits
+                self._runner.run(self._sql.notify, said)
         except StorageError:
             with suppress(StorageError):  # the flush's error is the one to tell
                 self.rollback()
@@ -100,6 +113,7 @@ class Store:
         self._caches.end_batch(committed=False)
         self._writes.clear()
         self.receipts.truncate(0)
+        self.wakeups.clear()
         self._runner.rollback()
 
     def savepoint(self) -> None:
@@ -133,6 +147,7 @@ class Store:
         self.commit()
 
     def close(self) -> None:
+        self.wakeups.close()
         self._runner.close()
 
     def _flush(self) -> None:
@@ -233,6 +248,8 @@ class Store:
             dst, src, ts = message
             self._writes.add_entry((user, seq, frame.decode("utf-8"), src, dst, ts))
         self._caches.enqueued(recipient)
+        if self.shared:
+            self.wakeups.notify(user, seq)
         return user * SEQ_SPAN + seq
 
     def _next_seq(self, user: int) -> int:
@@ -252,8 +269,12 @@ class Store:
         room = self._caches.has_room(recipient, limit)
         if room is None:
             user = user_number(recipient)
-            owed = (self._runner.count(self._sql.queue_length, user, limit)
-                    + self._writes.pending_for(user))
+            if self._locks:  # counted under the head's lock: no other node adds meanwhile
+                owed = self._runner.count(self._sql.lock_head + self._sql.queue_length,
+                                          user, user, user, limit)
+            else:
+                owed = self._runner.count(self._sql.queue_length, user, limit)
+            owed += self._writes.pending_for(user)
             self._caches.learn_queue_length(recipient, owed, limit)
             room = owed < limit
         return room
@@ -270,12 +291,12 @@ class Store:
         user = user_number(recipient)
         key = (number(dst), user_number(src), ts)
         seq = self._caches.take_place(user, key)
-        if seq is None:
+        if seq is None and (self._caches.on or self._writes.has_key(key)):
             self._flush()  # the copy may be waiting to be written (a 12 to oneself)
             seq = self._caches.take_place(user, key)
         if seq is not None:
             self._writes.delete((user, seq))
-        elif not self._runner.run(self._sql.drop_copy, user, *key).rowcount:
+        elif not self._drop_copy(user, key):
             return None
         self._caches.acknowledged(recipient)
         if key[0] > 0:
@@ -288,6 +309,15 @@ class Store:
                 self._caches.learn_copies(key, left)
         return left
 
+    def _drop_copy(self, user: int, key: Key) -> bool:
+        """Delete `user`'s copy of `key` found among its entries; whether there was one.
+        Shared, a group message's key is locked first, so that the 12s of its copies
+        taken by several nodes take turns, and the last one sees that it is the last."""
+        if self._locks and key[0] < 0:
+            return bool(self._runner.run(self._sql.lock_key + self._sql.drop_copy,
+                                         *key, user, *key).rowcount)
+        return bool(self._runner.run(self._sql.drop_copy, user, *key).rowcount)
+
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries their recipient has confirmed reading (07, 09, 11)."""
         for entry in entries:
@@ -295,18 +325,35 @@ class Store:
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""
+        return self.page(recipient, after, limit).entries
+
+    def page(self, recipient: str, after: int, limit: int) -> Page:
+        """queued(), and how far a session that was sent it all may move its cursor.
+
+        Shared, the queue's head comes with the page, read in the same snapshot: every
+        seq up to it was committed before it (the head's lock, docs/SCALING.md), so a
+        seq the page does not hold up to there is gone, and the next entry another
+        node makes can be sent live (sessions.py) without reading the queue first."""
         user = user_number(recipient)
         base = user * SEQ_SPAN
         self._flush()
-        rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
-        page = []
+        head = 0
+        if self._locks:
+            rows = self._runner.rows(self._sql.queued_to_head, max(after - base, 0), limit, user)
+            head = int(rows[0][5]) if rows else 0
+            rows = [row[:5] for row in rows if row[0] is not None]
+        else:
+            rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
+        entries = []
         for seq, frame, src, dst, ts in rows:
             if src is not None:
                 self._caches.learn_place(user, (dst, src, ts), seq)
-            page.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
-        if page:
-            self._caches.saw_seq(user, page[-1].entry - base)
-        return page
+            entries.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
+        if entries:
+            self._caches.saw_seq(user, entries[-1].entry - base)
+        last = entries[-1].entry if entries else after
+        # shared: no head row yet is no seq committed yet (head 0)
+        return Page(entries, max(last, base + head) if self._locks else last)
 
     def copies_owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:
         """Those of `members` still owed their copy of a group message (not acknowledged)."""
@@ -333,14 +380,22 @@ class Store:
                                   .select(MessageKey.src, fn.MAX(MessageKey.ts))
                                   .where(condition)
                                   .group_by(MessageKey.src))
-        return {user_id(src): int(ts) for src, ts in rows}
+        # in author order: several 08s lock authors' marks (read_marks) in the same order
+        return {user_id(src): int(ts) for src, ts in sorted(rows)}
 
     def read_marks(self, dst: str, author: str) -> dict[str, int]:
-        """How far each reader has read what `author` sent to `dst`."""
-        rows = self._runner.query(ReadMark
-                                  .select(ReadMark.reader, ReadMark.ts)
-                                  .where((ReadMark.dst == dst) & (ReadMark.author == author)))
-        return {reader: int(ts) for reader, ts in rows}
+        """How far each reader has read what `author` sent to `dst`. Shared, these marks
+        are locked until the commit first: 08s taken by several nodes at once take turns,
+        each reading the marks the one before it wrote (so none misses that its 08 was
+        the last one an author waited for)."""
+        sql, params = (ReadMark
+                       .select(ReadMark.reader, ReadMark.ts)
+                       .where((ReadMark.dst == dst) & (ReadMark.author == author))
+                       .sql())
+        if self._locks:
+            sql, params = self._sql.lock_marks + sql, [number(dst), user_number(author),
+                                                        *params]
+        return {reader: int(ts) for reader, ts in self._runner.rows(sql, *params)}
 
     def set_read_mark(self, dst: str, author: str, reader: str, ts: int) -> None:
         self._runner.execute(ReadMark

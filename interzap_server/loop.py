@@ -29,6 +29,7 @@ from interzap_server.metrics import Gauge, Metrics
 from interzap_server.metrics_http import MetricsEndpoint
 from interzap_server.peer import Peer
 from interzap_server.service import Service
+from interzap_server.sessions import Link
 from interzap_server.settings import Settings
 from interzap_server.tarpit import Tarpit
 from shared import events as ev
@@ -84,6 +85,7 @@ class Server:
         self._limits = AddressLimits.of(settings)
         self._metrics = Metrics()
         service.on_commit = self._metrics.commit_seconds
+        service.report_failed_logins(self._failed_login)
         self._endpoint = None if settings.metrics_port is None else MetricsEndpoint(
             self._selector, settings.metrics_host, settings.metrics_port, self._metrics_page,
             time.time)
@@ -144,6 +146,8 @@ class Server:
             if now >= self._next_housekeeping:
                 self._next_housekeeping = now + self._settings.housekeeping_interval
                 self._service.housekeep()
+            if now >= self._next_tick:
+                self._service.watch_accounts()  # the operator's changes (storage/accounts.py)
         if now >= self._next_tick:
             self._next_tick = now + TICK
             self._tick(now)
@@ -336,10 +340,13 @@ class Server:
     # -- metrics ---------------------------------------------------------------------
 
     def _wrote(self, peer: Peer, frame: bytes) -> None:
-        """Every frame queued for a peer: counted; a 13/04 charged to its address."""
+        """Every frame queued for a peer: counted."""
         self._metrics.wrote(frame)
-        if frame.startswith(b"1304"):
-            self._limits.failed_login(peer.host, time.time())
+
+    def _failed_login(self, link: Link) -> None:
+        """The service refused a 03 with 13/04: charged to the peer's address."""
+        assert isinstance(link, Peer)  # the only links the loop hands the service
+        self._limits.failed_login(link.host, time.time())
 
     def _metrics_page(self) -> bytes:
         peers = self._peers

@@ -80,18 +80,23 @@ class Sessions:
 
     def log_in(self, session: Session, user: str) -> None:
         """Make `session` the user's one session; an older one is told (13/12) and closed."""
-        old = self._online.get(user)
-        if old is not None:
-            old.link.write(encode(ev.Error(ErrorCode.REPLACED,
-                                           "you logged in from another connection")))
-            old.link.close_when_flushed()
-            old.retired = True
-            self.log_out(old)
+        self.close_user(user, ErrorCode.REPLACED, "you logged in from another connection")
         session.user = user
         session.cursor = 0
         session.catching_up = True
         self._catching_up.add(session)
         self._online[user] = session
+
+    def close_user(self, user: str, code: ErrorCode, reason: str) -> bool:
+        """Tell the user's live session why (a 13) and close it; False if not online."""
+        session = self._online.get(user)
+        if session is None:
+            return False
+        session.link.write(encode(ev.Error(code, reason)))
+        session.link.close_when_flushed()
+        session.retired = True
+        self.log_out(session)
+        return True
 
     def log_out(self, session: Session) -> None:
         if session.user is not None and self._online.get(session.user) is session:

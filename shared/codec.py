@@ -70,6 +70,7 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(FrameCode.BLOCK, ev.Block, _C, (("user", U),)),
     Layout(FrameCode.UNBLOCK, ev.Unblock, _C, (("user", U),)),
     Layout(FrameCode.BLOCK_LIST, ev.BlockList, _S, (("users", Kind.MEMBERS),)),
+    Layout(FrameCode.REGISTER_INVITE, ev.RegisterInvite, _C, (("code", Kind.INVITE),)),
 )
 BY_CODE: dict[int, Layout] = {layout.code: layout for layout in LAYOUTS}
 BY_EVENT: dict[type, Layout] = {layout.event: layout for layout in LAYOUTS}

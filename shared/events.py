@@ -160,10 +160,17 @@ class BlockList:
     users: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterInvite:
+    """20: ask for a new account with a one-time invite code from the server's operator."""
+
+    code: str
+
+
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList
+    | Block | Unblock | BlockList | RegisterInvite
 )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from interzap_server.sessions import Session, Sessions
+from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import Key, Store
 
 
@@ -36,6 +36,10 @@ class Unit:
         return user
 
 
+def _nobody(link: Link) -> None:
+    """No one is told (a service without a loop: tests, benchmarks)."""
+
+
 @dataclass(eq=False, slots=True)
 class Context:
     """The store, the sessions and the batch's time, shared by every rule."""
@@ -44,6 +48,8 @@ class Context:
     sessions: Sessions
     max_queue: int  # frames owed to one user before 05s to it are refused (13/14)
     now: int = 0  # the batch's time, Unix seconds
+    registration: str = "open"  # --registration: open, invite or closed (accounts.py)
+    on_failed_login: Callable[[Link], None] = _nobody  # told of each 03 refused 13/04
 
     def reply(self, unit: Unit, frame: bytes) -> None:
         """Send `frame` to the unit's own connection once the batch commits."""

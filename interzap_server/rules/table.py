@@ -93,5 +93,7 @@ RULES: dict[type, Rule] = dict((
     rule(ev.Read, reads.read, Policy(writes=True)),
     rule(ev.Block, blocks.block, Policy(writes=True, answered=True)),
     rule(ev.Unblock, blocks.unblock, Policy(writes=True, answered=True)),
+    rule(ev.RegisterInvite, accounts.register_invite,
+         Policy(writes=True, answered=True, before_login=True, logs_in=True)),
 ))
 """Every frame a client may send, and a line that failed to be one."""

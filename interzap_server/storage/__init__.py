@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlparse, urlunparse
 import peewee
 from playhouse.db_url import connect
 
+from interzap_server.storage.accounts import DELETE, DISABLE, RESET
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.failures import Reported
 from interzap_server.storage.models import MODELS, use_database
@@ -30,8 +31,8 @@ from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import Key
 
-__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Key", "Queued", "Reported", "StorageError",
-           "Store", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Key", "Queued",
+           "Reported", "StorageError", "Store", "open_store"]
 
 log = logging.getLogger(__name__)
 

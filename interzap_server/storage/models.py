@@ -1,5 +1,5 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks,
-blocks.
+blocks, invites and the log of the operator's changes to accounts.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -33,6 +33,7 @@ class User(BaseModel):
     id = AutoField()
     token_hash = CharField(max_length=64)
     created = BigIntegerField()
+    disabled = BigIntegerField(null=True)  # when the operator disabled it (admin); else NULL
 
 
 class Group(BaseModel):
@@ -137,7 +138,36 @@ class Block(BaseModel):
         primary_key = CompositeKey("blocker", "blocked")
 
 
-MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block)
+class Invite(BaseModel):
+    """A one-time invite code made by the operator (frame 20, `interzap-admin invite`).
+    Kept in clear, so that `interzap-admin invites` can show it again: it opens one
+    account once, before `expires`, and whoever reads the database can do more."""
+
+    code = CharField(max_length=16, primary_key=True)
+    created = BigIntegerField()
+    expires = BigIntegerField()
+    used = BigIntegerField(null=True)  # when a 20 consumed it
+    user = BigIntegerField(null=True)  # the account it opened
+
+    class Meta:
+        table_name = "invite"
+
+
+class AccountChange(BaseModel):
+    """What the operator did to an account (disable, reset, delete), for running servers
+    to act on (storage/accounts.py): they read the rows past the last id they saw."""
+
+    id = AutoField()
+    user = BigIntegerField()
+    kind = CharField(max_length=8)
+    at = BigIntegerField()
+
+    class Meta:
+        table_name = "account_change"
+
+
+MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block,
+          Invite, AccountChange)
 
 WITHOUT_ROWID = (MessageKey, Entry, Block)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);

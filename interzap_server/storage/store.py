@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from interzap_server.storage.accounts import Accounts
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
@@ -51,6 +52,7 @@ class Store:
         self._mark: Mark | None = NOTHING
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
+        self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
 
     # -- transactions ---------------------------------------------------------
     #
@@ -143,10 +145,6 @@ class Store:
 
     def register(self, token_hash: str, now: int) -> str:
         return user_id(self._runner.insert_query(User.insert(token_hash=token_hash, created=now)))
-
-    def token_hash(self, user: str) -> str | None:
-        row = self._runner.one(self._sql.token_hash, number_of(user))
-        return None if row is None else str(row[0])
 
     def user_exists(self, user: str) -> bool:
         if not self._caches.knows_user(user):

@@ -9,11 +9,17 @@ as they were, to be copied again at the next start. An entry keeps its old
 id as its seq: the ids grew in the order the server made the frames, so each
 user's entries keep their order.
 
+Columns added to a table since (ADDED_COLUMNS, each nullable, so that rows
+written before simply hold NULL) are added with ALTER TABLE where missing, in
+the same transaction; a table new since is made by create_tables() before.
+
 Runs once per start, before the store takes over; knows the old tables' SQL,
 the models and the runner; knows no rules.
 """
 
-from interzap_server.storage.models import Entry, MessageKey, QueueHead
+from peewee import Model
+
+from interzap_server.storage.models import Entry, MessageKey, QueueHead, User
 from interzap_server.storage.runner import Row, Runner
 from shared.ids import is_group_id, number_of
 
@@ -21,6 +27,11 @@ OLD_KEYS = "message"
 OLD_QUEUE = "pending"
 CHUNK = 500
 """Rows per INSERT while copying."""
+ADDED_COLUMNS: tuple[tuple[type[Model], str, str], ...] = (
+    (User, "disabled", "BIGINT"),  # interzap-admin disable (issue 19)
+)
+"""Columns added to existing tables since they were first made: model, column, SQL type
+(one both databases know). Each must be nullable."""
 
 
 def upgrade(runner: Runner, shared: bool) -> None:
@@ -32,6 +43,7 @@ def upgrade(runner: Runner, shared: bool) -> None:
     db = runner.db
     if OLD_QUEUE in db.get_tables():
         _copy_old_tables(runner)
+    _add_columns(runner)
     if shared:
         q = db.quote
         head, queue = QueueHead._meta.table_name.join(q), Entry._meta.table_name.join(q)
@@ -40,6 +52,15 @@ def upgrade(runner: Runner, shared: bool) -> None:
                    f"SELECT {user}, MAX({seq}) FROM {queue} WHERE 1 = 1 GROUP BY {user} "
                    f"ON CONFLICT ({user}) DO UPDATE SET {seq} = excluded.{seq} "
                    f"WHERE {head}.{seq} < excluded.{seq}")
+
+
+def _add_columns(runner: Runner) -> None:
+    """ALTER TABLE ... ADD COLUMN for each column of ADDED_COLUMNS its table lacks."""
+    q = runner.db.quote
+    for model, column, kind in ADDED_COLUMNS:
+        table = model._meta.table_name
+        if column not in {c.name for c in runner.db.get_columns(table)}:
+            runner.run(f"ALTER TABLE {table.join(q)} ADD COLUMN {column.join(q)} {kind}")
 
 
 def _copy_old_tables(runner: Runner) -> None:

@@ -52,6 +52,7 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
     FrameCode.BLOCK: (ev.Block(B), b"17Client-000002\n"),
     FrameCode.UNBLOCK: (ev.Unblock(B), b"18Client-000002\n"),
     FrameCode.BLOCK_LIST: (ev.BlockList((B, C)), b"19Client-000002Client-000003\n"),
+    FrameCode.REGISTER_INVITE: (ev.RegisterInvite("7KQ2MXW9RTB4HJZP"), b"207KQ2MXW9RTB4HJZP\n"),
 }
 
 EVERY_LAYOUT = [

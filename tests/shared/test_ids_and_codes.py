@@ -102,8 +102,8 @@ def test_ids_recognise_the_shape_not_the_range() -> None:
 
 
 def test_codes_frame_codes_fit_two_digits() -> None:
-    """Every frame code is written with CODE_WIDTH digits, 00 to 19."""
-    assert [int(code) for code in FrameCode] == list(range(20))
+    """Every frame code is written with CODE_WIDTH digits, 00 to 20."""
+    assert [int(code) for code in FrameCode] == list(range(21))
     assert all(len(f"{code:02d}") == CODE_WIDTH for code in FrameCode)
 
 
@@ -122,5 +122,6 @@ def test_codes_error_codes_match_the_protocol_table() -> None:
         "INVALID_TEXT": 9, "RATE_LIMITED": 10, "ALREADY_LOGGED_IN": 11, "REPLACED": 12,
         "SERVER_FULL": 13, "QUEUE_FULL": 14, "TIMEOUT": 15, "TOO_MANY_ACCOUNTS": 16,
         "TOO_MANY_CONNECTIONS": 17, "TOO_MANY_FAILED_LOGINS": 18, "NOT_PERMITTED": 19,
+        "REGISTRATION_CLOSED": 20, "BAD_INVITE": 21, "ACCOUNT_DISABLED": 22,
         "INTERNAL": 99,
     }

@@ -31,6 +31,7 @@ from interzap_server.peer import Peer
 from interzap_server.service import Service
 from interzap_server.sessions import Link
 from interzap_server.settings import Settings
+from interzap_server.storage import QueueStats
 from interzap_server.tarpit import Tarpit
 from shared import events as ev
 from shared.codec import encode
@@ -49,6 +50,10 @@ SEND_BUFFER = 64 * 1024
 that a client that does not read meets the output cap after kilobytes, not megabytes."""
 LINGER = 5.0
 """Seconds a closing connection may take to be sent its last frames before it is cut."""
+QUEUE_FIGURES_EVERY = 10.0
+"""Seconds the metrics page reuses its count of the queues: counting scans the queue table
+(docs/RELIABILITY.md: 1M queued frames take ... on SQLite), so a scrape every second
+costs one scan every ten."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -84,6 +89,7 @@ class Server:
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
         self._limits = AddressLimits.of(settings)
         self._metrics = Metrics()
+        self._queues: tuple[float, QueueStats | None] = (-QUEUE_FIGURES_EVERY, None)
         service.on_commit = self._metrics.commit_seconds
         service.report_failed_logins(self._failed_login)
         self._endpoint = None if settings.metrics_port is None else MetricsEndpoint(
@@ -359,8 +365,25 @@ class Server:
             ("interzap_banned_addresses", "Addresses banned for flooding.", len(self._bans)),
             ("interzap_held_connections", "Connections from banned addresses being held.",
              len(self._tarpit)),
+            *self._queue_gauges(),
         ]
         return self._metrics.render(gauges)
+
+    def _queue_gauges(self) -> list[Gauge]:
+        """The frames queued and the longest queue, counted at most every
+        QUEUE_FIGURES_EVERY seconds; none if the database cannot say."""
+        now = time.monotonic()
+        read, stats = self._queues
+        if now >= read + QUEUE_FIGURES_EVERY:
+            stats = self._service.queue_stats()
+            self._queues = (now, stats)
+        if stats is None:
+            return []
+        largest = stats.largest[0][1] if stats.largest else 0
+        return [("interzap_queued_frames",
+                 f"Frames owed to users, in the database (counted every "
+                 f"{QUEUE_FIGURES_EVERY:g} s).", stats.queued),
+                ("interzap_largest_queue", "Frames owed to the user owed the most.", largest)]
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""

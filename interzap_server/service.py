@@ -30,7 +30,15 @@ from functools import partial
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
 from interzap_server.rules.accounts import DISABLED, hash_token
 from interzap_server.sessions import Link, Session, Sessions
-from interzap_server.storage import DELETE, DISABLE, RESET, Reported, StorageError, Store
+from interzap_server.storage import (
+    DELETE,
+    DISABLE,
+    RESET,
+    QueueStats,
+    Reported,
+    StorageError,
+    Store,
+)
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
@@ -273,6 +281,15 @@ class Service:
             closing = CLOSING.get(change.kind)
             if closing is not None and self._sessions.close_user(change.user, *closing):
                 log.info("%s: closed its session: %s", change.user, closing[1])
+
+    def queue_stats(self) -> QueueStats | None:
+        """Frames queued and the longest queue, for the metrics page; None if the database
+        cannot say now."""
+        try:
+            return self._store.queue_stats()
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "cannot count the queues for the metrics page")
+            return None
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()

@@ -89,6 +89,7 @@ def login(ctx: Context, unit: Unit, event: ev.Login) -> None:
         raise RemoteProtocolError(ErrorCode.BAD_CREDENTIALS, "unknown id or wrong token")
     if stored.disabled:
         raise RemoteProtocolError(ErrorCode.ACCOUNT_DISABLED, DISABLED)
+    ctx.store.accounts.logged_in(event.user, ctx.now)
     log.info("%s logged in", event.user)
     ctx.sessions.log_in(unit.session, event.user)
     ctx.reply(unit, encode(ev.LoggedIn(event.user)))

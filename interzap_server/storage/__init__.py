@@ -10,7 +10,9 @@ of the database), statements.py (the hot path's SQL), writes.py (what waits
 for the commit), runner.py (running it, the transaction, savepoints and
 reconnecting), failures.py (what a driver error means), caches.py (what one
 process may remember), wakeups.py (telling other processes), models.py (the
-tables), upgrade.py (the tables of earlier versions).
+tables), upgrade.py (the tables of earlier versions), accounts.py (logins,
+invites and the operator's changes, as the server sees them), admin.py (the
+operator's queries: `open_admin(url)`).
 """
 
 import logging
@@ -22,6 +24,7 @@ import peewee
 from playhouse.db_url import connect
 
 from interzap_server.storage.accounts import DELETE, DISABLE, RESET
+from interzap_server.storage.admin import Admin, AdminError, QueueStats
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.failures import Reported
 from interzap_server.storage.models import MODELS, use_database
@@ -31,14 +34,17 @@ from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import Key
 
-__all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Key", "Queued",
-           "Reported", "StorageError", "Store", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
+           "Key", "QueueStats", "Queued", "Reported", "StorageError", "Store", "open_admin",
+           "open_store"]
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 0.2
 """Seconds an SQLite write waits for another process's lock: short, so that the loop never
 stalls long."""
+ADMIN_BUSY_TIMEOUT = 5.0
+"""Seconds a change of interzap-admin waits for the server's SQLite write lock."""
 LOCK_TIMEOUT = 0.1
 """Seconds a PostgreSQL statement waits for a lock held elsewhere before the server cancels
 it (lock_timeout). A transaction waits so once at most (runner.py), so a frame waits for
@@ -65,6 +71,21 @@ def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
     `shared`: other server processes write the same database, so nothing may be
     remembered between statements (caches.py); every answer comes from the database.
     """
+    runner = _prepared(url, sync, shared)
+    return Store(runner, LocalCaches(on=not shared), Wakeups())
+
+
+def open_admin(url: str) -> Admin:
+    """The operator's queries (interzap-admin) on the database a server may be using: as
+    a server sharing it would (nothing remembered), tables made or upgraded if needed."""
+    runner = _prepared(url, "full", shared=True)
+    if not runner.savepoints:  # SQLite: wait for the server's write lock longer than it does
+        runner.run(f"PRAGMA busy_timeout = {round(ADMIN_BUSY_TIMEOUT * 1000)}")
+    return Admin(runner)
+
+
+def _prepared(url: str, sync: str, shared: bool) -> Runner:
+    """A runner on the database, its tables made and upgraded, its durability said."""
     db = _database(url, sync)
     use_database(db)
     postgres = isinstance(db, peewee.PostgresqlDatabase)
@@ -78,7 +99,7 @@ def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
         _say_durability(runner, postgres, url, sync)
     except (peewee.DatabaseError, StorageError) as exc:
         raise StorageError(f"cannot open the database {_shown(url)}: {exc}") from exc
-    return Store(runner, LocalCaches(on=not shared), Wakeups())
+    return runner
 
 
 def _database(url: str, sync: str) -> peewee.Database:

@@ -23,7 +23,7 @@ no chat rules.
 from dataclasses import dataclass
 
 from interzap_server.storage.caches import LocalCaches
-from interzap_server.storage.models import Invite
+from interzap_server.storage.models import Invite, User
 from interzap_server.storage.numbers import user_number
 from interzap_server.storage.runner import Runner
 from interzap_server.storage.statements import Statements
@@ -62,6 +62,12 @@ class Accounts:
         """The account's token hash and whether it is disabled; None if there is none."""
         row = self._runner.one(self._sql.token_hash, user_number(user))
         return None if row is None else Credentials(str(row[0]), row[1] is not None)
+
+    def logged_in(self, user: str, now: int) -> None:
+        """Remember when `user` last logged in (interzap-admin users)."""
+        self._runner.execute(User
+                             .update(last_login=now)
+                             .where(User.id == user_number(user)))
 
     # -- invites ---------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ class User(BaseModel):
     token_hash = CharField(max_length=64)
     created = BigIntegerField()
     disabled = BigIntegerField(null=True)  # when the operator disabled it (admin); else NULL
+    last_login = BigIntegerField(null=True)  # the last 03 that logged in (interzap-admin users)
 
 
 class Group(BaseModel):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from interzap_server.storage.accounts import Accounts
+from interzap_server.storage.admin import QueueStats, queue_stats
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
@@ -320,6 +321,11 @@ class Store:
                              .on_conflict(conflict_target=[ReadMark.dst, ReadMark.author,
                                                            ReadMark.reader],
                                           update={ReadMark.ts: ts}))
+
+    def queue_stats(self) -> QueueStats:
+        """Frames queued in all, and the longest queue (the metrics page): a scan."""
+        self._flush()
+        return queue_stats(self._runner, 1)
 
     # -- housekeeping ----------------------------------------------------------
 

@@ -29,6 +29,7 @@ CHUNK = 500
 """Rows per INSERT while copying."""
 ADDED_COLUMNS: tuple[tuple[type[Model], str, str], ...] = (
     (User, "disabled", "BIGINT"),  # interzap-admin disable (issue 19)
+    (User, "last_login", "BIGINT"),  # interzap-admin users (issue 19)
 )
 """Columns added to existing tables since they were first made: model, column, SQL type
 (one both databases know). Each must be nullable."""

@@ -49,10 +49,12 @@ class Line:
 class Node:
     """One server process on the database file `db`, without sockets."""
 
-    def __init__(self, db: Path, shared: bool = False, max_queue: int = 10_000) -> None:
+    def __init__(self, db: Path, shared: bool = False, max_queue: int = 10_000,
+                 registration: str = "open") -> None:
         self.db = db
         self.store: Store = open_store(str(db), shared=shared)
-        self.service = Service(self.store, Sessions(self.store), max_queue=max_queue)
+        self.service = Service(self.store, Sessions(self.store), max_queue=max_queue,
+                               registration=registration)
 
     def connect(self) -> Line:
         """A new connection, its greeting taken."""
@@ -99,4 +101,5 @@ def owed_on_disk(db: Path) -> list[str]:
 
 
 NodeFactory = Callable[..., Node]
-"""node(shared=False, max_queue=10_000): a Node on the test's one database file."""
+"""node(shared=False, max_queue=10_000, registration="open"): a Node on the test's one
+database file."""

@@ -43,6 +43,12 @@ def users(admin: Admin, args: argparse.Namespace) -> Result:
             [asdict(r) for r in rows])
 
 
+def queue(admin: Admin, args: argparse.Namespace) -> Result:
+    rows = admin.queue(args.id)
+    return (table(("seq", "frame"), rows),
+            [{"seq": seq, "frame": code} for seq, code in rows])
+
+
 def invite(admin: Admin, args: argparse.Namespace) -> Result:
     now = int(time.time())
     codes = admin.make_invites(args.count, now + args.expires, now)
@@ -113,6 +119,7 @@ def stats(admin: Admin, args: argparse.Namespace) -> Result:
 Command = Callable[[Admin, argparse.Namespace], Result]
 COMMANDS: tuple[tuple[str, str, Command], ...] = (
     ("users", "list the accounts: state, created, last login, frames queued", users),
+    ("queue", "list the frames owed to an account (their codes, oldest first)", queue),
     ("invite", "make one-time invite codes (--registration invite)", invite),
     ("invites", "list the invite codes, used or not", invites),
     ("reset-token", "give an account a new token (printed once); the old one stops working",
@@ -125,7 +132,7 @@ COMMANDS: tuple[tuple[str, str, Command], ...] = (
     ("stats", "users, groups, frames queued, the largest queues", stats),
 )
 """Every command: name, help, function."""
-TAKES_ID = frozenset({"reset-token", "disable", "enable", "delete"})
+TAKES_ID = frozenset({"queue", "reset-token", "disable", "enable", "delete"})
 
 
 def parser() -> argparse.ArgumentParser:

@@ -144,6 +144,16 @@ class Admin:
                         _state(disabled, token_hash))
                 for ident, created, last, count, disabled, token_hash in rows]
 
+    def queue(self, user: str) -> list[tuple[int, str]]:
+        """The frames owed to `user`, oldest first: (seq, frame code). Only the code: what
+        people wrote is none of the listing's business."""
+        self._account(user, deleted_ok=True)
+        rows = self._runner.query(Entry
+                                  .select(Entry.seq, Entry.frame)
+                                  .where(Entry.user == number_of(user))
+                                  .order_by(Entry.seq))
+        return [(int(seq), str(frame)[:2]) for seq, frame in rows]
+
     def invites(self) -> list[InviteRow]:
         rows = self._runner.query(Invite
                                   .select(Invite.code, Invite.created, Invite.expires,
@@ -256,8 +266,9 @@ class Admin:
             raise
         runner.commit()
 
-    def _account(self, user: str) -> tuple[int | None, str]:
-        """(disabled, token hash) of `user`; AdminError if there is no such account."""
+    def _account(self, user: str, deleted_ok: bool = False) -> tuple[int | None, str]:
+        """(disabled, token hash) of `user`; AdminError if there is no such account (or it
+        was deleted, unless `deleted_ok`)."""
         if not is_user_id(user):
             raise AdminError(f"{user!r} is not a user id like Client-000001")
         rows = self._runner.query(User.select(User.disabled, User.token_hash)
@@ -265,7 +276,7 @@ class Admin:
         if not rows:
             raise AdminError(f"there is no user {user}")
         disabled, token_hash = rows[0]
-        if not token_hash:
+        if not token_hash and not deleted_ok:
             raise AdminError(f"{user} was deleted")
         return disabled, token_hash
 

@@ -4,7 +4,8 @@ A Node is one server process as the loop would drive it: each frame() is one
 loop iteration (a batch) followed by the top-up of sessions catching up. A
 Line is a connection that keeps the frames written to it, decoded. Several
 Nodes on one SQLite file are several server processes on one database; what
-was committed is read through an independent connection (backends.rows).
+was committed is read through the operator's queries (storage/admin.py) on a
+connection of their own.
 
 Used through the `node` fixture (tests/server/conftest.py).
 """
@@ -12,11 +13,9 @@ Used through the `node` fixture (tests/server/conftest.py).
 from collections.abc import Callable
 from pathlib import Path
 
-from backends import rows
-
 from interzap_server.service import Service
 from interzap_server.sessions import Sessions
-from interzap_server.storage import Store, open_store
+from interzap_server.storage import Admin, Store, open_admin, open_store
 from shared import events as ev
 from shared.codec import Side, decode, encode
 
@@ -55,6 +54,9 @@ class Node:
         self.store: Store = open_store(str(db), shared=shared)
         self.service = Service(self.store, Sessions(self.store), max_queue=max_queue,
                                registration=registration)
+        # the operator's queries, on a connection of their own: they see what is committed
+        # (opened now, while no transaction is: it makes its tables first)
+        self.admin: Admin = open_admin(str(db))
 
     def connect(self) -> Line:
         """A new connection, its greeting taken."""
@@ -93,11 +95,12 @@ class Node:
     def close(self) -> None:
         self.service.settle()
         self.store.close()
+        self.admin.close()
 
 
-def owed_on_disk(db: Path) -> list[str]:
-    """The codes of the frames queued for anyone, as committed (read by a second connection)."""
-    return [frame[:2] for (frame,) in rows(str(db), "SELECT frame FROM queue")]
+def owed_on_disk(node: Node) -> list[str]:
+    """The codes of the frames queued for anyone, as committed: the admin's queries."""
+    return [code for user in node.admin.users() for _, code in node.admin.queue(user.id)]
 
 
 NodeFactory = Callable[..., Node]

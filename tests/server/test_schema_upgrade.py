@@ -18,6 +18,7 @@ from interzap_server.storage import open_store
 from server.rules_kit import Node
 from shared import events as ev
 from shared.codec import encode
+from shared.codes import ErrorCode
 
 TS = 1_700_000_000
 ALICE, BOB, CAROL, GROUP = "Client-000001", "Client-000002", "Client-000003", "Group-0000001"
@@ -126,3 +127,26 @@ def test_old_group_copies_are_counted_after_the_upgrade(tmp_path: Path) -> None:
         assert store.message_known(BOB, ALICE, TS - 5)
     finally:
         store.close()
+
+
+def test_old_users_get_the_operators_columns_and_tables(tmp_path: Path) -> None:
+    """A users table without `disabled` and `last_login` (every version before issue 19)
+    gets them in place: its users log in (their last login kept), can be disabled (13/22),
+    and invites (a table new since) register."""
+    path = old_database(tmp_path / "old.db", SESSION_4)
+    node = Node(path, registration="invite")
+    try:
+        _, came = node.log_in(ALICE, TOKEN)
+        assert came[0] == ev.LoggedIn(ALICE)
+        assert node.admin.disable(CAROL, TS)
+        _, refused = node.log_in(CAROL, TOKEN)
+        assert [error.code for error in refused if isinstance(error, ev.Error)] == [
+            ErrorCode.ACCOUNT_DISABLED]
+        [code] = node.admin.make_invites(1, TS * 2, TS)
+        [registered] = node.ask(node.connect(), ev.RegisterInvite(code))
+        assert isinstance(registered, ev.Registered) and registered.user == "Client-000004"
+        states = {row.id: (row.state, row.last_login) for row in node.admin.users()}
+        assert states[ALICE][0] == "active" and states[ALICE][1] is not None
+        assert states[BOB] == ("active", None) and states[CAROL][0] == "disabled"
+    finally:
+        node.close()

@@ -31,7 +31,7 @@ from interzap_server.peer import Peer
 from interzap_server.service import Service
 from interzap_server.sessions import Link
 from interzap_server.settings import Settings
-from interzap_server.storage import QueueStats
+from interzap_server.storage import Census
 from interzap_server.tarpit import Tarpit
 from shared import events as ev
 from shared.codec import encode
@@ -50,10 +50,9 @@ SEND_BUFFER = 64 * 1024
 that a client that does not read meets the output cap after kilobytes, not megabytes."""
 LINGER = 5.0
 """Seconds a closing connection may take to be sent its last frames before it is cut."""
-QUEUE_FIGURES_EVERY = 10.0
-"""Seconds the metrics page reuses its count of the queues: counting scans the queue table
-(docs/RELIABILITY.md: 1M queued frames take ... on SQLite), so a scrape every second
-costs one scan every ten."""
+CENSUS_BUDGET = 0.01
+"""Seconds a tick may spend counting the queues for the metrics page (storage/census.py):
+1% of the loop; a pass over a million queued frames then takes about a minute."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -89,7 +88,7 @@ class Server:
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
         self._limits = AddressLimits.of(settings)
         self._metrics = Metrics()
-        self._queues: tuple[float, QueueStats | None] = (-QUEUE_FIGURES_EVERY, None)
+        self._census: Census | None = None  # the queues, as last counted
         service.on_commit = self._metrics.commit_seconds
         service.report_failed_logins(self._failed_login)
         self._endpoint = None if settings.metrics_port is None else MetricsEndpoint(
@@ -154,6 +153,8 @@ class Server:
                 self._service.housekeep()
             if now >= self._next_tick:
                 self._service.watch_accounts()  # the operator's changes (storage/accounts.py)
+                if self._endpoint is not None:
+                    self._census = self._service.count_queues(CENSUS_BUDGET)
         if now >= self._next_tick:
             self._next_tick = now + TICK
             self._tick(now)
@@ -370,20 +371,15 @@ class Server:
         return self._metrics.render(gauges)
 
     def _queue_gauges(self) -> list[Gauge]:
-        """The frames queued and the longest queue, counted at most every
-        QUEUE_FIGURES_EVERY seconds; none if the database cannot say."""
-        now = time.monotonic()
-        read, stats = self._queues
-        if now >= read + QUEUE_FIGURES_EVERY:
-            stats = self._service.queue_stats()
-            self._queues = (now, stats)
-        if stats is None:
+        """The frames queued and the longest queue, as the census last counted them (none
+        before its first pass)."""
+        if self._census is None:
             return []
-        largest = stats.largest[0][1] if stats.largest else 0
-        return [("interzap_queued_frames",
-                 f"Frames owed to users, in the database (counted every "
-                 f"{QUEUE_FIGURES_EVERY:g} s).", stats.queued),
-                ("interzap_largest_queue", "Frames owed to the user owed the most.", largest)]
+        every = f"counted a slice each second, {CENSUS_BUDGET * 1000:g} ms at most"
+        return [("interzap_queued_frames", f"Frames owed to users in the database ({every}).",
+                 self._census.queued),
+                ("interzap_largest_queue", "Frames owed to the user owed the most.",
+                 self._census.largest)]
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""

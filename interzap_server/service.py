@@ -34,7 +34,7 @@ from interzap_server.storage import (
     DELETE,
     DISABLE,
     RESET,
-    QueueStats,
+    Census,
     Reported,
     StorageError,
     Store,
@@ -282,14 +282,15 @@ class Service:
             if closing is not None and self._sessions.close_user(change.user, *closing):
                 log.info("%s: closed its session: %s", change.user, closing[1])
 
-    def queue_stats(self) -> QueueStats | None:
-        """Frames queued and the longest queue, for the metrics page; None if the database
-        cannot say now."""
+    def count_queues(self, budget: float) -> Census | None:
+        """Count the queues for about `budget` seconds (inside a batch: census.py); the
+        figures of the last whole count, None before the first."""
+        self._store.savepoint()
         try:
-            return self._store.queue_stats()
+            self._store.census.step(budget)
         except StorageError as exc:
             self._undo(exc, logging.WARNING, "cannot count the queues for the metrics page")
-            return None
+        return self._store.census.figures
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()

@@ -11,8 +11,9 @@ for the commit), runner.py (running it, the transaction, savepoints and
 reconnecting), failures.py (what a driver error means), caches.py (what one
 process may remember), wakeups.py (telling other processes), models.py (the
 tables), upgrade.py (the tables of earlier versions), accounts.py (logins,
-invites and the operator's changes, as the server sees them), admin.py (the
-operator's queries: `open_admin(url)`).
+invites and the operator's changes, as the server sees them), census.py (the
+queues counted a slice at a time), admin.py (the operator's queries:
+`open_admin(url)`).
 """
 
 import logging
@@ -24,8 +25,9 @@ import peewee
 from playhouse.db_url import connect
 
 from interzap_server.storage.accounts import DELETE, DISABLE, RESET
-from interzap_server.storage.admin import Admin, AdminError, QueueStats
+from interzap_server.storage.admin import Admin, AdminError
 from interzap_server.storage.caches import LocalCaches
+from interzap_server.storage.census import Census
 from interzap_server.storage.failures import Reported
 from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.runner import Runner, StorageError
@@ -35,7 +37,7 @@ from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import Key
 
 __all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
-           "Key", "QueueStats", "Queued", "Reported", "StorageError", "Store", "open_admin",
+           "Census", "Key", "Queued", "Reported", "StorageError", "Store", "open_admin",
            "open_store"]
 
 log = logging.getLogger(__name__)

@@ -55,6 +55,8 @@ class Statements:
     blocks: str
     last_change: str
     changes: str
+    census: str
+    last_queue: str
 
     def values(self, width: int, rows: int) -> str:
         """`rows` parenthesised rows of `width` placeholders, comma-separated."""
@@ -120,4 +122,8 @@ def prepare(db: peewee.Database) -> Statements:
         last_change=f"SELECT COALESCE(MAX({q('id')}), 0) FROM {changes}",
         changes=(f"SELECT {q('id')}, {q('user')}, {q('kind')} FROM {changes} "
                  f"WHERE {q('id')} > {p} ORDER BY {q('id')}"),
+        # the queue census (census.py): a range of users, then the last user with a queue
+        census=(f"SELECT {who}, COUNT(*) FROM {queue} WHERE {who} >= {p} AND {who} < {p} "
+                f"GROUP BY {who}"),
+        last_queue=f"SELECT COALESCE(MAX({who}), 0) FROM {queue}",
     )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from peewee import fn
 
 from interzap_server.storage.accounts import Accounts
-from interzap_server.storage.admin import QueueStats, queue_stats
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
+from interzap_server.storage.census import QueueCensus
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.numbers import number, user_number
 from interzap_server.storage.runner import Runner, StorageError
@@ -54,6 +54,7 @@ class Store:
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
+        self.census = QueueCensus(runner, self._sql)  # queue figures, a slice at a time
 
     # -- transactions ---------------------------------------------------------
     #
@@ -321,11 +322,6 @@ class Store:
                              .on_conflict(conflict_target=[ReadMark.dst, ReadMark.author,
                                                            ReadMark.reader],
                                           update={ReadMark.ts: ts}))
-
-    def queue_stats(self) -> QueueStats:
-        """Frames queued in all, and the longest queue (the metrics page): a scan."""
-        self._flush()
-        return queue_stats(self._runner, 1)
 
     # -- housekeeping ----------------------------------------------------------
 

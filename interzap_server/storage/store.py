@@ -146,7 +146,8 @@ class Store:
     # -- users and groups ------------------------------------------------------
 
     def register(self, token_hash: str, now: int) -> str:
-        return user_id(self._runner.insert_query(User.insert(token_hash=token_hash, created=now)))
+        return user_id(self._runner.insert_query(User.insert(token_hash=token_hash, created=now,
+                                                             last_login=now)))
 
     def user_exists(self, user: str) -> bool:
         if not self._caches.knows_user(user):

@@ -266,9 +266,10 @@ class Service:
     def watch_accounts(self) -> None:
         """Act on what the operator did to accounts since the last look (inside a batch,
         once a second: storage/accounts.py): close the session of a disabled, deleted or
-        reset account."""
+        reset account. Also write the last logins since the last look."""
         self._store.savepoint()
         try:
+            self._store.accounts.write_logins()
             if self._last_change is None:
                 self._last_change = self._store.accounts.last_change()
                 return

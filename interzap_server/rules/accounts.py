@@ -89,7 +89,7 @@ def login(ctx: Context, unit: Unit, event: ev.Login) -> None:
         raise RemoteProtocolError(ErrorCode.BAD_CREDENTIALS, "unknown id or wrong token")
     if stored.disabled:
         raise RemoteProtocolError(ErrorCode.ACCOUNT_DISABLED, DISABLED)
-    ctx.store.accounts.logged_in(event.user, ctx.now)
+    ctx.store.accounts.logged_in(event.user, ctx.now)  # in memory; written at the next tick
     log.info("%s logged in", event.user)
     ctx.sessions.log_in(unit.session, event.user)
     ctx.reply(unit, encode(ev.LoggedIn(event.user)))

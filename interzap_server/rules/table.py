@@ -84,8 +84,7 @@ RULES: dict[type, Rule] = dict((
     rule(RemoteProtocolError, refused, Policy(answered=True, before_login=True)),
     rule(ev.Register, accounts.register,
          Policy(writes=True, answered=True, before_login=True, logs_in=True)),
-    rule(ev.Login, accounts.login,  # writes: the account's last login
-         Policy(writes=True, answered=True, before_login=True, logs_in=True)),
+    rule(ev.Login, accounts.login, Policy(answered=True, before_login=True, logs_in=True)),
     rule(ev.Ping, accounts.ping, Policy(answered=True, before_login=True)),
     rule(ev.Pong, accounts.pong, Policy(before_login=True, rate_free=True, ephemeral=True)),
     rule(ev.Send, messages.send, Policy(writes=True, answered=True)),

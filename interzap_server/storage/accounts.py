@@ -57,6 +57,7 @@ class Accounts:
         self._runner = runner
         self._caches = caches
         self._sql = sql
+        self._logins: dict[int, int] = {}  # user number: last login, not yet written
 
     def credentials(self, user: str) -> Credentials | None:
         """The account's token hash and whether it is disabled; None if there is none."""
@@ -64,10 +65,17 @@ class Accounts:
         return None if row is None else Credentials(str(row[0]), row[1] is not None)
 
     def logged_in(self, user: str, now: int) -> None:
-        """Remember when `user` last logged in (interzap-admin users)."""
-        self._runner.execute(User
-                             .update(last_login=now)
-                             .where(User.id == user_number(user)))
+        """Remember when `user` last logged in (interzap-admin users): written later, by
+        write_logins(), so that a login asks nothing more of the database than its check
+        (logins are served while another process holds the database's write lock)."""
+        self._logins[user_number(user)] = now
+
+    def write_logins(self) -> None:
+        """Write the last logins remembered since the last call (once a second: loop.py);
+        those of a transaction that does not commit are lost (it is bookkeeping)."""
+        logins, self._logins = self._logins, {}
+        for number, when in logins.items():
+            self._runner.execute(User.update(last_login=when).where(User.id == number))
 
     # -- invites ---------------------------------------------------------------------
 

@@ -74,6 +74,13 @@ class Node:
                 self.service.handle(line, event, encode(event)[:-1])  # as the loop: with its line
         self.service.top_up()
 
+    def tick(self, now: float = T0) -> None:
+        """The loop's tick, once a second: one iteration that reads the operator's changes
+        (and writes the last logins), committed."""
+        with self.service.batch(now):
+            self.service.watch_accounts()
+        self.service.settle()
+
     def ask(self, line: Line, event: ev.Event, now: float = T0) -> list[ev.Event]:
         """One frame in its own iteration, committed; what came back on `line`."""
         self.frame(now, line, event)

@@ -13,7 +13,7 @@ import pytest
 
 from interzap_server.rules.accounts import hash_token
 from interzap_server.storage import Admin, open_admin
-from server.rules_kit import T0, TS, Node, NodeFactory
+from server.rules_kit import T0, TS, NodeFactory
 from shared import events as ev
 from shared.codes import ErrorCode
 
@@ -122,24 +122,17 @@ def test_registration_invite_and_account_are_one_transaction(node: NodeFactory,
 # -- the operator's changes, seen by a running server ------------------------------------
 
 
-def watch(server: Node, now: float = T0) -> None:
-    """One loop iteration that reads the operator's changes (the loop's tick)."""
-    with server.service.batch(now):
-        server.service.watch_accounts()
-    server.service.settle()
-
-
 def test_disabled_account_closed_refused_and_unreachable(node: NodeFactory,
                                                          admin: Admin) -> None:
     """Disabling: the live session gets 13/22, a 03 gets 13/22, a 05 to it 13/05."""
     server = node()
-    watch(server)  # the server's first look: it starts after the changes so far
+    server.tick()  # the server's first look: it starts after the changes so far
     alice, alice_id, alice_token = server.register()
     bob, bob_id, _ = server.register()
     assert server.ask(bob, ev.Send(bob_id, alice_id, TS, "hi"))  # known to the caches now
     assert admin.disable(alice_id, int(T0))
     alice.take()
-    watch(server)
+    server.tick()
     assert refusal(alice.take()) == ErrorCode.ACCOUNT_DISABLED
     assert not server.service.is_logged_in(alice)
     _, answer = server.log_in(alice_id, alice_token)
@@ -166,12 +159,12 @@ def test_reset_token_closes_the_session_and_the_old_token(node: NodeFactory,
     """A reset token: the live session gets 13/04 and closes; the old token is refused,
     the new one logs in."""
     server = node()
-    watch(server)
+    server.tick()
     alice, alice_id, old = server.register()
     alice.take()
     new = "a" * 32
     admin.reset_token(alice_id, hash_token(new), int(T0))
-    watch(server)
+    server.tick()
     assert refusal(alice.take()) == ErrorCode.BAD_CREDENTIALS
     assert refusal(server.log_in(alice_id, old)[1]) == ErrorCode.BAD_CREDENTIALS
     assert server.log_in(alice_id, new)[1][0] == ev.LoggedIn(alice_id)
@@ -185,9 +178,9 @@ def test_changes_before_the_server_started_are_not_acted_on(node: NodeFactory,
     _, alice_id, _ = server.register()
     new = "b" * 32
     admin.reset_token(alice_id, hash_token(new), int(T0))
-    watch(server)
+    server.tick()
     line, answer = server.log_in(alice_id, new)
-    watch(server)
+    server.tick()
     assert answer[0] == ev.LoggedIn(alice_id)
     assert line.take() == []
     assert server.service.is_logged_in(line)

@@ -138,6 +138,7 @@ def test_old_users_get_the_operators_columns_and_tables(tmp_path: Path) -> None:
     try:
         _, came = node.log_in(ALICE, TOKEN)
         assert came[0] == ev.LoggedIn(ALICE)
+        node.tick()  # the last login is written
         assert node.admin.disable(CAROL, TS)
         _, refused = node.log_in(CAROL, TOKEN)
         assert [error.code for error in refused if isinstance(error, ev.Error)] == [

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,11 +26,13 @@ NOTICED = TICK + 1.0
 a loaded machine."""
 
 
-def admin(server: ServerProcess, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run interzap-admin on the server's database; it must succeed unless `ok` is False."""
-    done = subprocess.run([sys.executable, "-m", "interzap_server.admin", "--db",
-                           str(server.db), *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False)
+def admin(server: ServerProcess, *args: str, ok: bool = True,
+          where: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run interzap-admin on the server's database (`where`: how to name it, by default
+    --db); it must succeed unless `ok` is False."""
+    done = subprocess.run([sys.executable, "-m", "interzap_server.admin",
+                           *(where or ("--db", str(server.db))), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode == 0) == ok, done
     return done
 
@@ -167,3 +170,14 @@ def test_admin_refuses_an_unknown_user(server: ServerProcess) -> None:
     """A command on an id with no account says so, exit status 1."""
     done = admin(server, "disable", "Client-999999", ok=False)
     assert "there is no user Client-999999" in done.stderr
+
+
+def test_admin_reads_the_servers_config_file(server: ServerProcess, tmp_path: Path,
+                                             client_factory: ClientFactory) -> None:
+    """--config FILE: the server's TOML file, other keys and all; its db is used."""
+    alice = client_factory.registered(server)
+    config = tmp_path / "interzap.toml"
+    config.write_text(f'db = "{server.db}"\nmax-per-address = 5\nregistration = "invite"\n',
+                      encoding="utf-8")
+    done = admin(server, "--json", "users", where=("--config", str(config)))
+    assert [row["id"] for row in json.loads(done.stdout)] == [alice.user]

@@ -78,9 +78,11 @@ def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
 
 
 def open_admin(url: str) -> Admin:
-    """The operator's queries (interzap-admin) on the database a server may be using: as
-    a server sharing it would (nothing remembered), tables made or upgraded if needed."""
-    runner = _prepared(url, "full", shared=True)
+    """The operator's queries (interzap-admin) on the database a server may be using, tables
+    made or upgraded if needed. Nothing is remembered between its statements (storage/
+    admin.py keeps no caches), and it writes no queue, so the queue heads a shared server
+    raises at its start (upgrade.py) are not its business: that is a scan of the queue."""
+    runner = _prepared(url, "full", shared=False)  # it writes no queue: no queue heads
     if not runner.savepoints:  # SQLite: wait for the server's write lock longer than it does
         runner.run(f"PRAGMA busy_timeout = {round(ADMIN_BUSY_TIMEOUT * 1000)}")
     return Admin(runner)

@@ -61,7 +61,7 @@ def _connect(address: tuple[str, int]) -> socket.socket:
 
 def _first_answers(sock: socket.socket, count: int) -> list[ev.Event]:
     """The first `count` frames the server sends (fewer if it closes first)."""
-    buffer, events = FrameBuffer(), []
+    buffer, events = FrameBuffer(), list[ev.Event]()
     while len(events) < count:
         try:
             data = sock.recv(4096)
@@ -81,12 +81,13 @@ def _name(event: ev.Event) -> str:
 
 
 def hammer(kind: str, victim: str, address: tuple[str, int], ready: mp.synchronize.Event,
-           stop: mp.synchronize.Event, results: mp.Queue) -> None:
+           stop: mp.synchronize.Event, results: mp.Queue[dict[str, int]]) -> None:
     """A flood of `kind` from FLOOD_SOURCE until stopped; what it was answered, counted."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     stats: Counter[str] = Counter()
     held: list[socket.socket] = []
-    frame = {"register": ev.Register(), "login": ev.Login(victim, WRONG)}.get(kind)
+    frames: dict[str, ev.Event] = {"register": ev.Register(), "login": ev.Login(victim, WRONG)}
+    frame = frames.get(kind)
     ready.set()
     while not stop.is_set():
         try:

@@ -280,7 +280,11 @@ class Service:
         for change in changes:
             self._last_change = change.id
             closing = CLOSING.get(change.kind)
-            if closing is not None and self._sessions.close_user(change.user, *closing):
+            # a session opened after a reset logged in with the new token: it stays (one
+            # opened in the same second is closed: the safe side)
+            since_at_most = change.at if change.kind == RESET else None
+            if closing is not None and self._sessions.close_user(change.user, *closing,
+                                                                 since_at_most):
                 log.info("%s: closed its session: %s", change.user, closing[1])
 
     def count_queues(self, budget: float) -> Census | None:

@@ -54,6 +54,7 @@ class Session:
     cursor: int = 0  # the newest queue entry sent on this connection
     catching_up: bool = False
     retired: bool = False  # replaced by a newer login: its input is ignored
+    since: int = 0  # when it logged in (the batch's time, Unix seconds)
 
 
 class Sessions:
@@ -78,19 +79,23 @@ class Sessions:
         if session is not None:
             self.log_out(session)
 
-    def log_in(self, session: Session, user: str) -> None:
-        """Make `session` the user's one session; an older one is told (13/12) and closed."""
+    def log_in(self, session: Session, user: str, now: int = 0) -> None:
+        """Make `session` the user's one session (since `now`); an older one is told (13/12)
+        and closed."""
         self.close_user(user, ErrorCode.REPLACED, "you logged in from another connection")
         session.user = user
+        session.since = now
         session.cursor = 0
         session.catching_up = True
         self._catching_up.add(session)
         self._online[user] = session
 
-    def close_user(self, user: str, code: ErrorCode, reason: str) -> bool:
-        """Tell the user's live session why (a 13) and close it; False if not online."""
+    def close_user(self, user: str, code: ErrorCode, reason: str,
+                   since_at_most: int | None = None) -> bool:
+        """Tell the user's live session why (a 13) and close it; False if not online (or,
+        with `since_at_most`, if it logged in later than that)."""
         session = self._online.get(user)
-        if session is None:
+        if session is None or (since_at_most is not None and session.since > since_at_most):
             return False
         session.link.write(encode(ev.Error(code, reason)))
         session.link.close_when_flushed()

@@ -72,7 +72,7 @@ def _open_account(ctx: Context, unit: Unit) -> str:
     token = secrets.token_hex(16)
     user = ctx.store.register(hash_token(token), ctx.now)
     unit.effects.append(partial(log.info, "registered %s", user))
-    ctx.sessions.log_in(unit.session, user)
+    ctx.sessions.log_in(unit.session, user, ctx.now)
     unit.undo = partial(ctx.sessions.log_out, unit.session)
     ctx.reply(unit, encode(ev.Registered(user, token)))
     return user
@@ -91,7 +91,7 @@ def login(ctx: Context, unit: Unit, event: ev.Login) -> None:
         raise RemoteProtocolError(ErrorCode.ACCOUNT_DISABLED, DISABLED)
     ctx.store.accounts.logged_in(event.user, ctx.now)  # in memory; written at the next tick
     log.info("%s logged in", event.user)
-    ctx.sessions.log_in(unit.session, event.user)
+    ctx.sessions.log_in(unit.session, event.user, ctx.now)
     ctx.reply(unit, encode(ev.LoggedIn(event.user)))
 
 

@@ -40,6 +40,7 @@ class Change:
     id: int
     user: str
     kind: str
+    at: int  # when, by the admin's clock (Unix seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +112,8 @@ class Accounts:
         """The changes past id `after`, oldest first; the users they name are forgotten by
         the caches (a disabled or deleted user no longer exists for messages, 13/05)."""
         rows = self._runner.rows(self._sql.changes, after)
-        changes = [Change(int(ident), user_id(int(user)), str(kind))
-                   for ident, user, kind in rows]
+        changes = [Change(int(ident), user_id(int(user)), str(kind), int(at))
+                   for ident, user, kind, at in rows]
         for change in changes:
             self._caches.forget_user(change.user)
         return changes

@@ -120,7 +120,7 @@ def prepare(db: peewee.Database) -> Statements:
                 f"WHERE {q('blocker')} = {p} AND {q('blocked')} = {p}"),
         # the operator's changes (accounts.py): a range of the primary key, once a second
         last_change=f"SELECT COALESCE(MAX({q('id')}), 0) FROM {changes}",
-        changes=(f"SELECT {q('id')}, {q('user')}, {q('kind')} FROM {changes} "
+        changes=(f"SELECT {q('id')}, {q('user')}, {q('kind')}, {q('at')} FROM {changes} "
                  f"WHERE {q('id')} > {p} ORDER BY {q('id')}"),
         # the queue census (census.py): a range of users, then the last user with a queue
         census=(f"SELECT {who}, COUNT(*) FROM {queue} WHERE {who} >= {p} AND {who} < {p} "

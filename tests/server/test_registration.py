@@ -186,6 +186,22 @@ def test_changes_before_the_server_started_are_not_acted_on(node: NodeFactory,
     assert server.service.is_logged_in(line)
 
 
+def test_reset_spares_a_session_opened_with_the_new_token(node: NodeFactory,
+                                                         admin: Admin) -> None:
+    """A login with the new token after the reset, before the server's next look, is not
+    closed by that look: only sessions as old as the reset are."""
+    server = node()
+    server.tick()
+    _, alice_id, _ = server.register()
+    new = "d" * 32
+    admin.reset_token(alice_id, hash_token(new), int(T0))
+    later = server.connect()
+    assert server.ask(later, ev.Login(alice_id, new), T0 + 2)[0] == ev.LoggedIn(alice_id)
+    server.tick(T0 + 3)
+    assert later.take() == []
+    assert server.service.is_logged_in(later)
+
+
 def test_failed_logins_are_reported_by_the_service(node: NodeFactory) -> None:
     """The service tells its listener of each 03 refused 13/04, and of nothing else."""
     server = node()

@@ -6,6 +6,7 @@ arguments and returns what to print, as a table and as JSON. Exit status 0, or
 """
 
 import argparse
+import os
 import re
 import secrets
 import sys
@@ -147,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     for name, help_text, function in COMMANDS:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(function=function)
+        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                         help="print JSON instead of a table (here or before COMMAND)")
         if name in TAKES_ID:
             sub.add_argument("id", metavar="ID", help="a user id, like Client-000001")
         elif name == "invite":
@@ -190,5 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         admin.close()
-    print(as_json(value) if args.json else text)
+    try:
+        print(as_json(value) if args.json else text, flush=True)
+    except BrokenPipeError:  # `| head` read what it wanted: not an error (Python's advice)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

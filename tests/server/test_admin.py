@@ -158,7 +158,7 @@ def test_admin_lists_users_groups_and_stats(server: ServerProcess,
     assert users[1]["queued"] == 1  # the 06 (the 11 reached him, and his 15 confirmed it)
     [group] = admin_json(server, "groups")
     assert group["members"] == [alice.user, bob.user]
-    stats = admin_json(server, "stats")
+    stats = json.loads(admin(server, "stats", "--json").stdout)  # --json after it too
     assert (stats["users"], stats["groups"]) == (2, 1)
     assert stats["queues"]["largest"][0]["id"] == bob.user
     header, *rows = admin(server, "users").stdout.splitlines()

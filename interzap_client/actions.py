@@ -9,7 +9,8 @@ Theory of operation: an action is done in two parts. start() does at once
 what can be done at once, and reports there and then whether that failed (an
 unknown alias, no open chat, a text too long): the UI keeps a failed line for
 correction. What has to wait for the server (/register, /login, /group,
-/block, /unblock, /wait) comes back as an awaitable, finished by finish(); perform() is both.
+/block, /unblock, /name, the group changes, /wait) comes back as an awaitable,
+finished by finish(); perform() is both.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from interzap_client import commands as cmd
+from interzap_client import message_acts
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
+from interzap_client.people import admins_of
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
-from interzap_client.state import Tick
+from interzap_client.state import Message, Tick
+from shared.codes import ActKind, GroupOp
+from shared.ids import is_group_id, is_user_id
 
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
@@ -121,7 +126,8 @@ def _read_up(session: Session, action: cmd.ReadUp, timeout: float) -> Outcome:
 
 
 def _group(session: Session, action: cmd.Group, timeout: float) -> Outcome:
-    future = session.create_group(tuple(resolve(session, n) for n in action.members))
+    future = session.create_group(tuple(resolve(session, n) for n in action.members),
+                                  action.name)
     return _group_made(session, future, timeout)
 
 
@@ -144,7 +150,8 @@ def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome
     for conv in state.conversations.values():
         if conv.is_group:
             session.notify(Notice("group", group=conv.peer, members=conv.members,
-                                  peer=conv.peer, ts=conv.created or None))
+                                  peer=conv.peer, ts=conv.created or None,
+                                  name=state.people.titles.get(conv.peer)))
     return True
 
 
@@ -215,6 +222,123 @@ async def _received(session: Session, count: int, timeout: float) -> bool:
     return True
 
 
+# ---- replies, edits, deletions, reactions: a message of the open chat ---------------
+
+_THEIRS: tuple[Callable[[Message], bool], str] = (lambda m: not m.own, "from the others")
+_YOURS: tuple[Callable[[Message], bool], str] = (lambda m: m.own, "of yours")
+_DEFAULTS: dict[str | None, tuple[Callable[[Message], bool], str]] = {
+    ActKind.REPLY: _THEIRS, ActKind.REACT: _THEIRS, ActKind.EDIT: _YOURS,
+    ActKind.DELETE: _YOURS,
+    None: (lambda m: bool(message_acts.reactors(m)), "with reactions"),  # /reactions
+}
+"""Per kind, which message an action is about when no REF names one (and none is
+selected)."""
+
+
+def choose(session: Session, action: cmd.ActOn | cmd.Reactions) -> Message:
+    """The message an action is about, in the open chat: the one its REF names (#N, the Nth
+    newest; AUTHOR@TS), else the one selected in the full-screen UI, else the newest that
+    suits the action (_DEFAULTS)."""
+    state, peer = session.need_state(), _target(session, None)
+    conv = state.conversation(peer)
+    ref = action.ref
+    if ref is None:
+        chosen = state.messages.get(session.selected) if session.selected else None
+        if chosen is not None and chosen in conv.messages:
+            return chosen
+        suits, words = _DEFAULTS[action.kind if isinstance(action, cmd.ActOn) else None]
+        found = next((m for m in reversed(conv.messages) if suits(m)), None)
+        if found is None:
+            raise SessionError(f"no message {words} in this chat")
+        return found
+    if ref.startswith("#"):
+        number = int(ref[1:])
+        if number > len(conv.messages):
+            raise SessionError(f"this chat has {len(conv.messages)} message(s), no {ref}")
+        return conv.messages[-number]
+    name, _, ts = ref.rpartition("@")
+    author = state.me if name == "me" else resolve(session, name)
+    found = state.original(state.me, peer, author, int(ts))
+    if found is None:
+        raise SessionError(f"no message by {name} at {ts} in this chat")
+    return found
+
+
+def _act_on(session: Session, action: cmd.ActOn, timeout: float) -> Outcome:
+    session.act_on(choose(session, action), action.kind, action.text)
+    return True
+
+
+def _reactions(session: Session, action: cmd.Reactions, timeout: float) -> Outcome:
+    message = choose(session, action)
+    session.notify(Notice("reactions", peer=session.open_peer, ref_author=message.src,
+                          ref_ts=message.ts, reactions=message_acts.reactors(message)))
+    return True
+
+
+def _set_name(session: Session, action: cmd.SetName, timeout: float) -> Outcome:
+    session.set_name(action.name)
+    state = session.need_state()
+    return _answered(session, lambda: state.people.wanted != action.name,
+                     f"/name: no answer within {timeout:g} s (it stays in the outbox)", timeout)
+
+
+def _change_group(session: Session, action: cmd.ChangeGroup, timeout: float) -> Outcome:
+    group = _group_target(session, action.group)
+    arg = action.arg or ""
+    if action.op in (GroupOp.ADD, GroupOp.REMOVE, GroupOp.PROMOTE, GroupOp.DEMOTE):
+        arg = resolve(session, arg)
+    change = session.change_group(group, action.op, arg)
+    changes = session.need_state().people.changes
+    return _answered(session, lambda: (change.group, change.ts) not in changes,
+                     f"no answer about {group} within {timeout:g} s (it stays in the outbox)",
+                     timeout)
+
+
+async def _answered(session: Session, done: Callable[[], bool], late: str,
+                    timeout: float) -> bool:
+    """Until a request of the outbox is answered: True, or False if refused (reported
+    already) or late (reported here)."""
+    errors = session.errors
+    if not await session.wait_until(done, timeout):
+        session.fail(late)
+        return False
+    return session.errors == errors
+
+
+def _group_target(session: Session, name: str | None) -> str:
+    """The group a group command is about: named, else the open conversation."""
+    group = _target(session, name)
+    if not is_group_id(group):
+        raise SessionError("open a group first (/open GROUP), or name one")
+    return group
+
+
+def _whois(session: Session, action: cmd.Whois, timeout: float) -> Outcome:
+    state = session.need_state()
+    found = ([action.query] if is_user_id(action.query) or is_group_id(action.query)
+             else state.people.named_as(action.query))
+    alias = state.resolve(action.query)
+    if alias is not None and alias not in found:
+        found.append(alias)
+    if not found:
+        raise SessionError(f"nobody you know is called {action.query}")
+    for ident in found:
+        session.notify(Notice("whois", id=ident, name=state.label(ident),
+                              alias=state.aliases.get(ident)))
+    return True
+
+
+def _members(session: Session, action: cmd.Members, timeout: float) -> Outcome:
+    state = session.need_state()
+    group = _group_target(session, action.group)
+    admins = admins_of(state, group)
+    for member in state.conversation(group).members:
+        session.notify(Notice("member", group=group, id=member, name=state.label(member),
+                              admin=member in admins or None))
+    return True
+
+
 def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
@@ -226,6 +350,8 @@ _PERFORM: dict[type, Performer] = {
     cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
     cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
     cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
-    cmd.Block: _block, cmd.Blocked: _blocked,
+    cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
+    cmd.Block: _block, cmd.Blocked: _blocked, cmd.SetName: _set_name, cmd.Whois: _whois,
+    cmd.ChangeGroup: _change_group, cmd.Members: _members,
 }
 """Every action type -> the function that starts it."""

@@ -9,11 +9,20 @@ the user interface.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from shared.codes import INVITE_ALPHABET, INVITE_WIDTH, MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
+from shared.codes import (
+    INVITE_ALPHABET,
+    INVITE_WIDTH,
+    MAX_GROUP_MEMBERS,
+    MAX_NAME,
+    MIN_GROUP_MEMBERS,
+    ActKind,
+    GroupOp,
+)
 from shared.ids import is_group_id, is_user_id
 
 
@@ -48,6 +57,7 @@ class Open:
 @dataclass(frozen=True, slots=True)
 class Group:
     members: tuple[str, ...]
+    name: str | None = None  # /group NAME: members
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +126,58 @@ class Blocked:
     """/blocked: list whom you block."""
 
 
+@dataclass(frozen=True, slots=True)
+class ActOn:
+    """/reply, /edit [REF] TEXT, /delete [REF], /react [REF] EMOJI: a 31 of this kind about
+    the message REF names (None: the selected one, else the newest that suits the kind)."""
+
+    kind: ActKind
+    ref: str | None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reactions:
+    """/reactions [REF]: who reacted; ref None: the selected message, else the last with any."""
+
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetName:
+    """/name NAME: my display name."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Whois:
+    """/whois NAME|ID: who has that name, or what that id is called."""
+
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    """/rename, /invite, /remove, /promote, /demote, /leave: a 23 (op: GroupOp) to the open
+    group (or `group`); arg: a name (rename), a person (others), None (leave)."""
+
+    op: str
+    arg: str | None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """/members [GROUP]: the members of the open group (or GROUP), with names and admins."""
+
+    group: str | None
+
+
 Action = (
     Say | Send | Add | Open | Group | Contacts | Export | Help | Quit | Register | Login
-    | ReadUp | WaitTick | WaitReceived | Block | Blocked
+    | ReadUp | WaitTick | WaitReceived | Block | Blocked | SetName | Whois | ChangeGroup
+    | Members | ActOn | Reactions
 )
 
 TICK_NAMES = ("accepted", "delivered", "read")
@@ -226,6 +285,50 @@ def _add(args: list[str]) -> Action:
     return Add(args[0], None if alias is None else check_alias(alias))
 
 
+REF = re.compile(r"#[1-9][0-9]*|[^\s@]+@[0-9]{10}")
+"""A message of the open chat: `#N`, the Nth newest (#1 the newest), or `AUTHOR@TS`, by its
+author (an id, an alias, or `me`) and ts, as the scripted mode's events name it."""
+
+
+def _ref(word: str) -> str:
+    if not REF.fullmatch(word):
+        raise CommandError(f"{word!r} names no message: #N (the Nth newest) or AUTHOR@TS")
+    return word
+
+
+def _ref_and_text(kind: ActKind) -> Callable[[list[str]], Action]:
+    """/reply, /edit: a leading REF if the first word is one and text follows it; the rest
+    is the text."""
+
+    def build(args: list[str]) -> Action:
+        first, _, rest = args[0].partition(" ")
+        if REF.fullmatch(first) and rest.strip():
+            return ActOn(kind, first, rest.lstrip(" "))
+        return ActOn(kind, None, args[0])
+
+    return build
+
+
+def _react(args: list[str]) -> Action:
+    if len(args) == 2:
+        return ActOn(ActKind.REACT, _ref(args[0]), args[1])
+    return ActOn(ActKind.REACT, None, args[0])
+
+
+def _group(args: list[str]) -> Action:
+    """/group bob carol, or /group NAME: bob carol (the name may have blanks)."""
+    name, colon, rest = " ".join(args).partition(":")
+    members = tuple(rest.split()) if colon else tuple(args)
+    if not MIN_GROUP_MEMBERS <= len(members) <= MAX_GROUP_MEMBERS:
+        raise COMMANDS["/group"].usage_error()
+    return Group(members, name.strip() if colon else None)
+
+
+def _on_group(op: str) -> Callable[[list[str]], Action]:
+    """The build of a command making a 23 of `op` about a person (or a name: rename)."""
+    return lambda args: ChangeGroup(op, " ".join(args).strip() or None)
+
+
 def _wait(args: list[str]) -> Action:
     what, peer = args[0], _optional(args, 1)
     if what == "received":
@@ -242,11 +345,11 @@ _TABLE = (
             _add, (Arg.NAME, Arg.WORD), least=1),
     Command("/open", "ID|ALIAS", "open a conversation (and mark it read)",
             lambda args: Open(args[0]), (Arg.NAME,)),
-    Command("/group", "ID|ALIAS ...",
+    Command("/group", "[NAME:] ID|ALIAS ...",
             f"create a group with {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} others "
-            "(you are added); it opens",
-            lambda args: Group(tuple(args)), (Arg.NAME,),
-            least=MIN_GROUP_MEMBERS, most=MAX_GROUP_MEMBERS,
+            "(you are added), named NAME if given; it opens",
+            _group, (Arg.NAME,),
+            least=MIN_GROUP_MEMBERS, most=MAX_GROUP_MEMBERS + MAX_NAME,
             note=f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} other members"),
     Command("/contacts", "", "list contacts and groups", lambda _: Contacts()),
     Command("/block", "ID|ALIAS", "stop their messages to you, and their adding you to groups",
@@ -274,6 +377,42 @@ _TABLE = (
     Command("/wait", "accepted|delivered|read [PEER] | received N",
             "wait for ticks or arrivals (scripts)",
             _wait, (Arg.TICK, Arg.NAME), least=1),
+    Command("/reply", "[REF] TEXT", "answer a message, quoting it (REF: #N the Nth newest, "
+            "AUTHOR@TS; default: the selected one, else the last from the others)",
+            _ref_and_text(ActKind.REPLY), (Arg.TEXT,)),
+    Command("/edit", "[REF] TEXT", "replace the text of your message, within 15 minutes "
+            "(default: the selected one, else your last)",
+            _ref_and_text(ActKind.EDIT), (Arg.TEXT,)),
+    Command("/delete", "[REF]", "delete your message for everyone, within 48 hours "
+            "(default: the selected one, else your last)",
+            lambda args: ActOn(ActKind.DELETE, _ref(args[0]) if args else None), (Arg.WORD,),
+            least=0),
+    Command("/react", "[REF] EMOJI", "react with one emoji; the same again takes it back "
+            "(default: the selected message, else the last from the others)",
+            _react, (Arg.WORD, Arg.WORD), least=1),
+    Command("/reactions", "[REF]", "who reacted with what (default: the selected message, "
+            "else the last with reactions)",
+            lambda args: Reactions(_ref(args[0]) if args else None), (Arg.WORD,), least=0),
+    Command("/name", "NAME", f"your display name (1 to {MAX_NAME} characters), shown to "
+            "everyone you share a chat with", lambda args: SetName(args[0].strip()),
+            (Arg.TEXT,)),
+    Command("/whois", "NAME|ID", "who has that display name, or what an id is called",
+            lambda args: Whois(args[0].strip()), (Arg.TEXT,)),
+    Command("/rename", "NAME", "rename the open group (admins)", _on_group(GroupOp.RENAME),
+            (Arg.TEXT,)),
+    Command("/invite", "ID|ALIAS", "add someone to the open group (admins)",
+            _on_group(GroupOp.ADD), (Arg.NAME,)),
+    Command("/remove", "ID|ALIAS", "remove a member from the open group (admins)",
+            _on_group(GroupOp.REMOVE), (Arg.NAME,)),
+    Command("/promote", "ID|ALIAS", "make a member of the open group an admin (admins)",
+            _on_group(GroupOp.PROMOTE), (Arg.NAME,)),
+    Command("/demote", "ID|ALIAS", "make an admin of the open group a member again (admins)",
+            _on_group(GroupOp.DEMOTE), (Arg.NAME,)),
+    Command("/leave", "[GROUP]", "leave the open group (or GROUP); you keep its history",
+            lambda args: ChangeGroup(GroupOp.LEAVE, None, _optional(args, 0)), (Arg.NAME,),
+            least=0),
+    Command("/members", "[GROUP]", "the members of the open group (or GROUP): names, ids, "
+            "admins", lambda args: Members(_optional(args, 0)), (Arg.NAME,), least=0),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _TABLE}
 """Every command by name, in the order of /help."""

@@ -2,7 +2,7 @@
 
 Theory of operation: every change to a State is one call of one of its
 mutation methods (msg, tick, read, seen, late, group, create, drop_create, alias,
-stamp). History.apply() makes that call and, only if the state changed,
+stamp, blocks, act). History.apply() makes that call and, only if the state changed,
 appends `{"t": <method>, <arguments>...}` as one line. At start-up the lines
 are replayed through the same methods, so disk and memory cannot disagree.
 Storing a message costs one short append (plus fsync when it must survive a
@@ -10,6 +10,11 @@ crash: a received message before its 12). When the journal holds much more
 than the state it describes, it is rewritten as a snapshot into a temporary
 file that replaces the journal by an atomic rename: the cost stays amortised
 constant per message and a crash leaves either the old or the new file.
+
+A deletion (an "act" of kind D) is journaled like any change, and replaying it
+empties the message's text; since the earlier "msg" line still holds the
+text, the journal is compacted at once after a deletion takes effect, so the
+text leaves the file too (the snapshot writes the emptied message).
 
 A damaged line (a kill in the middle of a write leaves a truncated last line)
 is skipped, copied to history.jsonl.damaged, reported, and the journal is
@@ -25,13 +30,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from interzap_client.message_acts import shown_text
 from interzap_client.profile import lock_account, write_private
 from interzap_client.state import State, Tick
 
 JOURNAL = "history.jsonl"
 RECORD_TYPES = frozenset(
     {"msg", "tick", "read", "seen", "late", "group", "create", "drop_create", "alias", "stamp",
-     "blocks"}
+     "blocks", "named", "want_name", "change", "drop_change", "group_event", "group_info",
+     "notes", "act"}
 )
 COMPACT_SLACK = 256
 """Extra lines tolerated beyond twice the snapshot size before compacting."""
@@ -116,7 +123,7 @@ class History:
 
     # ---- writing ----------------------------------------------------------
 
-    def apply(self, kind: str, durable: bool = False, **fields: Any) -> bool:
+    def apply(self, kind: str, /, durable: bool = False, **fields: Any) -> bool:
         """Change the state by `kind(**fields)` and journal it if it changed anything.
 
         `durable` waits for the disk (fsync): use it when something is promised
@@ -125,6 +132,7 @@ class History:
         if self._file is None:
             raise OSError(f"{self.path} is open read-only")
         record = {"t": kind, **fields}
+        erased = self.state.erased
         if not replay(self.state, record):
             return False
         self._file.write(_line(record))
@@ -132,15 +140,18 @@ class History:
         if durable:
             os.fsync(self._file.fileno())
         self._lines += 1
-        if self._lines > self._limit():
-            self.compact()
+        if self._lines > self._limit() or self.state.erased != erased:
+            self.compact()  # after a deletion: its text leaves the file at once
         return True
 
     def _limit(self) -> int:
         # an upper bound of len(snapshot(state)), counted in O(1) so appends stay cheap
         state = self.state
-        live = (len(state.messages) + len(state.contacts) + len(state.aliases)
-                + 2 * len(state.conversations) + len(state.pending_groups) + 1)
+        people = state.people
+        live = (len(state.messages) + len(state.acts) + len(state.contacts) + len(state.aliases)
+                + 2 * len(state.conversations) + len(state.pending_groups) + 1
+                + len(people.names) + len(people.titles.keys() | people.admins.keys())
+                + len(people.notes) + len(people.changes) + 1)
         return 2 * live + COMPACT_SLACK
 
     def compact(self) -> None:
@@ -172,7 +183,7 @@ def snapshot(state: State) -> list[Record]:
     would add them in another order, messages before the read marks about them.
     """
     return [*_contacts(state), *_groups(state), *_creates(state), *_messages(state),
-            *_read_marks(state)]
+            *_acts(state), *_read_marks(state), *_people(state)]
 
 
 def _contacts(state: State) -> Iterator[Record]:
@@ -196,7 +207,10 @@ def _creates(state: State) -> Iterator[Record]:
     if state.last_create_ts:
         yield {"t": "stamp", "ts": state.last_create_ts}
     for pending in state.pending_groups.values():
-        yield {"t": "create", "ts": pending.ts, "members": list(pending.members)}
+        record: Record = {"t": "create", "ts": pending.ts, "members": list(pending.members)}
+        if pending.name is not None:
+            record["name"] = pending.name
+        yield record
 
 
 def _messages(state: State) -> Iterator[Record]:
@@ -206,6 +220,20 @@ def _messages(state: State) -> Iterator[Record]:
             record["tick"] = int(m.tick)
         if m.at is not None:
             record["at"] = m.at
+        if m.reply is not None:
+            record["reply"] = list(m.reply)
+        yield record
+
+
+def _acts(state: State) -> Iterator[Record]:
+    """Every edit, deletion and reaction (a deletion has emptied the texts it erased)."""
+    for a in state.acts.values():
+        record: Record = {"t": "act", "src": a.src, "dst": a.dst, "ts": a.ts, "kind": a.kind,
+                          "ref_src": a.ref_src, "ref_ts": a.ref_ts, "text": a.text}
+        if a.tick is not None:
+            record["tick"] = int(a.tick)
+        if a.at is not None:
+            record["at"] = a.at
         yield record
 
 
@@ -216,6 +244,27 @@ def _read_marks(state: State) -> Iterator[Record]:
         if conv.late:
             yield {"t": "late", "peer": conv.peer,
                    "keys": [list(key) for key in sorted(conv.late)]}
+
+
+def _people(state: State) -> Iterator[Record]:
+    """Names, then each group's name, admins and change lines, then what awaits an answer
+    (after the messages: a line's place is a count of its chat's messages)."""
+    people = state.people
+    for user, name in people.names.items():
+        yield {"t": "named", "user": user, "name": name}
+    for group in sorted(people.titles.keys() | people.admins.keys()):
+        admins = people.admins.get(group)
+        yield {"t": "group_info", "group": group, "title": people.titles.get(group),
+               "admins": None if admins is None else list(admins)}
+    for group, lines in people.notes.items():
+        if lines:
+            yield {"t": "notes", "group": group,
+                   "lines": [[n.ts, n.actor, n.op, n.arg, n.index] for n in lines]}
+    for change in people.changes.values():
+        yield {"t": "change", "group": change.group, "ts": change.ts, "op": change.op,
+               "arg": change.arg}
+    if people.wanted is not None:
+        yield {"t": "want_name", "name": people.wanted}
 
 
 def export(state: State) -> dict[str, Any]:
@@ -235,7 +284,7 @@ def export(state: State) -> dict[str, Any]:
             {
                 "sender": m.src,
                 "time": m.shown_at,
-                "content": m.text,
+                "content": shown_text(m),
                 "delivered": m.tick >= Tick.DELIVERED if m.tick is not None else True,
                 "read": m.tick is Tick.READ if m.own else conv.is_read(m),
             }

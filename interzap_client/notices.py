@@ -48,6 +48,17 @@ ERROR_WORDS: dict[int, str] = {
     ErrorCode.BAD_INVITE: "the invite code cannot be used",
     ErrorCode.ACCOUNT_DISABLED: ("the server's operator disabled this account; ask them to "
                                  "enable it, then /login"),
+    ErrorCode.NOT_AUTHOR: "only its author may edit or delete a message",
+    ErrorCode.TOO_LATE: "too late: a message can be edited for 15 minutes and deleted for "
+                        "48 hours after it was sent",
+    ErrorCode.UNKNOWN_MESSAGE: "the server does not know that message in this chat",
+    ErrorCode.INVALID_REACTION: "a reaction is one emoji",
+    ErrorCode.NOT_ADMIN: "only an admin of the group may do that",
+    ErrorCode.INVALID_NAME: "the name is empty, too long, holds a control character or looks "
+                            "like an id",
+    ErrorCode.GROUP_FULL: f"the group has {MAX_GROUP_MEMBERS + 1} people, the most it may",
+    ErrorCode.WRONG_MEMBER: "that person is not in the group (or already is, or already has "
+                            "that role)",
     ErrorCode.INTERNAL: "the server failed; the client will try again",
 }
 LOCAL_ERROR = 0
@@ -81,6 +92,14 @@ class Notice:
     count: int | None = None  # pending: entries left in the outbox
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
+    ref_author: str | None = None  # reply/edited/deleted/reaction(s): the message it is about
+    ref_ts: int | None = None  # ... and its ts
+    quote: str | None = None  # message (a reply): the start of the message it answers
+    known: bool | None = None  # edited/deleted/reaction, reply: whether we have that message
+    reactions: dict[str, list[str]] | None = None  # reactions: per emoji, who chose it
+    name: str | None = None  # name, whois, member: a display name; group_change: a group name
+    op: str | None = None  # group_change: the 24's op (PROTOCOL.md 23)
+    admin: bool | None = None  # member: True for an admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +123,12 @@ def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
+    edited PEER AUTHOR REF_TS TEXT | deleted PEER AUTHOR REF_TS
+    reaction PEER AUTHOR REF_AUTHOR REF_TS [EMOJI] | reactions PEER REF_AUTHOR REF_TS EMOJI=ID,...
     registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
+    name ID NAME | whois ID [NAME] | member GROUP ID [admin] [NAME]
+    group_change GROUP ACTOR TS OP [ID|NAME] [WORDS]
     """
     n = notice
     parts: list[Any]
@@ -123,9 +146,32 @@ def to_text(notice: Notice) -> str:
         parts = [n.id, n.alias, "blocked" if n.blocked else None]
     elif n.event == "blocked":
         parts = list(n.users or ())
+    elif n.event in _PARTS:
+        parts = _PARTS[n.event](n)
     else:
         parts = [n.text]
     return " ".join(str(p) for p in [n.event, *parts] if p is not None)
+
+
+_ACT_PARTS: dict[str, Callable[[Notice], list[Any]]] = {
+    "edited": lambda n: [n.peer, n.author, n.ref_ts, n.text],
+    "deleted": lambda n: [n.peer, n.author, n.ref_ts],
+    "reaction": lambda n: [n.peer, n.author, n.ref_author, n.ref_ts, n.text or None],
+    "reactions": lambda n: [n.peer, n.ref_author, n.ref_ts,
+                            *(f"{emoji}={','.join(who)}" for emoji, who in
+                              (n.reactions or {}).items())],
+}
+"""The text-mode fields of the notices about replies' originals, edits and reactions."""
+
+_PEOPLE: dict[str, Callable[[Notice], list[Any]]] = {
+    "name": lambda n: [n.id, n.name],
+    "whois": lambda n: [n.id, n.name],
+    "member": lambda n: [n.group, n.id, "admin" if n.admin else None, n.name],
+    "group_change": lambda n: [n.group, n.author, n.ts, n.op, n.id or n.name, n.text],
+}
+"""The fields of the notices of names and groups (people.py), by position."""
+_PARTS = _ACT_PARTS | _PEOPLE
+"""The text-mode fields of the notices that have their own, by event."""
 
 
 def _where(n: Notice) -> list[str]:

@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from interzap_client import message_acts
+from interzap_client.message_acts import Act
+from interzap_client.people import Note, PendingChange, People, WantedName, apply_event
+from shared.codes import ActKind
 from shared.ids import is_group_id, is_user_id
 
 Key = tuple[str, str, int]
@@ -45,6 +49,12 @@ class Message:
     tick: Tick | None = None
     at: int | None = None
     """Our clock when we sent it (own) or stored it (received); None in older journals."""
+    reply: tuple[str, int] | None = None
+    """A reply: the (author, ts) of the message it answers, in the same chat."""
+    edited: int = 0  # the ts of the newest edit applied; 0: never edited
+    deleted: bool = False  # deleted for everyone: the text is gone
+    reactions: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Who reacted -> (the ts of their newest reaction act, the emoji; "" taken back)."""
 
     @property
     def key(self) -> Key:
@@ -78,6 +88,7 @@ class Conversation:
     late: set[Key] = field(default_factory=set)
     last_own_ts: int = 0  # newest ts we used towards this peer (keys are never reused)
     created: int = 0  # for groups: the ts of the 11, so a new empty group sorts by it
+    acts: list[Act] = field(default_factory=list)  # edits, deletions, reactions here
 
     @property
     def is_group(self) -> bool:
@@ -106,6 +117,7 @@ class PendingGroup:
 
     ts: int
     members: tuple[str, ...]
+    name: str | None = None  # /group NAME: ...: renamed (23) once the 11 comes
 
 
 @dataclass(slots=True)
@@ -124,6 +136,11 @@ class State:
     pending_groups: dict[int, PendingGroup] = field(default_factory=dict)
     last_create_ts: int = 0
     blocked: list[str] = field(default_factory=list)  # whom we block, as the last 19 said
+    acts: dict[Key, Act] = field(default_factory=dict)  # every edit, deletion, reaction
+    # acts whose message we do not have (yet): applied if it comes
+    orphans: dict[Key, list[Act]] = field(default_factory=dict)
+    erased: int = 0  # deletions applied: history.py compacts the journal after each one
+    people: People = field(default_factory=People)  # names, group admin (people.py)
 
     # ---- lookups ----------------------------------------------------------
 
@@ -143,26 +160,45 @@ class State:
         return dst if src == self.me else src
 
     def resolve(self, name: str) -> str | None:
-        """The id that `name` (an id or an alias) stands for, or None."""
+        """The id that `name` (an id, an alias, or one user's display name) stands for."""
         if is_user_id(name) or is_group_id(name):
             return name
         for ident, alias in self.aliases.items():
             if alias == name:
                 return ident
-        return None
+        named = self.people.named_as(name)
+        return named[0] if len(named) == 1 else None
 
     def label(self, ident: str) -> str:
-        """How to show an id to a person: its alias if it has one."""
-        return self.aliases.get(ident, ident)
+        """How to show an id to a person: its alias, else its name (people.py), else itself."""
+        return self.aliases.get(ident) or self.people.label(ident) or ident
 
     def sorted_conversations(self) -> list[Conversation]:
         """Most recent first; ties broken by id so the order is stable."""
         return sorted(self.conversations.values(), key=lambda c: (-c.last_time, c.peer))
 
-    def outbox(self) -> Iterator[Message | PendingGroup]:
-        """What still waits for the server's answer, in the order it was made."""
+    def outbox(self) -> Iterator[Message | PendingGroup | PendingChange | WantedName | Act]:
+        """What still waits for the server's answer, in the order it was made (acts after
+        messages: an act may refer to a message still waiting, never the other way)."""
         yield from self.pending_groups.values()
+        yield from self.people.changes.values()
+        if self.people.wanted is not None:
+            yield WantedName(self.people.wanted)
         yield from (m for m in self.messages.values() if m.tick is Tick.PENDING)
+        yield from (a for a in self.acts.values() if a.tick is Tick.PENDING)
+
+    def original(self, src: str, dst: str, ref_src: str, ref_ts: int) -> Message | None:
+        """The message an act or reply (src, dst) about (ref_src, ref_ts) refers to, if we
+        have it: the whole history is in memory, replayed from disk."""
+        return self.messages.get(message_acts.original_key(src, dst, ref_src, ref_ts))
+
+    def shown_tick(self, message: Message) -> Tick | None:
+        """An own message's ticks; once edited, its newest edit's (they start again)."""
+        if message.edited and message.own:
+            edit = self.acts.get((message.src, message.dst, message.edited))
+            if edit is not None:
+                return edit.tick
+        return message.tick
 
     def next_ts(self, peer: str, now: int) -> int:
         """The ts for a new message to `peer`: max(now, last used + 1), never a reused key.
@@ -180,13 +216,17 @@ class State:
     # ---- mutations (each one is a journal record type, see history.py) ---
 
     def msg(self, src: str, dst: str, ts: int, text: str, tick: int | None = None,
-            at: int | None = None) -> bool:
-        """A message sent (tick given) or received (at: our clock then); False if known."""
+            at: int | None = None, reply: list[str | int] | None = None) -> bool:
+        """A message sent (tick given) or received (at: our clock then); False if known.
+        `reply`: the [author, ts] of the message it answers."""
         key = (src, dst, ts)
         if key in self.messages:
             return False
-        message = Message(src, dst, ts, text, None if tick is None else Tick(tick), at)
+        message = Message(src, dst, ts, text, None if tick is None else Tick(tick), at,
+                          None if reply is None else (str(reply[0]), int(reply[1])))
         self.messages[key] = message
+        for act in self.orphans.pop(key, []):
+            self._change(message, act)
         conv = self.conversation(self.peer_of(src, dst))
         conv.messages.append(message)
         if message.own:
@@ -195,9 +235,50 @@ class State:
             conv.late.add(key)
         return True
 
+    def act(self, src: str, dst: str, ts: int, kind: str, ref_src: str, ref_ts: int, text: str,
+            tick: int | None = None, at: int | None = None) -> bool:
+        """An edit, deletion or reaction (kind E, D, X) sent (tick given) or received;
+        False if its key is known (a 32 delivered again). It changes its message once the
+        server accepted it (an own one waits for its 16: a refused one never applies), and
+        if we have the message; else it is kept until the message comes."""
+        key = (src, dst, ts)
+        if key in self.acts or kind == ActKind.REPLY:
+            return False
+        act = Act(src, dst, ts, kind, ref_src, ref_ts, text,
+                  None if tick is None else Tick(tick), at)
+        self.acts[key] = act
+        conv = self.conversation(self.peer_of(src, dst))
+        conv.acts.append(act)
+        if act.own:
+            conv.last_own_ts = max(conv.last_own_ts, ts)
+        if act.tick is None or act.tick >= Tick.ACCEPTED:
+            self._apply(act, conv)
+        return True
+
+    def _apply(self, act: Act, conv: Conversation) -> None:
+        target = message_acts.original_key(act.src, act.dst, act.ref_src, act.ref_ts)
+        message = self.messages.get(target)
+        if message is None:
+            self.orphans.setdefault(target, []).append(act)
+        elif message.deleted and act.kind == ActKind.EDIT:
+            act.text = ""  # too late to show: nor is it kept for a snapshot
+        elif self._change(message, act) and act.kind == ActKind.DELETE:
+            for edit in conv.acts:  # no word of it stays, in memory or in a snapshot
+                if edit.kind == ActKind.EDIT and edit.key != act.key and (
+                        edit.ref_src, edit.ref_ts) == (act.ref_src, act.ref_ts):
+                    edit.text = ""
+
+    def _change(self, message: Message, act: Act) -> bool:
+        changed = message_acts.apply(message, act)
+        if changed and act.kind == ActKind.DELETE:
+            self.erased += 1
+        return changed
+
     def tick(self, dst: str, ts: int, tick: int) -> bool:
-        """Raise one own message to `tick` (16, 07, or a refusal); never lowers it."""
-        message = self.messages.get((self.me, dst, ts))
+        """Raise one own message or act to `tick` (16, 07, or a refusal); never lowers it."""
+        message: Message | Act | None = self.messages.get((self.me, dst, ts))
+        if message is None:
+            message = self.acts.get((self.me, dst, ts))
         if message is None or message.tick is None:
             return False
         new = Tick(tick)
@@ -206,17 +287,26 @@ class State:
                 return False  # accepted already: a late refusal cannot be about it
         elif message.tick is Tick.FAILED or message.tick >= new:
             return False
+        if isinstance(message, Act) and message.tick is Tick.PENDING:
+            message.tick = new
+            if new is not Tick.FAILED:  # accepted: it takes effect now
+                self._apply(message, self.conversation(dst))
+            return True
         message.tick = new
         return True
 
     def read(self, peer: str, ts: int) -> bool:
         """09: every own message to `peer` up to ts is read (for 1:1 and for groups)."""
         changed = False
-        for message in self.conversation(peer).messages:
+        conv = self.conversation(peer)
+        for message in conv.messages:
             if message.own and message.ts <= ts and message.tick not in (Tick.FAILED,
                                                                           Tick.READ):
                 message.tick = Tick.READ
                 changed = True
+        for act in conv.acts:  # through tick(): a pending act takes effect on its way
+            if act.own and act.ts <= ts and act.tick not in (Tick.FAILED, Tick.READ):
+                changed = self.tick(act.dst, act.ts, Tick.READ) or changed
         return changed
 
     def seen(self, peer: str, ts: int) -> bool:
@@ -241,22 +331,27 @@ class State:
         members = tuple(members)
         known = self.conversations.get(group)
         changed = known is None or known.members != members
+        if known is None or self.me not in known.members:  # new to us: admins as 24s say
+            self.people.admins.pop(group, None)
         conv = self.conversation(group)
         conv.members, conv.created = members, max(conv.created, ts)
         if members and members[0] == self.me and ts in self.pending_groups:
-            del self.pending_groups[ts]  # the answer to our own 10
+            name = self.pending_groups.pop(ts).name  # the answer to our own 10
+            if name is not None:  # its name goes next, keyed by the 10's ts (PROTOCOL.md 23)
+                self.people.changes[group, ts] = PendingChange(group, ts, "N", name)
             changed = True
         for member in members:
             if member != self.me and member not in self.contacts:
                 self.contacts.append(member)
         return changed
 
-    def create(self, ts: int, members: list[str] | tuple[str, ...]) -> bool:
-        """We asked for a group (10); it waits in the outbox until its 11."""
+    def create(self, ts: int, members: list[str] | tuple[str, ...],
+               name: str | None = None) -> bool:
+        """We asked for a group (10), to be named `name`; it waits in the outbox until its 11."""
         self.last_create_ts = max(self.last_create_ts, ts)
         if ts in self.pending_groups:
             return False
-        self.pending_groups[ts] = PendingGroup(ts, tuple(members))
+        self.pending_groups[ts] = PendingGroup(ts, tuple(members), name)
         return True
 
     def drop_create(self, ts: int) -> bool:
@@ -288,4 +383,52 @@ class State:
         if ts <= self.last_create_ts:
             return False
         self.last_create_ts = ts
+        return True
+
+    # ---- names and group admin (people.py) ---------------------------------
+
+    def named(self, user: str, name: str) -> bool:
+        """A 22: `user` is called `name` (us: our 21 is answered)."""
+        people = self.people
+        changed = people.names.get(user) != name
+        people.names[user] = name
+        if user == self.me and people.wanted == name:
+            people.wanted, changed = None, True
+        return changed
+
+    def want_name(self, name: str | None) -> bool:
+        """We sent a 21 (None: it was refused)."""
+        if self.people.wanted == name:
+            return False
+        self.people.wanted = name
+        return True
+
+    def change(self, group: str, ts: int, op: str, arg: str) -> bool:
+        """We sent a 23; it waits in the outbox until its 24."""
+        self.last_create_ts = max(self.last_create_ts, ts)
+        if (group, ts) in self.people.changes:
+            return False
+        self.people.changes[group, ts] = PendingChange(group, ts, op, arg)
+        return True
+
+    def drop_change(self, group: str, ts: int) -> bool:
+        """The server refused our 23 with this key."""
+        return self.people.changes.pop((group, ts), None) is not None
+
+    def group_event(self, group: str, ts: int, actor: str, op: str, arg: str) -> bool:
+        """A 24: a change of `group` (people.apply_event)."""
+        return apply_event(self, group, ts, actor, op, arg)
+
+    def group_info(self, group: str, title: str | None, admins: list[str] | None) -> bool:
+        """A snapshot's group name and admins (None: as its 11 says; history.py)."""
+        if title is not None:
+            self.people.titles[group] = title
+        if admins is not None:
+            self.people.admins[group] = tuple(admins)
+        return True
+
+    def notes(self, group: str, lines: list[list[str | int]]) -> bool:
+        """A snapshot's group change lines: [ts, actor, op, arg, index] each (history.py)."""
+        self.people.notes[group] = [Note(int(ts), str(actor), str(op), str(arg), int(index))
+                                    for ts, actor, op, arg, index in lines]
         return True

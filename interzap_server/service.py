@@ -29,6 +29,7 @@ from functools import partial
 
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
 from interzap_server.rules.accounts import DISABLED, hash_token
+from interzap_server.rules.context import KEY_MEMORY
 from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import (
     DELETE,
@@ -44,13 +45,11 @@ from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
 from shared.errors import RemoteProtocolError
 
-# hash_token is the accounts rule's; bench/ and tests/hostile import it from here
+# hash_token is the accounts rule's, KEY_MEMORY the context's; bench/ and tests import them here
 __all__ = ["COMMIT_DELAY", "KEY_MEMORY", "Service", "hash_token"]
 
 log = logging.getLogger(__name__)
 
-KEY_MEMORY = 7 * 24 * 3600
-"""Seconds a message key is remembered, so that a retransmission is recognised."""
 COMMIT_DELAY = 0.005
 """Seconds a transaction holding only frames nobody waits on may stay open for more."""
 NOT_STORED = "the server could not store this; nothing was done, try again"

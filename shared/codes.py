@@ -4,7 +4,7 @@ Numbers and fixed words only; what a frame holds is described by the layout
 table in codec.py.
 """
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 DEFAULT_PORT = 9070
 """The TCP port a server listens on and a client connects to unless told otherwise."""
@@ -31,6 +31,14 @@ INVITE_WIDTH = 16
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """The characters of an invite code: digits and capital letters without 0, 1, I, L and O,
 which are easily read as one another (31 characters: 16 of them hold 79 random bits)."""
+MAX_NAME = 32
+"""Longest display name or group name, in code points (21, 22, 23, 24)."""
+EDIT_WINDOW = 15 * 60
+"""Seconds after sending during which the author may edit a message (31 kind E, 5.11)."""
+DELETE_WINDOW = 48 * 3600
+"""Seconds after sending during which the author may delete a message for everyone (kind D)."""
+TOMBSTONE = "this message was deleted"
+"""The text a still-queued 06 of a deleted message is delivered with instead of its own (5.11)."""
 
 
 class FrameCode(IntEnum):
@@ -78,6 +86,18 @@ class FrameCode(IntEnum):
     """s→c `19<user>...`: the users you block, zero or more: the answer to 17 and 18."""
     REGISTER_INVITE = 20
     """c→s `20<code>`: ask for a new account with a one-time invite code; answered like 01."""
+    SET_NAME = 21
+    """c→s `21<name>`: my display name is now name (the same name again changes nothing)."""
+    NAME = 22
+    """s→c `22<user><name>`: user's display name (queued to those who share a chat with them)."""
+    GROUP_CHANGE = 23
+    """c→s `23<group><ts><op><arg>`: rename, add, remove, promote, demote or leave."""
+    GROUP_EVENT = 24
+    """s→c `24<group><ts><actor><op><arg>`: a change of the group, queued to its members."""
+    ACT = 31
+    """c→s `31<src><dst><ts><kind><ref-src><ref-ts><text>`: reply, edit, delete or react."""
+    ACTED = 32
+    """s→c `32<src><dst><ts><kind><ref-src><ref-ts><text>`: a 31 for you; answer with 12."""
 
 
 class ErrorCode(IntEnum):
@@ -130,5 +150,63 @@ class ErrorCode(IntEnum):
     ACCOUNT_DISABLED = 22
     """A 03 with the right token for an account the operator disabled; or, on a logged-in
     connection, the operator disabled it now: the connection is closed."""
+    NOT_ADMIN = 23
+    """A 23 that only an admin of the group may make (rename, add, remove, promote, demote)."""
+    INVALID_NAME = 24
+    """A display or group name that is empty, longer than MAX_NAME, holds a control
+    character, or looks like an id."""
+    GROUP_FULL = 25
+    """A 23 adding someone to a group that has MAX_GROUP_MEMBERS + 1 people already."""
+    WRONG_MEMBER = 26
+    """A 23 naming someone not in the group (remove, promote, demote), already in it
+    (add), already an admin (promote) or not one (demote)."""
+    NOT_AUTHOR = 29
+    """A 31 editing or deleting a message someone else wrote."""
+    TOO_LATE = 30
+    """A 31 editing (EDIT_WINDOW) or deleting (DELETE_WINDOW) a message sent too long ago."""
+    UNKNOWN_MESSAGE = 31
+    """A 31 naming a message the server does not know in that chat."""
+    INVALID_REACTION = 32
+    """A 31 reacting with something that is not one emoji (shared/reactions.py)."""
     INTERNAL = 99
     """The server failed (for a 05: it was NOT accepted; send it again)."""
+
+
+class GroupOp(StrEnum):
+    """The one-letter op of a 23 (group change) and a 24 (group event), and its arg.
+
+    Capitals are changes a member asks for (23) and everyone is told of (24);
+    small letters come only in a 24 to a member just added, saying how the group
+    stands (its name, each admin), not that anything changed.
+    """
+
+    RENAME = "N"
+    """arg: the group's new name (1..MAX_NAME characters)."""
+    ADD = "A"
+    """arg: the user id added."""
+    REMOVE = "R"
+    """arg: the user id removed."""
+    PROMOTE = "P"
+    """arg: the user id made an admin (also when the last admin leaves)."""
+    DEMOTE = "D"
+    """arg: the user id who is no longer an admin."""
+    LEAVE = "L"
+    """arg: empty; the actor left the group."""
+    NAMED = "n"
+    """24 only, to a member just added: arg is the group's name."""
+    ADMIN = "a"
+    """24 only, to a member just added: arg is an admin's id."""
+
+
+class ActKind(StrEnum):
+    """The kind letter of a 31 or 32: what it does to the message it refers to (5.11)."""
+
+    REPLY = "R"
+    """A new message (the text) quoting the referred one."""
+    EDIT = "E"
+    """The referred message's new text; its author only, within EDIT_WINDOW."""
+    DELETE = "D"
+    """Delete the referred message for everyone (no text); its author only, within
+    DELETE_WINDOW."""
+    REACT = "X"
+    """The sender's reaction to the referred message: one emoji, or no text to take it back."""

@@ -167,10 +167,71 @@ class RegisterInvite:
     code: str
 
 
+@dataclass(frozen=True, slots=True)
+class SetName:
+    """21: my display name is now `name`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """22: `user`'s display name is `name`."""
+
+    user: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """23: change `group` (op: GroupOp); (group, you, ts) is its key."""
+
+    group: str
+    ts: int
+    op: str
+    arg: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEvent:
+    """24: `actor` changed `group` (op: GroupOp) by the 23 with this ts."""
+
+    group: str
+    ts: int
+    actor: str
+    op: str
+    arg: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ActFields:
+    """What 31 and 32 hold: one layout (codec._ACT_FIELDS), so a 32 relays its 31."""
+
+    src: str
+    dst: str
+    ts: int
+    kind: str
+    ref_src: str
+    ref_ts: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Act(_ActFields):
+    """31: a reply, edit, deletion or reaction (kind) by src in the chat dst, about the
+    message (ref_src, that chat, ref_ts); (src, dst, ts) is its own key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Acted(_ActFields):
+    """32: a 31 for you, as its author sent it; acknowledge it with 12 of its own key."""
+
+
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList | RegisterInvite
+    | Block | Unblock | BlockList | RegisterInvite | SetName | Name | GroupChange | GroupEvent
+    | Act | Acted
 )
 
 

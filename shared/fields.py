@@ -32,10 +32,13 @@ from shared.codes import (
     ID_WIDTH,
     INVITE_ALPHABET,
     INVITE_WIDTH,
+    MAX_NAME,
     MAX_TEXT,
     TOKEN_WIDTH,
     TS_WIDTH,
+    ActKind,
     ErrorCode,
+    GroupOp,
 )
 from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
 from shared.ids import GROUP_PATTERN, USER_PATTERN, is_group_id, is_user_id
@@ -71,15 +74,53 @@ _INVITE_PATTERN = f"[{INVITE_ALPHABET}]{{{INVITE_WIDTH}}}"
 _INVITE = re.compile(_INVITE_PATTERN)
 
 
+def _problem(value: str, limit: int, what: str) -> str | None:
+    """Why `value` is not 1 to `limit` code points without a control character, if it is not."""
+    if not value:
+        return f"the {what} is empty"
+    if len(value) > limit:
+        return f"the {what} has {len(value)} characters, at most {limit} are allowed"
+    if _CONTROL.search(value):
+        return f"the {what} holds a control character"
+    return None
+
+
 def text_problem(text: str) -> str | None:
     """Why `text` cannot be a message text (PROTOCOL.md, "Text"), or None if it can."""
-    if not text:
-        return "the text is empty"
-    if len(text) > MAX_TEXT:
-        return f"the text has {len(text)} characters, at most {MAX_TEXT} are allowed"
-    if _CONTROL.search(text):
-        return "the text holds a control character"
-    return None
+    return _problem(text, MAX_TEXT, "text")
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a display or group name (PROTOCOL.md 5.9), or None if it can.
+
+    The codec checks the length and control characters; that a name does not
+    look like an id is the rules' check (13/24) and the client's."""
+    if is_user_id(name) or is_group_id(name):
+        return "a name cannot look like an id"
+    return _problem(name, MAX_NAME, "name")
+
+
+def _parse_name(raw: str, name: str) -> str:
+    if not raw or len(raw) > MAX_NAME or _CONTROL.search(raw):
+        raise RemoteProtocolError(
+            ErrorCode.INVALID_NAME,
+            f"{name}: a name has 1 to {MAX_NAME} characters and no control character")
+    return raw
+
+
+def _parse_arg(raw: str, name: str) -> str:
+    if _CONTROL.search(raw):  # a group name's, as for a 21 (a user id never has one)
+        raise RemoteProtocolError(ErrorCode.INVALID_NAME, f"{name}: holds a control character")
+    return raw
+
+
+_OPS = "".join(op.value for op in GroupOp)
+
+
+def _parse_op(raw: str, name: str) -> str:
+    if len(raw) != 1 or raw not in _OPS:
+        raise malformed(f"{name}: {raw!r} is not one of {_OPS}")
+    return raw
 
 
 def _parse_user(raw: str, name: str) -> str:
@@ -130,6 +171,19 @@ def _parse_text(raw: str, name: str) -> str:
     problem = text_problem(raw)
     if problem:
         raise RemoteProtocolError(ErrorCode.INVALID_TEXT, problem)
+    return raw
+
+
+def _parse_act_text(raw: str, name: str) -> str:
+    return _parse_text(raw, name) if raw else raw
+
+
+_ACT_KINDS = "".join(kind.value for kind in ActKind)
+
+
+def _parse_act_kind(raw: str, name: str) -> str:
+    if len(raw) != 1 or raw not in _ACT_KINDS:
+        raise malformed(f"{name}: {raw!r} is not one of the letters {_ACT_KINDS}")
     return raw
 
 
@@ -202,7 +256,15 @@ class Kind(Enum):
     ERROR_CODE = _number_kind(2, _parse_error_code)  # 2 ASCII digits
     TEXT = _text_kind(  # message text: the rest of the line, 1..MAX_TEXT code points
         None, f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", _parse_text)
+    ACT_KIND = _text_kind(1, f"[{_ACT_KINDS}]", _parse_act_kind)  # a 31's kind letter
+    ACT_TEXT = _text_kind(  # a 31's text: as TEXT, or empty (a deletion, a reaction taken back)
+        None, f"[^{_CONTROL_CHARS}]{{0,{MAX_TEXT}}}", _parse_act_text)
     NOTE = _text_kind(  # free text for people (greeting, error reason): the rest of the line
         None, f"[^{_CONTROL_CHARS}]*", _parse_note)
+    NAME = _text_kind(  # a display or group name: the rest of the line, 1..MAX_NAME
+        None, f"[^{_CONTROL_CHARS}]{{1,{MAX_NAME}}}", _parse_name)
+    OP = _text_kind(1, f"[{_OPS}]", _parse_op)  # a group change's op (GroupOp)
+    ARG = _text_kind(  # a group change's arg: a name, an id or nothing; the rest of the line
+        None, f"[^{_CONTROL_CHARS}]*", _parse_arg)
     MEMBERS = KindSpec(  # the rest of the line: zero or more user ids, 13 characters each
         None, f"(?:{USER_PATTERN})*", _parse_members, _format_members, None, converts=True)

@@ -21,8 +21,11 @@ from pathlib import Path
 
 from interzap_client import profile
 from interzap_client.history import History
+from interzap_client.message_acts import Act
 from interzap_client.network import Connection
 from interzap_client.notices import Announcer, Notice
+from interzap_client.people import PendingChange, WantedName, is_member
+from interzap_client.session import acting
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
@@ -30,20 +33,23 @@ from interzap_client.session.outbox import BlockRequest, Outbox
 from interzap_client.session.states import Phase
 from interzap_client.state import Message, PendingGroup, State, Tick
 from shared import events as ev
-from shared.codec import text_problem
-from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS
+from shared.codec import name_problem, text_problem
+from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ActKind
 
+NOT_IN_GROUP = "you are no longer a member of this group (you keep what it said)"
 NO_ACCOUNT = "no account yet: /register or /login ID first"
 NOT_LOGGED_IN = "not logged in: /login ID [TOKEN] first"
 HELD_SIGNED_OUT = ("this device is signed out: it waits in the outbox, and goes once /login "
                    "takes the account back")
 
 
-def waiting_words(messages: int, groups: int) -> str:
-    """'3 messages and 1 group wait in the outbox ...', for a client that leaves."""
+def waiting_words(messages: int, groups: int, changes: int = 0) -> str:
+    """'3 messages and 1 group wait in the outbox ...', for a client that leaves (changes:
+    /name and group changes)."""
     counts = [f"{n} {word}{'' if n == 1 else 's'}"
-              for n, word in ((messages, "message"), (groups, "group")) if n]
-    verb = "waits" if messages + groups == 1 else "wait"
+              for n, word in ((messages, "message"), (groups, "group"), (changes, "change"))
+              if n]
+    verb = "waits" if messages + groups + changes == 1 else "wait"
     return (f"{' and '.join(counts)} {verb} in the outbox, not accepted by the server yet; "
             "sent at the next start")
 
@@ -59,6 +65,7 @@ class Session(Announcer):
         self.state: State | None = None
         self.history: History | None = None
         self.open_peer: str | None = None
+        self.selected: tuple[str, str, int] | None = None  # a message chosen in the UI
         self.received = 0  # new messages stored during this session (/wait received)
         self._clock = clock
         # the last 08 sent per conversation: an 08 has no answer, and one lost with a
@@ -193,6 +200,8 @@ class Session(Announcer):
         problem = text_problem(text)
         if problem:
             raise SessionError(f"cannot send: {problem}")
+        if not is_member(state, peer):
+            raise SessionError(f"cannot send: {NOT_IN_GROUP}")
         now = self.now()
         ts = state.next_ts(peer, now)
         history.apply("msg", durable=True, src=state.me, dst=peer, ts=ts, text=text,
@@ -203,8 +212,19 @@ class Session(Announcer):
         self.touch()
         return message
 
-    def create_group(self, members: tuple[str, ...]) -> asyncio.Future[str | None]:
-        """Journal and send a 10; the future gets the new group's id (None if refused)."""
+    def act_on(self, message: Message, kind: ActKind, text: str = "") -> Message | Act:
+        """A reply, edit, deletion or reaction about `message` (acting.py): journaled as
+        pending, sent if we can (else it waits, as a message does)."""
+        self._may_queue()
+        item = acting.act_on(self, message, kind, text)
+        self._say_if_held()
+        self.touch()
+        return item
+
+    def create_group(self, members: tuple[str, ...],
+                     name: str | None = None) -> asyncio.Future[str | None]:
+        """Journal and send a 10 (and, once its 11 comes, a 23 naming the group `name`);
+        the future gets the new group's id (None if refused)."""
         history, state = self.need_history(), self.need_state()
         self._may_queue()
         others = tuple(m for m in members if m != state.me)
@@ -213,12 +233,47 @@ class Session(Announcer):
         if not MIN_GROUP_MEMBERS <= len(others) <= MAX_GROUP_MEMBERS:
             raise SessionError(f"a group has {MIN_GROUP_MEMBERS} to {MAX_GROUP_MEMBERS} "
                                "members besides you")
+        if name is not None and (problem := name_problem(name)):
+            raise SessionError(f"cannot name the group: {problem}")
         ts = state.next_create_ts(self.now())
-        history.apply("create", durable=True, ts=ts, members=list(others))
+        named = {} if name is None else {"name": name}
+        history.apply("create", durable=True, ts=ts, members=list(others), **named)
         future = self.outbox.await_group(ts)
         self.outbox.submit(state.pending_groups[ts])
         self._say_if_held()
         return future
+
+    def set_name(self, name: str) -> WantedName:
+        """/name: journal and send a 21; it waits in the outbox until its 22."""
+        history = self.need_history()
+        self._may_queue()
+        problem = name_problem(name)
+        if problem:
+            raise SessionError(f"cannot take that name: {problem}")
+        history.apply("want_name", durable=True, name=name)
+        wanted = WantedName(name)
+        self.outbox.submit(wanted)
+        self._say_if_held()
+        return wanted
+
+    def change_group(self, group: str, op: str, arg: str = "") -> PendingChange:
+        """/rename, /invite, /remove, /promote, /demote, /leave: journal and send a 23; it
+        waits in the outbox until its 24 (people.py)."""
+        history, state = self.need_history(), self.need_state()
+        self._may_queue()
+        if group not in state.conversations or not state.conversation(group).is_group:
+            raise SessionError(f"{group} is not a group you know")
+        if not is_member(state, group):
+            raise SessionError(NOT_IN_GROUP)
+        if op == "N" and (problem := name_problem(arg)):
+            raise SessionError(f"cannot rename the group: {problem}")
+        ts = state.next_create_ts(self.now())
+        history.apply("change", durable=True, group=group, ts=ts, op=op, arg=arg)
+        change = state.people.changes[group, ts]
+        self.outbox.submit(change)
+        self._say_if_held()
+        self.touch()
+        return change
 
     def _may_queue(self) -> None:
         """A new request is taken if it will be sent: now, after a reconnect, or after
@@ -236,7 +291,7 @@ class Session(Announcer):
 
     def open(self, peer: str | None) -> None:
         """Show `peer` (None: no conversation) and confirm what it shows as read."""
-        self.open_peer = peer
+        self.open_peer, self.selected = peer, None
         if peer is not None:
             self.need_state().conversation(peer)
             self.mark_read(peer)
@@ -244,10 +299,13 @@ class Session(Announcer):
 
     def mark_read(self, peer: str) -> bool:
         """Send 08 for everything received from `peer` if it covers something new."""
-        conv = self.need_state().conversation(peer)
+        state = self.need_state()
+        conv = state.conversation(peer)
         newest = conv.newest_received()
         if (newest <= conv.seen and not conv.late) or not self.logged_in:
             return False  # nothing new: the server would ignore it (or we are offline)
+        if not is_member(state, peer):
+            return False  # a group we left: the server would refuse it (13/07)
         self.net.send(ev.Read(peer, newest))
         self._reads_sent[peer] = newest
         self.need_history().apply("seen", peer=peer, ts=newest)
@@ -256,8 +314,10 @@ class Session(Announcer):
 
     def repeat_reads(self) -> None:
         """After a login: each 08 again (one may have died with a server), and the open chat's."""
+        state = self.need_state()
         for peer, ts in self._reads_sent.items():
-            self.net.send(ev.Read(peer, ts))
+            if is_member(state, peer):
+                self.net.send(ev.Read(peer, ts))
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
 
@@ -294,8 +354,10 @@ class Session(Announcer):
         waiting = list(self.state.outbox())
         if waiting:
             groups = sum(1 for item in waiting if isinstance(item, PendingGroup))
+            messages = sum(1 for item in waiting if isinstance(item, Message))
             self.notify(Notice("pending", count=len(waiting),
-                               text=waiting_words(len(waiting) - groups, groups)))
+                               text=waiting_words(messages, groups,
+                                                  len(waiting) - groups - messages)))
 
     def now(self) -> int:
         """Our clock, in Unix seconds (a parameter in tests)."""

@@ -19,20 +19,24 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from interzap_client import profile
+from interzap_client import message_acts, profile
 from interzap_client.notices import Notice, error_words
+from interzap_client.people import SILENT, Note, words
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import (
     BlockRequest,
+    ChangeRequest,
     GroupRequest,
     LoginRequest,
+    NameRequest,
     RegisterRequest,
     SendRequest,
 )
 from interzap_client.session.states import RemoteStateError
-from interzap_client.state import Tick
+from interzap_client.state import State, Tick
 from shared import events as ev
-from shared.codes import ErrorCode
+from shared.codes import ActKind, ErrorCode
+from shared.ids import is_user_id
 
 if TYPE_CHECKING:
     from interzap_client.session.facade import Session
@@ -45,11 +49,24 @@ CONNECTION_ERRORS = frozenset({ErrorCode.SERVER_FULL, ErrorCode.TIMEOUT,
 server closes the connection; we reconnect."""
 SIGNED_OUT = frozenset({ErrorCode.ACCOUNT_DISABLED, ErrorCode.BAD_CREDENTIALS})
 """13/22 or 13/04 to a connection logged in: the operator disabled the account or gave it
-a new token, and the server closes the connection (PROTOCOL.md 5.9)."""
+a new token, and the server closes the connection (PROTOCOL.md 5.12)."""
 _TICK_EVENTS = {Tick.ACCEPTED: "accepted", Tick.DELIVERED: "delivered"}
+_ACT_EVENTS = {ActKind.EDIT: "edited", ActKind.DELETE: "deleted", ActKind.REACT: "reaction"}
+"""The notice of each kind of 32 but a reply (a reply is a "message")."""
 
 Handler = Callable[[Any], None]
 """Takes the one event type its table row names."""
+
+
+def change_notice(state: State, event: ev.GroupEvent) -> Notice:
+    """The notice of a 24: its op, who, whom (or the name), and the words of its line."""
+    text = None
+    if event.op not in SILENT:
+        text = words(state, Note(event.ts, event.actor, event.op, event.arg, 0))
+    user = event.arg if is_user_id(event.arg) else None
+    return Notice("group_change", peer=event.group, group=event.group, author=event.actor,
+                  ts=event.ts, op=event.op, id=user, name=None if user else event.arg or None,
+                  text=text)
 
 
 class Inbound:
@@ -68,6 +85,9 @@ class Inbound:
             ev.GroupCreated: self._group_created,
             ev.Error: self._error,
             ev.BlockList: self._block_list,
+            ev.Name: self._name,
+            ev.GroupEvent: self._group_event,
+            ev.Acted: self._acted,
         }  # 00 (greeting) and 15 (pong) need nothing; 14 is answered by network.py
         self._refusals: dict[type, Callable[[Any, int, str], None]] = {
             SendRequest: outbox.refused_send,
@@ -75,6 +95,8 @@ class Inbound:
             LoginRequest: lifecycle.refused,
             RegisterRequest: lifecycle.refused,
             BlockRequest: outbox.refused_block,
+            ChangeRequest: outbox.refused_change,
+            NameRequest: outbox.refused_name,
         }
         """The request a 13 answers -> who deals with its refusal."""
 
@@ -102,15 +124,49 @@ class Inbound:
                                     ts=event.ts, text=event.text, at=session.now())
         # on disk first, then 12 -- and 12 again for a repeat: the server waits for it
         session.net.send(ev.Receipt(event.src, event.dst, event.ts))
-        if not new:
-            return
+        if new:
+            self._arrived(event)
+
+    def _arrived(self, event: ev.Deliver | ev.Acted, **reply: Any) -> None:
+        """A new message (06, or a reply's 32): counted, announced, read if its chat is open."""
+        session = self._session
         session.received += 1
         peer = session.need_state().peer_of(event.src, event.dst)
         group = event.dst if peer == event.dst else None
         session.notify(Notice("message", peer=peer, author=event.src, ts=event.ts,
-                              text=event.text, group=group))
+                              text=event.text, group=group, **reply))
         if peer == session.open_peer:
             session.mark_read(peer)
+
+    def _acted(self, event: ev.Acted) -> None:
+        """32: a reply is journaled as a message, an edit, deletion or reaction as an act;
+        on disk first, then 12 of its own key (again for a repeat, which changes nothing)."""
+        session = self._session
+        history = session.history
+        if history is None:
+            return
+        fields: dict[str, Any] = dict(src=event.src, dst=event.dst, ts=event.ts,
+                                      text=event.text, at=session.now())
+        if event.kind == ActKind.REPLY:
+            new = history.apply("msg", durable=True, reply=[event.ref_src, event.ref_ts],
+                                **fields)
+        else:
+            new = history.apply("act", durable=True, kind=event.kind, ref_src=event.ref_src,
+                                ref_ts=event.ref_ts, **fields)
+        session.net.send(ev.Receipt(event.src, event.dst, event.ts))
+        if not new:
+            return
+        state = session.need_state()
+        original = state.original(event.src, event.dst, event.ref_src, event.ref_ts)
+        about: dict[str, Any] = dict(ref_author=event.ref_src, ref_ts=event.ref_ts,
+                                     known=original is not None)
+        if event.kind == ActKind.REPLY:
+            self._arrived(event, quote=message_acts.quote(original), **about)
+            return
+        peer = state.peer_of(event.src, event.dst)
+        session.notify(Notice(_ACT_EVENTS[ActKind(event.kind)], peer=peer, author=event.src,
+                              ts=event.ts, text=event.text if event.text else None,
+                              group=event.dst if peer == event.dst else None, **about))
 
     def _tick(self, dst: str, ts: int, tick: Tick) -> None:
         history = self._session.history
@@ -144,6 +200,9 @@ class Inbound:
                                   members=event.members, peer=event.group))
         if mine:
             session.open(event.group)
+            named = state.people.changes.get((event.group, event.ts))
+            if named is not None:  # /group NAME: ...: the rename goes now (PROTOCOL.md 23)
+                session.outbox.submit(named)
         if ours:
             session.outbox.settle_group(event.ts, event.group)
 
@@ -156,6 +215,27 @@ class Inbound:
         if session.history is not None:
             session.history.apply("blocks", users=list(event.users))
         session.notify(Notice("blocked", users=event.users))
+
+    def _name(self, event: ev.Name) -> None:
+        """22: a display name (ours: the answer to our 21), journaled, then announced."""
+        session = self._session
+        if session.history is None:
+            return
+        if event.user == session.history.state.me:
+            session.outbox.answered(NameRequest(event.name))
+        if session.history.apply("named", user=event.user, name=event.name):
+            session.notify(Notice("name", id=event.user, name=event.name))
+
+    def _group_event(self, event: ev.GroupEvent) -> None:
+        """24: a change of a group (ours: the answer to our 23), journaled, announced."""
+        session = self._session
+        if session.history is None:
+            return
+        if event.actor == session.history.state.me:
+            session.outbox.answered(ChangeRequest(event.group, event.ts))
+        if session.history.apply("group_event", group=event.group, ts=event.ts,
+                                 actor=event.actor, op=event.op, arg=event.arg):
+            session.notify(change_notice(session.need_state(), event))
 
     def _error(self, event: ev.Error) -> None:
         code, session = event.code, self._session

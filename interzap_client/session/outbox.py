@@ -1,8 +1,8 @@
 """The outbox: the requests awaiting an answer, and the queue of what waits to be sent.
 
 Theory of operation. The server answers a connection's frames in order, and
-01, 03, 05, 10, 17 and 18 always get exactly one answer (02, 04, 16, 11 or 19,
-else a 13;
+01, 03, 05, 10, 17, 18, 21 and 23 always get exactly one answer (02, 04, 16, 11,
+19, 22 or 24, else a 13;
 PROTOCOL.md 1: "A 13 does not say which frame it answers: count"), while 08
 and 12 are only sent when they cannot fail. So every such frame that leaves
 is recorded as a typed request at the end of a FIFO: a 13 answers the oldest
@@ -46,11 +46,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from interzap_client.message_acts import Act
 from interzap_client.notices import Notice, Origin
 from interzap_client.pacing import stated_limit
+from interzap_client.people import PendingChange, WantedName
 from interzap_client.state import Message, PendingGroup, Tick
 from shared import events as ev
-from shared.codes import ErrorCode
+from shared.codes import ActKind, ErrorCode
 
 if TYPE_CHECKING:
     from interzap_client.session.facade import Session
@@ -63,7 +65,7 @@ TRANSIENT = frozenset({ErrorCode.INTERNAL, ErrorCode.RATE_LIMITED, ErrorCode.QUE
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
-    """A 05 of ours, named by its key; answered by 16 or a 13."""
+    """A 05 or 31 of ours, named by its key; answered by 16 or a 13."""
 
     dst: str
     ts: int
@@ -99,23 +101,61 @@ class BlockRequest:
     on: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    """A 23 of ours; answered by the 24 naming us as actor with this key, or a 13."""
+
+    group: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class NameRequest:
+    """A 21 of ours; answered by the 22 naming us with this name, or a 13."""
+
+    name: str
+
+
 Hello = LoginRequest | RegisterRequest
 """What a new link says first."""
-Request = SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockRequest
+Request = (SendRequest | GroupRequest | LoginRequest | RegisterRequest | BlockRequest
+           | ChangeRequest | NameRequest)
 """Everything that gets exactly one answer."""
+Queued = Message | PendingGroup | PendingChange | WantedName | Act
+"""An entry of the State's outbox."""
+QUEUED_FRAMES = (ev.Send, ev.CreateGroup, ev.GroupChange, ev.SetName, ev.Act)
+"""The frames of those entries (a tuple, for isinstance)."""
+QueuedFrame = ev.Send | ev.CreateGroup | ev.GroupChange | ev.SetName | ev.Act
 
 
-def entry(me: str, item: Message | PendingGroup) -> tuple[Request, ev.Event]:
-    """The request record and the frame for one entry of the State's outbox."""
+def entry(me: str, item: Queued) -> tuple[Request, ev.Event]:
+    """The request record and the frame for one entry of the State's outbox: a message (05,
+    or 31 R for a reply), a group (10), a change of one (23), our name (21), an edit,
+    deletion or reaction (31); each 31 is answered by a 16, as a 05."""
     if isinstance(item, PendingGroup):
         return GroupRequest(item.ts), ev.CreateGroup(me, item.ts, item.members)
-    return SendRequest(item.dst, item.ts), ev.Send(me, item.dst, item.ts, item.text)
+    if isinstance(item, PendingChange):
+        return (ChangeRequest(item.group, item.ts),
+                ev.GroupChange(item.group, item.ts, item.op, item.arg))
+    if isinstance(item, WantedName):
+        return NameRequest(item.name), ev.SetName(item.name)
+    request = SendRequest(item.dst, item.ts)
+    if isinstance(item, Act):
+        return request, ev.Act(me, item.dst, item.ts, item.kind, item.ref_src, item.ref_ts,
+                               item.text)
+    if item.reply is not None:
+        return request, ev.Act(me, item.dst, item.ts, ActKind.REPLY, *item.reply, item.text)
+    return request, ev.Send(me, item.dst, item.ts, item.text)
 
 
-def request_of(frame: ev.Send | ev.CreateGroup) -> Request:
-    """The request record that a 05 or 10 of ours is awaited as."""
+def request_of(frame: QueuedFrame) -> Request:
+    """The request record that a 05, 10, 21, 23 or 31 of ours is awaited as."""
     if isinstance(frame, ev.CreateGroup):
         return GroupRequest(frame.ts)
+    if isinstance(frame, ev.GroupChange):
+        return ChangeRequest(frame.group, frame.ts)
+    if isinstance(frame, ev.SetName):
+        return NameRequest(frame.name)
     return SendRequest(frame.dst, frame.ts)
 
 
@@ -181,7 +221,7 @@ class Outbox:
             for item in state.outbox():
                 yield entry(state.me, item)
 
-    def submit(self, item: Message | PendingGroup) -> None:
+    def submit(self, item: Queued) -> None:
         """A new entry, already journaled as pending: sent now if it can be, else later."""
         request, frame = entry(self._session.need_state().me, item)
         if self._session.origin is not None:
@@ -228,8 +268,8 @@ class Outbox:
         """Stop sending, take back what has not left, slow down if it was 13/10, say so."""
         self._stalled = code
         net = self._session.net
-        gone = {request_of(frame) for frame in net.withdraw((ev.Send, ev.CreateGroup))
-                if isinstance(frame, ev.Send | ev.CreateGroup)}
+        gone = {request_of(frame) for frame in net.withdraw(QUEUED_FRAMES)
+                if isinstance(frame, QUEUED_FRAMES)}
         if gone:
             self._awaited = deque(r for r in self._awaited if r not in gone)
         if code == ErrorCode.RATE_LIMITED:
@@ -249,7 +289,8 @@ class Outbox:
         """After each answer: a stalled queue resumes once nothing of it is on its way."""
         if self._stalled is None or self._resume is not None:
             return
-        if any(isinstance(r, SendRequest | GroupRequest) for r in self._awaited):
+        if any(isinstance(r, SendRequest | GroupRequest | ChangeRequest | NameRequest)
+               for r in self._awaited):
             return
         delay = 0.0 if self._stalled == ErrorCode.RATE_LIMITED else RETRY_DELAY
         self._resume = asyncio.get_running_loop().call_later(delay, self._resumed)
@@ -276,6 +317,24 @@ class Outbox:
         if self._session.history is not None:
             self._session.history.apply("drop_create", ts=request.ts)
         self.settle_group(request.ts, None)
+        self._session.fail_about(self._origins.pop(request, None), words, code)
+
+    def refused_change(self, request: ChangeRequest, code: int, words: str) -> None:
+        """A 13 answered our 23: for now (sent again later), or for good (dropped)."""
+        if self._for_now(code, words):
+            return
+        if self._session.history is not None:
+            self._session.history.apply("drop_change", group=request.group, ts=request.ts)
+        self._session.fail_about(self._origins.pop(request, None), words, code,
+                                 group=request.group)
+
+    def refused_name(self, request: NameRequest, code: int, words: str) -> None:
+        """A 13 answered our 21: for now (sent again later), or for good (forgotten)."""
+        if self._for_now(code, words):
+            return
+        history = self._session.history
+        if history is not None and history.state.people.wanted == request.name:
+            history.apply("want_name", name=None)
         self._session.fail_about(self._origins.pop(request, None), words, code)
 
     def _for_now(self, code: int, words: str, **about: Any) -> bool:

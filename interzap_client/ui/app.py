@@ -35,6 +35,7 @@ from interzap_client.state import State
 from interzap_client.ui.completion import NameCompleter
 from interzap_client.ui.keys import key_bindings
 from interzap_client.ui.layout import build_layout, listed
+from interzap_client.ui.pager import Line
 from interzap_client.ui.panels import PANELS
 from interzap_client.ui.style import STYLE
 from interzap_client.ui.view import Note, Panel, View
@@ -96,6 +97,9 @@ class ChatApp:
             "signed_out": partial(self._alert, "warning"),
             "pending": self._parting,
             "blocked": self._blocked,
+            "reactions": self._reactions,
+            "group_change": self._group_change,
+            "whois": self._whois,
         }
         """Notice.event -> how the screen shows it (others only repaint)."""
         session.subscribe(self._on_notice)
@@ -122,6 +126,22 @@ class ChatApp:
 
     def page(self, step: int) -> None:
         self.view.page(step)
+        self.app.invalidate()
+
+    @property
+    def selecting(self) -> bool:
+        return self.session.selected is not None
+
+    def select(self, step: int) -> None:
+        """Move the selection `step` messages (-1: older) in the open chat; 0: none."""
+        state, peer = self.session.state, self.session.open_peer
+        if state is None or peer is None:
+            return
+        keys = [m.key for m in state.conversation(peer).messages]
+        now = self.session.selected
+        index = keys.index(now) if now in keys else len(keys)
+        index = len(keys) if step == 0 else max(0, index + step)
+        self.session.selected = keys[index] if index < len(keys) else None
         self.app.invalidate()
 
     def close(self) -> None:
@@ -154,7 +174,7 @@ class ChatApp:
             return True
         panel = PANELS.get(type(action))
         if panel is not None:
-            return self._open_panel(panel)
+            return self._open_panel(partial(panel, self.session, action))
         outcome = start(self.session, action, self.timeout)
         if outcome is False:
             return False
@@ -164,9 +184,9 @@ class ChatApp:
             self.app.create_background_task(self._finish(line, outcome))
         return True
 
-    def _open_panel(self, make: Callable[[Session], Panel]) -> bool:
+    def _open_panel(self, make: Callable[[], Panel]) -> bool:
         try:
-            self.view.show(make(self.session))
+            self.view.show(make())
         except SessionError as exc:
             self.session.fail(str(exc))
             return False
@@ -227,6 +247,26 @@ class ChatApp:
         if state is not None:
             self.view.say(f"you block {people(state, n.users)}" if n.users
                           else "you block no one")
+
+    def _reactions(self, n: Notice) -> None:
+        """/reactions: who reacted with what, in a panel over the chat."""
+        state = self.session.state
+        if state is None:
+            return
+        lines: tuple[Line, ...] = tuple(
+            [("class:panel.command", f"{emoji} "), ("class:panel.note", people(state, who))]
+            for emoji, who in (n.reactions or {}).items())
+        self.view.show(Panel("reactions · Esc closes",
+                             lines or ([("class:panel.note", "no reactions yet")],)))
+    def _group_change(self, n: Notice) -> None:
+        """A group change: a line of its chat already; in the log too, if it is not open."""
+        state = self.session.state
+        if n.text and state is not None and n.group != self.session.open_peer:
+            self.view.say(f"{named(state, n.group or '')}: {n.text}")
+
+    def _whois(self, n: Notice) -> None:
+        self._info(Notice("info", text=f"{n.name} is {n.id}" if n.name != n.id
+                          else f"{n.id} has no name you know"))
 
     def _registered(self, n: Notice) -> None:
         self.view.say(f"Registered as {n.id}. Id and token are stored in "

@@ -1,7 +1,8 @@
-"""Tab completion: commands, then the ids and aliases the state knows (commands.complete).
+"""Tab completion: commands, then the ids, aliases and names the state knows
+(commands.complete).
 
-Each name in the menu shows what it stands for beside it: an alias its id,
-an id its alias, a group its members. Refuses to know about keys (keys.py
+Each name in the menu shows what it stands for beside it: an alias or a display
+name its id, an id its alias (or name), a group its members. Refuses to know about keys (keys.py
 starts the completion) and the layout (the menu floats at the cursor).
 """
 
@@ -21,8 +22,12 @@ from interzap_client.ui.words import people
 def known_names(state: State) -> dict[str, str]:
     """Every name that may follow a command -> what the menu shows beside it."""
     names = {alias: ident for ident, alias in state.aliases.items()}
+    for ident, name in state.people.names.items():  # one-word names that say who
+        if " " not in name and state.resolve(name) == ident:
+            names.setdefault(name, ident)
     for ident in state.contacts:
-        names[ident] = state.aliases.get(ident, "")
+        label = state.label(ident)
+        names[ident] = "" if label == ident else label
     for conv in state.conversations.values():
         if conv.is_group:
             names[conv.peer] = people(state, conv.members)

@@ -25,6 +25,9 @@ class Controller(Protocol):
     def page(self, step: int) -> None: ...
     def close(self) -> None: ...
     def quit(self) -> None: ...
+    @property
+    def selecting(self) -> bool: ...
+    def select(self, step: int) -> None: ...
 
 
 def next_chat(ctl: Controller, event: KeyPressEvent) -> None:
@@ -73,6 +76,22 @@ def close_panel(ctl: Controller, event: KeyPressEvent) -> None:
     ctl.close()
 
 
+def select_older(ctl: Controller, event: KeyPressEvent) -> None:
+    """Select the message before the selected one (none selected: the newest), for /reply,
+    /edit, /delete, /react and /reactions without a REF."""
+    ctl.select(-1)
+
+
+def select_newer(ctl: Controller, event: KeyPressEvent) -> None:
+    """Select the message after the selected one (past the newest: none)."""
+    ctl.select(+1)
+
+
+def unselect(ctl: Controller, event: KeyPressEvent) -> None:
+    """Forget the selected message: commands act on the newest again."""
+    ctl.select(0)
+
+
 def leave(ctl: Controller, event: KeyPressEvent) -> None:
     """Leave (what is still in the outbox is kept and sent next time)."""
     ctl.quit()
@@ -98,6 +117,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("pageup", page_back),
     Binding("pagedown", page_forward),
     Binding("escape", close_panel, only_if=lambda ctl: ctl.panel_open),
+    Binding("escape", unselect, only_if=lambda ctl: ctl.selecting and not ctl.panel_open),
+    Binding("s-up", select_older),
+    Binding("s-down", select_newer),
     Binding("c-c", leave),
     Binding("c-q", leave),
 )

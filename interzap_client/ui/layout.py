@@ -36,6 +36,8 @@ from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import Frame, TextArea
 
+from interzap_client.message_acts import quote, reaction_counts, shown_text
+from interzap_client.people import Note, words
 from interzap_client.state import Conversation, Message, State, Tick
 from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS
@@ -111,17 +113,47 @@ def chat_title(view: View) -> StyleAndTextTuples:
     return title
 
 
+MARGIN = " " * len("HH:MM ")
+"""Where a reply's quote and a message's reactions start: under the text, past the time."""
+
+
 def _message_line(state: State, conv: Conversation, m: Message) -> Line:
     line: Line = [("class:time", time.strftime("%H:%M ", time.localtime(m.shown_at)))]
     if m.own:
         line.append(("class:own", "you: "))
     elif conv.is_group:
         line.append(("class:author", f"{person(state, m.src)}: "))
-    line.append(("class:text", m.text))
-    if m.tick is not None:
-        marks, style = TICKS[m.tick.name]
+    if m.deleted:
+        line.append(("class:deleted", shown_text(m)))
+    else:
+        line.append(("class:text", m.text))
+        if m.edited:
+            line.append(("class:edited", "\u00a0(edited)"))
+    tick = state.shown_tick(m)
+    if tick is not None:
+        marks, style = TICKS[tick.name]
         line.append((style, "\u00a0" + marks))  # no break: the ticks stay with the text
     return line
+
+
+def message_lines(state: State, conv: Conversation, m: Message,
+                  selected: bool = False) -> list[Line]:
+    """A message as the chat shows it: the quote of what it answers above it, its line (the
+    newest text, "edited", or the tombstone), its reactions with their counts below it."""
+    lines: list[Line] = []
+    if m.reply is not None:
+        original = state.original(m.src, m.dst, *m.reply)
+        who = f"{person(state, m.reply[0])}: " if original is not None else ""
+        lines.append([("class:quote", f"{MARGIN}┌ {who}{quote(original)}")])
+    lines.append(_message_line(state, conv, m))
+    counts = reaction_counts(m)
+    if counts:
+        lines.append([("class:reactions",
+                       MARGIN + "  ".join(f"{emoji} {count}" for emoji, count in counts))])
+    if selected:
+        lines = [[(f"{style} class:selected", text) for style, text, *_ in line]
+                 for line in lines]
+    return lines
 
 
 def chat_lines(view: View) -> list[Line]:
@@ -135,13 +167,26 @@ def chat_lines(view: View) -> list[Line]:
     conv = state.conversation(session.open_peer)
     lines: list[Line] = []
     day = ""
-    for m in conv.messages:
+    notes = state.people.notes.get(conv.peer, [])
+    for index, m in enumerate(conv.messages):
+        lines += [_note_line(state, n) for n in notes if n.index == index]
         today = time.strftime("%A %d %B %Y", time.localtime(m.shown_at))
         if today != day:
             lines.append([("class:day", f"── {today} ──")])
             day = today
-        lines.append(_message_line(state, conv, m))
-    return lines
+        lines.extend(message_lines(state, conv, m, m.key == session.selected))
+    return lines + [_note_line(state, n) for n in notes if n.index >= len(conv.messages)]
+
+
+def _note_line(state: State, note: Note) -> Line:
+    """A group change between the messages: "── bob added dave ──"."""
+    return [("class:day", f"── {words(state, note)} ──")]
+
+
+def selected_line(lines: list[Line]) -> int | None:
+    """The first line of the selected message among the chat's lines, if one is selected."""
+    return next((index for index, line in enumerate(lines)
+                 if line and "class:selected" in line[0][0]), None)
 
 
 def status_line(view: View, columns: int = 80) -> StyleAndTextTuples:
@@ -177,7 +222,7 @@ def _chat_pane(view: View) -> FloatContainer:
                 Window(FormattedTextControl(lambda: chat_title(view)), height=1),
                 filter=chat_open),
             Window(PagedControl(lambda: chat_lines(view), view.chat, MORE_BELOW,
-                                lambda: len("HH:MM ") if chat_open() else 0)),
+                                lambda: len("HH:MM ") if chat_open() else 0, selected_line)),
         ]),
         floats=[Float(ConditionalContainer(panel, Condition(lambda: view.panel is not None)),
                       top=0, bottom=0, left=0, right=0)],

@@ -115,6 +115,15 @@ class Pager:
             return self._last_top, rows
         return self.top, self.top + max(0, height - 1)
 
+    def reveal(self, start: int, stop: int) -> None:
+        """Bring rows start..stop into view (by the last paint's sizes), if they are not."""
+        if self.top is None:
+            first, last = self._last_top, self.rows
+        else:
+            first, last = self.top, self.top + max(0, self.height - 1)
+        if not (first <= start and stop <= last):
+            self.top = None if start >= self._last_top else max(0, start - 1)
+
     def page(self, step: int) -> None:
         """Move by `step` pages: -1 towards the oldest row, +1 towards the newest."""
         top = self._last_top if self.top is None else self.top
@@ -131,29 +140,44 @@ class PagedControl(UIControl):
     """
 
     def __init__(self, lines: Callable[[], list[Line]], pager: Callable[[], Pager],
-                 more: Line, indent: Callable[[], int] = lambda: 0) -> None:
+                 more: Line, indent: Callable[[], int] = lambda: 0,
+                 anchor: Callable[[list[Line]], int | None] = lambda lines: None) -> None:
         self.lines = lines
         self.pager = pager
         self.more = more
         self.indent = indent  # of the rows a line wraps onto
+        self.anchor = anchor  # the line to bring into view when it changes (a selection)
+        self._anchored: tuple[Any, ...] | None = None
         self._shape = (0, 0)  # the width and indent of the last paint
         self._rows: dict[tuple[Any, ...], list[Line]] = {}  # a line -> its rows then
 
-    def _wrapped(self, width: int) -> list[Line]:
+    def _wrapped(self, width: int) -> tuple[list[Line], tuple[int, int] | None]:
+        """The rows of every line, and where the anchor line's rows are, if it moved."""
         shape = (width, self.indent())
         known = self._rows if shape == self._shape else {}
         self._rows, self._shape = {}, shape
+        lines = self.lines()
+        anchor = self.anchor(lines)
+        moved = None if anchor is None else tuple(lines[anchor])
         rows: list[Line] = []
-        for line in self.lines():
+        place = None
+        for index, line in enumerate(lines):
             key = tuple(line)
             found = known.get(key) or wrap(line, *shape)
             self._rows[key] = found
+            if index == anchor and moved != self._anchored:
+                place = (len(rows), len(rows) + len(found))
             rows.extend(found)
-        return rows
+        self._anchored = moved
+        return rows, place
 
     def create_content(self, width: int, height: int) -> UIContent:
-        rows = self._wrapped(width)
-        start, stop = self.pager().frame(len(rows), height)
+        rows, place = self._wrapped(width)
+        pager = self.pager()
+        if place is not None:
+            pager.rows, pager.height = len(rows), height
+            pager.reveal(*place)
+        start, stop = pager.frame(len(rows), height)
         shown = rows[start:stop]
         if stop < len(rows):
             shown.append(self.more)

@@ -8,13 +8,16 @@ Refuses to know about the layout and the keys.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from interzap_client import commands as cmd
-from interzap_client.session import Session
+from interzap_client.people import admins_of
+from interzap_client.session import Session, SessionError
 from interzap_client.state import State
 from interzap_client.ui.pager import Line
 from interzap_client.ui.view import Panel
 from interzap_client.ui.words import named, people
+from shared.ids import is_group_id
 
 CLOSE = "Esc closes"
 
@@ -25,6 +28,8 @@ def help_panel(session: Session) -> Panel:
                           ("class:panel.note", "  " + c.help)] for c in cmd.COMMANDS.values()]
     lines.append([("class:panel.note", "Ctrl-N/Ctrl-P other chats, PageUp/PageDown scroll, "
                                        "Tab completes, Esc closes this")])
+    lines.append([("class:panel.note", "Shift-Up/Shift-Down select a message for /reply, "
+                                       "/edit, /delete, /react, /reactions; Esc unselects")])
     return Panel(f"help · {CLOSE}", tuple(lines))
 
 
@@ -49,8 +54,23 @@ def contacts_panel(session: Session) -> Panel:
     return Panel(f"contacts · {CLOSE}", tuple(lines))
 
 
-PANELS: dict[type, Callable[[Session], Panel]] = {
-    cmd.Help: help_panel,
-    cmd.Contacts: contacts_panel,
+def members_panel(session: Session, action: cmd.Members) -> Panel:
+    """A group's members (the open one's, unless named): name and id, admins marked."""
+    state = session.need_state()
+    group = session.open_peer if action.group is None else state.resolve(action.group)
+    if group is None or not is_group_id(group):
+        raise SessionError("open a group first (/open GROUP)")
+    admins = admins_of(state, group)
+    lines: list[Line] = [[("class:panel.command", named(state, member)),
+                          ("class:panel.note", " admin" if member in admins else "")]
+                         for member in state.conversation(group).members]
+    return Panel(f"members of {state.label(group)} · {CLOSE}", tuple(lines))
+
+
+PANELS: dict[type, Callable[[Session, Any], Panel]] = {
+    cmd.Help: lambda session, action: help_panel(session),
+    cmd.Contacts: lambda session, action: contacts_panel(session),
+    cmd.Members: members_panel,
 }
-"""Action type -> the panel the full-screen client shows for it instead of notices."""
+"""Action type -> the panel (made of the session and the action) the full-screen client
+shows for it instead of notices."""

@@ -8,12 +8,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from interzap_client.people import person as person  # re-exported: "you", else the label
 from interzap_client.state import State
-
-
-def person(state: State, ident: str) -> str:
-    """An id as a person reads it: "you" for ourselves, else its alias if it has one."""
-    return "you" if ident == state.me else state.label(ident)
 
 
 def people(state: State, idents: Iterable[str]) -> str:
@@ -22,9 +18,9 @@ def people(state: State, idents: Iterable[str]) -> str:
 
 
 def named(state: State, ident: str) -> str:
-    """An id with its alias, when it has one: "bob (Client-000002)"; else the id."""
-    alias = state.aliases.get(ident)
-    return f"{alias} ({ident})" if alias else ident
+    """An id with its label (alias, else name), when it has one: "bob (Client-000002)"."""
+    label = state.label(ident)
+    return f"{label} ({ident})" if label != ident else ident
 
 
 def local_time(ts: int, now: float | None = None) -> str:

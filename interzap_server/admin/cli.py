@@ -38,8 +38,8 @@ def span(text: str) -> int:
 
 def users(admin: Admin, args: argparse.Namespace) -> Result:
     rows = admin.users()
-    return (table(("id", "state", "created", "last login", "queued"),
-                  [(r.id, r.state, when(r.created), when(r.last_login), r.queued)
+    return (table(("id", "name", "state", "created", "last login", "queued"),
+                  [(r.id, r.name, r.state, when(r.created), when(r.last_login), r.queued)
                    for r in rows]),
             [asdict(r) for r in rows])
 
@@ -98,8 +98,9 @@ def delete(admin: Admin, args: argparse.Namespace) -> Result:
 
 def groups(admin: Admin, args: argparse.Namespace) -> Result:
     rows = admin.groups()
-    return (table(("id", "creator", "created", "members"),
-                  [(r.id, r.creator, when(r.created), " ".join(r.members[1:])) for r in rows]),
+    return (table(("id", "name", "creator", "created", "members"),
+                  [(r.id, r.name, r.creator, when(r.created), " ".join(r.members))
+                   for r in rows]),
             [asdict(r) for r in rows])
 
 

@@ -16,6 +16,10 @@ from functools import partial
 from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import Key, Store
 
+KEY_MEMORY = 7 * 24 * 3600
+"""Seconds a message key is remembered, so that a retransmission is recognised (5.2), and
+a 31 knows the message it refers to (5.11)."""
+
 
 @dataclass(eq=False, slots=True)
 class Unit:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
+from interzap_server.rules.names import introduce
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ErrorCode
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def members(ctx: Context, group: str, user: str) -> tuple[str, ...]:
-    """The group's members, creator first, if `user` is one of them (else 13/05 or 13/07)."""
+    """The group's members, oldest first, if `user` is one of them (else 13/05 or 13/07)."""
     found = ctx.store.group_members(group)
     if found is None:
         raise RemoteProtocolError(ErrorCode.UNKNOWN_PEER, f"there is no group {group}")
@@ -47,6 +48,7 @@ def create(ctx: Context, unit: Unit, event: ev.CreateGroup) -> None:
     group = ctx.store.create_group(me, event.ts, people, ctx.now)
     log.info("%s created %s with %d members", me, group, len(people))
     ctx.owe(unit, people, encode(ev.GroupCreated(group, event.ts, people)))
+    introduce(ctx, unit, people, people)  # everyone's name to everyone (PROTOCOL.md 5.9)
 
 
 def _check_members(creator: str, listed: Sequence[str]) -> None:

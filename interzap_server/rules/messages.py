@@ -10,6 +10,7 @@ from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
+from interzap_server.rules.names import meet
 from shared import events as ev
 from shared.codec import encode_decoded, relay_as_deliver
 from shared.codes import ErrorCode
@@ -23,7 +24,8 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
     me = unit.user
     if event.src != me:
         raise RemoteProtocolError(ErrorCode.NOT_YOU, f"you are {me}, not {event.src}")
-    if is_group_id(event.dst):
+    grouped = is_group_id(event.dst)
+    if grouped:
         recipients = [m for m in members(ctx, event.dst, me) if m != me]
     else:
         require_user(ctx, event.dst)
@@ -37,6 +39,8 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
     if full is None:
         message = store.add_message(event.src, event.dst, event.ts, ctx.now)
         if message is not None:
+            if not grouped:
+                meet(ctx, unit, me, event.dst)  # 22s at a pair's first message (5.9)
             ctx.owe(unit, recipients, _deliver(unit, event), message)
     elif not store.message_known(event.src, event.dst, event.ts):
         raise RemoteProtocolError(

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
-from interzap_server.rules import accounts, blocks, groups, messages, reads
+from interzap_server.rules import (
+    accounts,
+    actions,
+    blocks,
+    changes,
+    groups,
+    messages,
+    names,
+    reads,
+)
 from interzap_server.rules.context import Context, Unit
 from shared import events as ev
 from shared.errors import RemoteProtocolError
@@ -95,5 +104,8 @@ RULES: dict[type, Rule] = dict((
     rule(ev.Unblock, blocks.unblock, Policy(writes=True, answered=True)),
     rule(ev.RegisterInvite, accounts.register_invite,
          Policy(writes=True, answered=True, before_login=True, logs_in=True)),
+    rule(ev.SetName, names.set_name, Policy(writes=True, answered=True)),
+    rule(ev.GroupChange, changes.change, Policy(writes=True, answered=True)),
+    rule(ev.Act, actions.act, Policy(writes=True, answered=True)),
 ))
 """Every frame a client may send, and a line that failed to be one."""

@@ -9,9 +9,11 @@ runs: the server's transactions are short, and a write here waits for them.
 
 Deleting an account (delete()) is refused unless it is disabled first (the
 server has then closed its session and refuses messages to it) and unless it
-is in no group (a group's members are fixed: PROTOCOL.md 5.6). What it does:
-its queue and queue head are deleted, its blocks (both ways) and its read
-marks too; the account row stays, disabled and without a token, so that its
+is in no group (a running server remembers each group's members; an admin of the
+group removes them with a 23 first: PROTOCOL.md 5.10). What it does:
+its queue and queue head are deleted, its blocks (both ways), its read marks
+and its contacts (PROTOCOL.md 5.9) too; the account row stays, disabled,
+without a token and without a name, so that its
 number is never given to anyone else (SQLite would reuse the highest). Message
 keys it sent stay until they are forgotten (KEY_MEMORY); copies of its
 messages already queued for others are still delivered.
@@ -23,7 +25,7 @@ format (interzap_server/admin/ prints).
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import JOIN, fn
 
@@ -31,6 +33,7 @@ from interzap_server.storage.accounts import DELETE, DISABLE, RESET
 from interzap_server.storage.models import (
     AccountChange,
     Block,
+    Contact,
     Entry,
     Group,
     Invite,
@@ -58,7 +61,7 @@ class AdminError(Exception):
 @dataclass(frozen=True, slots=True)
 class UserRow:
     id: str
-    # the hook for display names (issue 17): a `name` field here, read in users()
+    name: str | None  # the display name (21), if set
     created: int
     last_login: int | None
     queued: int
@@ -77,9 +80,10 @@ class InviteRow:
 @dataclass(frozen=True, slots=True)
 class GroupRow:
     id: str
-    creator: str
+    name: str | None  # set by a 23 rename, if ever
+    creator: str  # who made it (maybe no longer a member)
     created: int
-    members: tuple[str, ...]
+    members: tuple[str, ...]  # the oldest member first
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +138,15 @@ class Admin:
                   .group_by(Entry.user)
                   .alias("q"))
         rows = self._runner.query(User
-                                  .select(User.id, User.created, User.last_login,
+                                  .select(User.id, User.name, User.created, User.last_login,
                                           fn.COALESCE(queued.c.n, 0), User.disabled,
                                           User.token_hash)
                                   .join(queued, JOIN.LEFT_OUTER,
                                         on=(queued.c.user == User.id))
                                   .order_by(User.id))
-        return [UserRow(user_id(int(ident)), int(created), last, int(count),
+        return [UserRow(user_id(int(ident)), name, int(created), last, int(count),
                         _state(disabled, token_hash))
-                for ident, created, last, count, disabled, token_hash in rows]
+                for ident, name, created, last, count, disabled, token_hash in rows]
 
     def queue(self, user: str) -> list[tuple[int, str]]:
         """The frames owed to `user`, oldest first: (seq, frame code). Only the code: what
@@ -165,14 +169,18 @@ class Admin:
 
     def groups(self) -> list[GroupRow]:
         rows = self._runner.query(Member
-                                  .select(Member.group, Member.user, Group.created)
+                                  .select(Member.group, Member.user, Group.name, Group.creator,
+                                          Group.created)
                                   .join(Group, on=(Member.group == Group.id))
                                   .order_by(Member.group, Member.position))
-        groups: dict[int, tuple[int, list[str]]] = {}
-        for group, user, created in rows:
-            groups.setdefault(int(group), (int(created), []))[1].append(user_id(int(user)))
-        return [GroupRow(group_id(number), members[0], created, tuple(members))
-                for number, (created, members) in groups.items()]
+        groups: dict[int, tuple[GroupRow, list[str]]] = {}
+        for group, user, name, creator, created in rows:
+            number = int(group)
+            if number not in groups:
+                groups[number] = (GroupRow(group_id(number), name, user_id(int(creator)),
+                                           int(created), ()), [])
+            groups[number][1].append(user_id(int(user)))
+        return [replace(row, members=tuple(members)) for row, members in groups.values()]
 
     def stats(self) -> Stats:
         (users, disabled), = self._runner.query(
@@ -233,15 +241,19 @@ class Admin:
                                         .where(Member.user == number).order_by(Member.group))
             if groups:
                 names = ", ".join(group_id(int(group)) for (group,) in groups)
-                raise AdminError(f"{user} is a member of {names}: a group's members cannot "
-                                 "change, so it cannot be deleted; it stays disabled")
+                raise AdminError(f"{user} is a member of {names}: an admin of each group "
+                                 "must remove them first (/remove); until then it stays "
+                                 "disabled")
             queued = self._runner.execute(Entry.delete().where(Entry.user == number))
             self._runner.execute(QueueHead.delete().where(QueueHead.user == number))
             self._runner.execute(Block.delete().where((Block.blocker == number)
                                                       | (Block.blocked == number)))
             self._runner.execute(ReadMark.delete().where((ReadMark.reader == user)
                                                          | (ReadMark.author == user)))
-            self._runner.execute(User.update(token_hash="").where(User.id == number))
+            self._runner.execute(Contact.delete().where((Contact.low == number)
+                                                        | (Contact.high == number)))
+            self._runner.execute(User.update(token_hash="", name=None)
+                                 .where(User.id == number))
             self._record(user, DELETE, now)
         return queued
 

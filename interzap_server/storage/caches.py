@@ -14,6 +14,11 @@ of a database shared by several processes runs with the caches off
 (`open_store(..., shared=True)`): they then learn nothing, every lookup
 misses, and every answer comes from the database.
 
+One memory stays on for a shared database too: the pairs of users known to be
+contacts (storage/names.py). A contact row is never deleted, so once committed
+by any process it is true for all of them; pairs met in a batch are learnt only
+when it commits.
+
 Knows ids, message keys and numbers; knows no SQL, no driver and no chat rules.
 """
 
@@ -25,6 +30,10 @@ COUNTED_MESSAGES = 65_536
 """Group messages whose unacknowledged copies are counted in memory at most. Past
 this the counts are dropped (and taken from the database again when needed): a
 member who never logs in again would otherwise keep their counts forever."""
+
+REMEMBERED_CONTACTS = 1_000_000
+"""Pairs of contacts remembered at most; past this they are forgotten (and each pair's next
+1:1 message asks the database once more)."""
 
 REMEMBERED_COPIES = 262_144
 """Unacknowledged 06s whose place in the queue is remembered at most; past this they are
@@ -60,8 +69,15 @@ class LocalCaches:
         self._seqs: dict[int, int] = {}
         self._seen: dict[int, int] = {}
         self._blocks: dict[int, set[int]] | None = None  # blocker -> blocked; None: not loaded
+        self._met: set[tuple[str, str]] = set()  # contacts, (low, high): kept when shared
+        self._meeting: set[tuple[str, str]] = set()  # ... written in the open batch
 
     def end_batch(self, committed: bool) -> None:
+        if committed and self._meeting:
+            if len(self._met) + len(self._meeting) > REMEMBERED_CONTACTS:
+                self._met.clear()
+            self._met |= self._meeting
+        self._meeting.clear()
         if not committed:
             self._blocks = None
             self._users.clear()
@@ -89,6 +105,20 @@ class LocalCaches:
     def learn_members(self, group: str, members: tuple[str, ...]) -> None:
         if self.on:
             self._groups[group] = members
+
+    def forget_members(self, group: str) -> None:
+        """The group's members changed (23): ask the database next time."""
+        self._groups.pop(group, None)
+
+    # -- contacts ----------------------------------------------------------------------
+
+    def met(self, pair: tuple[str, str]) -> bool:
+        """Whether the pair is known to be contacts (committed, or written in this batch)."""
+        return pair in self._met or pair in self._meeting
+
+    def meeting(self, pair: tuple[str, str]) -> None:
+        """The pair's contact row is written (or found) in the open batch."""
+        self._meeting.add(pair)
 
     # -- blocks ------------------------------------------------------------------------
 

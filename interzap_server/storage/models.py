@@ -1,5 +1,6 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks,
-blocks, invites and the log of the operator's changes to accounts.
+blocks, contacts, group changes, invites and the log of the operator's changes to
+accounts.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -10,6 +11,7 @@ they are few and off the hot path. Why this shape: docs/STORAGE.md.
 from peewee import (
     AutoField,
     BigIntegerField,
+    BooleanField,
     CharField,
     CompositeKey,
     Database,
@@ -33,6 +35,7 @@ class User(BaseModel):
     id = AutoField()
     token_hash = CharField(max_length=64)
     created = BigIntegerField()
+    name = TextField(null=True)  # the display name (21), None until one is set
     disabled = BigIntegerField(null=True)  # when the operator disabled it (admin); else NULL
     last_login = BigIntegerField(null=True)  # the last 03 that logged in (interzap-admin users)
 
@@ -42,6 +45,7 @@ class Group(BaseModel):
     creator = ForeignKeyField(User, backref="created_groups")
     ts = BigIntegerField()
     created = BigIntegerField()
+    name = TextField(null=True)  # set by a 23 rename; None until then
 
     class Meta:
         table_name = "chat_group"  # GROUP is an SQL keyword
@@ -51,7 +55,9 @@ class Group(BaseModel):
 class Member(BaseModel):
     group = ForeignKeyField(Group, backref="members")
     user = ForeignKeyField(User, backref="memberships")
-    position = IntegerField()  # 0 is the creator, then the members in the order of the 10
+    position = IntegerField()  # 0 is the creator, then the members in the order of the 10,
+    # then those added (23) after them; the lowest is the oldest member
+    admin = BooleanField(default=False)  # the creator at first; then as 23s say
 
     class Meta:
         primary_key = CompositeKey("group", "user")
@@ -139,6 +145,34 @@ class Block(BaseModel):
         primary_key = CompositeKey("blocker", "blocked")
 
 
+class Contact(BaseModel):
+    """Two users who have exchanged a 1:1 message, either way (PROTOCOL.md 5.9): each is
+    told the other's display name. User numbers, the smaller first; the row is the key."""
+
+    low = BigIntegerField()
+    high = BigIntegerField()
+
+    class Meta:
+        table_name = "contact"
+        primary_key = CompositeKey("low", "high")
+
+
+class GroupChange(BaseModel):
+    """A 23 the server carried out, kept as its key (group, actor, ts) for a retransmission
+    to be answered with the same 24 (PROTOCOL.md 5.10); op and arg as in the frame."""
+
+    group = BigIntegerField()
+    actor = BigIntegerField()
+    ts = BigIntegerField()
+    op = CharField(max_length=1)
+    arg = TextField()
+    made = BigIntegerField()  # server time
+
+    class Meta:
+        table_name = "group_change"
+        primary_key = CompositeKey("group", "actor", "ts")
+
+
 class Invite(BaseModel):
     """A one-time invite code made by the operator (frame 20, `interzap-admin invite`).
     Kept in clear, so that `interzap-admin invites` can show it again: it opens one
@@ -167,10 +201,10 @@ class AccountChange(BaseModel):
         table_name = "account_change"
 
 
-MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block,
-          Invite, AccountChange)
+MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block, Contact,
+          GroupChange, Invite, AccountChange)
 
-WITHOUT_ROWID = (MessageKey, Entry, Block)
+WITHOUT_ROWID = (MessageKey, Entry, Block, Contact, GroupChange)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);
 PostgreSQL has no such option, so use_database() sets it for SQLite only."""
 

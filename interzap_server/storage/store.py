@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from peewee import fn
 
 from interzap_server.storage.accounts import Accounts
+from interzap_server.storage.acts import Acts
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.census import QueueCensus
+from interzap_server.storage.groups import Groups
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
+from interzap_server.storage.names import Names
 from interzap_server.storage.numbers import number, user_number
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
@@ -53,6 +56,9 @@ class Store:
         self._mark: Mark | None = NOTHING
         self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
+        self.names = Names(runner, caches)  # display names and contacts (names.py)
+        self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
+        self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
         self.census = QueueCensus(runner, self._sql)  # queue figures, a slice at a time
 
@@ -176,12 +182,13 @@ class Store:
         return group_id(rows[0][0]) if rows else None
 
     def create_group(self, creator: str, ts: int, members: Sequence[str], now: int) -> str:
-        """A new group of `members` (creator first); returns its id."""
+        """A new group of `members` (creator first, its admin); returns its id."""
         number = self._runner.insert_query(
             Group.insert(creator=number_of(creator), ts=ts, created=now))
         self._runner.execute(Member.insert_many(
-            [(number, number_of(member), position) for position, member in enumerate(members)],
-            fields=[Member.group, Member.user, Member.position],
+            [(number, number_of(member), position, position == 0)
+             for position, member in enumerate(members)],
+            fields=[Member.group, Member.user, Member.position, Member.admin],
         ))
         return group_id(number)
 

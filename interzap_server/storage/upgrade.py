@@ -9,17 +9,26 @@ as they were, to be copied again at the next start. An entry keeps its old
 id as its seq: the ids grew in the order the server made the frames, so each
 user's entries keep their order.
 
-Columns added to a table since (ADDED_COLUMNS, each nullable, so that rows
-written before simply hold NULL) are added with ALTER TABLE where missing, in
-the same transaction; a table new since is made by create_tables() before.
+Until session 6 there were no display names, group names nor admins: the
+columns `user.name`, `chat_group.name` and `member.admin` are added where
+missing (each group's creator, position 0, becomes its admin), and the new
+`contact` table, while empty, is filled from the message keys still kept, so
+that two people who talked lately learn each other's names (PROTOCOL.md 5.9).
+Since issue 19, `user.disabled` and `user.last_login` are added the same way.
 
 Runs once per start, before the store takes over; knows the old tables' SQL,
 the models and the runner; knows no rules.
 """
 
-from peewee import Model
-
-from interzap_server.storage.models import Entry, MessageKey, QueueHead, User
+from interzap_server.storage.models import (
+    Contact,
+    Entry,
+    Group,
+    Member,
+    MessageKey,
+    QueueHead,
+    User,
+)
 from interzap_server.storage.runner import Row, Runner
 from shared.ids import is_group_id, number_of
 
@@ -27,12 +36,6 @@ OLD_KEYS = "message"
 OLD_QUEUE = "pending"
 CHUNK = 500
 """Rows per INSERT while copying."""
-ADDED_COLUMNS: tuple[tuple[type[Model], str, str], ...] = (
-    (User, "disabled", "BIGINT"),  # interzap-admin disable (issue 19)
-    (User, "last_login", "BIGINT"),  # interzap-admin users (issue 19)
-)
-"""Columns added to existing tables since they were first made: model, column, SQL type
-(one both databases know). Each must be nullable."""
 
 
 def upgrade(runner: Runner, shared: bool) -> None:
@@ -45,6 +48,7 @@ def upgrade(runner: Runner, shared: bool) -> None:
     if OLD_QUEUE in db.get_tables():
         _copy_old_tables(runner)
     _add_columns(runner)
+    _seed_contacts(runner)
     if shared:
         q = db.quote
         head, queue = QueueHead._meta.table_name.join(q), Entry._meta.table_name.join(q)
@@ -55,13 +59,38 @@ def upgrade(runner: Runner, shared: bool) -> None:
                    f"WHERE {head}.{seq} < excluded.{seq}")
 
 
+NEW_COLUMNS = (
+    (User, "name", "TEXT", None),
+    (Group, "name", "TEXT", None),
+    (Member, "admin", "BOOLEAN NOT NULL DEFAULT FALSE", '"position" = 0'),
+    (User, "disabled", "BIGINT", None),  # interzap-admin disable (issue 19)
+    (User, "last_login", "BIGINT", None),  # interzap-admin users (issue 19)
+)
+"""Columns added since session 5: (model, column, its type, which rows then get TRUE)."""
+
+
 def _add_columns(runner: Runner) -> None:
-    """ALTER TABLE ... ADD COLUMN for each column of ADDED_COLUMNS its table lacks."""
-    q = runner.db.quote
-    for model, column, kind in ADDED_COLUMNS:
+    db = runner.db
+    for model, column, kind, true_where in NEW_COLUMNS:
         table = model._meta.table_name
-        if column not in {c.name for c in runner.db.get_columns(table)}:
-            runner.run(f"ALTER TABLE {table.join(q)} ADD COLUMN {column.join(q)} {kind}")
+        if column in {c.name for c in db.get_columns(table)}:
+            continue
+        quoted, name = table.join(db.quote), column.join(db.quote)
+        runner.run(f"ALTER TABLE {quoted} ADD COLUMN {name} {kind}")
+        if true_where is not None:
+            runner.run(f"UPDATE {quoted} SET {name} = TRUE WHERE {true_where}")
+
+
+def _seed_contacts(runner: Runner) -> None:
+    """Fill an empty contact table from the 1:1 keys kept (a user's dst is positive)."""
+    q = runner.db.quote
+    contact, keys = Contact._meta.table_name.join(q), MessageKey._meta.table_name.join(q)
+    if runner.one(f"SELECT 1 FROM {contact} LIMIT 1") is not None:
+        return
+    runner.run(f"INSERT INTO {contact} ({'low'.join(q)}, {'high'.join(q)}) "
+               f"SELECT DISTINCT CASE WHEN src < dst THEN src ELSE dst END, "
+               f"CASE WHEN src < dst THEN dst ELSE src END FROM {keys} "
+               f"WHERE dst > 0 AND src <> dst")
 
 
 def _copy_old_tables(runner: Runner) -> None:

@@ -78,6 +78,11 @@ class Writes:
     def has_key(self, key: Key) -> bool:
         return key in self._keys
 
+    def accepted(self, key: Key) -> int | None:
+        """When a key waiting to be written was accepted (None: it does not wait here)."""
+        waiting = self._keys.get(key)
+        return None if waiting is None else waiting[0]
+
     def add_key(self, key: Key, accepted: int) -> None:
         self._keys[key] = (accepted, [])
 

@@ -181,6 +181,18 @@ def register(port: int, data: Path) -> str:
     return next(e["id"] for e in events if e["event"] == "registered")
 
 
+def logged_in(port: int, data: Path, clients: list[ClientProcess], count: int,
+              *args: str) -> tuple[list[str], list[ClientProcess]]:
+    """`count` new accounts in `data`, each a scripted client logged in (added to `clients`,
+    which the fixture stops): their ids and the clients."""
+    idents = [register(port, data) for _ in range(count)]
+    started = [ClientProcess(port, data, "--account", ident, *args) for ident in idents]
+    clients += started
+    for client in started:
+        client.expect("logged_in")
+    return idents, started
+
+
 # ---- in-process sessions (asyncio, same loop as the code under test) ----
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from interzap_client import commands as cmd
+from shared.codes import MAX_GROUP_MEMBERS, MAX_NAME
 
 
 @pytest.mark.parametrize(
@@ -14,6 +15,19 @@ from interzap_client import commands as cmd
         pytest.param("/add Client-000002", cmd.Add("Client-000002", None), id="add-bare"),
         pytest.param("/open bob", cmd.Open("bob"), id="open"),
         pytest.param("/group bob carol", cmd.Group(("bob", "carol")), id="group"),
+        pytest.param("/group book club: bob carol", cmd.Group(("bob", "carol"), "book club"),
+                     id="group-named"),
+        pytest.param("/group team:bob", cmd.Group(("bob",), "team"), id="group-named-tight"),
+        pytest.param("/name  Alice Liddell ", cmd.SetName("Alice Liddell"), id="name"),
+        pytest.param("/whois Alice L", cmd.Whois("Alice L"), id="whois"),
+        pytest.param("/rename book club", cmd.ChangeGroup("N", "book club"), id="rename"),
+        pytest.param("/invite dave", cmd.ChangeGroup("A", "dave"), id="invite"),
+        pytest.param("/remove dave", cmd.ChangeGroup("R", "dave"), id="remove"),
+        pytest.param("/promote bob", cmd.ChangeGroup("P", "bob"), id="promote"),
+        pytest.param("/demote bob", cmd.ChangeGroup("D", "bob"), id="demote"),
+        pytest.param("/leave", cmd.ChangeGroup("L", None), id="leave-open"),
+        pytest.param("/leave team", cmd.ChangeGroup("L", None, "team"), id="leave-named"),
+        pytest.param("/members", cmd.Members(None), id="members"),
         pytest.param("/contacts", cmd.Contacts(), id="contacts"),
         pytest.param("/export out.json", cmd.Export("out.json"), id="export"),
         pytest.param("/login Client-000001", cmd.Login("Client-000001", None), id="login"),
@@ -53,6 +67,12 @@ def test_commands_parse(line: str, action: cmd.Action | None) -> None:
         pytest.param("/block", id="block-no-one"),
         pytest.param("/unblock bob carol", id="unblock-two"),
         pytest.param("/blocked bob", id="blocked-extra-word"),
+        pytest.param("/group club:", id="group-named-nobody"),
+        pytest.param("/group club: a b c d e f g h i", id="group-named-nine"),
+        pytest.param("/name", id="name-empty"),
+        pytest.param("/invite", id="invite-no-one"),
+        pytest.param("/remove bob carol", id="remove-two"),
+        pytest.param("/leave a b", id="leave-two"),
     ],
 )
 def test_commands_refuse_bad_lines(line: str) -> None:
@@ -84,7 +104,8 @@ def test_commands_complete_commands_and_names() -> None:
         pytest.param("/open b", ["bob"], id="last-argument"),
         pytest.param("/open bob", [], id="last-argument-complete-already"),
         pytest.param("/send bob", ["bob "], id="name-typed-whole"),
-        pytest.param("/group a b c d e f g b", ["bob"], id="last-group-member"),
+        pytest.param("/group " + "a " * (MAX_GROUP_MEMBERS + MAX_NAME - 1) + "b", ["bob"],
+                     id="last-group-word"),
         pytest.param("/wait read b", ["bob"], id="wait-peer"),
     ],
 )

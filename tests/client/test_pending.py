@@ -45,3 +45,4 @@ def test_pending_said_on_close(tmp_path: Path) -> None:
     assert seen[0].text == waiting_words(1, 0)
     assert waiting_words(1, 0).startswith("1 message waits")
     assert waiting_words(2, 1).startswith("2 messages and 1 group wait")
+    assert waiting_words(0, 0, 1).startswith("1 change waits")

@@ -114,9 +114,10 @@ def test_ui_panel_pages_in_a_small_window(tmp_path: Path) -> None:
         async with offline_app(offline_session(tmp_path), 35, 10) as (app, keys):
             keys.send_text("/help" + ENTER)
             await eventually(lambda: "more: PageDown" in "".join(screen(app, 35, 10)), "more")
-            assert "/wait" not in "".join(screen(app, 35, 10))
-            keys.send_text(PAGE_DOWN * 10)
-            await eventually(lambda: "/wait" in "".join(screen(app, 35, 10)), "the last lines")
+            assert "unselects" not in "".join(screen(app, 35, 10))
+            keys.send_text(PAGE_DOWN * 30)
+            await eventually(lambda: "unselects" in "".join(screen(app, 35, 10)),
+                             "the last lines")
 
     run(scenario)
 

@@ -47,6 +47,8 @@ SEED_EVENTS: tuple[ev.Event, ...] = (
     ev.Ping(),
     ev.Pong(),
     ev.Accepted(GROUP, TS),
+    ev.Act(ALICE, BOB, TS, "X", BOB, TS, "👍"),
+    ev.Acted(BOB, GROUP, TS, "E", BOB, TS, "edited"),
 )
 SEEDS: tuple[bytes, ...] = tuple(codec.encode(event)[:-1] for event in SEED_EVENTS)
 """One valid frame line (without its LF) per event above."""

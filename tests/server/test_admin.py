@@ -162,7 +162,7 @@ def test_admin_lists_users_groups_and_stats(server: ServerProcess,
     assert (stats["users"], stats["groups"]) == (2, 1)
     assert stats["queues"]["largest"][0]["id"] == bob.user
     header, *rows = admin(server, "users").stdout.splitlines()
-    assert header.split() == ["id", "state", "created", "last", "login", "queued"]
+    assert header.split() == ["id", "name", "state", "created", "last", "login", "queued"]
     assert len(rows) == 2 and rows[0].index("active") == header.index("state")
 
 

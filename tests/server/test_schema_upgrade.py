@@ -12,13 +12,14 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from backends import Backend
 
 from interzap_server.rules.accounts import hash_token
 from interzap_server.storage import open_store
 from server.rules_kit import Node
 from shared import events as ev
 from shared.codec import encode
-from shared.codes import ErrorCode
+from shared.codes import ErrorCode, GroupOp
 
 TS = 1_700_000_000
 ALICE, BOB, CAROL, GROUP = "Client-000001", "Client-000002", "Client-000003", "Group-0000001"
@@ -151,3 +152,61 @@ def test_old_users_get_the_operators_columns_and_tables(tmp_path: Path) -> None:
         assert states[BOB] == ("active", None) and states[CAROL][0] == "disabled"
     finally:
         node.close()
+
+
+def test_old_database_gets_names_admins_and_contacts(tmp_path: Path) -> None:
+    """Before names: each group's creator becomes its admin, and the pairs of the keys kept
+    become contacts, so a name set after the upgrade reaches them; a second start adds
+    nothing twice."""
+    path = old_database(tmp_path / "old.db", SESSION_4)
+    Node(path).close()
+    node = Node(path)  # the second start finds the columns and the contacts there
+    try:
+        alice, _ = node.log_in(ALICE, TOKEN)
+        bob, _ = node.log_in(BOB, TOKEN)
+        carol, _ = node.log_in(CAROL, TOKEN)
+        for line in (bob, carol):
+            line.take()
+        renamed = ev.GroupEvent(GROUP, TS + 1, ALICE, GroupOp.RENAME, "old friends")
+        assert node.ask(alice, ev.GroupChange(GROUP, TS + 1, GroupOp.RENAME, "old friends")) == [
+            renamed]
+        assert node.ask(bob, ev.GroupChange(GROUP, TS + 1, GroupOp.RENAME, "mine")) == [
+            renamed, ev.Error(ErrorCode.NOT_ADMIN, f"only an admin of {GROUP} may do that")]
+        assert carol.take() == [renamed]
+        assert node.ask(bob, ev.SetName("Bob")) == [ev.Name(BOB, "Bob")]
+        assert alice.take() == [ev.Name(BOB, "Bob")]  # a contact, and a co-member
+    finally:
+        node.close()
+    assert {"contact", "group_change"} <= tables(path)
+
+
+def test_session_5_database_upgrades_on_both_backends(backend: Backend, tmp_path: Path) -> None:
+    """A database as session 5 left it (no names, admins, contacts or changes) gets them at
+    start on SQLite and on PostgreSQL: the creator is admin, a remembered pair is a contact."""
+    db = backend.create(tmp_path)
+    try:
+        store = open_store(db)
+        with store.batch():
+            alice, bob, carol = (store.register(hash_token(TOKEN), TS) for _ in range(3))
+            group = store.create_group(alice, TS, (alice, bob), TS)
+            store.add_message(carol, alice, TS, TS)
+        with store.batch():  # back to session 5's tables
+            for table, column in (("user", "name"), ("chat_group", "name"), ("member", "admin"),
+                                  ("user", "disabled"), ("user", "last_login")):
+                store._runner.run(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+            for table in ("contact", "group_change", "invite", "account_change"):
+                store._runner.run(f'DROP TABLE "{table}"')
+        store.close()
+        store = open_store(db, shared=True)
+        try:
+            with store.batch():
+                assert store.groups.info(group).admins == (alice,)
+                assert store.names.contacts_of(alice) == [bob, carol]
+                assert not store.names.meet(alice, carol)  # met before the upgrade
+                credentials = store.accounts.credentials(alice)  # issue 19's columns
+                assert credentials is not None and not credentials.disabled
+                assert store.accounts.changes(0) == []
+        finally:
+            store.close()
+    finally:
+        backend.drop(db)

@@ -5,14 +5,15 @@ property-based tests over random events and splits are in test_codec_properties.
 """
 
 import unicodedata
-from dataclasses import fields
+from dataclasses import astuple, fields
 
 import pytest
 
 from shared import codec
 from shared import events as ev
 from shared.codec import LAYOUTS, Side
-from shared.codes import MAX_FRAME, MAX_TEXT, ErrorCode, FrameCode
+from shared.codes import MAX_FRAME, MAX_NAME, MAX_TEXT, ErrorCode, FrameCode
+from shared.errors import RemoteProtocolError
 from shared.fields import Kind, text_problem
 
 A, B, C = "Client-000001", "Client-000002", "Client-000003"
@@ -53,6 +54,24 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
     FrameCode.UNBLOCK: (ev.Unblock(B), b"18Client-000002\n"),
     FrameCode.BLOCK_LIST: (ev.BlockList((B, C)), b"19Client-000002Client-000003\n"),
     FrameCode.REGISTER_INVITE: (ev.RegisterInvite("7KQ2MXW9RTB4HJZP"), b"207KQ2MXW9RTB4HJZP\n"),
+    FrameCode.SET_NAME: (ev.SetName("Bob \u00e9"), b"21Bob \xc3\xa9\n"),
+    FrameCode.NAME: (ev.Name(B, "Bob"), b"22Client-000002Bob\n"),
+    FrameCode.GROUP_CHANGE: (
+        ev.GroupChange(GROUP, 1700000004, "A", C),
+        b"23Group-00000011700000004AClient-000003\n",
+    ),
+    FrameCode.GROUP_EVENT: (
+        ev.GroupEvent(GROUP, 1700000004, A, "L", ""),
+        b"24Group-00000011700000004Client-000001L\n",
+    ),
+    FrameCode.ACT: (
+        ev.Act(B, A, 1700000060, "R", A, 1700000000, "yes!"),
+        b"31Client-000002Client-0000011700000060RClient-0000011700000000yes!\n",
+    ),
+    FrameCode.ACTED: (
+        ev.Acted(B, GROUP, 1700000061, "X", A, 1700000000, "\U0001f44d"),
+        b"32Client-000002Group-00000011700000061XClient-0000011700000000\xf0\x9f\x91\x8d\n",
+    ),
 }
 
 EVERY_LAYOUT = [
@@ -137,6 +156,33 @@ def test_codec_block_list_may_be_empty() -> None:
     """A 19 lists zero or more users: `19` alone says you block no one."""
     assert codec.decode(b"19", Side.SERVER) == ev.BlockList(())
     assert codec.encode(ev.BlockList(())) == b"19\n"
+
+
+def test_codec_names_take_up_to_max_name_code_points() -> None:
+    """A 21 or 22 name is 1..MAX_NAME code points, spaces and emoji included."""
+    name = "\U0001f600" * MAX_NAME
+    assert codec.decode(b"21" + name.encode(), Side.CLIENT) == ev.SetName(name)
+    assert codec.decode(b"22" + B.encode() + b"a b", Side.SERVER) == ev.Name(B, "a b")
+
+
+@pytest.mark.parametrize("line", [b"21", b"21" + b"x" * (MAX_NAME + 1), b"21a\tb",
+                                  b"22Client-000002"])
+def test_codec_bad_names_are_refused_with_13_24(line: bytes) -> None:
+    """An empty name, one too long, or one with a control character: 13/24."""
+    sender = Side.SERVER if line.startswith(b"22") else Side.CLIENT
+    with pytest.raises(RemoteProtocolError) as caught:
+        codec.decode(line, sender)
+    assert caught.value.code == ErrorCode.INVALID_NAME
+
+
+@pytest.mark.parametrize("line", [b"23" + GROUP.encode() + b"1700000000X",
+                                  b"23" + GROUP.encode() + b"1700000000",
+                                  b"23" + B.encode() + b"1700000000L"])
+def test_codec_group_change_needs_a_known_op_and_a_group(line: bytes) -> None:
+    """A 23 without an op, with an unknown one, or naming a user as the group: 13/01."""
+    with pytest.raises(RemoteProtocolError) as caught:
+        codec.decode(line, Side.CLIENT)
+    assert caught.value.code == ErrorCode.MALFORMED
 
 
 def test_codec_decode_accepts_empty_greeting() -> None:
@@ -231,3 +277,19 @@ def test_codec_relay_as_deliver_is_the_05_with_the_06_code() -> None:
             == codec.encode_decoded(ev.Deliver, send.src, send.dst, send.ts, send.text)
             == b"06Client-000001Group-00000011700000000h\xc3\xa9\n")
 
+
+
+def test_codec_act_text_may_be_empty() -> None:
+    """A 31's text may be empty (a deletion, a reaction taken back); a 05's may not."""
+    line = b"31Client-000001Client-0000021700000100DClient-0000011700000000"
+    assert codec.decode(line, Side.CLIENT) == ev.Act(A, B, 1700000100, "D", A, 1700000000, "")
+    assert codec.encode(ev.Acted(A, B, 1700000100, "D", A, 1700000000, "")) == (
+        b"32" + line[2:] + b"\n")
+
+
+def test_codec_relay_as_acted_is_the_31_with_the_32_code() -> None:
+    """The server's 32 is the 31 it accepted with the code replaced, LF added."""
+    event, frame = EXAMPLES[FrameCode.ACT]
+    relayed = codec.relay_as_acted(frame[:-1])
+    assert relayed == b"32" + frame[2:]
+    assert codec.decode(relayed[:-1], Side.SERVER) == ev.Acted(*astuple(event))

@@ -90,6 +90,11 @@ MALFORMED = [
     pytest.param(Side.CLIENT, b"10" + A + TS + B[:-1], id="members-twelve-characters"),
     pytest.param(Side.CLIENT, b"10" + A + TS + B + b"C", id="members-fourteen-characters"),
     pytest.param(Side.SERVER, b"11" + GROUP + TS + A + B + B[:5], id="members-partial-id"),
+    # 31: the kind letter
+    pytest.param(Side.CLIENT, b"31" + A + B + TS + b"Q" + A + TS + b"hi", id="act-unknown-kind"),
+    pytest.param(Side.CLIENT, b"31" + A + B + TS + b"r" + A + TS + b"hi", id="act-lowercase-kind"),
+    pytest.param(Side.CLIENT, b"31" + A + B + TS + b"R" + GROUP + TS, id="act-ref-src-group"),
+    pytest.param(Side.SERVER, b"31" + A + B + TS + b"D" + A + TS, id="act-from-server"),
     # free texts
     pytest.param(Side.SERVER, b"00Inter\x00zap", id="greeting-with-nul"),
     pytest.param(Side.SERVER, b"1301bad\rthing", id="error-reason-with-cr"),
@@ -222,3 +227,12 @@ def test_codec_encode_decoded_refuses_a_frame_over_max_frame() -> None:
     """The length is checked even for decoded values: a 00 of MAX_FRAME characters is too long."""
     with pytest.raises(LocalProtocolError):
         codec.encode_decoded(ev.Greeting, "x" * (MAX_FRAME - 1))
+
+
+@pytest.mark.parametrize("text", [t for t in INVALID_TEXT if t.values[0]])
+def test_codec_decode_refuses_invalid_act_text(text: bytes) -> None:
+    """A 31's text, when it has one, follows the rules of a 05's: 13/09."""
+    line = b"31" + A + B + TS + b"E" + A + TS + text
+    with pytest.raises(RemoteProtocolError) as caught:
+        codec.decode(line, Side.CLIENT)
+    assert caught.value.code is ErrorCode.INVALID_TEXT

@@ -21,10 +21,13 @@ from shared.codes import (
     INVITE_WIDTH,
     MAX_FRAME,
     MAX_GROUP_MEMBERS,
+    MAX_NAME,
     MAX_TEXT,
     TOKEN_WIDTH,
+    ActKind,
     ErrorCode,
     FrameCode,
+    GroupOp,
 )
 from shared.errors import LocalProtocolError, RemoteProtocolError
 from shared.fields import Kind, text_problem
@@ -47,6 +50,13 @@ FIELD_VALUES: dict[Kind, st.SearchStrategy[object]] = {
         lambda text: text_problem(text) is None
     ),
     Kind.NOTE: st.text(PRINTABLE, max_size=100),
+    Kind.ACT_KIND: st.sampled_from(ActKind).map(str),
+    Kind.ACT_TEXT: st.just("") | st.text(PRINTABLE, min_size=1, max_size=MAX_TEXT).filter(
+        lambda text: text_problem(text) is None
+    ),
+    Kind.NAME: st.text(PRINTABLE, min_size=1, max_size=MAX_NAME),
+    Kind.ARG: st.text(PRINTABLE, max_size=40),
+    Kind.OP: st.sampled_from([op.value for op in GroupOp]),
     Kind.MEMBERS: st.lists(USERS, min_size=1, max_size=MAX_GROUP_MEMBERS + 1).map(tuple),
 }
 

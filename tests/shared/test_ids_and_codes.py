@@ -102,8 +102,8 @@ def test_ids_recognise_the_shape_not_the_range() -> None:
 
 
 def test_codes_frame_codes_fit_two_digits() -> None:
-    """Every frame code is written with CODE_WIDTH digits, 00 to 20."""
-    assert [int(code) for code in FrameCode] == list(range(21))
+    """Every frame code is written with CODE_WIDTH digits: 00 to 24, then 31 and 32."""
+    assert [int(code) for code in FrameCode] == [*range(25), 31, 32]
     assert all(len(f"{code:02d}") == CODE_WIDTH for code in FrameCode)
 
 
@@ -123,5 +123,7 @@ def test_codes_error_codes_match_the_protocol_table() -> None:
         "SERVER_FULL": 13, "QUEUE_FULL": 14, "TIMEOUT": 15, "TOO_MANY_ACCOUNTS": 16,
         "TOO_MANY_CONNECTIONS": 17, "TOO_MANY_FAILED_LOGINS": 18, "NOT_PERMITTED": 19,
         "REGISTRATION_CLOSED": 20, "BAD_INVITE": 21, "ACCOUNT_DISABLED": 22,
+        "NOT_ADMIN": 23, "INVALID_NAME": 24, "GROUP_FULL": 25, "WRONG_MEMBER": 26,
+        "NOT_AUTHOR": 29, "TOO_LATE": 30, "UNKNOWN_MESSAGE": 31, "INVALID_REACTION": 32,
         "INTERNAL": 99,
     }

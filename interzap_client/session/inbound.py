@@ -49,7 +49,7 @@ CONNECTION_ERRORS = frozenset({ErrorCode.SERVER_FULL, ErrorCode.TIMEOUT,
 server closes the connection; we reconnect."""
 SIGNED_OUT = frozenset({ErrorCode.ACCOUNT_DISABLED, ErrorCode.BAD_CREDENTIALS})
 """13/22 or 13/04 to a connection logged in: the operator disabled the account or gave it
-a new token, and the server closes the connection (PROTOCOL.md 5.12)."""
+a new token, and the server closes the connection (PROTOCOL.md 5.15)."""
 _TICK_EVENTS = {Tick.ACCEPTED: "accepted", Tick.DELIVERED: "delivered"}
 _ACT_EVENTS = {ActKind.EDIT: "edited", ActKind.DELETE: "deleted", ActKind.REACT: "reaction"}
 """The notice of each kind of 32 but a reply (a reply is a "message")."""

@@ -42,7 +42,7 @@ BAD_INVITE = {
     "used": "this invite code was used already: ask the operator for a new one",
     "expired": "this invite code has expired: ask the operator for a new one",
 }
-"""The reason of a 13/21, per claim_invite()'s answer (PROTOCOL.md 5.12: telling them
+"""The reason of a 13/21, per claim_invite()'s answer (PROTOCOL.md 5.15: telling them
 apart gives nothing away worth hiding; the codes are 79 random bits)."""
 DISABLED = "the server's operator disabled this account: ask them to enable it"
 

@@ -1,4 +1,4 @@
-# Interzap: `make run-server`, `make run-client`, `make test`.
+# Interzap: `make run-server`, `make run-client`, `make admin ARGS=users`, `make test`.
 # Every target bootstraps .venv from PyPI on first use; nothing else is assumed, except that
 # `make test` runs the server suites on PostgreSQL too when its server binaries are installed
 # (Debian: postgresql-15; skipped with one line otherwise, failed under CI=true).
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run-server run-client test lint typecheck bench bench-quick soak clean
+.PHONY: run-server run-client admin test lint typecheck bench bench-quick soak clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ run-server: $(STAMP)
 
 run-client: $(STAMP)
 	$(BIN)/interzap-client $(ARGS)
+
+admin: $(STAMP)
+	$(BIN)/interzap-admin $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)

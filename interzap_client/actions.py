@@ -101,7 +101,7 @@ def _send(session: Session, action: cmd.Send, timeout: float) -> Outcome:
 
 
 def _register(session: Session, action: cmd.Register, timeout: float) -> Outcome:
-    session.start_register()
+    session.start_register(action.code)
     return session.answer(timeout)
 
 

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from interzap_client.lines import unescape
-from shared.codes import MAX_GROUP_MEMBERS, MAX_NAME, MIN_GROUP_MEMBERS, ActKind, GroupOp
+from shared.codes import (
+    INVITE_ALPHABET,
+    INVITE_WIDTH,
+    MAX_GROUP_MEMBERS,
+    MAX_NAME,
+    MIN_GROUP_MEMBERS,
+    ActKind,
+    GroupOp,
+)
 from shared.ids import is_group_id, is_user_id
 
 
@@ -75,7 +83,9 @@ class Quit:
 
 @dataclass(frozen=True, slots=True)
 class Register:
-    pass
+    """/register [CODE]: a new account (CODE: an invite from the server's operator)."""
+
+    code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +303,20 @@ def check_alias(alias: str) -> str:
     return alias
 
 
+def check_invite(text: str) -> str:
+    """An invite code as typed (any case, dashes or blanks between groups) as the wire
+    wants it: INVITE_WIDTH characters of INVITE_ALPHABET."""
+    code = text.replace("-", "").replace(" ", "").upper()
+    if len(code) != INVITE_WIDTH or any(char not in INVITE_ALPHABET for char in code):
+        raise CommandError(f"an invite code is {INVITE_WIDTH} letters and digits, as the "
+                           "server's operator gave it (like 7KQ2-MXW9-RTB4-HJZP)")
+    return code
+
+
+def _register(args: list[str]) -> Action:
+    return Register(None if not args else check_invite(args[0]))
+
+
 def _optional(args: list[str], index: int) -> str | None:
     return args[index] if len(args) > index else None
 
@@ -404,7 +428,9 @@ _TABLE = (
             lambda args: Export(args[0]), (Arg.PATH,)),
     Command("/help", "", "this list", lambda _: Help()),
     Command("/quit", "", "leave (Ctrl-C too)", lambda _: Quit()),
-    Command("/register", "", "create a new account", lambda _: Register()),
+    Command("/register", "[CODE]",
+            "create a new account (CODE: an invite, on a server that asks for one)",
+            _register, (Arg.WORD,), least=0),
     Command("/login", "[ID [TOKEN]]",
             "log in (without TOKEN: --token's, else the stored one; without ID: the account "
             "in use)",

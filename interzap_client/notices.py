@@ -33,11 +33,22 @@ ERROR_WORDS: dict[int, str] = {
     ErrorCode.RATE_LIMITED: "slow down: the server limits how fast you may send",
     ErrorCode.ALREADY_LOGGED_IN: "this connection is logged in already",
     ErrorCode.REPLACED: "you logged in somewhere else; this session was closed",
-    ErrorCode.SERVER_FULL: "the server is full; the client will try again",
+    ErrorCode.SERVER_FULL: ("the server has all the connections it takes; the client tries "
+                            "again by itself, or try later"),
     ErrorCode.QUEUE_FULL: "the recipient has too many undelivered messages; the client will "
                           "try again",
     ErrorCode.TIMEOUT: "the server closed a connection it found idle; the client will reconnect",
+    ErrorCode.TOO_MANY_ACCOUNTS: ("too many accounts were made from your network lately; "
+                                  "/register again later"),
+    ErrorCode.TOO_MANY_CONNECTIONS: ("too many connections from your network; close another "
+                                     "client there, this one tries again by itself"),
+    ErrorCode.TOO_MANY_FAILED_LOGINS: ("too many failed logins from your network lately; "
+                                       "wait, then /login with the right id and token"),
     ErrorCode.NOT_PERMITTED: "not permitted",
+    ErrorCode.REGISTRATION_CLOSED: "this server does not take new accounts this way",
+    ErrorCode.BAD_INVITE: "the invite code cannot be used",
+    ErrorCode.ACCOUNT_DISABLED: ("the server's operator disabled this account; ask them to "
+                                 "enable it, then /login"),
     ErrorCode.NOT_AUTHOR: "only its author may edit or delete a message",
     ErrorCode.TOO_LATE: "too late: a message can be edited for 15 minutes and deleted for "
                         "48 hours after it was sent",

@@ -4,9 +4,9 @@ client address, and the 13 a connection or a frame gets beyond them (PROTOCOL.md
 Knows addresses, frame types and time; knows nothing of sockets, peers, the selector,
 the store or whether a token is right. The loop calls `connect(host, now)` for each
 accepted connection and `disconnect(host)` when it closes; `screen(host, item, now)`
-for each 01 or 03 of a connection not logged in, which gives back the frame or the
-13 to answer instead; `failed_login(host, now)` when a 13/04 leaves; `prune(now)`
-at its tick.
+for each 01, 20 or 03 of a connection not logged in, which gives back the frame or the
+13 to answer instead; `failed_login(host, now)` when the service refuses a 03 with
+13/04; `prune(now)` at its tick.
 
 Theory of operation: one address is one key, except IPv6, where a /64 is one key
 (a single subscriber gets a whole /64, so counting its addresses apart limits
@@ -58,8 +58,10 @@ LOGGED = {
                         "(--failed-login-burst, --failed-logins-per-hour)"),
 }
 """Per refusal: the limit's name and what the log says of it (with the limit)."""
-SCREENED = frozenset({ev.Register, ev.Login})
+SCREENED = frozenset({ev.Register, ev.Login, ev.RegisterInvite})
 """Frame types `screen` may refuse (only before login: after it they get 13/11 anyway)."""
+_REGISTRATIONS = (ev.Register, ev.RegisterInvite)
+"""A 20 costs a registration as a 01 does, so invite codes are guessed no faster."""
 
 
 def address_key(host: str) -> str:
@@ -184,7 +186,7 @@ class AddressLimits:
 
     def screen(self, host: str, item: Item, now: float) -> Item:
         """`item` (from a connection not logged in), or the 13 it gets instead."""
-        if type(item) is ev.Register and self.registrations.burst:
+        if type(item) in _REGISTRATIONS and self.registrations.burst:
             return self._register(host, item, now)
         if type(item) is ev.Login and self.failures.burst:
             return self._login(host, item, now)

@@ -120,7 +120,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         failed_login_burst=args.failed_login_burst,
         failed_logins_per_hour=args.failed_logins_per_hour,
         metrics_host=args.metrics_host, metrics_port=args.metrics_port,
-        node=args.node, cluster=args.cluster, reuse_port=args.reuse_port)
+        node=args.node, cluster=args.cluster, reuse_port=args.reuse_port,
+        registration=args.registration)
 
 
 def add_cluster_options(parser: argparse.ArgumentParser, d: Settings) -> None:
@@ -136,7 +137,8 @@ def add_cluster_options(parser: argparse.ArgumentParser, d: Settings) -> None:
 
 def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
     """The options a server open to strangers needs: per-address limits (addresses.py),
-    metrics (metrics.py) and the configuration file (config.py)."""
+    the registration mode (rules/accounts.py), metrics (metrics.py) and the configuration
+    file (config.py)."""
     add = parser.add_argument
     add("--max-per-address", type=int, default=d.max_per_address, metavar="N",
         help="connections one address (an IPv6 /64) may hold; more get 13/17; "
@@ -151,6 +153,9 @@ def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
              "unchecked; 0: no limit (default %(default)s)")
     add("--failed-logins-per-hour", type=float, default=d.failed_logins_per_hour,
         metavar="N", help="... and then this many an hour (default %(default)s)")
+    add("--registration", choices=("open", "invite", "closed"), default=d.registration,
+        help="who may make an account: anyone (open), holders of an invite code made with "
+             "interzap-admin invite (invite), nobody (closed) (default %(default)s)")
     add("--metrics-port", type=int, metavar="PORT",
         help="serve metrics (Prometheus text format) at http://HOST:PORT/metrics; "
              "0 picks a free port (default: off)")
@@ -245,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", exc)
         return 1
     sessions = Sessions(store, low_water=min(LOW_WATER, settings.output_cap // 4))
-    service = Service(store, sessions, max_queue=settings.max_queue)
+    service = Service(store, sessions, max_queue=settings.max_queue,
+                      registration=settings.registration)
     try:
         server = Server(settings, service, tls)
     except OSError as exc:

@@ -33,7 +33,9 @@ from interzap_server.metrics import Gauge, Metrics
 from interzap_server.metrics_http import MetricsEndpoint
 from interzap_server.peer import Peer
 from interzap_server.service import Service
+from interzap_server.sessions import Link
 from interzap_server.settings import Settings
+from interzap_server.storage import Census
 from interzap_server.tarpit import Tarpit
 from shared import events as ev
 from shared.codec import encode
@@ -52,6 +54,9 @@ SEND_BUFFER = 64 * 1024
 that a client that does not read meets the output cap after kilobytes, not megabytes."""
 LINGER = 5.0
 """Seconds a closing connection may take to be sent its last frames before it is cut."""
+CENSUS_BUDGET = 0.01
+"""Seconds a tick may spend counting the queues for the metrics page (storage/census.py):
+1% of the loop; a pass over a million queued frames then takes about a minute."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -90,7 +95,9 @@ class Server:
         self._confirmed: list[int] = []  # queue entries clients confirmed reading
         self._limits = AddressLimits.of(settings)
         self._metrics = Metrics()
+        self._census: Census | None = None  # the queues, as last counted
         service.on_commit = self._metrics.commit_seconds
+        service.report_failed_logins(self._failed_login)
         self._endpoint = None if settings.metrics_port is None else MetricsEndpoint(
             self._selector, settings.metrics_host, settings.metrics_port, self._metrics_page,
             time.time)
@@ -155,6 +162,10 @@ class Server:
             if now >= self._next_housekeeping:
                 self._next_housekeeping = now + self._settings.housekeeping_interval
                 self._service.housekeep()
+            if now >= self._next_tick:
+                self._service.watch_accounts()  # the operator's changes (storage/accounts.py)
+                if self._endpoint is not None:
+                    self._census = self._service.count_queues(CENSUS_BUDGET)
         if now >= self._next_tick:
             self._next_tick = now + TICK
             self._tick(now)
@@ -366,10 +377,13 @@ class Server:
     # -- metrics ---------------------------------------------------------------------
 
     def _wrote(self, peer: Peer, frame: bytes) -> None:
-        """Every frame queued for a peer: counted; a 13/04 charged to its address."""
+        """Every frame queued for a peer: counted."""
         self._metrics.wrote(frame)
-        if frame.startswith(b"1304"):
-            self._limits.failed_login(peer.host, time.time())
+
+    def _failed_login(self, link: Link) -> None:
+        """The service refused a 03 with 13/04: charged to the peer's address."""
+        assert isinstance(link, Peer)  # the only links the loop hands the service
+        self._limits.failed_login(link.host, time.time())
 
     def _metrics_page(self) -> bytes:
         peers = self._peers
@@ -382,8 +396,20 @@ class Server:
             ("interzap_banned_addresses", "Addresses banned for flooding.", len(self._bans)),
             ("interzap_held_connections", "Connections from banned addresses being held.",
              len(self._tarpit)),
+            *self._queue_gauges(),
         ]
         return self._metrics.render(gauges)
+
+    def _queue_gauges(self) -> list[Gauge]:
+        """The frames queued and the longest queue, as the census last counted them (none
+        before its first pass)."""
+        if self._census is None:
+            return []
+        every = f"counted a slice each second, {CENSUS_BUDGET * 1000:g} ms at most"
+        return [("interzap_queued_frames", f"Frames owed to users in the database ({every}).",
+                 self._census.queued),
+                ("interzap_largest_queue", "Frames owed to the user owed the most.",
+                 self._census.largest)]
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""

@@ -16,9 +16,8 @@ What is counted, exactly:
                                unacknowledged 06 is written, and counted, again)
   refused                      13 frames sent, by error code (13/12 and 13/15 are included:
                                every 13 the server says)
-Frames owed to users in the database (queue lengths) are not here: that needs a
-query of the store, which the loop does not make; the page shows what the server
-holds in memory.
+Frames owed to users in the database (the queues) are gauges the loop passes in,
+from the store's census (storage/census.py), which counts them a slice at a time.
 """
 
 from collections import Counter

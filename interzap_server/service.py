@@ -28,10 +28,20 @@ from contextlib import contextmanager
 from functools import partial
 
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
-from interzap_server.rules.accounts import hash_token
+from interzap_server.rules.accounts import DISABLED, hash_token
 from interzap_server.rules.context import KEY_MEMORY
 from interzap_server.sessions import Link, Session, Sessions
-from interzap_server.storage import Heard, Reported, StorageError, Store, Wakeups
+from interzap_server.storage import (
+    DELETE,
+    DISABLE,
+    RESET,
+    Census,
+    Heard,
+    Reported,
+    StorageError,
+    Store,
+    Wakeups,
+)
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
@@ -53,15 +63,23 @@ NOT_STORED = "the server could not store this; nothing was done, try again"
 """The reason of the 13/99 for a frame that writes (PROTOCOL.md section 4)."""
 NOT_CHECKED = "the server could not check this; nothing was done, try again"
 """The reason of the 13/99 for a frame that only reads (a 03) when the database failed."""
+CLOSING = {
+    DISABLE: (ErrorCode.ACCOUNT_DISABLED, DISABLED),
+    RESET: (ErrorCode.BAD_CREDENTIALS,
+            "the server's operator gave this account a new token: log in with that one"),
+    DELETE: (ErrorCode.BAD_CREDENTIALS, "the server's operator deleted this account"),
+}
+"""What a live session is told, per change of its account, as it is closed."""
 
 
 class Service:
     """handle(link, frame) -> what to send to whom, held until the batch commits."""
 
-    def __init__(self, store: Store, sessions: Sessions, max_queue: int = 10_000) -> None:
+    def __init__(self, store: Store, sessions: Sessions, max_queue: int = 10_000,
+                 registration: str = "open") -> None:
         self._store = store
         self._sessions = sessions
-        self._context = Context(store, sessions, max_queue)
+        self._context = Context(store, sessions, max_queue, registration=registration)
         self._units: list[Unit] = []
         self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
@@ -71,12 +89,17 @@ class Service:
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
         self._doomed = False  # something failed: roll it back
         self.on_commit: Callable[[float], None] | None = None  # told a commit's seconds
+        self._last_change: int | None = None  # the operator's last change acted on
 
     # -- connections -----------------------------------------------------------
 
     def connect(self, link: Link) -> None:
         self._sessions.open(link)
         link.write(encode(ev.Greeting(GREETING)))
+
+    def report_failed_logins(self, report: Callable[[Link], None]) -> None:
+        """Tell `report` of each 03 refused 13/04 (the loop charges the address's limit)."""
+        self._context.on_failed_login = report
 
     def is_logged_in(self, link: Link) -> bool:
         session = self._sessions.get(link)
@@ -293,6 +316,40 @@ class Service:
         """What the other nodes said (drained from the listener): woken users' queues are
         read again (top_up), ephemeral frames sent, replaced sessions closed."""
         self._sessions.hear(heard)
+
+    def watch_accounts(self) -> None:
+        """Act on what the operator did to accounts since the last look (inside a batch,
+        once a second: storage/accounts.py): close the session of a disabled, deleted or
+        reset account. Also write the last logins since the last look."""
+        self._store.savepoint()
+        try:
+            self._store.accounts.write_logins()
+            if self._last_change is None:
+                self._last_change = self._store.accounts.last_change()
+                return
+            changes = self._store.accounts.changes(self._last_change)
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "cannot read the operator's changes to accounts")
+            return
+        for change in changes:
+            self._last_change = change.id
+            closing = CLOSING.get(change.kind)
+            # a session opened after a reset logged in with the new token: it stays (one
+            # opened in the same second is closed: the safe side)
+            since_at_most = change.at if change.kind == RESET else None
+            if closing is not None and self._sessions.close_user(change.user, *closing,
+                                                                 since_at_most):
+                log.info("%s: closed its session: %s", change.user, closing[1])
+
+    def count_queues(self, budget: float) -> Census | None:
+        """Count the queues for about `budget` seconds (inside a batch: census.py); the
+        figures of the last whole count, None before the first."""
+        self._store.savepoint()
+        try:
+            self._store.census.step(budget)
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "cannot count the queues for the metrics page")
+        return self._store.census.figures
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()

@@ -83,6 +83,7 @@ class Session:
     retired: bool = False  # replaced by a newer login: its input is ignored
     watching: set[str] = field(default_factory=set)  # users whose 30s it asked for (29)
     since: float = 0.0  # when it logged in (Unix time): of two sessions, the older goes
+    login_second: int = 0  # when it logged in by the batch's clock (an operator's reset)
 
 
 class Sessions:
@@ -111,13 +112,15 @@ class Sessions:
         if session is not None:
             self.log_out(session)
 
-    def log_in(self, session: Session, user: str) -> None:
-        """Make `session` the user's one session; an older one is told (13/12) and closed."""
+    def log_in(self, session: Session, user: str, now: int = 0) -> None:
+        """Make `session` the user's one session (since `now`, the batch's time); an older
+        one is told (13/12) and closed."""
         old = self._online.get(user)
         if old is not None:
             self._replace(old)
         session.user = user
         session.watching = set()
+        session.login_second = now
         session.cursor = 0
         session.since = time.time()
         self._catch_up(session)
@@ -126,16 +129,30 @@ class Sessions:
             self._store.wakeups.replace(user, session.since)
 
     def _replace(self, old: Session) -> None:
-        old.link.write(encode(ev.Error(ErrorCode.REPLACED,
-                                       "you logged in from another connection")))
-        old.link.close_when_flushed()
-        old.retired = True
-        self.log_out(old)
+        self._close(old, ErrorCode.REPLACED, "you logged in from another connection")
+
+    def _close(self, session: Session, code: ErrorCode, reason: str) -> None:
+        """Tell the session why (a 13), close it once its output is flushed, forget it."""
+        session.link.write(encode(ev.Error(code, reason)))
+        session.link.close_when_flushed()
+        session.retired = True
+        self.log_out(session)
 
     def _catch_up(self, session: Session) -> None:
         """Read the session's queue from its cursor (top_up) before sending live again."""
         session.catching_up = True
         self._catching_up.add(session)
+
+    def close_user(self, user: str, code: ErrorCode, reason: str,
+                   since_at_most: int | None = None) -> bool:
+        """Tell the user's live session why (a 13) and close it; False if not online (or,
+        with `since_at_most`, if it logged in later than that)."""
+        session = self._online.get(user)
+        if session is None or (since_at_most is not None
+                               and session.login_second > since_at_most):
+            return False
+        self._close(session, code, reason)
+        return True
 
     def log_out(self, session: Session) -> None:
         if session.user is not None and self._online.get(session.user) is session:

@@ -51,6 +51,9 @@ class Settings:
     """Failed logins one address may have at once before its 03s get 13/18; 0: no limit."""
     failed_logins_per_hour: float = 360.0
     """... and then this many an hour."""
+    registration: str = "open"
+    """Who may make an account: open (anyone), invite (with an operator's invite code, 20),
+    closed (nobody; 01 and 20 get 13/20)."""
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     """Serve the metrics page (Prometheus text) over HTTP on this port; None: not at all."""

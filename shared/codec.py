@@ -76,6 +76,7 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout(FrameCode.BLOCK, ev.Block, _C, (("user", U),)),
     Layout(FrameCode.UNBLOCK, ev.Unblock, _C, (("user", U),)),
     Layout(FrameCode.BLOCK_LIST, ev.BlockList, _S, (("users", Kind.MEMBERS),)),
+    Layout(FrameCode.REGISTER_INVITE, ev.RegisterInvite, _C, (("code", Kind.INVITE),)),
     Layout(FrameCode.SET_NAME, ev.SetName, _C, (("name", Kind.NAME),)),
     Layout(FrameCode.NAME, ev.Name, _S, (("user", U), ("name", Kind.NAME))),
     Layout(FrameCode.GROUP_CHANGE, ev.GroupChange, _C,

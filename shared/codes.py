@@ -26,6 +26,11 @@ MIN_GROUP_MEMBERS = 1
 """A 10 (create group) lists at least this many members besides the creator."""
 MAX_GROUP_MEMBERS = 8
 """... and at most this many, so a group has 2 to 9 people."""
+INVITE_WIDTH = 16
+"""An invite code (frame 20): exactly this many characters of INVITE_ALPHABET."""
+INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""The characters of an invite code: digits and capital letters without 0, 1, I, L and O,
+which are easily read as one another (31 characters: 16 of them hold 79 random bits)."""
 MAX_NAME = 32
 """Longest display name or group name, in code points (21, 22, 23, 24)."""
 EDIT_WINDOW = 15 * 60
@@ -79,6 +84,8 @@ class FrameCode(IntEnum):
     """c→s `18<user>`: unblock user: their later messages are delivered again."""
     BLOCK_LIST = 19
     """s→c `19<user>...`: the users you block, zero or more: the answer to 17 and 18."""
+    REGISTER_INVITE = 20
+    """c→s `20<code>`: ask for a new account with a one-time invite code; answered like 01."""
     SET_NAME = 21
     """c→s `21<name>`: my display name is now name (the same name again changes nothing)."""
     NAME = 22
@@ -147,6 +154,14 @@ class ErrorCode(IntEnum):
     NOT_PERMITTED = 19
     """A 17 or 18 naming yourself, or a 10 listing someone who does not accept being
     added to a group by you (PROTOCOL.md 5.8: the block itself is not named)."""
+    REGISTRATION_CLOSED = 20
+    """A 01 on a server that registers by invitation only (--registration invite), or any
+    registration on one that takes no new accounts (closed); the reason says what to do."""
+    BAD_INVITE = 21
+    """A 20 whose code is unknown, already used, or expired; the reason says which."""
+    ACCOUNT_DISABLED = 22
+    """A 03 with the right token for an account the operator disabled; or, on a logged-in
+    connection, the operator disabled it now: the connection is closed."""
     NOT_ADMIN = 23
     """A 23 that only an admin of the group may make (rename, add, remove, promote, demote)."""
     INVALID_NAME = 24

@@ -161,6 +161,13 @@ class BlockList:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisterInvite:
+    """20: ask for a new account with a one-time invite code from the server's operator."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class SetName:
     """21: my display name is now `name`."""
 
@@ -277,7 +284,7 @@ class Acted(_ActFields):
 Event = (
     Greeting | Register | Registered | Login | LoggedIn | Send | Deliver | Delivered | Read
     | ReadNotice | CreateGroup | GroupCreated | Receipt | Error | Ping | Pong | Accepted
-    | Block | Unblock | BlockList | SetName | Name | GroupChange | GroupEvent
+    | Block | Unblock | BlockList | RegisterInvite | SetName | Name | GroupChange | GroupEvent
     | Info | InfoAnswer | Typing | Privacy | PresenceAsk | Presence | Act | Acted
 )
 

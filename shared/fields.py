@@ -30,6 +30,8 @@ from typing import Any
 
 from shared.codes import (
     ID_WIDTH,
+    INVITE_ALPHABET,
+    INVITE_WIDTH,
     MAX_NAME,
     MAX_TEXT,
     TOKEN_WIDTH,
@@ -68,6 +70,8 @@ _CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"  # Unicode category Cc, exactly
 _CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
 _TOKEN_PATTERN = f"[0-9a-f]{{{TOKEN_WIDTH}}}"
 _TOKEN = re.compile(_TOKEN_PATTERN)
+_INVITE_PATTERN = f"[{INVITE_ALPHABET}]{{{INVITE_WIDTH}}}"
+_INVITE = re.compile(_INVITE_PATTERN)
 
 
 def _problem(value: str, limit: int, what: str) -> str | None:
@@ -140,6 +144,12 @@ def _parse_peer(raw: str, name: str) -> str:
 def _parse_token(raw: str, name: str) -> str:
     if not _TOKEN.fullmatch(raw):
         raise malformed(f"{name}: not 32 lowercase hex characters")
+    return raw
+
+
+def _parse_invite(raw: str, name: str) -> str:
+    if not _INVITE.fullmatch(raw):
+        raise malformed(f"{name}: not {INVITE_WIDTH} characters of {INVITE_ALPHABET}")
     return raw
 
 
@@ -282,6 +292,8 @@ class Kind(Enum):
     PEER = _text_kind(  # a user id or a group id
         ID_WIDTH, f"(?:{USER_PATTERN}|{GROUP_PATTERN})", _parse_peer)
     TOKEN = _text_kind(TOKEN_WIDTH, _TOKEN_PATTERN, _parse_token)  # 32 lowercase hex characters
+    INVITE = _text_kind(  # an invite code: 16 characters of INVITE_ALPHABET
+        INVITE_WIDTH, _INVITE_PATTERN, _parse_invite)
     TS = _TS  # 10 ASCII digits
     ERROR_CODE = _number_kind(2, _parse_error_code)  # 2 ASCII digits
     TEXT = _text_kind(  # message text: the rest of the line, 1..MAX_TEXT code points

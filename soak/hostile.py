@@ -184,8 +184,8 @@ class Latencies:
 class Exchange:
     """Five pairs of ordinary clients writing to each other at a steady pace."""
 
-    def __init__(self, address: tuple[str, int]) -> None:
-        sessions = [blocking_session(address) for _ in range(2 * PAIRS)]
+    def __init__(self, address: tuple[str, int], pairs: int = PAIRS) -> None:
+        sessions = [blocking_session(address) for _ in range(2 * pairs)]
         self.chatters = [Chatter(s.sock, s.user, buffer=s.buffer) for s in sessions]
         for a, b in zip(self.chatters[::2], self.chatters[1::2], strict=True):
             a.peer, b.peer = b.user, a.user
@@ -431,11 +431,11 @@ def fresh_server(*extra: str) -> Iterator[ServerProcess]:
 T = TypeVar("T")
 
 
-def alone_then_beside(server: ServerProcess, beside: AbstractContextManager[T]
-                      ) -> tuple[Latencies, Latencies, tuple[float, float], T]:
+def alone_then_beside(server: ServerProcess, beside: AbstractContextManager[T],
+                      pairs: int = PAIRS) -> tuple[Latencies, Latencies, tuple[float, float], T]:
     """The ordinary clients' latencies alone, then while `beside` is entered; the server's
     CPU share in each phase; and what `beside` yielded."""
-    exchange = Exchange(server.address)
+    exchange = Exchange(server.address, pairs)
     exchange.run(WARM_UP)
     with server_load(server) as cpu0:
         base = exchange.run(PHASE)

@@ -5,21 +5,17 @@ server's --db takes it (an SQLite path, or a postgresql:// URL); the server
 creates its own tables, as it does in production. This module refuses to know
 the store's models or the protocol.
 
-Tests check what the server keeps through the protocol. The few that must see
-the database itself (what a transaction committed; that no token is stored)
-read it with `rows()` and `table_names()`: a connection of the test's own, by
-URL, for both backends, never the server's API.
+Tests check what the server keeps through the protocol, the operator's queries
+(storage/admin.py) or the store's own API; none opens the database behind the
+store's back. `files()` names the bytes a test may scan (that no token is stored).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from abc import ABC, abstractmethod
-from contextlib import closing
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import psycopg2
 from postgres import Cluster
 
 NAMES = ("sqlite", "postgresql")
@@ -93,31 +89,3 @@ class Postgres(Backend):
 
 SQLITE = Sqlite()
 """The default of every harness that is not told otherwise (soak/, bench/)."""
-
-
-def _is_postgres(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
-
-
-def rows(db: str, sql: str) -> list[tuple[Any, ...]]:
-    """The rows of one query, through a connection of the test's own (read only, and
-    seeing committed rows only), to an SQLite path or a PostgreSQL URL."""
-    if _is_postgres(db):
-        with closing(psycopg2.connect(db)) as connection:
-            connection.set_session(readonly=True)
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-                return cursor.fetchall()
-    path = db.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-        return connection.execute(sql).fetchall()
-
-
-def table_names(db: str) -> list[str]:
-    """The tables the server created."""
-    if _is_postgres(db):
-        sql = ("SELECT table_name FROM information_schema.tables "
-               "WHERE table_schema = 'public' ORDER BY table_name")
-    else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-    return [name for (name,) in rows(db, sql)]

@@ -188,8 +188,10 @@ class Session(Announcer):
         and after every reconnect; the token is stored if new."""
         self.lifecycle.start_login(ident, token)
 
-    def start_register(self) -> None:
-        self.lifecycle.start_register()
+    def start_register(self, code: str | None = None) -> None:
+        """Register (with an invite code if given: frame 20) now; log in with the new
+        account after every reconnect."""
+        self.lifecycle.start_register(code)
 
     async def answer(self, timeout: float) -> bool:
         """Wait for the 02/04 (True) or 13 (False) that answers start_register/start_login."""

@@ -6,7 +6,8 @@ a received message (06) is on disk, fsync'd, before its 12 leaves, and the 12
 is sent again for a repeat, because the server keeps redelivering until it
 hears it (PROTOCOL.md, "Message identity and delivery"). A 13 about a frame
 goes to whoever sent that frame, picked by the type of the request record it
-answers (outbox.py); 13/12, 13/13 and 13/15 are about the connection instead.
+answers (outbox.py); 13/12, 13/13, 13/15 and 13/17 are about the connection
+instead, and so are a 13/22 or 13/04 to a connection logged in (the operator's).
 
 Refuses to know about sockets (network.py), files (history.py, profile.py),
 logging in (lifecycle.py) and how things are shown (script.py, ui/).
@@ -45,8 +46,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CONNECTION_ERRORS = frozenset({ErrorCode.SERVER_FULL, ErrorCode.TIMEOUT})
-"""13/13 server full, 13/15 timeout: the server closes the connection; we reconnect."""
+CONNECTION_ERRORS = frozenset({ErrorCode.SERVER_FULL, ErrorCode.TIMEOUT,
+                               ErrorCode.TOO_MANY_CONNECTIONS})
+"""13/13 server full, 13/15 timeout, 13/17 too many connections from this address: the
+server closes the connection; we reconnect."""
+SIGNED_OUT = frozenset({ErrorCode.ACCOUNT_DISABLED, ErrorCode.BAD_CREDENTIALS})
+"""13/22 or 13/04 to a connection logged in: the operator disabled the account or gave it
+a new token, and the server closes the connection (PROTOCOL.md 5.15)."""
 _TICK_EVENTS = {Tick.ACCEPTED: "accepted", Tick.DELIVERED: "delivered"}
 _ACT_EVENTS = {ActKind.EDIT: "edited", ActKind.DELETE: "deleted", ActKind.REACT: "reaction"}
 """The notice of each kind of 32 but a reply (a reply is a "message")."""
@@ -246,6 +252,9 @@ class Inbound:
         words = error_words(code, event.reason)
         if code == ErrorCode.REPLACED:  # unsolicited: the server closes us next
             session.lifecycle.replaced(code)
+            return
+        if code in SIGNED_OUT and session.lifecycle.logged_in:  # unsolicited, as 13/12
+            session.lifecycle.replaced(code, words)
             return
         request = None if code in CONNECTION_ERRORS else session.outbox.oldest()
         if request is None:  # about the connection (it closes next), or about nothing

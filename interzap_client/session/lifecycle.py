@@ -83,11 +83,11 @@ class Lifecycle:
         self._session.account_for_login(ident)
         self._want(LoginRequest(ident, token))
 
-    def start_register(self) -> None:
+    def start_register(self, code: str | None = None) -> None:
         if self.logged_in:
             raise SessionError(f"already logged in as {self._session.me}")
         self._refuse_while_waiting()
-        self._want(RegisterRequest())
+        self._want(RegisterRequest(code))
 
     def _refuse_while_waiting(self) -> None:
         # one 01/03 at a time: a second one would switch accounts under the first's answer
@@ -175,8 +175,11 @@ class Lifecycle:
         hello = self.hello
         if hello is None:
             return
-        frame = (ev.Login(hello.ident, hello.token) if isinstance(hello, LoginRequest)
-                 else ev.Register())
+        frame: ev.Event
+        if isinstance(hello, LoginRequest):
+            frame = ev.Login(hello.ident, hello.token)
+        else:
+            frame = ev.Register() if hello.code is None else ev.RegisterInvite(hello.code)
         if self._session.outbox.send(hello, frame):
             self.step(Step.HELLO)
 
@@ -225,8 +228,10 @@ class Lifecycle:
         self._session.live.repeat()
 
     def refused(self, request: Hello, code: int, words: str) -> None:
-        """A 13 answered our 01/03: for good (a refused 01, a wrong token), or for now."""
-        final = isinstance(request, RegisterRequest) or code == ErrorCode.BAD_CREDENTIALS
+        """A 13 answered our 01/20/03: for good (a refused 01 or 20, a wrong token, a
+        disabled account), or for now."""
+        final = isinstance(request, RegisterRequest) or code in (ErrorCode.BAD_CREDENTIALS,
+                                                                  ErrorCode.ACCOUNT_DISABLED)
         self.step(Step.GIVE_UP if final else Step.REFUSED, theirs=True)
         self._session.fail_about(self._asked_by, words, code)
         if final:
@@ -235,10 +240,12 @@ class Lifecycle:
             self._session.unload_account()  # not logged in, so no account to show
         self._settle(False)
 
-    def replaced(self, code: int) -> None:
-        """13/12, unsolicited: we logged in on another device; the server closes us next."""
+    def replaced(self, code: int, words: str | None = None) -> None:
+        """13/12, unsolicited: we logged in on another device; the server closes us next.
+        Also 13/22 or 13/04 to a logged-in connection: the operator disabled the account,
+        or gave it a new token (`words` say which): do not log in again by ourselves."""
         self.step(Step.REPLACED, theirs=True)
         self._stop()  # do not take the account back from the other device
         me = self._session.me
         self._session.notify(Notice("signed_out", id=me, code=code,
-                                    text=SIGNED_OUT_WORDS.format(id=me)))
+                                    text=words or SIGNED_OUT_WORDS.format(id=me)))

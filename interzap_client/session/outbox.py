@@ -88,7 +88,9 @@ class LoginRequest:
 
 @dataclass(frozen=True, slots=True)
 class RegisterRequest:
-    """A 01; answered by 02 or a 13."""
+    """A 01, or a 20 with an invite code; answered by 02 or a 13."""
+
+    code: str | None = field(default=None, repr=False)  # an invite: not for the log
 
 
 @dataclass(frozen=True, slots=True)

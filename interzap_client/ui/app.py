@@ -44,7 +44,8 @@ from interzap_client.ui.words import named, people
 
 WELCOME = (
     "Welcome to Interzap.",
-    "/register creates an account; /login ID [TOKEN] uses one you already have.",
+    "/register creates an account (/register CODE with an invite, where the server asks "
+    "for one); /login ID [TOKEN] uses one you already have.",
     "/help lists every command. Ctrl-N / Ctrl-P move between chats, Ctrl-C leaves.",
 )
 INPUT_ROWS = 5

@@ -1,7 +1,8 @@
-"""The rules of accounts and connections: 01 register, 03 login, 14 ping, 15 pong.
+"""The rules of accounts and connections: 01 register, 20 register with an invite,
+03 login, 14 ping, 15 pong.
 
-Knows tokens, their hashes and who is logged in where (sessions.py); knows no
-messages, no groups, no sockets and no SQL.
+Knows tokens, their hashes, the registration mode (--registration) and who is
+logged in where (sessions.py); knows no messages, no groups, no sockets and no SQL.
 """
 
 import hashlib
@@ -27,24 +28,70 @@ def hash_token(token: str) -> str:
 _NO_USER_HASH = hash_token("0" * 32)  # compared against when the id is unknown: same timing
 
 
+OPEN, INVITE, CLOSED = "open", "invite", "closed"
+"""The registration modes (--registration): anyone may register (01, or 20 with a valid
+invite), only with an invite (20), or nobody."""
+REFUSED_01 = {
+    INVITE: "this server takes new accounts by invitation only: ask its operator for an "
+            "invite code, then register with it (/register CODE)",
+    CLOSED: "this server takes no new accounts: ask its operator",
+}
+"""The reason of a 13/20, per mode: what the person can do."""
+BAD_INVITE = {
+    "unknown": "no such invite code: check it, or ask the operator for a new one",
+    "used": "this invite code was used already: ask the operator for a new one",
+    "expired": "this invite code has expired: ask the operator for a new one",
+}
+"""The reason of a 13/21, per claim_invite()'s answer (PROTOCOL.md 5.15: telling them
+apart gives nothing away worth hiding; the codes are 79 random bits)."""
+DISABLED = "the server's operator disabled this account: ask them to enable it"
+
+
 def register(ctx: Context, unit: Unit, event: ev.Register) -> None:
-    """01: a new account, logged in on this connection; 02 says its id and token."""
+    """01: a new account, logged in on this connection; 02 says its id and token.
+    Refused 13/20 unless registration is open."""
+    if ctx.registration != OPEN:
+        raise RemoteProtocolError(ErrorCode.REGISTRATION_CLOSED, REFUSED_01[ctx.registration])
+    _open_account(ctx, unit)
+
+
+def register_invite(ctx: Context, unit: Unit, event: ev.RegisterInvite) -> None:
+    """20: as 01, with an invite code consumed in the same transaction as the account;
+    13/21 for a code that cannot be used (nothing is written), 13/20 if registration is
+    closed."""
+    if ctx.registration == CLOSED:
+        raise RemoteProtocolError(ErrorCode.REGISTRATION_CLOSED, REFUSED_01[CLOSED])
+    why = ctx.store.accounts.claim_invite(event.code, ctx.now)
+    if why is not None:
+        raise RemoteProtocolError(ErrorCode.BAD_INVITE, BAD_INVITE[why])
+    user = _open_account(ctx, unit)
+    ctx.store.accounts.invited(event.code, user)
+
+
+def _open_account(ctx: Context, unit: Unit) -> str:
     token = secrets.token_hex(16)
     user = ctx.store.register(hash_token(token), ctx.now)
     unit.effects.append(partial(log.info, "registered %s", user))
-    ctx.sessions.log_in(unit.session, user)
+    ctx.sessions.log_in(unit.session, user, ctx.now)
     unit.undo = partial(ctx.sessions.log_out, unit.session)
     ctx.reply(unit, encode(ev.Registered(user, token)))
+    return user
 
 
 def login(ctx: Context, unit: Unit, event: ev.Login) -> None:
-    """03: the id and token match (else 13/04); 04, then the queue (sessions.py)."""
-    stored = ctx.store.token_hash(event.user)
-    matches = hmac.compare_digest(stored or _NO_USER_HASH, hash_token(event.token))
+    """03: the id and token match (else 13/04, reported to ctx.on_failed_login) and the
+    account is not disabled (else 13/22); 04, then the queue (sessions.py)."""
+    stored = ctx.store.accounts.credentials(event.user)
+    matches = hmac.compare_digest(stored.token_hash if stored else _NO_USER_HASH,
+                                  hash_token(event.token))
     if stored is None or not matches:
+        ctx.on_failed_login(unit.session.link)
         raise RemoteProtocolError(ErrorCode.BAD_CREDENTIALS, "unknown id or wrong token")
+    if stored.disabled:
+        raise RemoteProtocolError(ErrorCode.ACCOUNT_DISABLED, DISABLED)
+    ctx.store.accounts.logged_in(event.user, ctx.now)  # in memory; written at the next tick
     log.info("%s logged in", event.user)
-    ctx.sessions.log_in(unit.session, event.user)
+    ctx.sessions.log_in(unit.session, event.user, ctx.now)
     ctx.reply(unit, encode(ev.LoggedIn(event.user)))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from interzap_server.rules.throttle import Throttle
-from interzap_server.sessions import Session, Sessions
+from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import Key, Store
 
 KEY_MEMORY = 7 * 24 * 3600
@@ -42,6 +42,10 @@ class Unit:
         return user
 
 
+def _nobody(link: Link) -> None:
+    """No one is told (a service without a loop: tests, benchmarks)."""
+
+
 @dataclass(eq=False, slots=True)
 class Context:
     """The store, the sessions and the batch's time, shared by every rule."""
@@ -52,6 +56,8 @@ class Context:
     now: int = 0  # the batch's time, Unix seconds
     typists: Throttle = field(default_factory=Throttle)  # the last 27 relayed per sender, chat
     moves: list[tuple[str, bool]] = field(default_factory=list)  # logins (True), departures
+    registration: str = "open"  # --registration: open, invite or closed (accounts.py)
+    on_failed_login: Callable[[Link], None] = _nobody  # told of each 03 refused 13/04
 
     def reply(self, unit: Unit, frame: bytes) -> None:
         """Send `frame` to the unit's own connection once the batch commits."""

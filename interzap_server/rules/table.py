@@ -104,6 +104,8 @@ RULES: dict[type, Rule] = dict((
     rule(ev.Read, reads.read, Policy(writes=True)),
     rule(ev.Block, blocks.block, Policy(writes=True, answered=True)),
     rule(ev.Unblock, blocks.unblock, Policy(writes=True, answered=True)),
+    rule(ev.RegisterInvite, accounts.register_invite,
+         Policy(writes=True, answered=True, before_login=True, logs_in=True)),
     rule(ev.SetName, names.set_name, Policy(writes=True, answered=True)),
     rule(ev.GroupChange, changes.change, Policy(writes=True, answered=True)),
     rule(ev.Info, info.info, Policy(answered=True)),

@@ -10,7 +10,10 @@ of the database), statements.py (the hot path's SQL), writes.py (what waits
 for the commit), runner.py (running it, the transaction, savepoints and
 reconnecting), failures.py (what a driver error means), caches.py (what one
 process may remember), wakeups.py (telling other processes), models.py (the
-tables), upgrade.py (the tables of earlier versions).
+tables), upgrade.py (the tables of earlier versions), accounts.py (logins,
+invites and the operator's changes, as the server sees them), census.py (the
+queues counted a slice at a time), admin.py (the operator's queries:
+`open_admin(url)`).
 """
 
 import logging
@@ -23,9 +26,13 @@ from urllib.parse import parse_qsl, urlparse, urlunparse
 import peewee
 from playhouse.db_url import connect
 
+from interzap_server.storage.accounts import DELETE, DISABLE, RESET
+from interzap_server.storage.admin import Admin, AdminError
 from interzap_server.storage.caches import LocalCaches
+from interzap_server.storage.census import Census
 from interzap_server.storage.failures import DRIVER_ERRORS, Reported
 from interzap_server.storage.models import MODELS, use_database
+from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.solo import AlreadyServed
 from interzap_server.storage.store import Queued, Store
@@ -41,14 +48,17 @@ from interzap_server.storage.wakeups import (
 )
 from interzap_server.storage.writes import Key
 
-__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Heard", "Key", "Queued", "Replaced", "Reported",
-           "Resync", "StorageError", "Store", "Told", "Wake", "Wakeups", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
+           "Census", "Heard", "Key", "Queued", "Replaced", "Reported", "Resync", "StorageError",
+           "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 0.2
 """Seconds an SQLite write waits for another process's lock: short, so that the loop never
 stalls long."""
+ADMIN_BUSY_TIMEOUT = 5.0
+"""Seconds a change of interzap-admin waits for the server's SQLite write lock."""
 LOCK_TIMEOUT = 0.1
 """Seconds a PostgreSQL statement waits for a lock held elsewhere before the server cancels
 it (lock_timeout). A transaction waits so once at most (runner.py), so a frame waits for
@@ -84,6 +94,31 @@ def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "
     and on PostgreSQL the nodes tell each other what they wrote (wakeups.py; a second
     connection, named after `node` in pg_stat_activity, listens).
     """
+    runner = _prepared(url, sync, shared)
+    wakeups = Wakeups()
+    if runner.savepoints and shared:  # PostgreSQL
+        try:
+            wakeups = Notifications(partial(_listening_connection, url, sync, node))
+        except DRIVER_ERRORS as exc:
+            runner.close()
+            raise StorageError(f"cannot listen on the database {_shown(url)}: {exc}") from exc
+    return Store(runner, LocalCaches(on=not shared), wakeups)
+
+
+def open_admin(url: str) -> Admin:
+    """The operator's queries (interzap-admin) on the database a server may be using, tables
+    made or upgraded if needed. Nothing is remembered between its statements (storage/
+    admin.py keeps no caches), and it writes no queue, so the queue heads a shared server
+    raises at its start (upgrade.py) are not its business: that is a scan of the queue."""
+    runner = _prepared(url, "full", shared=False, server=False)  # no queue: no queue heads
+    if not runner.savepoints:  # SQLite: wait for the server's write lock longer than it does
+        runner.run(f"PRAGMA busy_timeout = {round(ADMIN_BUSY_TIMEOUT * 1000)}")
+    return Admin(runner)
+
+
+def _prepared(url: str, sync: str, shared: bool, server: bool = True) -> Runner:
+    """A runner on the database, its tables made and upgraded, its durability said; for a
+    `server` on PostgreSQL, SERVERS_LOCK held (_take_role)."""
     db = _database(url, sync)
     use_database(db)
     postgres = isinstance(db, peewee.PostgresqlDatabase)
@@ -92,24 +127,22 @@ def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "
         runner = Runner(db, savepoints=postgres)
         if postgres:
             _create_postgres_tables(db, runner, shared)
-            _take_role(runner, shared, ROLE_WAIT)
-            runner.reconnected = partial(_retake_role, runner, shared)
+            if server:
+                _take_role(runner, shared, ROLE_WAIT)
+                runner.reconnected = partial(_retake_role, runner, shared)
         else:
             _create_sqlite_tables(db, runner, shared)
+        if server and not shared:  # the only server: whoever its last run left online is not
+            runner.begin()
+            PresenceTable(runner).all_offline()
+            runner.commit()
         _say_durability(runner, postgres, url, sync)
     except AlreadyServed:
         db.close()
         raise
     except (peewee.DatabaseError, StorageError) as exc:
         raise StorageError(f"cannot open the database {_shown(url)}: {exc}") from exc
-    wakeups = Wakeups()
-    if postgres and shared:
-        try:
-            wakeups = Notifications(partial(_listening_connection, url, sync, node))
-        except DRIVER_ERRORS as exc:
-            runner.close()
-            raise StorageError(f"cannot listen on the database {_shown(url)}: {exc}") from exc
-    return Store(runner, LocalCaches(on=not shared), wakeups)
+    return runner
 
 
 def _listening_connection(url: str, sync: str, node: str) -> Any:

@@ -1,8 +1,9 @@
 """Shortcuts that are true only while this process is the database's one writer.
 
 The store asks the database less by keeping, in memory: the users known to
-exist and the members of each group (facts that only ever become true: no user
-or group is deleted), every block (few, loaded whole at first use, so that a
+exist (until the operator's change of one is read: storage/accounts.py) and
+the members of each group (a fact that only ever becomes true: no group is
+deleted), every block (few, loaded whole at first use, so that a
 1:1 message asks no more of the database), an upper bound of each user's queue length, the copies
 of recent group messages not yet acknowledged, where each unacknowledged 06
 is in its recipient's queue (so that a 12 deletes it by its primary key), and
@@ -93,6 +94,10 @@ class LocalCaches:
     def learn_user(self, user: str) -> None:
         if self.on:
             self._users.add(user)
+
+    def forget_user(self, user: str) -> None:
+        """The operator disabled or deleted `user` (storage/accounts.py): ask again."""
+        self._users.discard(user)
 
     def members(self, group: str) -> tuple[str, ...] | None:
         return self._groups.get(group)

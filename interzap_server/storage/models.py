@@ -1,5 +1,6 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks,
-blocks, contacts, group changes, presence and group receipts.
+blocks, contacts, group changes, presence, group receipts, invites and the log of the
+operator's changes to accounts.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -35,6 +36,8 @@ class User(BaseModel):
     token_hash = CharField(max_length=64)
     created = BigIntegerField()
     name = TextField(null=True)  # the display name (21), None until one is set
+    disabled = BigIntegerField(null=True)  # when the operator disabled it (admin); else NULL
+    last_login = BigIntegerField(null=True)  # the last 03 that logged in (interzap-admin users)
 
 
 class Group(BaseModel):
@@ -170,6 +173,34 @@ class GroupChange(BaseModel):
         primary_key = CompositeKey("group", "actor", "ts")
 
 
+class Invite(BaseModel):
+    """A one-time invite code made by the operator (frame 20, `interzap-admin invite`).
+    Kept in clear, so that `interzap-admin invites` can show it again: it opens one
+    account once, before `expires`, and whoever reads the database can do more."""
+
+    code = CharField(max_length=16, primary_key=True)
+    created = BigIntegerField()
+    expires = BigIntegerField()
+    used = BigIntegerField(null=True)  # when a 20 consumed it
+    user = BigIntegerField(null=True)  # the account it opened
+
+    class Meta:
+        table_name = "invite"
+
+
+class AccountChange(BaseModel):
+    """What the operator did to an account (disable, reset, delete), for running servers
+    to act on (storage/accounts.py): they read the rows past the last id they saw."""
+
+    id = AutoField()
+    user = BigIntegerField()
+    kind = CharField(max_length=8)
+    at = BigIntegerField()
+
+    class Meta:
+        table_name = "account_change"
+
+
 class Seen(BaseModel):
     """A user's presence (PROTOCOL.md 5.14): online now or not, since when, and whether
     they hide it. Written at login and at the end of a connection, never by a message."""
@@ -200,7 +231,7 @@ class GroupReceipt(BaseModel):
 
 
 MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block, Contact,
-          GroupChange, Seen, GroupReceipt)
+          GroupChange, Invite, AccountChange, Seen, GroupReceipt)
 
 WITHOUT_ROWID = (MessageKey, Entry, Block, Contact, GroupChange, GroupReceipt)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);

@@ -18,7 +18,15 @@ from dataclasses import dataclass
 
 import peewee
 
-from interzap_server.storage.models import Block, Entry, Member, MessageKey, QueueHead, User
+from interzap_server.storage.models import (
+    AccountChange,
+    Block,
+    Entry,
+    Member,
+    MessageKey,
+    QueueHead,
+    User,
+)
 from interzap_server.storage.wakeups import CHANNEL
 
 
@@ -46,6 +54,10 @@ class Statements:
     next_seq: str
     queued: str
     blocks: str
+    last_change: str
+    changes: str
+    census: str
+    last_queue: str
     queued_to_head: str  # PostgreSQL, shared: queued, and the queue's head in the same snapshot
     # PostgreSQL's, for nodes sharing the database (docs/SCALING.md)
     notify: str  # one NOTIFY per payload, the payloads as one array
@@ -69,6 +81,7 @@ def prepare(db: peewee.Database) -> Statements:
     user, member = q(User._meta.table_name), q(Member._meta.table_name)
     key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
     head = q(QueueHead._meta.table_name)
+    changes = q(AccountChange._meta.table_name)
     who, seq = q("user"), q("seq")
     of_key = f"{q('dst')} = {p} AND {q('src')} = {p} AND {q('ts')} = {p}"
     key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
@@ -77,8 +90,10 @@ def prepare(db: peewee.Database) -> Statements:
     return Statements(
         in_process=isinstance(db, peewee.SqliteDatabase),
         param=p,
-        user_exists=f"SELECT 1 FROM {user} WHERE {q('id')} = {p}",
-        token_hash=f"SELECT {q('token_hash')} FROM {user} WHERE {q('id')} = {p}",
+        # a disabled account is no one to send to (13/05), but still logs in to hear 13/22
+        user_exists=f"SELECT 1 FROM {user} WHERE {q('id')} = {p} AND {q('disabled')} IS NULL",
+        token_hash=(f"SELECT {q('token_hash')}, {q('disabled')} FROM {user} "
+                    f"WHERE {q('id')} = {p}"),
         group_members=(f"SELECT {q('user_id')} FROM {member} WHERE {q('group_id')} = {p} "
                        f"ORDER BY {q('position')}"),
         key_known=f"SELECT 1 FROM {key} WHERE {of_key}",
@@ -115,6 +130,14 @@ def prepare(db: peewee.Database) -> Statements:
         # a 1:1 message's block check when the caches are off (shared databases)
         blocks=(f"SELECT 1 FROM {q(Block._meta.table_name)} "
                 f"WHERE {q('blocker')} = {p} AND {q('blocked')} = {p}"),
+        # the operator's changes (accounts.py): a range of the primary key, once a second
+        last_change=f"SELECT COALESCE(MAX({q('id')}), 0) FROM {changes}",
+        changes=(f"SELECT {q('id')}, {q('user')}, {q('kind')}, {q('at')} FROM {changes} "
+                 f"WHERE {q('id')} > {p} ORDER BY {q('id')}"),
+        # the queue census (census.py): a range of users, then the last user with a queue
+        census=(f"SELECT {who}, COUNT(*) FROM {queue} WHERE {who} >= {p} AND {who} < {p} "
+                f"GROUP BY {who}"),
+        last_queue=f"SELECT COALESCE(MAX({who}), 0) FROM {queue}",
         notify=f"SELECT pg_notify('{CHANNEL}', said) FROM unnest({p}::text[]) AS said",
         # each a statement of its own, sent with the next in one round trip: under read
         # committed the next takes its snapshot after the lock is granted, and so sees

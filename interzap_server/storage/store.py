@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from interzap_server.storage.accounts import Accounts
 from interzap_server.storage.acts import Acts
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
+from interzap_server.storage.census import QueueCensus
 from interzap_server.storage.groups import Groups
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.names import Names
@@ -71,6 +73,8 @@ class Store:
         self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)
         self.receipts = Receipts(runner)  # when group copies were stored and read (receipts.py)
         self._receipts_mark = 0  # receipts waiting at the last savepoint
+        self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
+        self.census = QueueCensus(runner, self._sql)  # queue figures, a slice at a time
 
     # -- transactions ---------------------------------------------------------
     #
@@ -177,11 +181,8 @@ class Store:
     # -- users and groups ------------------------------------------------------
 
     def register(self, token_hash: str, now: int) -> str:
-        return user_id(self._runner.insert_query(User.insert(token_hash=token_hash, created=now)))
-
-    def token_hash(self, user: str) -> str | None:
-        row = self._runner.one(self._sql.token_hash, number_of(user))
-        return None if row is None else str(row[0])
+        return user_id(self._runner.insert_query(User.insert(token_hash=token_hash, created=now,
+                                                             last_login=now)))
 
     def user_exists(self, user: str) -> bool:
         if not self._caches.knows_user(user):

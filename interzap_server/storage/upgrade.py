@@ -14,6 +14,7 @@ columns `user.name`, `chat_group.name` and `member.admin` are added where
 missing (each group's creator, position 0, becomes its admin), and the new
 `contact` table, while empty, is filled from the message keys still kept, so
 that two people who talked lately learn each other's names (PROTOCOL.md 5.9).
+Since issue 19, `user.disabled` and `user.last_login` are added the same way.
 
 Runs once per start, before the store takes over; knows the old tables' SQL,
 the models and the runner; knows no rules.
@@ -28,7 +29,6 @@ from interzap_server.storage.models import (
     QueueHead,
     User,
 )
-from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Row, Runner
 from shared.ids import is_group_id, number_of
 
@@ -43,15 +43,12 @@ def upgrade(runner: Runner, shared: bool) -> None:
     sure every queue's head is at least its last seq (writers of each kind, one after the
     other, may have run on it). Runs inside the caller's transaction, which holds the
     lock that makes other starting servers wait (storage/__init__.py): so a crash in the
-    middle leaves the old tables as they were, and a second server finds them gone. The
-    only server on a database also marks everyone offline (storage/presence.py)."""
+    middle leaves the old tables as they were, and a second server finds them gone."""
     db = runner.db
     if OLD_QUEUE in db.get_tables():
         _copy_old_tables(runner)
     _add_columns(runner)
     _seed_contacts(runner)
-    if not shared:  # the only server: whoever its last run left online is not
-        PresenceTable(runner).all_offline()
     if shared:
         q = db.quote
         head, queue = QueueHead._meta.table_name.join(q), Entry._meta.table_name.join(q)
@@ -66,6 +63,8 @@ NEW_COLUMNS = (
     (User, "name", "TEXT", None),
     (Group, "name", "TEXT", None),
     (Member, "admin", "BOOLEAN NOT NULL DEFAULT FALSE", '"position" = 0'),
+    (User, "disabled", "BIGINT", None),  # interzap-admin disable (issue 19)
+    (User, "last_login", "BIGINT", None),  # interzap-admin users (issue 19)
 )
 """Columns added since session 5: (model, column, its type, which rows then get TRUE)."""
 

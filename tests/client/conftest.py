@@ -28,6 +28,12 @@ def chat_server(tmp_path: Path) -> Iterator[ChatServer]:
 
 
 @pytest.fixture
+def invite_server(tmp_path: Path) -> Iterator[ChatServer]:
+    """A server that takes new accounts only with an invite code (--registration invite)."""
+    yield from _served(ChatServer(tmp_path, "--registration", "invite"))
+
+
+@pytest.fixture
 def slow_server(tmp_path: Path) -> Iterator[ChatServer]:
     """A server that takes 20 frames a second after a burst of 40 (PROTOCOL.md 5.7)."""
     yield from _served(ChatServer(tmp_path, "--rate-limit", "20", "--rate-burst", "40"))

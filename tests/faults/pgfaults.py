@@ -193,14 +193,15 @@ class _Run:
     """A server on a fresh database, alice, bob, carol (who logs in during the fault) and
     the pinger, made by start(); everything stopped by close()."""
 
-    def __init__(self, folder: Path, cluster: Cluster) -> None:
+    def __init__(self, folder: Path, cluster: Cluster, args: tuple[str, ...] = ()) -> None:
         self.servers = ServerFactory(folder, Postgres(cluster))
+        self.args = args
         self.clients: list[WireClient] = []
         self.figures = PgFigures()
         self.pinger: Pinger | None = None
 
     def start(self) -> None:
-        self.server: ServerProcess = self.servers.start(extra_args=QUIET)
+        self.server: ServerProcess = self.servers.start(extra_args=[*QUIET, *self.args])
         self.since = self.server.log_size()
         alice, self.bob = self.connect("alice"), self.connect("bob")
         alice.register()
@@ -251,8 +252,9 @@ class _Run:
         self.servers.close()
 
 
-def _run(folder: Path, cluster: Cluster, fault: Callable[[_Run], None]) -> PgFigures:
-    run = _Run(folder, cluster)
+def _run(folder: Path, cluster: Cluster, fault: Callable[[_Run], None],
+         args: tuple[str, ...] = ()) -> PgFigures:
+    run = _Run(folder, cluster, args)
     try:
         run.start()
         run.delivery.until(lambda: len(run.figures.accepted) >= FAULT_AT)
@@ -263,18 +265,20 @@ def _run(folder: Path, cluster: Cluster, fault: Callable[[_Run], None]) -> PgFig
 
 
 def terminate_run(folder: Path, cluster: Cluster) -> PgFigures:
-    """pg_terminate_backend() of the server's session while alice's burst is in flight."""
+    """pg_terminate_backend() of the server's sessions while alice's burst is in flight: a
+    node of a cluster (--cluster), so that its listening session is cut too."""
     def fault(run: _Run) -> None:
         run.figures.began = run.figures.lifted = time.monotonic()
         assert cluster.terminate(run.servers.db) >= 1
         run.log_in_during()
 
-    return _run(folder, cluster, fault)
+    return _run(folder, cluster, fault, ("--cluster",))
 
 
 def restart_run(folder: Path, cluster: Cluster, seconds: float) -> PgFigures:
     """The cluster shut down (pg_ctl stop -m fast) for `seconds`, then started again on its
-    port; alice keeps sending meanwhile."""
+    port; alice keeps sending meanwhile. A lone server (no --cluster): it takes its
+    advisory lock again once connected (storage._retake_role)."""
     def fault(run: _Run) -> None:
         run.figures.began = time.monotonic()
         cluster.shut_down()

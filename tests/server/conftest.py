@@ -13,8 +13,8 @@ def node(tmp_path: Path) -> Iterator[NodeFactory]:
     """Make Nodes, each a server process on the test's one SQLite file; all closed at the end."""
     made: list[Node] = []
 
-    def make(shared: bool = False, max_queue: int = 10_000) -> Node:
-        made.append(Node(tmp_path / "interzap.db", shared, max_queue))
+    def make(shared: bool = False, max_queue: int = 10_000, registration: str = "open") -> Node:
+        made.append(Node(tmp_path / "interzap.db", shared, max_queue, registration))
         return made[-1]
 
     try:

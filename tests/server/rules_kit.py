@@ -4,7 +4,8 @@ A Node is one server process as the loop would drive it: each frame() is one
 loop iteration (a batch) followed by the top-up of sessions catching up. A
 Line is a connection that keeps the frames written to it, decoded. Several
 Nodes on one SQLite file are several server processes on one database; what
-was committed is read through an independent connection (backends.rows).
+was committed is read through the operator's queries (storage/admin.py) on a
+connection of their own.
 
 Used through the `node` fixture (tests/server/conftest.py).
 """
@@ -12,11 +13,9 @@ Used through the `node` fixture (tests/server/conftest.py).
 from collections.abc import Callable
 from pathlib import Path
 
-from backends import rows
-
 from interzap_server.service import Service
 from interzap_server.sessions import Sessions
-from interzap_server.storage import Store, open_store
+from interzap_server.storage import Admin, Store, open_admin, open_store
 from shared import events as ev
 from shared.codec import Side, decode, encode
 
@@ -49,12 +48,17 @@ class Line:
 class Node:
     """One server process on the database file `db`, without sockets."""
 
-    def __init__(self, db: Path | str, shared: bool = False, max_queue: int = 10_000) -> None:
+    def __init__(self, db: Path | str, shared: bool = False, max_queue: int = 10_000,
+                 registration: str = "open") -> None:
         """`db`: an SQLite file, or a PostgreSQL URL (then `shared` nodes hear each other)."""
         self.db = db
         self.store: Store = open_store(str(db), shared=shared)
         self.sessions = Sessions(self.store)
-        self.service = Service(self.store, self.sessions, max_queue=max_queue)
+        self.service = Service(self.store, self.sessions, max_queue=max_queue,
+                               registration=registration)
+        # the operator's queries, on a connection of their own: they see what is committed
+        # (opened now, while no transaction is: it makes its tables first)
+        self.admin: Admin = open_admin(str(db))
 
     def connect(self) -> Line:
         """A new connection, its greeting taken."""
@@ -71,6 +75,13 @@ class Node:
             if line is not None and event is not None:
                 self.service.handle(line, event, encode(event)[:-1])  # as the loop: with its line
         self.service.top_up()
+
+    def tick(self, now: float = T0) -> None:
+        """The loop's tick, once a second: one iteration that reads the operator's changes
+        (and writes the last logins), committed."""
+        with self.service.batch(now):
+            self.service.watch_accounts()
+        self.service.settle()
 
     def ask(self, line: Line, event: ev.Event, now: float = T0) -> list[ev.Event]:
         """One frame in its own iteration, committed; what came back on `line`."""
@@ -93,12 +104,14 @@ class Node:
     def close(self) -> None:
         self.service.settle()
         self.store.close()
+        self.admin.close()
 
 
-def owed_on_disk(db: Path) -> list[str]:
-    """The codes of the frames queued for anyone, as committed (read by a second connection)."""
-    return [frame[:2] for (frame,) in rows(str(db), "SELECT frame FROM queue")]
+def owed_on_disk(node: Node) -> list[str]:
+    """The codes of the frames queued for anyone, as committed: the admin's queries."""
+    return [code for user in node.admin.users() for _, code in node.admin.queue(user.id)]
 
 
 NodeFactory = Callable[..., Node]
-"""node(shared=False, max_queue=10_000): a Node on the test's one database file."""
+"""node(shared=False, max_queue=10_000, registration="open"): a Node on the test's one
+database file."""

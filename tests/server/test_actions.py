@@ -4,9 +4,9 @@
 from dataclasses import astuple
 
 import pytest
-from backends import rows
 from wire import ClientFactory, ServerProcess, WireClient, timestamp
 
+from interzap_server.storage import open_store
 from server.test_groups import create
 from shared import events as ev
 from shared.codes import DELETE_WINDOW, EDIT_WINDOW, TOMBSTONE, ActKind, ErrorCode
@@ -176,8 +176,12 @@ def test_act_deletion_erases_the_queued_text(client_factory: ClientFactory,
     said(alice, bob, ts, "secret plan")
     acted(alice, bob.user, ts + 1, ActKind.EDIT, (alice.user, ts), "secret plan B")
     acted(alice, bob.user, ts + 2, ActKind.DELETE, (alice.user, ts))
-    frames = [frame for (frame,) in rows(str(server.db), "SELECT frame FROM queue")]
-    assert frames and not any("secret" in frame for frame in frames)
+    store = open_store(str(server.db), shared=True)  # the store's own API, as committed
+    try:
+        frames = [queued.frame for queued in store.queued(bob.user, 0, 100)]
+    finally:
+        store.close()
+    assert frames and not any(b"secret" in frame for frame in frames)
     again = client_factory.logged_in(*bob.credentials())
     again.expect_next(ev.Deliver(alice.user, bob.user, ts, TOMBSTONE))
     again.expect_next(ev.Acted(alice.user, bob.user, ts + 1, "E", alice.user, ts, TOMBSTONE))

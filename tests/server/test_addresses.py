@@ -117,6 +117,16 @@ def test_limits_register_burst_then_refusal_with_minutes() -> None:
     assert gate.screen("192.0.2.7", ev.Register(), 60.0) == ev.Register()
 
 
+def test_limits_invite_costs_a_registration() -> None:
+    """A 20 spends the address's registrations as a 01 does: invite codes are guessed no
+    faster than accounts are made."""
+    gate = limits()
+    invite = ev.RegisterInvite("2" * 16)
+    assert gate.screen("192.0.2.7", invite, 0.0) is invite
+    assert refusal(gate.screen("192.0.2.7", ev.Register(), 0.0)) == ErrorCode.TOO_MANY_ACCOUNTS
+    assert refusal(gate.screen("192.0.2.7", invite, 0.0)) == ErrorCode.TOO_MANY_ACCOUNTS
+
+
 def test_limits_failed_logins_refuse_03s_unchecked() -> None:
     """Once an address has used its burst of failures, its 03s are refused 13/18 until a
     token is back; a 03 costs nothing unless it fails."""

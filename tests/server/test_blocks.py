@@ -137,9 +137,9 @@ def test_block_seen_by_another_server_on_a_shared_database(node: NodeFactory) ->
     bob, bob_id, _ = second.register()
     assert first.ask(alice, ev.Block(bob_id)) == [ev.BlockList((bob_id,))]
     assert second.ask(bob, ev.Send(bob_id, alice_id, TS, "hi")) == [ev.Accepted(alice_id, TS)]
-    assert owed_on_disk(first.db) == []
+    assert owed_on_disk(first) == []
     assert first.ask(alice, ev.Unblock(bob_id)) == [ev.BlockList(())]
     assert second.ask(bob, ev.Send(bob_id, alice_id, TS + 1, "hi")) == [
         ev.Accepted(alice_id, TS + 1)]
-    assert owed_on_disk(first.db) == ["06"]
+    assert owed_on_disk(first) == ["06"]
 

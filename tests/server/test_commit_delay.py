@@ -2,9 +2,10 @@
 
 In process, with explicit times (rules_kit.py): the real Service, Sessions and
 Store on a SQLite file in a temporary folder; each connection is a Line that
-keeps the frames written to it. What is on disk is read through a second,
-independent connection (rules_kit.owed_on_disk), which sees committed rows only:
-the store's own API would also see what its open transaction wrote.
+keeps the frames written to it. What is on disk is read through the operator's
+queries (rules_kit.owed_on_disk: storage/admin.py on a connection of its own),
+which see committed rows only: the store's own API would also see what its open
+transaction wrote.
 """
 
 import pytest
@@ -33,7 +34,7 @@ class Chat:
         self.frame(now, self.bob, ev.Receipt(self.users[0], self.users[1], TS))
 
     def owed_on_disk(self) -> list[str]:
-        return owed_on_disk(self.node.db)
+        return owed_on_disk(self.node)
 
 
 @pytest.fixture

@@ -25,10 +25,12 @@ def test_config_file_sets_options(tmp_path: Path) -> None:
     """Each key sets its option, written with dashes or underscores."""
     path = config_file(tmp_path, 'max-per-address = 5\nregister_per_hour = 2\n'
                                  'trusted = "10.0.0.0/8"\nlog-level = "warning"\n'
-                                 'db = "/srv/chat.db"\nnode = "a"\nreuse-port = true\n')
+                                 'db = "/srv/chat.db"\nnode = "a"\nreuse-port = true\n'
+                                 'registration = "invite"\n')
     settings = parse_args(["--config", path])
     assert settings.node == "a"
     assert settings.reuse_port
+    assert settings.registration == "invite"
     assert settings.max_per_address == 5
     assert settings.register_per_hour == 2.0
     assert settings.trusted == (ip_network("10.0.0.0/8"),)

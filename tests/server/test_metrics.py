@@ -5,6 +5,7 @@ that are not a scrape, none of which stops the loop.
 
 import re
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -180,3 +181,26 @@ def test_metrics_port_closes_a_silent_client(server_factory: ServerFactory) -> N
     _, address = metrics_server(server_factory)
     with socket.create_connection(address, timeout=DEADLINE + 5) as silent:
         assert silent.recv(100) == b""  # closed by the server, with nothing said
+
+
+def test_metrics_page_counts_the_queues(server_factory: ServerFactory,
+                                        client_factory: ClientFactory) -> None:
+    """The frames queued in the database and the longest queue, read over HTTP: three
+    messages to Bob while he is away are three frames in his queue."""
+    server, address = metrics_server(server_factory)
+    alice, bob = client_factory.registered(server), client_factory.registered(server)
+    carol = client_factory.registered(server)
+    bob.leave()
+    for n in range(3):
+        alice.send(ev.Send(alice.user, bob.user, timestamp(n), f"while away {n}"))
+        alice.expect(ev.Accepted(bob.user, timestamp(n)))
+    alice.send(ev.Send(alice.user, carol.user, timestamp(), "and you"))
+    alice.expect(ev.Accepted(carol.user, timestamp()))
+    # the census counts at each tick (once a second): scrape until a pass has seen them
+    deadline = time.monotonic() + 10
+    samples = scrape(address)
+    while samples.get("interzap_largest_queue") != 3 and time.monotonic() < deadline:
+        alice.sync()  # a round trip to the server between scrapes, not a sleep
+        samples = scrape(address)
+    assert samples["interzap_largest_queue"] == 3
+    assert samples["interzap_queued_frames"] >= 3

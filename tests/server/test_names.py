@@ -151,4 +151,4 @@ def test_name_two_servers_one_database(node: NodeFactory) -> None:
     assert two.ask(alice_two, ev.SetName("Alice L."), TS) == [ev.Name(alice, "Alice L.")]
     assert two.ask(alice_two, ev.Send(alice, bob, TS + 1, "again"), TS) == [
         ev.Accepted(bob, TS + 1)]
-    assert owed_on_disk(one.db).count("22") == 2  # hi's and the change's, nothing more
+    assert owed_on_disk(one).count("22") == 2  # hi's and the change's, nothing more

@@ -64,7 +64,7 @@ def test_rules_send_to_unknown_user_refused(node: NodeFactory) -> None:
     line, user, _token = server.register()
     assert codes(server.ask(line, ev.Send(user, "Client-999999", TS, "hi"))) == [
         ErrorCode.UNKNOWN_PEER]
-    assert owed_on_disk(server.db) == []
+    assert owed_on_disk(server) == []
 
 
 def test_rules_send_to_group_refused_to_non_member(node: NodeFactory) -> None:
@@ -77,7 +77,7 @@ def test_rules_send_to_group_refused_to_non_member(node: NodeFactory) -> None:
     assert isinstance(created, ev.GroupCreated)
     outsider = server.ask(carol, ev.Send(carol_id, created.group, TS, "hi"))
     assert codes(outsider) == [ErrorCode.NOT_A_MEMBER]
-    assert owed_on_disk(server.db) == ["11", "11"]
+    assert owed_on_disk(server) == ["11", "11"]
 
 
 def test_rules_retransmitted_send_accepted_again_delivered_once(node: NodeFactory) -> None:
@@ -110,9 +110,9 @@ def test_rules_pong_neither_commits_nor_defers(node: NodeFactory) -> None:
     server.frame(T0 + 2, bob, ev.Receipt(alice_id, bob_id, TS))
     server.frame(T0 + 2, bob, ev.Pong())
     assert server.service.commit_due() == T0 + 2 + COMMIT_DELAY
-    assert owed_on_disk(server.db) == ["06"]
+    assert owed_on_disk(server) == ["06"]
     server.frame(T0 + 2 + COMMIT_DELAY)
-    assert owed_on_disk(server.db) == ["07"]
+    assert owed_on_disk(server) == ["07"]
 
 
 def test_rules_failed_commit_answers_writers_99_and_undoes(

@@ -130,6 +130,30 @@ def test_old_group_copies_are_counted_after_the_upgrade(tmp_path: Path) -> None:
         store.close()
 
 
+def test_old_users_get_the_operators_columns_and_tables(tmp_path: Path) -> None:
+    """A users table without `disabled` and `last_login` (every version before issue 19)
+    gets them in place: its users log in (their last login kept), can be disabled (13/22),
+    and invites (a table new since) register."""
+    path = old_database(tmp_path / "old.db", SESSION_4)
+    node = Node(path, registration="invite")
+    try:
+        _, came = node.log_in(ALICE, TOKEN)
+        assert came[0] == ev.LoggedIn(ALICE)
+        node.tick()  # the last login is written
+        assert node.admin.disable(CAROL, TS)
+        _, refused = node.log_in(CAROL, TOKEN)
+        assert [error.code for error in refused if isinstance(error, ev.Error)] == [
+            ErrorCode.ACCOUNT_DISABLED]
+        [code] = node.admin.make_invites(1, TS * 2, TS)
+        [registered] = node.ask(node.connect(), ev.RegisterInvite(code))
+        assert isinstance(registered, ev.Registered) and registered.user == "Client-000004"
+        states = {row.id: (row.state, row.last_login) for row in node.admin.users()}
+        assert states[ALICE][0] == "active" and states[ALICE][1] is not None
+        assert states[BOB] == ("active", None) and states[CAROL][0] == "disabled"
+    finally:
+        node.close()
+
+
 def test_old_database_gets_names_admins_and_contacts(tmp_path: Path) -> None:
     """Before names: each group's creator becomes its admin, and the pairs of the keys kept
     become contacts, so a name set after the upgrade reaches them; a second start adds
@@ -167,10 +191,11 @@ def test_session_5_database_upgrades_on_both_backends(backend: Backend, tmp_path
             group = store.create_group(alice, TS, (alice, bob), TS)
             store.add_message(carol, alice, TS, TS)
         with store.batch():  # back to session 5's tables
-            for table, column in (("user", "name"), ("chat_group", "name"), ("member", "admin")):
+            for table, column in (("user", "name"), ("chat_group", "name"), ("member", "admin"),
+                                  ("user", "disabled"), ("user", "last_login")):
                 store._runner.run(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-            store._runner.run('DROP TABLE "contact"')
-            store._runner.run('DROP TABLE "group_change"')
+            for table in ("contact", "group_change", "invite", "account_change"):
+                store._runner.run(f'DROP TABLE "{table}"')
         store.close()
         store = open_store(db, shared=True)
         try:
@@ -178,6 +203,9 @@ def test_session_5_database_upgrades_on_both_backends(backend: Backend, tmp_path
                 assert store.groups.info(group).admins == (alice,)
                 assert store.names.contacts_of(alice) == [bob, carol]
                 assert not store.names.meet(alice, carol)  # met before the upgrade
+                credentials = store.accounts.credentials(alice)  # issue 19's columns
+                assert credentials is not None and not credentials.disabled
+                assert store.accounts.changes(0) == []
         finally:
             store.close()
     finally:

@@ -53,6 +53,7 @@ EXAMPLES: dict[FrameCode, tuple[ev.Event, bytes]] = {
     FrameCode.BLOCK: (ev.Block(B), b"17Client-000002\n"),
     FrameCode.UNBLOCK: (ev.Unblock(B), b"18Client-000002\n"),
     FrameCode.BLOCK_LIST: (ev.BlockList((B, C)), b"19Client-000002Client-000003\n"),
+    FrameCode.REGISTER_INVITE: (ev.RegisterInvite("7KQ2MXW9RTB4HJZP"), b"207KQ2MXW9RTB4HJZP\n"),
     FrameCode.SET_NAME: (ev.SetName("Bob \u00e9"), b"21Bob \xc3\xa9\n"),
     FrameCode.NAME: (ev.Name(B, "Bob"), b"22Client-000002Bob\n"),
     FrameCode.GROUP_CHANGE: (

@@ -17,6 +17,8 @@ from shared import codec
 from shared import events as ev
 from shared.codec import LAYOUTS, Side
 from shared.codes import (
+    INVITE_ALPHABET,
+    INVITE_WIDTH,
     MAX_FRAME,
     MAX_GROUP_MEMBERS,
     MAX_NAME,
@@ -41,6 +43,7 @@ FIELD_VALUES: dict[Kind, st.SearchStrategy[object]] = {
     Kind.GROUP: GROUPS,
     Kind.PEER: USERS | GROUPS,
     Kind.TOKEN: st.text("0123456789abcdef", min_size=TOKEN_WIDTH, max_size=TOKEN_WIDTH),
+    Kind.INVITE: st.text(INVITE_ALPHABET, min_size=INVITE_WIDTH, max_size=INVITE_WIDTH),
     Kind.TS: st.integers(0, 9_999_999_999),
     Kind.ERROR_CODE: st.sampled_from(ErrorCode) | st.integers(0, 99),
     Kind.TEXT: st.text(PRINTABLE, min_size=1, max_size=MAX_TEXT).filter(
@@ -220,7 +223,8 @@ def raw_of(kind: Kind, value: object) -> str:
     return str(value)
 
 
-EDGES = "0123456789abcdefABCDEF-ClientGroup \x00\n\x1f\x7f\x85\xa0\xe9\u0663\u00b2\uff11\U0001f44b"
+EDGES = ("0123456789abcdefABCDEFILOZ-ClientGroup "
+         "\x00\n\x1f\x7f\x85\xa0\xe9\u0663\u00b2\uff11\U0001f44b")
 """Characters on the edges of the field patterns: digits of other scripts, controls, ..."""
 
 

@@ -70,6 +70,7 @@ class Notice:
     count: int | None = None  # pending: entries left in the outbox
     users: tuple[str, ...] | None = None  # blocked: everyone you block (maybe none)
     blocked: bool | None = None  # contact: True if you block them
+    server: str | None = None  # registered/logged_in/reconnected/failover: the server in use
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def to_text(notice: Notice) -> str:
     """One line for people and for `awk`: the event name, then its fields by position.
 
     message PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
-    registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
+    registered/logged_in/reconnected ID | failover SERVER | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | info/warning TEXT
     """
     n = notice
@@ -106,6 +107,8 @@ def to_text(notice: Notice) -> str:
         parts = [n.group, *(n.members or ())]
     elif n.event in ("registered", "logged_in", "reconnected"):
         parts = [n.id]
+    elif n.event == "failover":
+        parts = [n.server]
     elif n.event == "error":
         parts = [f"{n.code or 0:02d}", *_where(n), n.text]
     elif n.event == "contact":

@@ -50,6 +50,7 @@ class Lifecycle:
         self._unreachable: str | None = None  # why the dialling fails, until a link is up
         self._asked_by: Origin | None = None  # the script line of the last /login or /register
         self._wanted = asyncio.Event()  # set while there is something to say, or on close
+        self._last_server: str | None = None  # of the last link that came up
 
     def step(self, step: Step, *, theirs: bool = False) -> None:
         """Move to the phase the transition table names (an illegal step raises)."""
@@ -156,10 +157,19 @@ class Lifecycle:
     def up(self) -> None:
         self._unreachable = None
         self.step(Step.UP)
+        self._say_failover()
         self._session.outbox.clear()
         if self.phase is Phase.CONNECTED:
             self._say_hello()
         self._session.touch()
+
+    def _say_failover(self) -> None:
+        """A link up on another server than the last one: the client failed over."""
+        server, last = self._session.server, self._last_server
+        self._last_server = server
+        if last is not None and server != last:
+            self._session.notify(Notice("failover", server=server,
+                                        text=f"now on the server {server} (was {last})"))
 
     def down(self, reason: str) -> None:
         was_logged_in = self.logged_in
@@ -216,7 +226,7 @@ class Lifecycle:
 
     def _logged_in_as(self, ident: str, event: str) -> None:
         self.logins += 1
-        self._session.notify(Notice(event, id=ident))
+        self._session.notify(Notice(event, id=ident, server=self._session.server))
         self._settle(True)
         self._session.outbox.flush()
         self._session.repeat_reads()

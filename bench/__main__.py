@@ -25,7 +25,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from bench import charts, client_history, floor, procstat, profiling, scale, scenarios
+from bench import charts, client_history, cluster, floor, procstat, profiling, scale, scenarios
 from bench.launch import REPO, digest, raise_fd_limit, snapshot
 from bench.pgtarget import Postgres
 from bench.report import RESULTS, Figure, table, write_json
@@ -56,6 +56,7 @@ SCENARIOS: dict[str, Scenario] = {
     "history": lambda ctx, done: client_history.history(
         ctx.tmp, ctx.sizes.runs, ctx.sizes.history_messages, ctx.sizes.history_samples),
     "floor": lambda ctx, done: floor.floor(ctx.tmp, ctx.sizes.runs, ctx.sizes.floor_messages),
+    "cluster": lambda ctx, done: cluster.cluster(ctx),
 }
 
 

@@ -4,6 +4,7 @@ import argparse
 import gc
 import ipaddress
 import logging
+import socket
 import ssl
 import sys
 from collections.abc import Sequence
@@ -14,10 +15,14 @@ from interzap_server.loop import Server
 from interzap_server.service import Service
 from interzap_server.sessions import LOW_WATER, Sessions
 from interzap_server.settings import Settings
-from interzap_server.storage import StorageError, open_store
+from interzap_server.storage import StorageError, Store, open_store
+from interzap_server.storage.solo import AlreadyServed, claim, sqlite_path
 from shared.codes import DEFAULT_PORT
 
 log = logging.getLogger("interzap_server")
+
+ALREADY_SERVED = 3
+"""The exit code when another server already serves the SQLite file (storage/solo.py)."""
 
 GC_GEN0 = 10_000
 """Allocations (net of frees) between two young collections; CPython's default is 700.
@@ -84,6 +89,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     add("--log-level", default=d.log_level, choices=("debug", "info", "warning", "error"),
         help="(default %(default)s)")
     add_public_options(parser, d)
+    add_cluster_options(parser, d)
     args = parser.parse_args(argv)
     if args.config is not None:
         try:
@@ -109,7 +115,17 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         register_burst=args.register_burst, register_per_hour=args.register_per_hour,
         failed_login_burst=args.failed_login_burst,
         failed_logins_per_hour=args.failed_logins_per_hour,
-        metrics_host=args.metrics_host, metrics_port=args.metrics_port)
+        metrics_host=args.metrics_host, metrics_port=args.metrics_port,
+        node=args.node, reuse_port=args.reuse_port)
+
+
+def add_cluster_options(parser: argparse.ArgumentParser, d: Settings) -> None:
+    """The options of several nodes on one PostgreSQL database (docs/SCALING.md)."""
+    add = parser.add_argument
+    add("--node", default=d.node, metavar="NAME",
+        help="this node's name in every log line (default: the host's name and the port)")
+    add("--reuse-port", action="store_true", default=d.reuse_port,
+        help="SO_REUSEPORT: several nodes on one machine share one port")
 
 
 def add_public_options(parser: argparse.ArgumentParser, d: Settings) -> None:
@@ -175,10 +191,39 @@ def settle_heap() -> None:
     gc.set_threshold(GC_GEN0, *gc.get_threshold()[1:])
 
 
+class NodeName(logging.Filter):
+    """Puts the node's name into every log record (`%(node)s`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.node = self.name
+        return True
+
+
+def log_as_node(settings: Settings) -> NodeName:
+    """Log to stderr, each line naming the node (named for now after the port asked for)."""
+    node = NodeName(settings.node or f"{socket.gethostname()}:{settings.port}")
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(node)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(node)
+    return node
+
+
+def open_database(settings: Settings, node: str) -> Store:
+    """The store: on SQLite this process's alone (a second server is refused: solo.py),
+    on PostgreSQL shared with any other node (docs/SCALING.md)."""
+    claim(settings.db)  # held until the process ends
+    return open_store(settings.db, settings.sync, shared=sqlite_path(settings.db) is None,
+                      node=node)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_args(argv)
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    node = log_as_node(settings)
     raise_fd_limit(settings.max_connections)
     try:
         tls = tls_context(settings)
@@ -186,7 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot load the TLS certificate or key: %s", exc)
         return 1
     try:
-        store = open_store(settings.db, settings.sync)
+        store = open_database(settings, node.name)
+    except AlreadyServed as exc:
+        log.error("%s", exc)
+        return ALREADY_SERVED
     except StorageError as exc:
         log.error("%s", exc)
         return 1
@@ -198,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot listen on %s: %s", settings.host, exc)
         store.close()
         return 1
+    if settings.node is None:
+        node.name = f"{socket.gethostname()}:{server.addresses[0][1]}"
 
     def announce() -> None:  # open_store said what the database really does
         for index, (host, port) in enumerate(server.addresses):

@@ -2,13 +2,15 @@
 
 A key is an option's long name without its dashes, with `-` or `_` alike
 (`max-per-address = 64` or `max_per_address = 64`); a value has the TOML type of
-what the option takes: an integer, a number (integer or float), or a string for
-everything else (`trusted = "127.0.0.0/8,::1,10.0.0.0/8"`, as on the command
-line). The values become the parser's defaults, so the command line wins.
+what the option takes: an integer, a number (integer or float), a boolean for a
+switch (`reuse-port = true`), or a string for everything else (`trusted =
+"127.0.0.0/8,::1,10.0.0.0/8"`, as on the command line). The values become the
+parser's defaults, so the command line wins.
 
 Knows TOML and argparse's actions; knows nothing of what an option means. Refuses
-what it cannot read: an unknown key, a table, an array, a boolean, a value of the
-wrong type or outside an option's choices, each named with the file and the key.
+what it cannot read: an unknown key, a table, an array, a boolean for anything but
+a switch, a value of the wrong type or outside an option's choices, each named with
+the file and the key.
 """
 
 import argparse
@@ -61,6 +63,11 @@ def _suggest(dest: str, actions: dict[str, argparse.Action]) -> str:
 
 def _convert(where: str, action: argparse.Action, raw: object) -> object:
     """`raw` as the option's value, or a ConfigError saying what was expected."""
+    if action.nargs == 0:  # a switch (--reuse-port): true or false
+        if not isinstance(raw, bool):
+            got = _TOML_NAMES.get(type(raw), type(raw).__name__)
+            raise ConfigError(f"{where} must be a boolean, not {got} ({raw!r})")
+        return raw
     kinds, wanted = _KINDS.get(action.type, _OTHER)
     if isinstance(raw, bool) or not isinstance(raw, kinds):
         got = _TOML_NAMES.get(type(raw), type(raw).__name__)

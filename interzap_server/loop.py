@@ -10,6 +10,10 @@ while a peer has bytes the socket did not take. Once a second a tick closes
 connections that never logged in or stopped answering pings. A connection cut
 for flooding bans its address unless it is trusted (limits.FloodBans); new
 connections from there wait half a second in the tarpit (tarpit.py), then are told.
+On a database shared by several nodes the selector also watches the service's
+listener, the connection that hears the other nodes (storage/wakeups.py): what it
+drains goes to the service inside the batch; if it is lost, it is tried again when
+its retry_in() says, and watched again under its new descriptor.
 """
 
 import errno
@@ -71,6 +75,9 @@ class Server:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
+        self._listener = service.listener
+        self._heard_fd: int | None = None  # the listener's descriptor the selector watches
+        self._watch_listener()
         self._peers: set[Peer] = set()
         self._touched: set[Peer] = set()  # peers with new output or a new state
         self._stopping = False
@@ -89,7 +96,8 @@ class Server:
             time.time)
 
     def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
-        listener = socket.create_server((self._settings.host, port), backlog=1024)
+        listener = socket.create_server((self._settings.host, port), backlog=1024,
+                                        reuse_port=self._settings.reuse_port)
         listener.setblocking(False)
         self._listeners.append((listener, tls))
         self._watch(listener, tls)
@@ -138,6 +146,9 @@ class Server:
                     self._ready(key.data, mask, now)
                 else:
                     key.data()
+            retry = self._listener.retry_in()
+            if retry is not None and retry <= 0:
+                self._hear()  # connects the lost listener again
             if self._confirmed:
                 self._service.forget_confirmed(self._confirmed)
                 self._confirmed = []
@@ -162,6 +173,8 @@ class Server:
             deadlines.append(self._accept_paused_until)
         if (held_until := self._tarpit.next_release()) is not None:
             deadlines.append(held_until)
+        if (retry := self._listener.retry_in()) is not None:
+            return max(0.0, min(min(deadlines) - time.time(), retry))
         return max(0.0, min(deadlines) - time.time())
 
     # -- callbacks -------------------------------------------------------------
@@ -249,6 +262,23 @@ class Server:
                 item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
             self._service.handle(peer, item, line)
         self._confirmed += peer.take_confirmed()
+
+    def _hear(self) -> None:
+        """What the other nodes said, to the service; the listener watched under its
+        descriptor of now (none while lost, a new one once connected again)."""
+        heard = self._listener.drain()
+        self._watch_listener()
+        if heard:
+            self._service.hear(heard)
+
+    def _watch_listener(self) -> None:
+        fd = self._listener.fileno()
+        if fd != self._heard_fd:
+            if self._heard_fd is not None:
+                self._selector.unregister(self._heard_fd)  # closed already: epoll forgot it
+            if fd is not None:
+                self._selector.register(fd, selectors.EVENT_READ, self._hear)
+            self._heard_fd = fd
 
     def _drain_wakeup(self) -> None:
         try:
@@ -365,6 +395,8 @@ class Server:
         if self._endpoint is not None:
             self._endpoint.close()
         self._service.settle()
+        if self._heard_fd is not None:
+            self._selector.unregister(self._heard_fd)
         for peer in list(self._peers):
             peer.flush()
             self._close(peer)

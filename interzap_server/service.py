@@ -30,7 +30,7 @@ from functools import partial
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit
 from interzap_server.rules.accounts import hash_token
 from interzap_server.sessions import Link, Session, Sessions
-from interzap_server.storage import Reported, StorageError, Store
+from interzap_server.storage import Heard, Reported, StorageError, Store, Wakeups
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
@@ -45,6 +45,11 @@ KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised."""
 COMMIT_DELAY = 0.005
 """Seconds a transaction holding only frames nobody waits on may stay open for more."""
+SHARED_HOLD = 0.01
+"""Seconds a transaction of a node sharing its database may have run when a frame comes
+before it is committed first, and a new one begun for that frame: it holds row locks
+(queue heads, a group message's key, read marks) that other nodes' frames to the same
+users wait for, and such a wait is cancelled after storage.LOCK_TIMEOUT (0.1 s)."""
 NOT_STORED = "the server could not store this; nothing was done, try again"
 """The reason of the 13/99 for a frame that writes (PROTOCOL.md section 4)."""
 NOT_CHECKED = "the server could not check this; nothing was done, try again"
@@ -61,6 +66,8 @@ class Service:
         self._units: list[Unit] = []
         self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
+        self._hold = SHARED_HOLD if store.shared else None  # how long it may hold locks
+        self._began = 0.0  # when it began, by perf_counter (only when shared)
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
         self._doomed = False  # something failed: roll it back
@@ -109,6 +116,8 @@ class Service:
 
     def _begin(self, now: float) -> None:
         self._open, self._opened = True, now
+        if self._hold is not None:
+            self._began = time.perf_counter()
         self._urgent = self._deferred = self._doomed = False
         try:
             self._store.begin()
@@ -160,6 +169,10 @@ class Service:
         session = self._sessions.get(link)
         if session is None or session.retired:
             return
+        if (self._hold is not None and self._open
+                and time.perf_counter() - self._began > self._hold):
+            self._end(commit=not self._doomed)  # let the other nodes have the locks
+            self._begin(self._opened)
         rule = RULES[type(item)]
         policy = rule.policy
         unit = Unit(session, line, silent=not policy.answered)
@@ -241,6 +254,18 @@ class Service:
             self._undo(exc, logging.WARNING, "housekeeping failed")
         else:
             log.info("forgot %d settled message keys", forgotten)
+
+    # -- the other nodes (storage/wakeups.py, sessions.py) --------------------------------
+
+    @property
+    def listener(self) -> Wakeups:
+        """What the loop watches for the other nodes' news: fileno(), drain(), retry_in()."""
+        return self._store.wakeups
+
+    def hear(self, heard: Sequence[Heard]) -> None:
+        """What the other nodes said (drained from the listener): woken users' queues are
+        read again (top_up), ephemeral frames sent, replaced sessions closed."""
+        self._sessions.hear(heard)
 
     def wants_top_up(self) -> bool:
         return self._sessions.wants_top_up()

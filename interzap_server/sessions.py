@@ -9,13 +9,35 @@ newest entry sent on its connection, so no entry goes twice down one
 connection. After login it "catches up": top_up() pages through the queue while
 the connection's backlog is small, and live frames wait in the queue behind;
 once the queue is exhausted, send_live() sends entries as they are made.
+
+Several nodes on one database (docs/SCALING.md): an entry another node made
+arrives as a wake-up (hear()), and the session catches up again from its
+cursor, which reads it and anything before it. A node sends an entry of its own
+live only if the session already has the one before it in the queue (seqs of a
+user are handed out one by one, each after the last holder of the queue's lock
+committed); otherwise it reads the queue too, so a cursor never passes an entry
+another node committed but this one has not heard of yet. The one session per
+user holds across nodes: a login tells the others (Replaced), and the older
+session is closed with 13/12. tell() is the way to send an ephemeral frame
+(never stored) to a user wherever they are connected.
 """
 
 import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from interzap_server.storage import Reported, StorageError, Store
+from interzap_server.storage import (
+    Heard,
+    Replaced,
+    Reported,
+    Resync,
+    StorageError,
+    Store,
+    Told,
+    Wake,
+)
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import ErrorCode
@@ -54,6 +76,7 @@ class Session:
     cursor: int = 0  # the newest queue entry sent on this connection
     catching_up: bool = False
     retired: bool = False  # replaced by a newer login: its input is ignored
+    since: float = 0.0  # when it logged in (Unix time): of two sessions, the older goes
 
 
 class Sessions:
@@ -65,6 +88,9 @@ class Sessions:
         self._by_link: dict[Link, Session] = {}
         self._online: dict[str, Session] = {}
         self._catching_up: set[Session] = set()
+        self._shared = store.shared  # other nodes write the same queues
+        self._hearing: dict[type, Callable[[Heard], None]] = {
+            Wake: self._woken, Told: self._told, Replaced: self._replaced, Resync: self._resync}
 
     def open(self, link: Link) -> Session:
         session = self._by_link[link] = Session(link)
@@ -82,16 +108,26 @@ class Sessions:
         """Make `session` the user's one session; an older one is told (13/12) and closed."""
         old = self._online.get(user)
         if old is not None:
-            old.link.write(encode(ev.Error(ErrorCode.REPLACED,
-                                           "you logged in from another connection")))
-            old.link.close_when_flushed()
-            old.retired = True
-            self.log_out(old)
+            self._replace(old)
         session.user = user
         session.cursor = 0
+        session.since = time.time()
+        self._catch_up(session)
+        self._online[user] = session
+        if self._shared:
+            self._store.wakeups.replace(user, session.since)
+
+    def _replace(self, old: Session) -> None:
+        old.link.write(encode(ev.Error(ErrorCode.REPLACED,
+                                       "you logged in from another connection")))
+        old.link.close_when_flushed()
+        old.retired = True
+        self.log_out(old)
+
+    def _catch_up(self, session: Session) -> None:
+        """Read the session's queue from its cursor (top_up) before sending live again."""
         session.catching_up = True
         self._catching_up.add(session)
-        self._online[user] = session
 
     def log_out(self, session: Session) -> None:
         if session.user is not None and self._online.get(session.user) is session:
@@ -107,8 +143,50 @@ class Sessions:
             return  # offline, or the entry will come with the queue
         if not self._store.sent(entry):
             return
+        if self._shared and entry - 1 > session.cursor:
+            self._catch_up(session)  # the entries between may be another node's: read them
+            return
         session.link.write(frame, entry if report else None)
         session.cursor = entry
+
+    def tell(self, user: str, frame: bytes) -> None:
+        """Send an ephemeral frame (LF included; never stored) to `user` wherever they are
+        connected: here at once, or through the other nodes when this batch commits. Call
+        it from a rule (inside the batch); if the user is online nowhere it is dropped."""
+        session = self._online.get(user)
+        if session is not None:
+            session.link.write(frame)
+        elif self._shared:
+            self._store.wakeups.tell(user, frame)
+
+    # -- what the other nodes said (storage/wakeups.py) --------------------------------
+
+    def hear(self, heard: Sequence[Heard]) -> None:
+        for item in heard:
+            self._hearing[type(item)](item)
+
+    def _woken(self, item: Heard) -> None:
+        assert isinstance(item, Wake)
+        session = self._online.get(item.user)
+        if session is not None and item.entry > session.cursor:
+            self._catch_up(session)
+
+    def _told(self, item: Heard) -> None:
+        assert isinstance(item, Told)
+        session = self._online.get(item.user)
+        if session is not None:
+            session.link.write(item.frame)
+
+    def _replaced(self, item: Heard) -> None:
+        assert isinstance(item, Replaced)
+        session = self._online.get(item.user)
+        if session is not None and ((session.since, self._store.wakeups.origin)
+                                    < (item.at, item.origin)):
+            self._replace(session)
+
+    def _resync(self, item: Heard) -> None:
+        for session in self._online.values():
+            self._catch_up(session)
 
     def wants_top_up(self) -> bool:
         """Whether a session catching up has room for more of its queue."""

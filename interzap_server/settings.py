@@ -56,3 +56,9 @@ class Settings:
     """Serve the metrics page (Prometheus text) over HTTP on this port; None: not at all."""
     housekeeping_interval: float = 3600.0
     """Seconds between passes that forget old message keys."""
+    node: str | None = None
+    """This node's name in every log line and in PostgreSQL's pg_stat_activity; None:
+    the host's name and the port (docs/SCALING.md)."""
+    reuse_port: bool = False
+    """SO_REUSEPORT: several nodes on one machine listen on one port, the kernel spreading
+    the connections among them."""

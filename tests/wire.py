@@ -31,6 +31,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -504,6 +505,22 @@ class ServerFactory:
                                extra_args=extra_args, fd_limits=fd_limits)
         self.started.append(server)
         return server
+
+    def start_at_once(self, count: int, args: Callable[[int], Iterable[str]] = lambda _: (),
+                      ) -> list[ServerProcess]:
+        """`count` servers on the factory's database, their processes started together (one
+        thread each); `args(index)` are the extra arguments of the index-th (from 1). Every
+        one that started is stopped at the end, whichever one failed."""
+        first = len(self.started) + 1
+
+        def start(index: int) -> ServerProcess:
+            return ServerProcess(self.db, log_path=self.folder / f"server-{index}.log",
+                                 log_level="info", extra_args=args(index - first + 1))
+
+        with ThreadPoolExecutor(count) as pool:
+            futures = [pool.submit(start, first + index) for index in range(count)]
+        self.started += [future.result() for future in futures if future.exception() is None]
+        return [future.result() for future in futures]  # raises the first failure
 
     def running(self) -> ServerProcess:
         """The last server started if it still runs, else a new one on the same database."""

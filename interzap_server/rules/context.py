@@ -54,7 +54,6 @@ class Context:
         """Queue `frame` for each recipient; send it after the commit to those online."""
         store, sessions = self.store, self.sessions
         for recipient in recipients:
-            entry = store.enqueue(recipient, frame, message)
-            store.wakeups.notify(recipient)
+            entry = store.enqueue(recipient, frame, message)  # the other nodes are told
             unit.effects.append(partial(sessions.send_live, recipient, entry, frame,
                                         message is None))

@@ -16,6 +16,8 @@ tables), upgrade.py (the tables of earlier versions).
 import logging
 import os
 import time
+from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl, urlparse, urlunparse
 
 import peewee
@@ -27,11 +29,19 @@ from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.store import Queued, Store
 from interzap_server.storage.upgrade import upgrade
-from interzap_server.storage.wakeups import Wakeups
+from interzap_server.storage.wakeups import (
+    Heard,
+    Notifications,
+    Replaced,
+    Resync,
+    Told,
+    Wake,
+    Wakeups,
+)
 from interzap_server.storage.writes import Key
 
-__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Key", "Queued", "Reported", "StorageError",
-           "Store", "open_store"]
+__all__ = ["BUSY_TIMEOUT", "LOCK_TIMEOUT", "Heard", "Key", "Queued", "Replaced", "Reported",
+           "Resync", "StorageError", "Store", "Told", "Wake", "Wakeups", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +67,14 @@ _SYNCHRONOUS_COMMIT = {"full": "on", "normal": "off"}
 the database (not of our server), as `normal` loses them in a power cut on SQLite."""
 
 
-def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
+def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "") -> Store:
     """Connect to a file path (SQLite) or a peewee database URL and prepare the tables.
 
     `sync`: "full" (the default) or "normal" (see _SYNC and _SYNCHRONOUS_COMMIT).
     `shared`: other server processes write the same database, so nothing may be
-    remembered between statements (caches.py); every answer comes from the database.
+    remembered between statements (caches.py); every answer comes from the database,
+    and on PostgreSQL the nodes tell each other what they wrote (wakeups.py; a second
+    connection, named after `node` in pg_stat_activity, listens).
     """
     db = _database(url, sync)
     use_database(db)
@@ -77,10 +89,26 @@ def open_store(url: str, sync: str = "full", shared: bool = False) -> Store:
         _say_durability(runner, postgres, url, sync)
     except (peewee.DatabaseError, StorageError) as exc:
         raise StorageError(f"cannot open the database {_shown(url)}: {exc}") from exc
-    return Store(runner, LocalCaches(on=not shared), Wakeups())
+    wakeups = Wakeups()
+    if postgres and shared:
+        try:
+            wakeups = Notifications(partial(_listening_connection, url, sync, node))
+        except (peewee.DatabaseError, peewee.InterfaceError) as exc:
+            runner.close()
+            raise StorageError(f"cannot listen on the database {_shown(url)}: {exc}") from exc
+    return Store(runner, LocalCaches(on=not shared), wakeups)
 
 
-def _database(url: str, sync: str) -> peewee.Database:
+def _listening_connection(url: str, sync: str, node: str) -> Any:
+    """A new psycopg2 connection in autocommit mode (peewee's), for LISTEN; TCP keepalives
+    so that a database host that vanished is noticed in seconds, not hours."""
+    db = _database(url, sync, application_name=f"interzap listen {node}"[:63],
+                   keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3)
+    db.connect()
+    return db.connection()  # type: ignore[no-untyped-call]
+
+
+def _database(url: str, sync: str, **more: object) -> peewee.Database:
     """The database of a path or URL, not yet connected. SQLite waits up to SETUP_TIMEOUT
     for another process while the tables are made, BUSY_TIMEOUT afterwards."""
     pragmas = {"synchronous": _SYNC[sync], "foreign_keys": 1}  # WAL: _create_sqlite_tables
@@ -91,7 +119,7 @@ def _database(url: str, sync: str) -> peewee.Database:
     if scheme.startswith("sqlite"):
         db = connect(url, pragmas=pragmas, timeout=SETUP_TIMEOUT)
     elif scheme.startswith("postgres"):
-        db = connect(url, **_postgres_settings(url, sync))
+        db = connect(url, **_postgres_settings(url, sync), **more)
     else:
         db = connect(url)
     return db

@@ -7,6 +7,10 @@ costs twice as much, and these run per frame. Knows ids, nothing of tables.
 
 from shared.ids import GROUP_PREFIX, USER_PREFIX
 
+SEQ_SPAN = 1 << 40
+"""An entry is one int, user * SEQ_SPAN + seq: the loop and the sessions pass entries as
+ints, and those of one user compare in queue order."""
+
 _USER_DIGITS = len(USER_PREFIX)
 _GROUP_DIGITS = len(GROUP_PREFIX)
 

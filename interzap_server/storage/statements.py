@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import peewee
 
 from interzap_server.storage.models import Block, Entry, Member, MessageKey, QueueHead, User
+from interzap_server.storage.wakeups import CHANNEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,11 @@ class Statements:
     next_seq: str
     queued: str
     blocks: str
+    # PostgreSQL's, for nodes sharing the database (docs/SCALING.md)
+    notify: str  # one NOTIFY per payload, the payloads as one array
+    lock_head: str  # goes before queue_length: the user's head row locked, then counted
+    lock_key: str  # goes before drop_copy of a group message: its 12s take turns
+    lock_marks: str  # goes before reading the read marks of (dst, author)
 
     def values(self, width: int, rows: int) -> str:
         """`rows` parenthesised rows of `width` placeholders, comma-separated."""
@@ -103,4 +109,13 @@ def prepare(db: peewee.Database) -> Statements:
         # a 1:1 message's block check when the caches are off (shared databases)
         blocks=(f"SELECT 1 FROM {q(Block._meta.table_name)} "
                 f"WHERE {q('blocker')} = {p} AND {q('blocked')} = {p}"),
+        notify=f"SELECT pg_notify('{CHANNEL}', said) FROM unnest({p}::text[]) AS said",
+        # each a statement of its own, sent with the next in one round trip: under read
+        # committed the next takes its snapshot after the lock is granted, and so sees
+        # what the lock's last holder committed
+        lock_head=(f"INSERT INTO {head} ({who}, {seq}) VALUES ({p}, 0) "
+                   f"ON CONFLICT ({who}) DO NOTHING; "
+                   f"SELECT 1 FROM {head} WHERE {who} = {p} FOR UPDATE; "),
+        lock_key=f"SELECT 1 FROM {key} WHERE {of_key} FOR UPDATE; ",
+        lock_marks=f"SELECT pg_advisory_xact_lock({p}, {p}); ",
     )

@@ -17,16 +17,12 @@ from peewee import fn
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
-from interzap_server.storage.numbers import number, user_number
+from interzap_server.storage.numbers import SEQ_SPAN, number, user_number
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import NOTHING, Key, Mark, Writes
 from shared.ids import group_id, number_of, user_id
-
-SEQ_SPAN = 1 << 40
-"""An entry is one int, user * SEQ_SPAN + seq: the loop and the sessions pass entries as
-ints, and those of one user compare in queue order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +45,10 @@ class Store:
         # where the frame's writes begin in _writes; None once a flush inside the frame
         # wrote earlier frames' rows after its savepoint (they cannot be undone alone)
         self._mark: Mark | None = NOTHING
-        self.wakeups = wakeups  # the batch calls wakeups.notify(user) for each entry it makes
+        self.wakeups = wakeups  # told of each entry made when shared; says it at commit()
+        self.shared = not caches.on  # other server processes write the same database
+        # several nodes on PostgreSQL: the shared truths are locked (docs/SCALING.md)
+        self._locks = self.shared and not self._sql.in_process
         self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
 
     # -- transactions ---------------------------------------------------------
@@ -69,6 +68,9 @@ class Store:
         and then none of it happened. Either way no transaction is open afterwards."""
         try:
             self._flush()
+            said = self.wakeups.take()
+            if said:  # NOTIFY in the transaction: heard only if, and once, it commits
+                self._runner.run(self._sql.notify, said)
         except StorageError:
             with suppress(StorageError):  # the flush's error is the one to tell
                 self.rollback()
@@ -86,6 +88,7 @@ class Store:
         the transaction is over either way)."""
         self._caches.end_batch(committed=False)
         self._writes.clear()
+        self.wakeups.clear()
         self._runner.rollback()
 
     def savepoint(self) -> None:
@@ -117,6 +120,7 @@ class Store:
         self.commit()
 
     def close(self) -> None:
+        self.wakeups.close()
         self._runner.close()
 
     def _flush(self) -> None:
@@ -212,6 +216,8 @@ class Store:
             dst, src, ts = message
             self._writes.add_entry((user, seq, frame.decode("utf-8"), src, dst, ts))
         self._caches.enqueued(recipient)
+        if self.shared:
+            self.wakeups.notify(user, seq)
         return user * SEQ_SPAN + seq
 
     def _next_seq(self, user: int) -> int:
@@ -231,8 +237,12 @@ class Store:
         room = self._caches.has_room(recipient, limit)
         if room is None:
             user = user_number(recipient)
-            owed = (self._runner.count(self._sql.queue_length, user, limit)
-                    + self._writes.pending_for(user))
+            if self._locks:  # counted under the head's lock: no other node adds meanwhile
+                owed = self._runner.count(self._sql.lock_head + self._sql.queue_length,
+                                          user, user, user, limit)
+            else:
+                owed = self._runner.count(self._sql.queue_length, user, limit)
+            owed += self._writes.pending_for(user)
             self._caches.learn_queue_length(recipient, owed, limit)
             room = owed < limit
         return room
@@ -254,7 +264,7 @@ class Store:
             seq = self._caches.take_place(user, key)
         if seq is not None:
             self._writes.delete((user, seq))
-        elif not self._runner.run(self._sql.drop_copy, user, *key).rowcount:
+        elif not self._drop_copy(user, key):
             return None
         self._caches.acknowledged(recipient)
         if key[0] > 0:
@@ -266,6 +276,15 @@ class Store:
             if left:
                 self._caches.learn_copies(key, left)
         return left
+
+    def _drop_copy(self, user: int, key: Key) -> bool:
+        """Delete `user`'s copy of `key` found among its entries; whether there was one.
+        Shared, a group message's key is locked first, so that the 12s of its copies
+        taken by several nodes take turns, and the last one sees that it is the last."""
+        if self._locks and key[0] < 0:
+            return bool(self._runner.run(self._sql.lock_key + self._sql.drop_copy,
+                                         *key, user, *key).rowcount)
+        return bool(self._runner.run(self._sql.drop_copy, user, *key).rowcount)
 
     def forget(self, entries: Sequence[int]) -> None:
         """Drop queue entries their recipient has confirmed reading (07, 09, 11)."""
@@ -307,14 +326,22 @@ class Store:
                                   .select(MessageKey.src, fn.MAX(MessageKey.ts))
                                   .where(condition)
                                   .group_by(MessageKey.src))
-        return {user_id(src): int(ts) for src, ts in rows}
+        # in author order: several 08s lock authors' marks (read_marks) in the same order
+        return {user_id(src): int(ts) for src, ts in sorted(rows)}
 
     def read_marks(self, dst: str, author: str) -> dict[str, int]:
-        """How far each reader has read what `author` sent to `dst`."""
-        rows = self._runner.query(ReadMark
-                                  .select(ReadMark.reader, ReadMark.ts)
-                                  .where((ReadMark.dst == dst) & (ReadMark.author == author)))
-        return {reader: int(ts) for reader, ts in rows}
+        """How far each reader has read what `author` sent to `dst`. Shared, these marks
+        are locked until the commit first: 08s taken by several nodes at once take turns,
+        each reading the marks the one before it wrote (so none misses that its 08 was
+        the last one an author waited for)."""
+        sql, params = (ReadMark
+                       .select(ReadMark.reader, ReadMark.ts)
+                       .where((ReadMark.dst == dst) & (ReadMark.author == author))
+                       .sql())
+        if self._locks:
+            sql, params = self._sql.lock_marks + sql, [number(dst), user_number(author),
+                                                        *params]
+        return {reader: int(ts) for reader, ts in self._runner.rows(sql, *params)}
 
     def set_read_mark(self, dst: str, author: str, reader: str, ts: int) -> None:
         self._runner.execute(ReadMark

@@ -49,10 +49,12 @@ class Line:
 class Node:
     """One server process on the database file `db`, without sockets."""
 
-    def __init__(self, db: Path, shared: bool = False, max_queue: int = 10_000) -> None:
+    def __init__(self, db: Path | str, shared: bool = False, max_queue: int = 10_000) -> None:
+        """`db`: an SQLite file, or a PostgreSQL URL (then `shared` nodes hear each other)."""
         self.db = db
         self.store: Store = open_store(str(db), shared=shared)
-        self.service = Service(self.store, Sessions(self.store), max_queue=max_queue)
+        self.sessions = Sessions(self.store)
+        self.service = Service(self.store, self.sessions, max_queue=max_queue)
 
     def connect(self) -> Line:
         """A new connection, its greeting taken."""

@@ -419,9 +419,11 @@ def test_store_shared_sees_another_process_fill_a_queue(tmp_path: Path) -> None:
 def test_store_wakeups_on_sqlite_tell_nobody(store: Store) -> None:
     """On SQLite there is no other process to wake: nothing is sent, nothing to listen to."""
     with store.batch(), statements(store) as run:
-        store.wakeups.notify("Client-000001")
+        store.wakeups.notify(1, 1)
+        store.wakeups.tell("Client-000001", b"26x\n")
     assert run == []
     assert store.wakeups.fileno() is None
+    assert store.wakeups.drain() == []
 
 
 # -- savepoints with waiting writes (PostgreSQL: SQLite has no per-frame savepoint) --------

@@ -1,0 +1,84 @@
+"""The notifications between nodes, in process (rules_kit Nodes on one PostgreSQL
+database): an ephemeral frame reaches the node that holds its user (Sessions.tell, the
+path typing indicators take), a wake-up of thousands of users in one batch is split into
+payloads PostgreSQL takes and arrives whole, and nothing of a rolled-back batch is heard."""
+
+import selectors
+import time
+from collections.abc import Iterator
+
+import pytest
+from postgres import Cluster
+from server.rules_kit import T0, Node
+
+from interzap_server.storage import Heard, Told, Wake
+from shared import events as ev
+from shared.codec import encode
+
+GUARD = 5.0
+"""Seconds to wait for a notification: a guard only (they come in a millisecond)."""
+
+
+@pytest.fixture
+def pair(postgres_cluster: Cluster) -> Iterator[tuple[Node, Node]]:
+    url = postgres_cluster.create_database()
+    nodes = (Node(url, shared=True), Node(url, shared=True))
+    try:
+        yield nodes
+    finally:
+        for node in nodes:
+            node.close()
+        postgres_cluster.drop_database(url)
+
+
+def hear(node: Node, until: int = 1) -> list[Heard]:
+    """What the node's listener drains once at least `until` items came (or the guard)."""
+    listener = node.service.listener
+    heard: list[Heard] = []
+    deadline = time.monotonic() + GUARD
+    with selectors.DefaultSelector() as selector:
+        fd = listener.fileno()
+        assert fd is not None
+        selector.register(fd, selectors.EVENT_READ)
+        while len(heard) < until and selector.select(deadline - time.monotonic()):
+            heard += listener.drain()
+    return heard
+
+
+def test_notifications_tell_reaches_the_node_holding_the_user(pair: tuple[Node, Node]) -> None:
+    one, two = pair
+    line, user, _ = two.register()
+    frame = encode(ev.Error(99, "ephemeral"))
+    with one.service.batch(T0):
+        one.sessions.tell(user, frame)  # not online on node one: told through the database
+    heard = hear(two)
+    assert heard == [Told(user, frame)]
+    two.service.hear(heard)
+    assert line.take() == [ev.Error(99, "ephemeral")]
+
+
+def test_notifications_many_wake_ups_in_one_batch_arrive_whole(pair: tuple[Node, Node]) -> None:
+    one, two = pair
+    users = range(1, 3001)  # about 40 KB of payload: several notifications
+    with one.store.batch():
+        for user in users:
+            one.store.wakeups.notify(user, 7)
+    heard = hear(two, until=len(users))
+    assert {item.user for item in heard if isinstance(item, Wake)} == {
+        f"Client-{user:06d}" for user in users}
+    marker = encode(ev.Pong())
+    with two.service.batch(T0):
+        two.sessions.tell("Client-999999", marker)  # committed after the wake-ups
+    assert hear(one) == [Told("Client-999999", marker)]  # a node does not hear itself
+
+
+def test_notifications_of_a_rolled_back_batch_are_not_heard(pair: tuple[Node, Node]) -> None:
+    one, two = pair
+    _, user, _ = two.register()
+    with pytest.raises(RuntimeError), one.store.batch():
+        one.store.wakeups.notify(1, 1)
+        one.sessions.tell(user, encode(ev.Pong()))
+        raise RuntimeError("rolled back")
+    with one.service.batch(T0):
+        one.sessions.tell(user, encode(ev.Ping()))
+    assert hear(two) == [Told(user, encode(ev.Ping()))]

@@ -1,10 +1,11 @@
 """A client given several nodes of one service fails over to the next when its node dies.
 
 Two real server processes on one PostgreSQL database (the throwaway cluster of
-tests/postgres.py; SQLite serves one node only). The sender is an in-process
-Session with both servers; the recipient is a raw wire client, so that a 06
-sent twice would be seen, not folded by the client's own state. Nothing waits
-on time: each step waits for the event it needs, with a guard.
+tests/postgres.py, through the `backend` fixture; SQLite serves one node
+only). The sender is an in-process Session with both servers; the recipient is
+a raw wire client, so that a 06 sent twice would be seen, not folded by the
+client's own state. Nothing waits on time: each step waits for the event it
+needs, with a guard.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from backends import Postgres
 from clientkit import GUARD, ROOT, ChatServer, closed_port, offline, run, until
 from wire import ServerFactory, ServerProcess, WireClient
 
@@ -33,17 +32,8 @@ BURST = 60
 starting pace)."""
 
 
-@pytest.fixture
-def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerFactory]:
-    """Server processes on one fresh PostgreSQL database; all stopped by pid."""
-    factory = ServerFactory(tmp_path, Postgres(request.getfixturevalue("postgres_cluster")))
-    try:
-        yield factory
-    finally:
-        try:
-            factory.close()
-        finally:
-            factory.print_logs()
+ON_POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+"""Nodes on one PostgreSQL database (tests/conftest.py's server_factory on that backend)."""
 
 
 def _accounts(node: ServerProcess) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -71,9 +61,10 @@ def _session(folder: Path, first: ServerProcess, *others: ServerProcess,
                    keepalive=keepalive)
 
 
+@ON_POSTGRESQL
 def test_kill_9_mid_burst_every_message_accepted_once_in_order(
-        tmp_path: Path, nodes: ServerFactory) -> None:
-    a, b = nodes.start(), nodes.start()
+        tmp_path: Path, server_factory: ServerFactory) -> None:
+    a, b = server_factory.start(), server_factory.start()
     alice, bob = _accounts(a)
     texts = [f"burst {n:03d}" for n in range(BURST)]
 
@@ -112,11 +103,12 @@ def _start(session: Session, user: tuple[str, str]) -> asyncio.Task[None]:
     return task
 
 
+@ON_POSTGRESQL
 def test_a_silent_node_is_given_up_after_the_ping_and_the_next_one_used(
-        tmp_path: Path, nodes: ServerFactory) -> None:
+        tmp_path: Path, server_factory: ServerFactory) -> None:
     """SIGSTOP: the node keeps its sockets open but answers nothing; only the keepalive's
     ping (14) and its timeout can tell."""
-    a, b = nodes.start(), nodes.start()
+    a, b = server_factory.start(), server_factory.start()
     alice, bob = _accounts(a)
 
     async def scenario() -> None:

@@ -114,13 +114,13 @@ class Service:
                 or now >= self._opened + COMMIT_DELAY):  # the very sum commit_due() gives
             self._end(commit=not self._doomed)
 
-    def _begin(self, now: float) -> None:
+    def _begin(self, now: float, again: bool = False) -> None:
         self._open, self._opened = True, now
         if self._hold is not None:
             self._began = time.perf_counter()
         self._urgent = self._deferred = self._doomed = False
         try:
-            self._store.begin()
+            self._store.begin(again)
         except StorageError as exc:
             # no transaction: what needs the database gets 13/99, the rest goes on
             self._doomed = True
@@ -172,7 +172,7 @@ class Service:
         if (self._hold is not None and self._open
                 and time.perf_counter() - self._began > self._hold):
             self._end(commit=not self._doomed)  # let the other nodes have the locks
-            self._begin(self._opened)
+            self._begin(self._opened, again=True)
         rule = RULES[type(item)]
         policy = rule.policy
         unit = Unit(session, line, silent=not policy.answered)

@@ -48,6 +48,9 @@ DRAIN_PAGE = 256
 """Queue entries fetched at a time for a session that is catching up."""
 LOW_WATER = 64 * 1024
 """Send more of the queue only while less than this many bytes wait to be sent."""
+READ_AGAIN = 0.5
+"""Seconds before queues are read again after the database could not be read (the
+connection lost, a lock): the sessions wait, still catching up, instead of being closed."""
 
 
 class Link(Protocol):
@@ -89,6 +92,7 @@ class Sessions:
         self._online: dict[str, Session] = {}
         self._catching_up: set[Session] = set()
         self._shared = store.shared  # other nodes write the same queues
+        self._paused_until = 0.0  # no queue is read before then (time.monotonic())
         self._hearing: dict[type, Callable[[Heard], None]] = {
             Wake: self._woken, Told: self._told, Replaced: self._replaced, Resync: self._resync}
 
@@ -190,7 +194,11 @@ class Sessions:
 
     def wants_top_up(self) -> bool:
         """Whether a session catching up has room for more of its queue."""
-        return any(s.link.backlog < self._low_water for s in self._catching_up)
+        return (any(s.link.backlog < self._low_water for s in self._catching_up)
+                and not self._paused())
+
+    def _paused(self) -> bool:
+        return bool(self._paused_until) and time.monotonic() < self._paused_until
 
     def top_up(self) -> None:
         """Send more of the queue to sessions catching up (outside a batch).
@@ -199,17 +207,21 @@ class Sessions:
         it never passes that mark by more than one frame: a long queue cannot
         trip the output cap, however small the cap.
         """
+        if self._paused():
+            return
         for session in list(self._catching_up):
             if session.link.backlog >= self._low_water or session.user is None:
                 continue
             try:
                 page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
+            except Reported:
+                # the runner said it (connection lost, lock): every session waits, still
+                # catching up (the others' nodes may have woken them), and reads again later
+                self._paused_until = time.monotonic() + READ_AGAIN
+                return
             except StorageError as exc:
-                # a failure the runner already logged (connection lost, lock) is not
-                # said again per session; the client reconnects and catches up later
-                log.log(logging.INFO if isinstance(exc, Reported) else logging.ERROR,
-                        "cannot read the queue of %s, closing its connection: %s",
-                        session.user, exc)
+                log.error("cannot read the queue of %s, closing its connection: %s",
+                          session.user, exc)
                 session.link.close_when_flushed()
                 self.log_out(session)
                 continue

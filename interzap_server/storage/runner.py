@@ -119,13 +119,15 @@ class Runner:
     # and rollback() send the plain statements; nothing here touches peewee's own
     # stack of atomic() blocks, which the store never uses.
 
-    def begin(self) -> None:
+    def begin(self, again: bool = False) -> None:
         """BEGIN (deferred on SQLite: the write lock is taken by the first write). Connects
         again first if the connection was lost and the next try is due (ConnectionLost
-        if it is not, or fails)."""
+        if it is not, or fails). `again`: a transaction of the same loop iteration as the
+        last one, which keeps refusing statements if a lock wait was cancelled in it (a
+        loop iteration waits for a lock once at most)."""
         if self._outage is not None:
             self._reconnect()
-        self._refusing = False
+        self._refusing = self._refusing and again
         try:
             self.db.begin()
         except DRIVER_ERRORS as exc:

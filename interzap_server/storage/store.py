@@ -57,11 +57,12 @@ class Store:
     # inside it and forget what they learnt if it does not commit. Writes wait
     # in writes.py until commit() (or a read they would change) flushes them.
 
-    def begin(self) -> None:
-        """Open the transaction that every call until commit() or rollback() is part of."""
+    def begin(self, again: bool = False) -> None:
+        """Open the transaction that every call until commit() or rollback() is part of;
+        `again`: in the same loop iteration as the last (runner.begin)."""
         self._writes.clear()
         self._mark = NOTHING
-        self._runner.begin()
+        self._runner.begin(again)
 
     def commit(self) -> None:
         """Write what waits and make the transaction durable; StorageError if that fails,

@@ -2,7 +2,7 @@
 within a second, through PostgreSQL's NOTIFY (storage/wakeups.py), with nothing sent
 twice; a login on one node replaces the session on another (13/12)."""
 
-from wire import ClientFactory, error, timestamp
+from wire import ClientFactory, ServerFactory, error, timestamp
 
 from cluster.kit import LIVE, Nodes, make_group
 from shared import events as ev
@@ -92,3 +92,20 @@ def test_cluster_logins_on_two_nodes_at_once_leave_one_session(
         assert any(error(ErrorCode.REPLACED)(e) for e in firsts), firsts
         survivors[0].send(ev.Receipt(sender.user, user.user, ts))
         sender.expect_next(ev.Delivered(user.user, ts), LIVE)
+
+
+def test_cluster_nodes_share_one_port_and_name_themselves(
+        server_factory: ServerFactory, client_factory: ClientFactory) -> None:
+    """--reuse-port: a second node listens on the first one's port; --node names each
+    node in its log lines. A message crosses between users wherever the kernel put them."""
+    first = server_factory.start(extra_args=["--reuse-port", "--node", "alpha"])
+    second = server_factory.start(port=first.port, extra_args=["--reuse-port",
+                                                               "--node", "beta"])
+    assert second.port == first.port
+    alice, bob = client_factory.registered(first), client_factory.registered(second)
+    ts = timestamp()
+    alice.send(ev.Send(alice.user, bob.user, ts, "one port"))
+    bob.expect_next(ev.Deliver(alice.user, bob.user, ts, "one port"), LIVE)
+    for server, name in ((first, "alpha"), (second, "beta")):
+        lines = server.log_tail(20).splitlines()
+        assert lines and all(f" {name} " in line for line in lines), lines

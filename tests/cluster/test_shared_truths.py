@@ -2,7 +2,7 @@
 simultaneous 08s (no 09 lost), a group message's copies acknowledged on different nodes
 (its 07 comes once), and --max-queue (never exceeded, whichever node accepts)."""
 
-from wire import ClientFactory, WireClient, error, timestamp
+from wire import ClientFactory, ServerProcess, WireClient, error, timestamp
 
 from cluster.kit import LIVE, Nodes, make_group
 from shared import events as ev
@@ -11,12 +11,25 @@ from shared.codes import ErrorCode
 ROUNDS = 20
 
 
-def deliver_to_all(author: WireClient, group: str, others: list[WireClient], ts: int) -> None:
-    """The author's message reaches every other member, and each one acknowledges it."""
+def group_across(client_factory: ClientFactory, author_on: ServerProcess,
+                 members_on: list[ServerProcess]) -> tuple[WireClient, list[WireClient], str]:
+    """An author and members registered on the nodes given; their group."""
+    author = client_factory.registered(author_on)
+    members = [client_factory.registered(node) for node in members_on]
+    return author, members, make_group(author, members)
+
+
+def acknowledged_round(author: WireClient, group: str, members: list[WireClient],
+                       ts: int) -> None:
+    """The author's message reaches every member, each acknowledges it at the same
+    moment on its own node, and the author gets one 07."""
     author.send(ev.Send(author.user, group, ts, f"message {ts}"))
     author.expect_next(ev.Accepted(group, ts), LIVE)
-    for member in others:
+    for member in members:
         member.expect_next(ev.Deliver(author.user, group, ts, f"message {ts}"), LIVE)
+    for member in members:
+        member.send(ev.Receipt(author.user, group, ts))
+    author.expect_next(ev.Delivered(group, ts), LIVE)
 
 
 def test_cluster_simultaneous_reads_on_different_nodes_lose_no_09(
@@ -24,15 +37,10 @@ def test_cluster_simultaneous_reads_on_different_nodes_lose_no_09(
     """Two members read the author's message on two nodes at the same moment, 20 times:
     each time the author gets its 09 (before the fix, 8 times in 10 it got none)."""
     one, two, three = nodes(3)
-    author = client_factory.registered(one)
-    readers = [client_factory.registered(two), client_factory.registered(three)]
-    group = make_group(author, readers)
+    author, readers, group = group_across(client_factory, one, [two, three])
     start = timestamp()
     for ts in range(start, start + ROUNDS):
-        deliver_to_all(author, group, readers, ts)
-        for reader in readers:
-            reader.send(ev.Receipt(author.user, group, ts))
-        author.expect_next(ev.Delivered(group, ts), LIVE)
+        acknowledged_round(author, group, readers, ts)
         for reader in readers:  # back to back: both 08s are handled at once
             reader.send(ev.Read(group, ts))
         author.expect_next(ev.ReadNotice(group, ts), LIVE)
@@ -41,18 +49,13 @@ def test_cluster_simultaneous_reads_on_different_nodes_lose_no_09(
 
 def test_cluster_group_07_when_each_member_acknowledges_on_another_node(
         nodes: Nodes, client_factory: ClientFactory) -> None:
-    """Three members on three nodes acknowledge each message at the same moment: the
-    author gets its 07 once per message, after the last 12 (none lost, none twice)."""
+    """Three members on three nodes acknowledge each message at the same moment, 20
+    times: the author gets its 07 once per message, after the last 12."""
     cluster = nodes(3)
-    author = client_factory.registered(cluster[0])
-    members = [client_factory.registered(node) for node in cluster]
-    group = make_group(author, members)
+    author, members, group = group_across(client_factory, cluster[0], cluster)
     start = timestamp()
     for ts in range(start, start + ROUNDS):
-        deliver_to_all(author, group, members, ts)
-        for member in members:
-            member.send(ev.Receipt(author.user, group, ts))
-        author.expect_next(ev.Delivered(group, ts), LIVE)
+        acknowledged_round(author, group, members, ts)
     author.assert_silent()
 
 

@@ -25,8 +25,10 @@ def test_config_file_sets_options(tmp_path: Path) -> None:
     """Each key sets its option, written with dashes or underscores."""
     path = config_file(tmp_path, 'max-per-address = 5\nregister_per_hour = 2\n'
                                  'trusted = "10.0.0.0/8"\nlog-level = "warning"\n'
-                                 'db = "/srv/chat.db"\n')
+                                 'db = "/srv/chat.db"\nnode = "a"\nreuse-port = true\n')
     settings = parse_args(["--config", path])
+    assert settings.node == "a"
+    assert settings.reuse_port
     assert settings.max_per_address == 5
     assert settings.register_per_hour == 2.0
     assert settings.trusted == (ip_network("10.0.0.0/8"),)
@@ -58,6 +60,8 @@ def test_config_command_line_wins(tmp_path: Path, argv: list[str]) -> None:
                  id="boolean-for-number"),
     pytest.param("host = 0\n", "host must be a string, not an integer (0)",
                  id="integer-for-string"),
+    pytest.param("reuse-port = 1\n", "reuse-port must be a boolean, not an integer (1)",
+                 id="integer-for-switch"),
     pytest.param('trusted = ["10.0.0.0/8"]\n', "trusted must be a string, not an array",
                  id="array"),
     pytest.param('trusted = "localhost"\n', "trusted: 'localhost' does not appear to be",

@@ -64,8 +64,11 @@ def run_rows(f: ClusterFigures) -> list[Row]:
     delivered = Row(AREA, "delivered: copies in the recipients' histories",
                     f"{f.run.stored} of {f.run.copies}", f.run.stored == f.run.copies)
     rest = [Row(AREA, row.what, row.figure, row.ok) for row in kill_rows(f.run)[2:]
-            if not row.what.startswith("restart")]
-    return [accepted, delivered, *rest]
+            if not row.what.startswith(("restart", "unanswered"))]
+    waiting = f.run.in_flight
+    in_flight = Row(AREA, "unanswered at the kills (fed to the clients, no 16 yet): all / most",
+                    f"{sum(waiting)} / {max(waiting, default=0)}", True)
+    return [accepted, delivered, *rest[:-1], in_flight, rest[-1]]
 
 
 def run() -> list[Row]:

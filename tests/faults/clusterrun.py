@@ -7,10 +7,11 @@ nodes (`--server`), each list starting at another node so that the fleet is
 spread over them. Rounds go on for a given time; in each round but the last,
 once a random number of its messages has been accepted, a node that holds
 clients is killed with SIGKILL. Its clients fail over to the next node of
-their list by themselves; once each of them has printed `reconnected` there,
-the node is started again on the same port (where later failovers bring
-clients back to it). The time to fail over is, per client of a killed node,
-from the kill to its `reconnected`; which node a client is on comes from the
+their list by themselves (the lists are every order of the nodes, in turn);
+once each of them has printed `reconnected` there, the node is started again
+on the same port (where later failovers bring clients back to it). The time
+to fail over is, per client of a killed node, from the kill to its
+`reconnected`; which node a client is on comes from the
 `server` field of its `logged_in` and `reconnected` events. The settling, the
 second login and the counting are killrun.py's: accepted, lost, stored twice,
 07 and 09 owed and never received.
@@ -18,6 +19,7 @@ second login and the counting are killrun.py's: accepted, lost, stored twice,
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,9 +66,11 @@ class ClusterRun(KillRun):
         self._populate()
 
     def _server_list(self, index: int) -> tuple[str, ...]:
-        """Every node, starting at the index-th (round robin over the fleet)."""
-        count = len(self.nodes)
-        order = [self.nodes[(index + step) % count] for step in range(count)]
+        """Every node, in the index-th of their orders (the fleet takes each in turn): the
+        clients start spread over the nodes, and those of a killed node split among the
+        others."""
+        orders = list(itertools.permutations(self.nodes))
+        order = orders[index % len(orders)]
         return ("--server", ",".join(f"{node.host}:{node.port}" for node in order))
 
     def _rounds(self) -> None:

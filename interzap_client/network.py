@@ -3,9 +3,10 @@
 One connection at a time, to one server of a list (servers.py): when it
 drops, or a dial fails, the next server is dialled at once, and only once
 every server has failed in a row does the connection back off
-(exponentially, capped). Bytes read go through a FrameBuffer and codec.decode(line, SERVER);
-events to send go through codec.encode. Pings (14) are answered here, and a
-silent server is pinged, then given up on, so a dead link is noticed.
+(exponentially, capped). Bytes read go through a FrameBuffer and
+codec.decode(line, SERVER); events to send go through codec.encode. Pings
+(14) are answered here, and a silent server is pinged, then given up on, so a
+dead link is noticed (and the next server used).
 
 Frames we start ourselves leave at the pace of a Pacer (pacing.py: half the
 server's default flood limit to begin with, PROTOCOL.md 5.7, slower once a

@@ -16,7 +16,9 @@ cursor, which reads it and anything before it. A node sends an entry of its own
 live only if the session already has the one before it in the queue (seqs of a
 user are handed out one by one, each after the last holder of the queue's lock
 committed); otherwise it reads the queue too, so a cursor never passes an entry
-another node committed but this one has not heard of yet. The one session per
+another node committed but this one has not heard of yet. A read that empties
+the queue moves the cursor up to the queue's head (Store.page), so that the
+next entry can go live. The one session per
 user holds across nodes: a login tells the others (Replaced), and the older
 session is closed with 13/12. tell() is the way to send an ephemeral frame
 (never stored) to a user wherever they are connected.
@@ -213,7 +215,7 @@ class Sessions:
             if session.link.backlog >= self._low_water or session.user is None:
                 continue
             try:
-                page = self._store.queued(session.user, session.cursor, DRAIN_PAGE)
+                page = self._store.page(session.user, session.cursor, DRAIN_PAGE)
             except Reported:
                 # the runner said it (connection lost, lock): every session waits, still
                 # catching up (the others' nodes may have woken them), and reads again later
@@ -226,12 +228,13 @@ class Sessions:
                 self.log_out(session)
                 continue
             sent = 0
-            for queued in page:
+            for queued in page.entries:
                 if session.link.backlog >= self._low_water:
                     break  # the rest of the page is fetched again next time
                 session.link.write(queued.frame, None if queued.is_message else queued.entry)
                 session.cursor = queued.entry
                 sent += 1
-            if sent == len(page) < DRAIN_PAGE:  # the whole queue is out: live from now on
+            if sent == len(page.entries) < DRAIN_PAGE:  # the whole queue is out: live now
+                session.cursor = max(session.cursor, page.through)
                 session.catching_up = False
                 self._catching_up.discard(session)

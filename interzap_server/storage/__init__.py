@@ -24,7 +24,7 @@ import peewee
 from playhouse.db_url import connect
 
 from interzap_server.storage.caches import LocalCaches
-from interzap_server.storage.failures import Reported
+from interzap_server.storage.failures import DRIVER_ERRORS, Reported
 from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.store import Queued, Store
@@ -93,7 +93,7 @@ def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "
     if postgres and shared:
         try:
             wakeups = Notifications(partial(_listening_connection, url, sync, node))
-        except (peewee.DatabaseError, peewee.InterfaceError) as exc:
+        except DRIVER_ERRORS as exc:
             runner.close()
             raise StorageError(f"cannot listen on the database {_shown(url)}: {exc}") from exc
     return Store(runner, LocalCaches(on=not shared), wakeups)

@@ -46,6 +46,7 @@ class Statements:
     next_seq: str
     queued: str
     blocks: str
+    queued_to_head: str  # PostgreSQL, shared: queued, and the queue's head in the same snapshot
     # PostgreSQL's, for nodes sharing the database (docs/SCALING.md)
     notify: str  # one NOTIFY per payload, the payloads as one array
     lock_head: str  # goes before queue_length: the user's head row locked, then counted
@@ -106,6 +107,11 @@ def prepare(db: peewee.Database) -> Statements:
                   f"RETURNING {seq}"),
         queued=(f"SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} FROM {queue} "
                 f"WHERE {who} = {p} AND {seq} > {p} ORDER BY {seq} LIMIT {p}"),
+        # one row with the entry columns empty when there is no entry; none without a head
+        queued_to_head=(f"SELECT e.*, h.{seq} FROM {head} AS h LEFT JOIN LATERAL "
+                        f"(SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} "
+                        f"FROM {queue} WHERE {who} = h.{who} AND {seq} > {p} "
+                        f"ORDER BY {seq} LIMIT {p}) AS e ON TRUE WHERE h.{who} = {p}"),
         # a 1:1 message's block check when the caches are off (shared databases)
         blocks=(f"SELECT 1 FROM {q(Block._meta.table_name)} "
                 f"WHERE {q('blocker')} = {p} AND {q('blocked')} = {p}"),

@@ -34,6 +34,16 @@ class Queued:
     is_message: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of a user's queue, and the entry a session that was sent a short page (all
+    there is) may take as its cursor: its last entry, or, shared, the queue's head if that
+    is further (the entries between were deleted, or their seqs never used)."""
+
+    entries: list[Queued]
+    through: int
+
+
 class Store:
     """Queries and writes for the chat rules."""
 
@@ -294,18 +304,35 @@ class Store:
 
     def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
         """The recipient's queue after entry `after`, oldest first, at most `limit`."""
+        return self.page(recipient, after, limit).entries
+
+    def page(self, recipient: str, after: int, limit: int) -> Page:
+        """queued(), and how far a session that was sent it all may move its cursor.
+
+        Shared, the queue's head comes with the page, read in the same snapshot: every
+        seq up to it was committed before it (the head's lock, docs/SCALING.md), so a
+        seq the page does not hold up to there is gone, and the next entry another
+        node makes can be sent live (sessions.py) without reading the queue first."""
         user = user_number(recipient)
         base = user * SEQ_SPAN
         self._flush()
-        rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
-        page = []
+        head = 0
+        if self._locks:
+            rows = self._runner.rows(self._sql.queued_to_head, max(after - base, 0), limit, user)
+            head = int(rows[0][5]) if rows else 0
+            rows = [row[:5] for row in rows if row[0] is not None]
+        else:
+            rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
+        entries = []
         for seq, frame, src, dst, ts in rows:
             if src is not None:
                 self._caches.learn_place(user, (dst, src, ts), seq)
-            page.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
-        if page:
-            self._caches.saw_seq(user, page[-1].entry - base)
-        return page
+            entries.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
+        if entries:
+            self._caches.saw_seq(user, entries[-1].entry - base)
+        last = entries[-1].entry if entries else after
+        # shared: no head row yet is no seq committed yet (head 0)
+        return Page(entries, max(last, base + head) if self._locks else last)
 
     # -- read marks ------------------------------------------------------------
 

@@ -270,7 +270,7 @@ class Store:
         user = user_number(recipient)
         key = (number(dst), user_number(src), ts)
         seq = self._caches.take_place(user, key)
-        if seq is None:
+        if seq is None and (self._caches.on or self._writes.has_key(key)):
             self._flush()  # the copy may be waiting to be written (a 12 to oneself)
             seq = self._caches.take_place(user, key)
         if seq is not None:

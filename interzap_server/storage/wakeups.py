@@ -224,10 +224,14 @@ class Notifications(Wakeups):
 
     def _listen(self) -> bool:
         """Connect and LISTEN; False (and the next try scheduled) if that fails."""
+        connection = None
         try:
             connection = self._connect()
             connection.cursor().execute(f"LISTEN {CHANNEL}")
         except DRIVER_ERRORS as exc:  # the database is away
+            if connection is not None:
+                with suppress(*DRIVER_ERRORS):
+                    connection.close()
             if self._since is None:
                 raise  # at start: the store cannot open
             self._wait = min(self._wait * 2, RETRY_MOST)

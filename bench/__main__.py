@@ -29,6 +29,7 @@ from bench import (
     charts,
     client_history,
     client_search,
+    cluster,
     floor,
     procstat,
     profiling,
@@ -67,6 +68,7 @@ SCENARIOS: dict[str, Scenario] = {
     "search": lambda ctx, done: client_search.search(
         ctx.tmp, ctx.sizes.runs, ctx.sizes.history_messages),
     "floor": lambda ctx, done: floor.floor(ctx.tmp, ctx.sizes.runs, ctx.sizes.floor_messages),
+    "cluster": lambda ctx, done: cluster.cluster(ctx),
 }
 
 

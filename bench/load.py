@@ -194,7 +194,7 @@ class Driver:
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             c.connected = time.monotonic_ns()
-            sock.connect_ex((job.host, job.port))
+            sock.connect_ex((job.host, c.plan.port or job.port))
             c.sock = sock
             self._setting_up += 1
             self.sel.register(sock, selectors.EVENT_READ, c)

@@ -35,6 +35,8 @@ class ClientPlan:
     """If not empty, this client creates a group of these members (10) before the load."""
     expect: int = 0
     """drain mode: the number of queued 06 this client waits for."""
+    port: int = 0
+    """The node this client connects to (bench/cluster.py); 0: the job's port."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,3 +69,10 @@ def load_average() -> tuple[float, float, float]:
     """The machine's 1, 5 and 15 minute load averages: how noisy the neighbours were."""
     one, five, fifteen = os.getloadavg()
     return one, five, fifteen
+
+
+def together(deltas: list[Delta]) -> Delta:
+    """What several processes used in the same window (the nodes of a cluster): CPU and
+    memory added up, the wall time of the first."""
+    return Delta(sum(d.cpu for d in deltas), deltas[0].wall,
+                 sum(d.rss_before for d in deltas), sum(d.rss_after for d in deltas))

@@ -13,9 +13,9 @@ import itertools
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench import procstat, profiling
@@ -111,8 +111,9 @@ def groups_of(accounts: list[Account], size: int) -> list[ClientPlan]:
 
 
 def drive(ctx: Context, run: Running, plans: list[ClientPlan], template: Job,
-          align: int = 1) -> tuple[Stats, procstat.Delta]:
-    """Log the clients in, then measure the target over the load phase."""
+          align: int = 1, more: Sequence[Running] = ()) -> tuple[Stats, procstat.Delta]:
+    """Log the clients in, then measure the target (and the `more` nodes beside it, their
+    CPU added to its) over the load phase."""
     jobs = jobs_for(template, plans, ctx.sizes.workers, align)
     with Fleet(jobs) as fleet:
         setup = fleet.login()
@@ -121,17 +122,19 @@ def drive(ctx: Context, run: Running, plans: list[ClientPlan], template: Job,
             raise RuntimeError(f"setup failed: {setup}")
         spy = profiling.spy_start(run.pid, ctx.spy) if ctx.spy else None
         database = ctx.postgres.cpu_seconds() if ctx.postgres else None
-        before = procstat.sample(run.pid)
+        pids = [run.pid, *(node.pid for node in more)]
+        before = [procstat.sample(pid) for pid in pids]
         try:
             stats = fleet.go()
         finally:
-            after = procstat.sample(run.pid)
+            after = [procstat.sample(pid) for pid in pids]
             if spy is not None:
                 profiling.spy_stop(spy)
     if ctx.postgres and database is not None:
         used = ctx.postgres.cpu_seconds()
         stats.counts["database_cpu_ms"] = round(((used or database) - database) * 1000)
-    return stats, procstat.between(before, after)
+    return stats, procstat.together([procstat.between(*pair)
+                                     for pair in zip(before, after, strict=True)])
 
 
 def _share(part: float, whole: float) -> float:
@@ -142,10 +145,22 @@ def window_run(ctx: Context, kind: str, users: int, group: int = 0,
                sync: str = "full") -> dict[str, float]:
     """One throughput run: `users` online, at most WINDOW messages in flight each."""
     with target(ctx, kind, sync=sync) as run:
-        accounts = register(run.host, run.port, users)
-        plans = groups_of(accounts, group) if group else ring(accounts)
-        template = Job(run.host, run.port, (), window=WINDOW, duration=ctx.sizes.duration)
-        stats, delta = drive(ctx, run, plans, template, align=group or 1)
+        return window_measure(ctx, [run], users, group)
+
+
+def spread(plans: list[ClientPlan], nodes: Sequence[Running]) -> list[ClientPlan]:
+    """Client i on node i % len(nodes): in a ring, each one writes to the next node."""
+    return [replace(plan, port=nodes[i % len(nodes)].port) for i, plan in enumerate(plans)]
+
+
+def window_measure(ctx: Context, nodes: Sequence[Running], users: int,
+                   group: int = 0) -> dict[str, float]:
+    """A throughput run on running nodes (one, or several on one database)."""
+    run = nodes[0]
+    accounts = register(run.host, run.port, users)
+    plans = spread(groups_of(accounts, group) if group else ring(accounts), nodes)
+    template = Job(run.host, run.port, (), window=WINDOW, duration=ctx.sizes.duration)
+    stats, delta = drive(ctx, run, plans, template, align=group or 1, more=nodes[1:])
     counts = stats.counts
     fanout = group - 1 if group else 1
     return {
@@ -168,12 +183,18 @@ def window_run(ctx: Context, kind: str, users: int, group: int = 0,
 
 def paced_run(ctx: Context, kind: str, rate: int, sync: str = "full") -> dict[str, float]:
     """One latency run: latency_clients users in a ring, `rate` messages per second in all."""
-    sizes = ctx.sizes
     with target(ctx, kind, sync=sync) as run:
-        accounts = register(run.host, run.port, sizes.latency_clients)
-        template = Job(run.host, run.port, (), mode="paced", window=WINDOW, rate=rate,
-                       duration=sizes.latency_duration, warmup=sizes.latency_warmup)
-        stats, delta = drive(ctx, run, ring(accounts), template)
+        return paced_measure(ctx, [run], rate)
+
+
+def paced_measure(ctx: Context, nodes: Sequence[Running], rate: int) -> dict[str, float]:
+    """A latency run on running nodes; with several, every message crosses to another."""
+    sizes = ctx.sizes
+    run = nodes[0]
+    accounts = register(run.host, run.port, sizes.latency_clients)
+    template = Job(run.host, run.port, (), mode="paced", window=WINDOW, rate=rate,
+                   duration=sizes.latency_duration, warmup=sizes.latency_warmup)
+    stats, delta = drive(ctx, run, spread(ring(accounts), nodes), template, more=nodes[1:])
     result: dict[str, float] = {
         "achieved_rate": stats.counts["sent"] / sizes.latency_duration,
         "skipped": stats.counts["skipped_window_full"],

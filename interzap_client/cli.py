@@ -18,12 +18,23 @@ from pathlib import Path
 
 from interzap_client import profile
 from interzap_client.history import History, export, write_export
+from interzap_client.network import KEEPALIVE
+from interzap_client.servers import AddressError, parse_servers
 from interzap_client.session import Session
 from interzap_client.state import State
 from shared.codes import DEFAULT_PORT
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TIMEOUT = 30.0
+
+
+def _servers(text: str) -> str:
+    """A --server value, checked as it is read (its ports are filled in later from --port)."""
+    try:
+        parse_servers([text], DEFAULT_PORT)
+    except AddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="server host (default %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help="server port (default %(default)s)")
+                        help="server port (default %(default)s; also of a --server without one)")
+    parser.add_argument("--server", action="append", metavar="HOST:PORT", type=_servers,
+                        help="a server of several nodes, instead of --host/--port; repeat it or "
+                             "give a comma list: the client uses the first and, when it stops "
+                             "answering, fails over to the next")
+    parser.add_argument("--keepalive", type=float, default=KEEPALIVE, metavar="SECONDS",
+                        help="silence before a ping, and again before giving up on the server "
+                             "(default %(default)g)")
     parser.add_argument("--data-dir", help="accounts and history (default $INTERZAP_HOME, "
                                            "else ~/.local/share/interzap)")
     parser.add_argument("--account", metavar="ID", help="log in as ID (token from the data dir)")
@@ -73,10 +91,17 @@ def run_export(root: Path, account: str | None, target: str) -> int:
     return 0
 
 
+def new_session(args: argparse.Namespace, root: Path) -> Session:
+    """The session the arguments ask for: on --host/--port, or on the --server list."""
+    first, *others = parse_servers(args.server or [f"{args.host}:{args.port}"], args.port)
+    return Session(root, first.host, first.port, token=args.token, fallbacks=others,
+                   keepalive=args.keepalive)
+
+
 async def _scripted(args: argparse.Namespace, root: Path) -> int:
     from interzap_client import script
 
-    session = Session(root, args.host, args.port, token=args.token)
+    session = new_session(args, root)
     lines = script.file_lines(args.script) if args.script else script.stdin_lines()
     return await script.run(session, lines, sys.stdout, as_json=args.json,
                             timeout=args.timeout, account=args.account, stay=args.stay)

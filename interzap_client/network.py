@@ -1,9 +1,12 @@
 """asyncio glue between a TCP socket and the shared codec: bytes in, events out, and back.
 
-One connection at a time, re-established with exponential backoff when it
-drops. Bytes read go through a FrameBuffer and codec.decode(line, SERVER);
-events to send go through codec.encode. Pings (14) are answered here, and a
-silent server is pinged, then given up on, so a dead link is noticed.
+One connection at a time, to one server of a list (servers.py): when it
+drops, or a dial fails, the next server is dialled at once, and only once
+every server has failed in a row does the connection back off
+(exponentially, capped). Bytes read go through a FrameBuffer and
+codec.decode(line, SERVER); events to send go through codec.encode. Pings
+(14) are answered here, and a silent server is pinged, then given up on, so a
+dead link is noticed (and the next server used).
 
 Frames we start ourselves leave at the pace of a Pacer (pacing.py: half the
 server's default flood limit to begin with, PROTOCOL.md 5.7, slower once a
@@ -21,9 +24,10 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from interzap_client.pacing import Pacer, stated_limit
+from interzap_client.servers import Address, Rotation
 from shared import codec
 from shared import events as ev
 from shared.errors import RemoteProtocolError
@@ -32,6 +36,8 @@ from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
+KEEPALIVE = 30.0
+"""Seconds of silence before we ping the server, and again before giving up on it."""
 
 
 def dial_error(exc: OSError) -> str:
@@ -42,12 +48,12 @@ def dial_error(exc: OSError) -> str:
 
 
 class Connection:
-    """Keeps one connection to host:port open while running; calls back on every change."""
+    """Keeps one connection to one of `servers` open while running; calls back on every
+    change."""
 
     def __init__(
         self,
-        host: str,
-        port: int,
+        servers: Sequence[Address],
         on_event: Callable[[ev.Event], None],
         on_up: Callable[[], None],
         on_down: Callable[[str], None],
@@ -55,9 +61,9 @@ class Connection:
         on_unreachable: Callable[[str], None] = lambda reason: None,
         min_delay: float = 0.1,
         max_delay: float = 3.0,
-        keepalive: float = 30.0,
+        keepalive: float = KEEPALIVE,
     ) -> None:
-        self.host, self.port = host, port
+        self.servers = Rotation(servers)
         self._on_event, self._on_up, self._on_down = on_event, on_up, on_down
         self._on_garbage = on_garbage
         self._on_unreachable = on_unreachable  # the first failed dial of a series, at once
@@ -72,6 +78,11 @@ class Connection:
         self._timer: asyncio.TimerHandle | None = None  # the next _release
         self._idle = asyncio.Event()  # set while nothing waits for a token
         self._idle.set()
+
+    @property
+    def server(self) -> Address:
+        """The server in use (or dialled next)."""
+        return self.servers.current
 
     @property
     def connected(self) -> bool:
@@ -165,35 +176,50 @@ class Connection:
                 await writer.wait_closed()
 
     async def run(self) -> None:
-        """Connect, read until the connection drops, wait, and again, until pause/close."""
+        """Connect, read until the connection drops, move on to the next server, and again,
+        until pause/close."""
         failing = False
         while not self._stopped:
+            server = self.servers.current
             try:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
+                reader, writer = await asyncio.open_connection(server.host, server.port)
             except OSError as exc:
-                log.debug("connect to %s:%s failed: %s", self.host, self.port, exc)
+                log.debug("connect to %s failed: %s", server, exc)
                 if not failing:
                     self._on_unreachable(dial_error(exc))
                 failing = True
-                await self._backoff()
+                await self._next_server()
                 continue
             failing = False
             self._writer = writer
             self._delay = self._min_delay  # a good connection resets the backoff
-            reason = "the server closed the connection"
-            try:
-                self._on_up()
-                reason = await self._read_loop(reader)
-            except (ConnectionError, OSError) as exc:
-                reason = f"connection lost: {exc}"
-            finally:
-                if self._writer is writer:
-                    self._writer = None
-                    self._forget_paced()
-                writer.close()
+            since = asyncio.get_running_loop().time()
+            reason = await self._serve(reader, writer)
+            if asyncio.get_running_loop().time() - since >= self._max_delay:
+                self.servers.fresh()  # a link that lasted: its drop begins a new round
             self._on_down(reason)
             if not self._stopped:
-                await self._backoff()
+                await self._next_server()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
+        """One link, from up to down; why it ended."""
+        reason = "the server closed the connection"
+        try:
+            self._on_up()
+            reason = await self._read_loop(reader)
+        except (ConnectionError, OSError) as exc:
+            reason = f"connection lost: {exc}"
+        finally:
+            if self._writer is writer:
+                self._writer = None
+                self._forget_paced()
+            writer.close()
+        return reason
+
+    async def _next_server(self) -> None:
+        """The server in use failed: the next one, at once unless every one failed in a row."""
+        if self.servers.failed():
+            await self._backoff()
 
     async def _backoff(self) -> None:
         # exponential, capped: a restarting server is found again within max_delay

@@ -103,6 +103,7 @@ class Notice:
     op: str | None = None  # group_change: the 24's op (PROTOCOL.md 23)
     admin: bool | None = None  # member: True for an admin
     states: tuple[tuple[str, int, int], ...] | None = None  # receipts: (member, delivered, read)
+    server: str | None = None  # registered/logged_in/reconnected/failover: the server in use
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ def to_text(notice: Notice) -> str:
     message/found PEER AUTHOR TS TEXT | accepted/delivered/read PEER TS | group GROUP MEMBER...
     edited PEER AUTHOR REF_TS TEXT | deleted PEER AUTHOR REF_TS
     reaction PEER AUTHOR REF_AUTHOR REF_TS [EMOJI] | reactions PEER REF_AUTHOR REF_TS EMOJI=ID,...
-    registered/logged_in ID | error CODE [line N "COMMAND":] WORDS
+    registered/logged_in/reconnected ID | failover SERVER | error CODE [line N "COMMAND":] WORDS
     contact ID [ALIAS] [blocked] | blocked [ID...] | searched COUNT WORDS | info/warning TEXT
     name ID NAME | whois ID [NAME] | member GROUP ID [admin] [NAME]
     group_change GROUP ACTOR TS OP [ID|NAME] [WORDS]
@@ -162,6 +163,8 @@ def _parts(n: Notice) -> list[Any]:
         parts = [n.group, *(n.members or ())]
     elif n.event in ("registered", "logged_in", "reconnected"):
         parts = [n.id]
+    elif n.event == "failover":
+        parts = [n.server]
     elif n.event == "error":
         parts = [f"{n.code or 0:02d}", *_where(n), n.text]
     elif n.event == "contact":

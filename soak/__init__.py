@@ -7,7 +7,7 @@ behaviours run at small sizes in `make test`.
 
 from dataclasses import dataclass
 
-SCENARIOS = ("soak.faults", "soak.hostile", "soak.operators", "soak.fuzz")
+SCENARIOS = ("soak.faults", "soak.hostile", "soak.operators", "soak.fuzz", "soak.cluster")
 
 
 @dataclass(frozen=True, slots=True)

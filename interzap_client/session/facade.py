@@ -1,4 +1,5 @@
-"""The Session: one account on one server, as the UI, the scripted mode and the tests see it.
+"""The Session: one account on one server (or a list to fail over along), as the UI, the
+scripted mode and the tests see it.
 
 A façade over the rooms of the package: lifecycle.py (the connection, logging
 in), outbox.py (what awaits an answer, what waits to be sent), inbound.py
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -23,10 +24,11 @@ from interzap_client import profile
 from interzap_client.history import History
 from interzap_client.lines import to_wire
 from interzap_client.message_acts import Act
-from interzap_client.network import Connection
+from interzap_client.network import KEEPALIVE, Connection
 from interzap_client.notices import Announcer, Notice
 from interzap_client.people import PendingChange, WantedName, is_member
 from interzap_client.search import Finder, Found
+from interzap_client.servers import Address
 from interzap_client.session import acting
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
@@ -61,10 +63,12 @@ class Session(Announcer):
     """One account (once known) on one server, with its state, history and outbox."""
 
     def __init__(self, root: Path, host: str, port: int, token: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *,
+                 fallbacks: Sequence[Address] = (), keepalive: float = KEEPALIVE) -> None:
+        """`fallbacks`: the servers to fail over to, in turn, after host:port (servers.py);
+        `keepalive`: seconds of silence before a ping, and again before giving up."""
         super().__init__()
         self.root = root
-        self.server = f"{host}:{port}"
         self.state: State | None = None
         self.history: History | None = None
         self.open_peer: str | None = None
@@ -83,11 +87,17 @@ class Session(Announcer):
         self.live = Live(self)  # typing, presence, privacy, info (live.py)
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
-        self.net = Connection(host, port, self.inbound.handle, self.lifecycle.up,
+        servers = [Address(host, port), *(a for a in fallbacks if a != Address(host, port))]
+        self.net = Connection(servers, self.inbound.handle, self.lifecycle.up,
                               self.lifecycle.down, partial(self.fail_about, None),
-                              self.lifecycle.unreachable)
+                              self.lifecycle.unreachable, keepalive=keepalive)
 
     # ---- what the front ends read ------------------------------------------------
+
+    @property
+    def server(self) -> str:
+        """The server in use (or dialled next), as HOST:PORT."""
+        return str(self.net.server)
 
     @property
     def me(self) -> str | None:

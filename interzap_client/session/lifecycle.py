@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from interzap_client import profile
 from interzap_client.notices import Notice, Origin
 from interzap_client.session.errors import SessionError
-from interzap_client.session.outbox import Hello, LoginRequest, RegisterRequest
+from interzap_client.session.outbox import RETRY_DELAY, Hello, LoginRequest, RegisterRequest
 from interzap_client.session.states import STATUS_WORDS, Phase, RemoteStateError, Step, advance
 from shared import events as ev
 from shared.codes import ErrorCode
@@ -50,6 +50,8 @@ class Lifecycle:
         self._unreachable: str | None = None  # why the dialling fails, until a link is up
         self._asked_by: Origin | None = None  # the script line of the last /login or /register
         self._wanted = asyncio.Event()  # set while there is something to say, or on close
+        self._last_server: str | None = None  # of the last link that came up
+        self._again: asyncio.TimerHandle | None = None  # a hello refused for now, said again
 
     def step(self, step: Step, *, theirs: bool = False) -> None:
         """Move to the phase the transition table names (an illegal step raises)."""
@@ -139,6 +141,8 @@ class Lifecycle:
 
     def close(self) -> None:
         self.step(Step.CLOSE)  # our own goodbye is no "disconnected"
+        if self._again is not None:
+            self._again.cancel()
         self._wanted.set()  # let run_network() see it
 
     def _stop(self) -> None:
@@ -156,10 +160,19 @@ class Lifecycle:
     def up(self) -> None:
         self._unreachable = None
         self.step(Step.UP)
+        self._say_failover()
         self._session.outbox.clear()
         if self.phase is Phase.CONNECTED:
             self._say_hello()
         self._session.touch()
+
+    def _say_failover(self) -> None:
+        """A link up on another server than the last one: the client failed over."""
+        server, last = self._session.server, self._last_server
+        self._last_server = server
+        if last is not None and server != last:
+            self._session.notify(Notice("failover", server=server,
+                                        text=f"now on the server {server} (was {last})"))
 
     def down(self, reason: str) -> None:
         was_logged_in = self.logged_in
@@ -220,7 +233,7 @@ class Lifecycle:
 
     def _logged_in_as(self, ident: str, event: str) -> None:
         self.logins += 1
-        self._session.notify(Notice(event, id=ident))
+        self._session.notify(Notice(event, id=ident, server=self._session.server))
         self._settle(True)
         self._session.outbox.flush()
         self._session.repeat_reads()
@@ -233,12 +246,30 @@ class Lifecycle:
         final = isinstance(request, RegisterRequest) or code in (ErrorCode.BAD_CREDENTIALS,
                                                                   ErrorCode.ACCOUNT_DISABLED)
         self.step(Step.GIVE_UP if final else Step.REFUSED, theirs=True)
-        self._session.fail_about(self._asked_by, words, code)
+        if final or not self.logins:
+            self._session.fail_about(self._asked_by, words, code)
+        else:  # a reconnect's login, which nobody waits for: it is tried again by itself
+            self._session.notify(Notice("warning", code=code, text=words))
         if final:
             self._stop()  # nothing to retry at each reconnect (an idle connection gets closed)
+        else:
+            self._hello_later()
         if final and isinstance(request, LoginRequest) and self._session.me == request.ident:
             self._session.unload_account()  # not logged in, so no account to show
         self._settle(False)
+
+    def _hello_later(self) -> None:
+        """Refused for now (13/99 from a node whose database is busy, 13/10): say hello again
+        on this link after a pause, rather than idle until the server's login timeout
+        closes it."""
+        if self._again is not None:
+            self._again.cancel()
+        self._again = asyncio.get_running_loop().call_later(RETRY_DELAY, self._hello_again)
+
+    def _hello_again(self) -> None:
+        self._again = None
+        if self.phase is Phase.CONNECTED:  # not if the link went, or a hello left meanwhile
+            self._say_hello()
 
     def replaced(self, code: int, words: str | None = None) -> None:
         """13/12, unsolicited: we logged in on another device; the server closes us next.

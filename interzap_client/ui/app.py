@@ -29,6 +29,7 @@ from prompt_toolkit.widgets import TextArea
 from interzap_client import commands as cmd
 from interzap_client import profile
 from interzap_client.actions import finish, start
+from interzap_client.cli import new_session
 from interzap_client.notices import Notice
 from interzap_client.session import Session, SessionError
 from interzap_client.state import State
@@ -97,6 +98,7 @@ class ChatApp:
             "logged_in": self._logged_in,
             "reconnected": self._logged_in,
             "disconnected": self._disconnected,
+            "failover": self._info,
             "signed_out": partial(self._alert, "warning"),
             "pending": self._parting,
             "blocked": self._blocked,
@@ -367,7 +369,7 @@ async def _discard(outcome: Awaitable[object]) -> None:
 
 async def run_ui(args: argparse.Namespace, root: Path) -> int:
     """The entry point from cli.py: a terminal on both ends."""
-    session = Session(root, args.host, args.port, token=args.token)
+    session = new_session(args, root)
     account = profile.choose_account(root, args.account)
     return await ChatApp(session, bell=not args.no_bell, timeout=args.timeout,
                          account=account).run()

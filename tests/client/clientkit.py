@@ -12,6 +12,7 @@ import json
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -63,6 +64,13 @@ class LineReader:
                 if self.eof:
                     return lines
                 raise
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bound, then closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def stop_process(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
+
+from clientkit import closed_port
 
 from interzap_client import profile
 from interzap_client.notices import Notice
 from interzap_client.session import Session
 
 ME, TOKEN = "Client-000001", "0123456789abcdef" * 2
-
-
-def closed_port() -> int:
-    """A port nothing listens on: bound, then closed."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_unreachable_refused_is_said_at_once(tmp_path: Path) -> None:

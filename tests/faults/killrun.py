@@ -108,8 +108,7 @@ class KillRun:
     def run(self) -> KillRunFigures:
         try:
             self._set_up()
-            for round_ in range(self.size.kills + 1):
-                self._round(round_)
+            self._rounds()
             self._settle()
             self._log_in_again()
             self._count()
@@ -131,6 +130,11 @@ class KillRun:
     def _set_up(self) -> None:
         self.server = self.servers.start(extra_args=SERVER_ARGS)
         self.fleet = Fleet(self.folder, self.server.port)
+        self._populate()
+
+    def _populate(self) -> None:
+        """Accounts, groups, and the fleet's clients, all logged in."""
+        assert self.server is not None and self.fleet is not None
         accounts = kit.accounts(self.server, self.fleet.data, self.size.clients + 1)
         self.probe = accounts.pop()
         self.users = [user for user, _ in accounts]
@@ -167,7 +171,12 @@ class KillRun:
         assert self.fleet is not None
         return sum(len(c.keys("accepted") | c.keys("delivered")) for c in self.fleet.clients)
 
-    def _round(self, round_: int) -> None:
+    def _rounds(self) -> None:
+        """A round per kill, and a last one without."""
+        for round_ in range(self.size.kills + 1):
+            self._round(round_, kill=round_ < self.size.kills)
+
+    def _round(self, round_: int, *, kill: bool) -> None:
         assert self.fleet is not None and self.server is not None
         before = len(self.sent)
         for index, client in enumerate(self.fleet.clients):
@@ -178,11 +187,16 @@ class KillRun:
                 self.sent.append((client.user, peer, text))
                 lines.append(f"/send {peer} {text}")
             client.feed(*lines)
-        if round_ == self.size.kills:
+        if not kill:
             return
         fed = len(self.sent) - before
         threshold = before + self.rng.randint(1, fed - 1)
         self._wait(lambda: self._accepted() >= threshold, f"{threshold} messages accepted")
+        self._fault()
+
+    def _fault(self) -> None:
+        """kill -9 of the server, and its restart on the same port and database."""
+        assert self.server is not None
         self.server.kill()
         self.figures.in_flight.append(len(self.sent) - self._accepted())
         self._restart()

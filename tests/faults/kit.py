@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +107,17 @@ class FleetClient:
 
 
 class Fleet:
-    """Scripted clients sharing one data folder and one server port."""
+    """Scripted clients sharing one data folder and one server port (or each its own list
+    of servers)."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int,
+                 own_args: Callable[[int], Sequence[str]] = lambda index: ()) -> None:
+        """`own_args(index)`: more arguments for the index-th client of a run (its own
+        --server list, say)."""
         self.folder = folder
         self.data = folder / "clients"
         self.port = port
+        self.own_args = own_args
         self.clients: list[FleetClient] = []
         """The clients of the current run (start() replaces them)."""
         self.started: list[FleetClient] = []
@@ -121,8 +126,9 @@ class Fleet:
     def start(self, users: Iterable[str], *args: str) -> list[FleetClient]:
         """One client per user, as the fleet's current run."""
         self.clients = [
-            FleetClient(user, self.port, self.data, self.folder / f"client-{user}.log", *args)
-            for user in users
+            FleetClient(user, self.port, self.data, self.folder / f"client-{user}.log", *args,
+                        *self.own_args(index))
+            for index, user in enumerate(users)
         ]
         self.started += self.clients
         return self.clients

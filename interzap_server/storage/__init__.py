@@ -85,7 +85,8 @@ _SYNCHRONOUS_COMMIT = {"full": "on", "normal": "off"}
 the database (not of our server), as `normal` loses them in a power cut on SQLite."""
 
 
-def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "") -> Store:
+def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "",
+               server: bool = True) -> Store:
     """Connect to a file path (SQLite) or a peewee database URL and prepare the tables.
 
     `sync`: "full" (the default) or "normal" (see _SYNC and _SYNCHRONOUS_COMMIT).
@@ -93,8 +94,10 @@ def open_store(url: str, sync: str = "full", shared: bool = False, node: str = "
     remembered between statements (caches.py); every answer comes from the database,
     and on PostgreSQL the nodes tell each other what they wrote (wakeups.py; a second
     connection, named after `node` in pg_stat_activity, listens).
+    `server`: False for a program beside the servers that only reads (a test): on
+    PostgreSQL it takes no SERVERS_LOCK, so a lone server does not refuse it.
     """
-    runner = _prepared(url, sync, shared)
+    runner = _prepared(url, sync, shared, server)
     wakeups = Wakeups()
     if runner.savepoints and shared:  # PostgreSQL
         try:

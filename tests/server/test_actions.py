@@ -176,7 +176,8 @@ def test_act_deletion_erases_the_queued_text(client_factory: ClientFactory,
     said(alice, bob, ts, "secret plan")
     acted(alice, bob.user, ts + 1, ActKind.EDIT, (alice.user, ts), "secret plan B")
     acted(alice, bob.user, ts + 2, ActKind.DELETE, (alice.user, ts))
-    store = open_store(str(server.db), shared=True)  # the store's own API, as committed
+    # the store's own API, as committed; a reader, not a server beside the server
+    store = open_store(str(server.db), shared=True, server=False)
     try:
         frames = [queued.frame for queued in store.queued(bob.user, 0, 100)]
     finally:

@@ -25,16 +25,20 @@ def info(ctx: Context, unit: Unit, event: ev.Info) -> None:
     me, group, ts = unit.user, event.group, event.ts
     others = [m for m in members(ctx, group, me) if m != me]
     store = ctx.store
-    if not store.message_known(me, group, ts):
+    accepted = store.acts.accepted(me, group, ts)
+    if accepted is None:
         raise RemoteProtocolError(ErrorCode.NOT_YOUR_MESSAGE,
                                   f"no message of yours to {group} at {ts:010d}")
     times = store.receipts.of(group, me, ts)
     owed = store.copies_owed(group, me, ts, others)
     marks = store.read_marks(group, me)
+    added = store.groups.added_since(group, accepted)
     states = []
     for member in others:
         delivered, read = times.get(member, (0, 0))
         if not delivered and member not in owed:
+            if member in added:
+                continue  # not a member when it was sent: never had it
             delivered = ts  # acknowledged before its time was kept: say when it was sent
         if not read and delivered and marks.get(member, 0) >= ts:
             read = delivered

@@ -84,6 +84,7 @@ def act_on(session: Session, message: Message, kind: ActKind, text: str = "") ->
         history.apply("msg", durable=True, src=me, dst=peer, ts=ts, text=text,
                       tick=int(Tick.PENDING), at=now, reply=[message.src, message.ts])
         item = state.messages[key]
+        session.live.presence.stopped_typing(peer)  # as after a message: typing again says so
     else:
         history.apply("act", durable=True, src=me, dst=peer, ts=ts, kind=str(kind),
                       ref_src=message.src, ref_ts=message.ts, text=text,

@@ -71,7 +71,7 @@ def test_search_follows_edits_and_deletions(chat_server: ChatServer, tmp_path: P
 def test_reply_and_edit_of_several_lines(chat_server: ChatServer, tmp_path: Path) -> None:
     """A reply or an edit typed with line breaks (Alt+Enter, a paste) goes as U+2028 like a
     message, instead of being refused for a control character; a reply quotes a text of
-    several lines on one line."""
+    several lines on one line. Typing after a reply is told at once, as after a message."""
     data = tmp_path / "data"
     alice, bob = register(chat_server.port, data), register(chat_server.port, data)
 
@@ -82,7 +82,9 @@ def test_reply_and_edit_of_several_lines(chat_server: ChatServer, tmp_path: Path
         await until(b, lambda: message.key in b.need_state().messages)
         await until(a, lambda: message.tick is not None and message.tick >= Tick.ACCEPTED)
         got = b.need_state().messages[message.key]
+        assert b.live.typed(alice)
         reply = b.act_on(got, ActKind.REPLY, "yes\nno")
+        assert b.live.typed(alice)  # a reply ends typing as a message does: says so again
         a.act_on(message, ActKind.EDIT, "new one\r\nnew two")
         await until(a, lambda: reply.key in a.need_state().messages)
         assert a.need_state().messages[reply.key].text == f"yes{LS}no"

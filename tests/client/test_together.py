@@ -98,7 +98,8 @@ def test_reply_and_edit_of_several_lines(chat_server: ChatServer, tmp_path: Path
 
 def test_group_acts_changes_and_the_export(chat_server: ChatServer, tmp_path: Path,
                                            clients: list[ClientProcess]) -> None:
-    """In a named group: a reply quotes a text of several lines on one line; a removed
+    """In a named group: a reply quotes a text of several lines on one line, also when
+    /search finds it; a removed
     member's reaction and reply are refused 13/07 and they get no later act; the export
     after edits, a deletion, lines of several lines and group changes is the same from the
     running client and from its journal replayed."""
@@ -114,6 +115,9 @@ def test_group_acts_changes_and_the_export(chat_server: ChatServer, tmp_path: Pa
     ref = f"{alice}@{original['ts']}"
     b.send(f"/reply {ref} got it")
     assert a.expect(lambda e: e.get("quote") is not None)["quote"] == "line one line two"
+    a.send("/search got")  # a reply found says what it answers, as its message event did
+    hit = a.expect("found")
+    assert (hit["text"], hit["ref_author"], hit["quote"]) == ("got it", alice, "line one line two")
     a.send(f"/open {group}", f"/invite {dave}", f"/remove {carol}")
     assert c.expect(lambda e: e.get("op") == "R")["text"] == "Alice removed you"
     c.send(f"/react {ref} \U0001f44d", f"/reply {ref} still here?")

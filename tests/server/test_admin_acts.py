@@ -5,7 +5,7 @@ on SQLite and on PostgreSQL."""
 from dataclasses import astuple
 
 import pytest
-from wire import ClientFactory, timestamp
+from wire import ClientFactory, WireClient, timestamp
 
 from server.test_actions import acted, refused
 from server.test_group_admin import changed, trio
@@ -33,3 +33,45 @@ def test_acts_of_a_former_member(client_factory: ClientFactory, how: GroupOp) ->
     bob.expect(ev.Acted(*astuple(edit)))
     bob.sync()
     carol.assert_silent()
+
+
+def sent_and_stored(group: str, author: WireClient, *members: WireClient) -> int:
+    """author's 05 to the group, every member's 12 of it, the 07 back: its ts."""
+    ts = timestamp()
+    author.send(ev.Send(author.user, group, ts, "read me"))
+    author.expect_next(ev.Accepted(group, ts))
+    for member in members:
+        member.expect_next(ev.Deliver(author.user, group, ts, "read me"))
+        member.send(ev.Receipt(author.user, group, ts))
+    author.expect_next(ev.Delivered(group, ts))
+    return ts
+
+
+def test_read_tick_ignores_a_member_added_after_the_message(
+        client_factory: ClientFactory) -> None:
+    """The group's 09 comes when everyone who got the message read it: someone added since
+    never had it and does not hold it back (it waited for them for ever)."""
+    alice, bob, carol, group = trio(client_factory)
+    dave = client_factory.registered()
+    ts = sent_and_stored(group, alice, bob, carol)
+    changed(alice, group, GroupOp.ADD, dave.user)
+    bob.send(ev.Read(group, ts))
+    carol.send(ev.Read(group, ts))
+    alice.expect(ev.ReadNotice(group, ts))
+
+
+@pytest.mark.parametrize("how", [GroupOp.REMOVE, GroupOp.LEAVE])
+def test_read_tick_when_the_last_reader_goes(client_factory: ClientFactory,
+                                             how: GroupOp) -> None:
+    """Everyone but Carol read Alice's message; Carol removed (or gone): Alice hears her
+    message was read by everyone left (09), since nobody else's read will tell her."""
+    alice, bob, carol, group = trio(client_factory)
+    ts = sent_and_stored(group, alice, bob, carol)
+    bob.send(ev.Read(group, ts))
+    bob.sync()
+    alice.assert_silent()
+    if how == GroupOp.REMOVE:
+        changed(alice, group, how, carol.user)
+    else:
+        changed(carol, group, how)
+    alice.expect(ev.ReadNotice(group, ts))

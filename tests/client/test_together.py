@@ -124,7 +124,8 @@ def test_group_acts_changes_and_the_export(chat_server: ChatServer, tmp_path: Pa
     for _ in range(2):  # refused by the client itself, as a message is: nothing queued
         error = c.expect("error")
         assert error["code"] == 0 and "no longer a member" in error["text"]
-    a.send(f"/edit {ref} edited", "after carol")
+    a.send(f"/edit {ref} edited{LS}twice", "after carol")
+    assert b.expect("edited")["text"] == "edited\ntwice"  # a script's line break: U+2028
     b.expect(lambda e: e.get("text") == "after carol")
     a.send(f"/delete {ref}")
     b.expect("deleted")

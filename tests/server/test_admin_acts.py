@@ -75,3 +75,24 @@ def test_read_tick_when_the_last_reader_goes(client_factory: ClientFactory,
     else:
         changed(carol, group, how)
     alice.expect(ev.ReadNotice(group, ts))
+
+
+def test_acts_about_a_message_from_before_a_member_joined(
+        client_factory: ClientFactory) -> None:
+    """Dave, added after Alice's message, never had it: its edit (its new text), deletion
+    and reactions are not sent to him; a reply is a new message and is."""
+    alice, bob, carol, group = trio(client_factory)
+    dave = client_factory.registered()
+    ts = sent_and_stored(group, alice, bob, carol)
+    added = changed(alice, group, GroupOp.ADD, dave.user)
+    dave.expect_next(ev.GroupCreated)
+    dave.expect_next(ev.GroupEvent)  # who the admins are
+    dave.expect_next(added)
+    for later, (kind, text) in enumerate(((ActKind.EDIT, "the secret plan, v2"),
+                                          (ActKind.REACT, "\U0001f44d"), (ActKind.DELETE, "")),
+                                         start=1):
+        act = acted(alice, group, timestamp(later), kind, (alice.user, ts), text)
+        bob.expect(ev.Acted(*astuple(act)))
+    reply = acted(bob, group, timestamp(2), ActKind.REPLY, (alice.user, ts), "ok")
+    assert dave.expect(ev.Acted) == ev.Acted(*astuple(reply))
+    dave.assert_silent()

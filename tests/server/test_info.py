@@ -91,7 +91,8 @@ def test_info_asked_twice_is_answered_twice(client_factory: ClientFactory) -> No
 def test_info_counts_the_members_at_the_message(client_factory: ClientFactory) -> None:
     """A member added after the message never had it: not listed (they were listed as
     delivered); those who were there and have not acknowledged it stay listed as not
-    delivered, and a message sent after the addition lists the new member."""
+    delivered, and a message sent after the addition lists the new member; someone who
+    has left is not listed."""
     group, (alice, bob, carol) = group_of(client_factory, 3)
     dave, erin = client_factory.registered(), client_factory.registered()
     ts = timestamp()
@@ -109,3 +110,6 @@ def test_info_counts_the_members_at_the_message(client_factory: ClientFactory) -
     alice.send(ev.GroupChange(group, later, GroupOp.ADD, erin.user))
     alice.expect(ev.GroupEvent)
     assert [who for who, _, _ in info(alice, group, ts).states] == [bob.user, carol.user]
+    carol.send(ev.GroupChange(group, later, GroupOp.LEAVE, ""))
+    carol.expect(lambda e: isinstance(e, ev.GroupEvent) and e.op == GroupOp.LEAVE)
+    assert [who for who, _, _ in info(alice, group, ts).states] == [bob.user]

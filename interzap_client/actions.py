@@ -339,13 +339,23 @@ def _members(session: Session, action: cmd.Members, timeout: float) -> Outcome:
     return True
 
 
+def _reply_fields(session: Session, m: Message) -> dict[str, Any]:
+    """A reply's ref_author, ref_ts, quote and known, as the event of its arrival has them."""
+    if m.reply is None:
+        return {}
+    original = session.need_state().original(m.src, m.dst, *m.reply)
+    return dict(ref_author=m.reply[0], ref_ts=m.reply[1], quote=message_acts.quote(original),
+                known=original is not None)
+
+
 def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
     peer = _target(session, None) if action.here else None
     found = session.search(action.words, peer)
     for hit in found.hits:
         m = hit.message
         session.notify(Notice("found", peer=hit.peer, author=m.src, ts=m.ts, text=m.text,
-                              group=hit.peer if is_group_id(hit.peer) else None))
+                              group=hit.peer if is_group_id(hit.peer) else None,
+                              **_reply_fields(session, m)))
     session.notify(Notice("searched", peer=peer, count=found.total, text=action.words))
     return True
 

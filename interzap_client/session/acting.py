@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from interzap_client.lines import to_wire
 from interzap_client.message_acts import Act
 from interzap_client.session.errors import SessionError
 from interzap_client.state import Message, Tick
@@ -62,9 +63,12 @@ def _my_reaction(session: Session, message: Message) -> str:
 
 def act_on(session: Session, message: Message, kind: ActKind, text: str = "") -> Message | Act:
     """Journal a reply (a message) or an edit, deletion or reaction (an act) about `message`
-    as pending, and hand it to the outbox."""
+    as pending, and hand it to the outbox. A reply's or an edit's line breaks, however
+    written, go as U+2028, as a message's do (lines.py)."""
     history, state = session.need_history(), session.need_state()
     me, now = state.me, session.now()
+    if kind in (ActKind.REPLY, ActKind.EDIT):
+        text = to_wire(text)
     if message.deleted:
         raise SessionError("that message was deleted")
     if kind == ActKind.REACT and text and _my_reaction(session, message) == text:
@@ -80,6 +84,7 @@ def act_on(session: Session, message: Message, kind: ActKind, text: str = "") ->
         history.apply("msg", durable=True, src=me, dst=peer, ts=ts, text=text,
                       tick=int(Tick.PENDING), at=now, reply=[message.src, message.ts])
         item = state.messages[key]
+        session.live.presence.stopped_typing(peer)  # as after a message: typing again says so
     else:
         history.apply("act", durable=True, src=me, dst=peer, ts=ts, kind=str(kind),
                       ref_src=message.src, ref_ts=message.ts, text=text,

@@ -249,8 +249,11 @@ class Session(Announcer):
 
     def act_on(self, message: Message, kind: ActKind, text: str = "") -> Message | Act:
         """A reply, edit, deletion or reaction about `message` (acting.py): journaled as
-        pending, sent if we can (else it waits, as a message does)."""
+        pending, sent if we can (else it waits, as a message does); not in a group we left."""
         self._may_queue()
+        state = self.need_state()
+        if not is_member(state, state.peer_of(message.src, message.dst)):
+            raise SessionError(f"cannot send: {NOT_IN_GROUP}")
         item = acting.act_on(self, message, kind, text)
         self._say_if_held()
         self.touch()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
+from interzap_client.message_acts import shown_text
 from interzap_client.presence import presence_words, receipt_words, typing_words
 from interzap_client.session import Session
 from interzap_client.ui.pager import Line
@@ -37,11 +38,12 @@ def header_status(view: View) -> StyleAndTextTuples:
 
 
 def info_panel(session: Session, group: str, ts: int) -> Panel | None:
-    """/info's answer: a line per other member, delivered and read with their times."""
+    """/info's answer: the message as the chat shows it (newest text, or the tombstone),
+    then a line per other member, delivered and read with their times."""
     state, states = session.state, session.live.receipts(group, ts)
     if state is None or states is None:
         return None
-    message = next((m.text for m in state.conversation(group).messages
+    message = next((shown_text(m) for m in state.conversation(group).messages
                     if m.own and m.ts == ts), "")
     lines: list[Line] = [[("class:panel.note", message)]]
     lines += [[("class:panel.command", receipt_words(person(state, member), delivered, read))]

@@ -23,6 +23,7 @@ Knows keys, chats, the windows and the kinds; knows no sockets and no SQL.
 
 from collections.abc import Sequence
 
+from interzap_server.rules import info
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import KEY_MEMORY, Context, Unit
@@ -54,7 +55,8 @@ def act(ctx: Context, unit: Unit, event: ev.Act) -> None:
         ctx.reply(unit, accepted)
         return
     _check_text(event)
-    _check_reference(ctx, me, event, original)
+    recipients = _audience(ctx, event, recipients, original,
+                           _check_reference(ctx, me, event, original))
     if not is_group_id(event.dst) and refuses(ctx, event.dst, me):  # as a 05 (5.8)
         ctx.reply(unit, accepted)
         return
@@ -98,8 +100,20 @@ def _check_text(event: ev.Act) -> None:
             raise RemoteProtocolError(ErrorCode.INVALID_REACTION, problem)
 
 
-def _check_reference(ctx: Context, me: str, event: ev.Act, original: Original) -> None:
-    """13/29 not the author, 13/30 too late, 13/31 unknown message, in that order."""
+def _audience(ctx: Context, event: ev.Act, recipients: list[str], original: Original,
+              accepted: int | None) -> list[str]:
+    """Who gets the 32: in a group, an edit, deletion or reaction goes to none of those
+    added after the message who never had it (its new text would be a message from
+    before they came); a reply is a new message, for every member."""
+    if event.kind == ActKind.REPLY or accepted is None or not is_group_id(event.dst):
+        return recipients
+    late = info.latecomers(ctx, original, accepted, recipients)
+    return [r for r in recipients if r not in late]
+
+
+def _check_reference(ctx: Context, me: str, event: ev.Act, original: Original) -> int | None:
+    """13/29 not the author, 13/30 too late, 13/31 unknown message, in that order; when
+    the message was accepted (None: forgotten, a reply or reaction let through)."""
     accepted = ctx.store.acts.accepted(*original)
     window = _WINDOWS.get(ActKind(event.kind))
     if window is not None:
@@ -112,11 +126,12 @@ def _check_reference(ctx: Context, me: str, event: ev.Act, original: Original) -
             raise RemoteProtocolError(
                 ErrorCode.TOO_LATE, f"a message can be {window[1]} after it was sent")
     elif accepted is None and event.ref_ts < ctx.now - KEY_MEMORY:
-        return  # forgotten, or never was: the server cannot tell (see above)
+        return None  # forgotten, or never was: the server cannot tell (see above)
     if accepted is None:
         raise RemoteProtocolError(
             ErrorCode.UNKNOWN_MESSAGE,
             f"there is no message {event.ref_src} {event.ref_ts} in this chat")
+    return accepted
 
 
 def _acted(unit: Unit, event: ev.Act) -> bytes:

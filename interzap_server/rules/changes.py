@@ -14,6 +14,7 @@ Knows members, admins and group names; knows no sockets and no SQL.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from interzap_server.rules import reads
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
@@ -74,11 +75,14 @@ def change(ctx: Context, unit: Unit, event: ev.GroupChange) -> None:
     if op is GroupOp.ADD:
         _welcome(ctx, unit, step, after)
         introduce(ctx, unit, after, (event.arg,))
+        reads.joined(ctx, event.group, event.arg)
     frame = encode(ev.GroupEvent(event.group, event.ts, me, op, event.arg))
     ctx.owe(unit, [m for m in dict.fromkeys((*after, *before)) if m != me], frame)
     ctx.reply(unit, frame)
     for later_op, arg in follow:  # the handover when the last admin leaves
         ctx.owe(unit, after, encode(ev.GroupEvent(event.group, event.ts, me, later_op, arg)))
+    if op in (GroupOp.REMOVE, GroupOp.LEAVE):
+        reads.went(ctx, unit, event.group, before, after)  # after the 24: a 09 it made
 
 
 def _op(event: ev.GroupChange) -> GroupOp:

@@ -2,13 +2,16 @@
 (PROTOCOL.md 5.12), and the times it is answered from.
 
 Answered from what the server keeps anyway: a copy still queued is not
-delivered; the read marks say who read up to the message; the times come from
-the group receipts that group 12s and 08s write (storage/receipts.py). Nothing
-here runs for a 1:1 message.
+delivered; who was added since and has no copy never had it (latecomers(), also
+for the 32s about the message: rules/actions.py); the read marks say who read
+up to the message; the times come from the group receipts that group 12s and
+08s write (storage/receipts.py). Nothing here runs for a 1:1 message.
 
 Knows group members, read marks and receipts through the store; knows no
 sockets and no SQL.
 """
+
+from collections.abc import Sequence
 
 from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
@@ -25,14 +28,16 @@ def info(ctx: Context, unit: Unit, event: ev.Info) -> None:
     me, group, ts = unit.user, event.group, event.ts
     others = [m for m in members(ctx, group, me) if m != me]
     store = ctx.store
-    if not store.message_known(me, group, ts):
+    accepted = store.acts.accepted(me, group, ts)
+    if accepted is None:
         raise RemoteProtocolError(ErrorCode.NOT_YOUR_MESSAGE,
                                   f"no message of yours to {group} at {ts:010d}")
+    late = latecomers(ctx, (me, group, ts), accepted, others)
     times = store.receipts.of(group, me, ts)
     owed = store.copies_owed(group, me, ts, others)
     marks = store.read_marks(group, me)
     states = []
-    for member in others:
+    for member in (m for m in others if m not in late):
         delivered, read = times.get(member, (0, 0))
         if not delivered and member not in owed:
             delivered = ts  # acknowledged before its time was kept: say when it was sent
@@ -40,6 +45,20 @@ def info(ctx: Context, unit: Unit, event: ev.Info) -> None:
             read = delivered
         states.append((member, delivered, read))
     ctx.reply(unit, encode(ev.InfoAnswer(group, ts, tuple(states))))
+
+
+def latecomers(ctx: Context, message: tuple[str, str, int], accepted: int,
+               members: Sequence[str]) -> set[str]:
+    """Those of `members` added to the group after the message (src, group, ts) was accepted
+    who never had it (no receipt of it, no copy of it owed): not members when it was sent."""
+    src, group, ts = message
+    store = ctx.store
+    added = store.groups.added_since(group, accepted).intersection(members)
+    if not added:
+        return set()
+    had = store.receipts.of(group, src, ts).keys() | store.copies_owed(group, src, ts,
+                                                                      sorted(added))
+    return added - had
 
 
 def delivered(ctx: Context, unit: Unit, event: ev.Receipt) -> None:

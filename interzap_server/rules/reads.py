@@ -3,6 +3,8 @@
 Knows read marks and who must have read what; knows no sockets and no SQL.
 """
 
+from collections.abc import Sequence
+
 from interzap_server.rules import info
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.context import Context, Unit
@@ -40,3 +42,27 @@ def read(ctx: Context, unit: Unit, event: ev.Read) -> None:
         after = min(marks.get(m, 0) for m in others)
         if after > before:
             ctx.owe(unit, [author], encode(ev.ReadNotice(dst, after)))
+
+
+def joined(ctx: Context, group: str, newcomer: str) -> None:
+    """A member was added (23): they never get what was sent before, so their read marks
+    start past it, and they hold back no one's 09 (PROTOCOL.md 5.4)."""
+    store = ctx.store
+    for author, ts in store.newest_keys(group).items():
+        if author != newcomer:
+            store.set_read_mark(group, author, newcomer, ts)
+
+
+def went(ctx: Context, unit: Unit, group: str, before: Sequence[str],
+         after: Sequence[str]) -> None:
+    """A member left or was removed (23): an author whose messages everyone left has now
+    read further than everyone before did hears it (09), as after an 08."""
+    for author in after:
+        was = [m for m in before if m != author]
+        now = [m for m in after if m != author]
+        if not now:
+            continue
+        marks = ctx.store.read_marks(group, author)
+        then, upto = (min(marks.get(m, 0) for m in people) for people in (was, now))
+        if upto > then:
+            ctx.owe(unit, [author], encode(ev.ReadNotice(group, upto)))

@@ -16,6 +16,7 @@ from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Group, GroupChange, Member
 from interzap_server.storage.numbers import user_number
 from interzap_server.storage.runner import Runner
+from shared.codes import GroupOp
 from shared.ids import number_of, user_id
 
 
@@ -57,6 +58,14 @@ class Groups:
         """Keep the key of a 23 carried out, with what it did."""
         self._runner.execute(GroupChange.insert(group=number_of(group), actor=user_number(actor),
                                                 ts=ts, op=op, arg=arg, made=now))
+
+    def added_since(self, group: str, since: int) -> set[str]:
+        """Who was last added to the group (a 23 of op A) at server time `since` or later."""
+        rows = self._runner.query(GroupChange.select(GroupChange.arg)
+                                  .where((GroupChange.group == number_of(group))
+                                         & (GroupChange.op == GroupOp.ADD)
+                                         & (GroupChange.made >= since)))
+        return {str(arg) for (arg,) in rows}
 
     def rename(self, group: str, name: str) -> None:
         self._runner.execute(Group.update(name=name).where(Group.id == number_of(group)))

@@ -398,6 +398,15 @@ class Store:
                                                         *params]
         return {reader: int(ts) for reader, ts in self._runner.rows(sql, *params)}
 
+    def newest_keys(self, dst: str) -> dict[str, int]:
+        """Per author, the ts of their newest message (or act) to `dst` whose key is kept."""
+        self._flush()
+        rows = self._runner.query(MessageKey
+                                  .select(MessageKey.src, fn.MAX(MessageKey.ts))
+                                  .where(MessageKey.dst == number(dst))
+                                  .group_by(MessageKey.src))
+        return {user_id(src): int(ts) for src, ts in rows}
+
     def set_read_mark(self, dst: str, author: str, reader: str, ts: int) -> None:
         self._runner.execute(ReadMark
                              .insert(dst=dst, author=author, reader=reader, ts=ts)

@@ -5,7 +5,7 @@ from wire import ClientFactory, WireClient, timestamp
 
 from server.test_groups import create
 from shared import events as ev
-from shared.codes import ErrorCode
+from shared.codes import ErrorCode, GroupOp
 
 
 def group_of(client_factory: ClientFactory, size: int) -> tuple[str, list[WireClient]]:
@@ -86,3 +86,30 @@ def test_info_asked_twice_is_answered_twice(client_factory: ClientFactory) -> No
     first = info(alice, group, ts)
     again = client_factory.logged_in(*alice.credentials())
     assert info(again, group, ts) == first
+
+
+def test_info_counts_the_members_at_the_message(client_factory: ClientFactory) -> None:
+    """A member added after the message never had it: not listed (they were listed as
+    delivered); those who were there and have not acknowledged it stay listed as not
+    delivered, and a message sent after the addition lists the new member; someone who
+    has left is not listed."""
+    group, (alice, bob, carol) = group_of(client_factory, 3)
+    dave, erin = client_factory.registered(), client_factory.registered()
+    ts = timestamp()
+    alice.send(ev.Send(alice.user, group, ts, "before dave"))
+    alice.expect_next(ev.Accepted(group, ts))
+    bob.expect_next(ev.Deliver(alice.user, group, ts, "before dave"))
+    alice.send(ev.GroupChange(group, ts, GroupOp.ADD, dave.user))
+    alice.expect(ev.GroupEvent)
+    assert info(alice, group, ts).states == ((bob.user, 0, 0), (carol.user, 0, 0))
+    later = ts + 1
+    alice.send(ev.Send(alice.user, group, later, "after dave"))
+    alice.expect_next(ev.Accepted(group, later))
+    assert [who for who, _, _ in info(alice, group, later).states] == [
+        bob.user, carol.user, dave.user]
+    alice.send(ev.GroupChange(group, later, GroupOp.ADD, erin.user))
+    alice.expect(ev.GroupEvent)
+    assert [who for who, _, _ in info(alice, group, ts).states] == [bob.user, carol.user]
+    carol.send(ev.GroupChange(group, later, GroupOp.LEAVE, ""))
+    carol.expect(lambda e: isinstance(e, ev.GroupEvent) and e.op == GroupOp.LEAVE)
+    assert [who for who, _, _ in info(alice, group, ts).states] == [bob.user]

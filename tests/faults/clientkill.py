@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from client.clientkit import ClientProcess, stop_process
-from wire import ServerFactory, WireClient, timestamp
+from wire import ClientFactory, ServerFactory, ServerProcess, WireClient, timestamp
 
 from faults.kit import accounts
 from interzap_client import profile
@@ -58,6 +58,24 @@ class BurstFigures:
     @property
     def delivered_twice(self) -> int:
         return sum(n - 1 for n in self.delivered.values() if n > 1)
+
+
+def recipient(server: ServerProcess, client_factory: ClientFactory,
+              processes: list[ClientProcess], data: Path) -> tuple[str, WireClient,
+                                                                   ClientProcess]:
+    """Bob, a real client logged in with an account of its own in `data`, and alice on the
+    wire: (bob's id, alice, bob's client, added to `processes`)."""
+    [(bob, _)] = accounts(server, data, 1)
+    alice = client_factory.registered(server)
+    client = ClientProcess(server.port, data, "--account", bob)
+    processes.append(client)
+    client.expect("logged_in")
+    return bob, alice, client
+
+
+def kill(client: ClientProcess) -> None:
+    """SIGKILL, and the process reaped."""
+    stop_process(client.proc, signal.SIGKILL)
 
 
 def stored(data: Path, user: str) -> State:

@@ -12,8 +12,8 @@ from pathlib import Path
 from client.clientkit import ClientProcess
 from wire import ClientFactory, ServerFactory, timestamp
 
-from faults.clientkill import stored
-from faults.kit import accounts, wait_unread
+from faults.clientkill import kill, recipient, stored
+from faults.kit import wait_unread
 from shared import events as ev
 from shared.codes import ActKind
 
@@ -25,11 +25,7 @@ def test_acts_client_kill_with_an_edit_unread_applies_it_once(
     one "edited" event, the new text on disk, the 07 of the edit to its author."""
     server = server_factory.start()
     data = tmp_path / "data"
-    [(bob, _)] = accounts(server, data, 1)
-    alice = client_factory.registered(server)
-    first = ClientProcess(server.port, data, "--account", bob)
-    processes.append(first)
-    first.expect("logged_in")
+    bob, alice, first = recipient(server, client_factory, processes, data)
     ts = timestamp()
     alice.send(ev.Send(alice.user, bob, ts, "see you at 5"))
     alice.expect_next(ev.Accepted(bob, ts))
@@ -39,8 +35,7 @@ def test_acts_client_kill_with_an_edit_unread_applies_it_once(
     alice.send(ev.Act(alice.user, bob, ts + 1, ActKind.EDIT, alice.user, ts, "see you at 6"))
     alice.expect_next(ev.Accepted(bob, ts + 1))
     wait_unread(first.proc.pid)  # the 32 has arrived; the client never read it
-    os.kill(first.proc.pid, signal.SIGKILL)
-    first.proc.wait()
+    kill(first)
     alice.assert_silent()  # no 12 of the edit: no 07
 
     again = ClientProcess(server.port, data, "--account", bob)

@@ -17,14 +17,9 @@ from pathlib import Path
 from client.clientkit import ClientProcess
 from wire import ClientFactory, ServerFactory, timestamp
 
-from faults.clientkill import burst_kill_run, stored
+from faults.clientkill import burst_kill_run, kill, recipient, stored
 from faults.kit import accounts, wait_unread
 from shared import events as ev
-
-
-def kill(client: ClientProcess) -> None:
-    os.kill(client.proc.pid, signal.SIGKILL)
-    client.proc.wait()
 
 
 def test_client_kill_between_deliver_and_receipt_redelivers_once(
@@ -33,11 +28,7 @@ def test_client_kill_between_deliver_and_receipt_redelivers_once(
     """A recipient killed with a 06 in its socket, before its 12, gets it at next login, once."""
     server = server_factory.start()
     data = tmp_path / "data"
-    [(bob, _)] = accounts(server, data, 1)
-    alice = client_factory.registered(server)
-    first = ClientProcess(server.port, data, "--account", bob)
-    processes.append(first)
-    first.expect("logged_in")
+    bob, alice, first = recipient(server, client_factory, processes, data)
     os.kill(first.proc.pid, signal.SIGSTOP)
     ts = timestamp()
     alice.send(ev.Send(alice.user, bob, ts, "while you sleep"))

@@ -18,7 +18,8 @@ from pathlib import Path
 from client.clientkit import ClientProcess
 from wire import ClientFactory, ServerFactory, timestamp
 
-from faults.kit import accounts, wait_unread
+from faults.clientkill import kill, recipient
+from faults.kit import wait_unread
 from interzap_client import profile
 from interzap_client.history import JOURNAL, History
 from interzap_client.state import State
@@ -31,11 +32,7 @@ def test_journal_cut_mid_line_keeps_the_rest_and_redelivers(
     """A journal cut mid-line: complete lines kept, the cut reported, the 06 redelivered once."""
     server = server_factory.start()
     data = tmp_path / "data"
-    [(bob, _)] = accounts(server, data, 1)
-    alice = client_factory.registered(server)
-    first = ClientProcess(server.port, data, "--account", bob)
-    processes.append(first)
-    first.expect("logged_in")
+    bob, alice, first = recipient(server, client_factory, processes, data)
     base = timestamp() - 10
     for i in range(3):
         alice.send(ev.Send(alice.user, bob, base + i, f"kept {i}"))
@@ -46,8 +43,7 @@ def test_journal_cut_mid_line_keeps_the_rest_and_redelivers(
     alice.send(ev.Send(alice.user, bob, cut_ts, "cut short"))
     alice.expect(ev.Accepted(bob, cut_ts))
     wait_unread(first.proc.pid)
-    os.kill(first.proc.pid, signal.SIGKILL)
-    first.proc.wait()
+    kill(first)
 
     journal = profile.account_dir(data, bob) / JOURNAL
     kept = journal.read_bytes()

@@ -72,18 +72,22 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def profile(ctx: Context, stamp: str, tool: str) -> None:
-    """One 1:1 run at the middle size with the server profiled; print the top entries."""
+def profile(ctx: Context, stamp: str, tool: str, group: bool = False) -> None:
+    """One 1:1 run at the middle size (or, `group`, the group fan-out run) with the server
+    profiled; print the top entries."""
     RESULTS.mkdir(exist_ok=True)
-    users = ctx.sizes.one_to_one_users[len(ctx.sizes.one_to_one_users) // 2]
+    users = (ctx.sizes.group_users if group
+             else ctx.sizes.one_to_one_users[len(ctx.sizes.one_to_one_users) // 2])
     if tool == "py-spy":
         path = ctx.spy = RESULTS / f"{stamp}-server.py-spy.txt"
     else:
         path = ctx.profile = RESULTS / f"{stamp}-server.prof"
-    result = scenarios.window_run(ctx, "server", users)
+    result = scenarios.window_run(ctx, "server", users, scenarios.GROUP_SIZE if group else 0)
     ctx.profile = ctx.spy = None
-    print(f"1:1, {users} users, server under {tool}: {result['complete_per_cpu']:.0f} complete "
-          f"msgs per server-CPU s ({result['completed']:.0f} in {result['server_cpu']:.2f} s)")
+    print(f"{'groups' if group else '1:1'}, {users} users, server under {tool}: "
+          f"{result['complete_per_cpu']:.0f} complete msgs and "
+          f"{result['deliveries_per_cpu']:.0f} deliveries per server-CPU s "
+          f"({result['completed']:.0f} in {result['server_cpu']:.2f} s)")
     if not path.exists():
         raise SystemExit(f"no profile was written to {path}")
     print(f"profile: {path}")
@@ -111,8 +115,8 @@ def main() -> int:
                         help="measure the server of another checkout (say, main's), with "
                              "this bench")
     parser.add_argument("--profile", nargs="?", const="cprofile", choices=("cprofile", "py-spy"),
-                        help="profile the server under the 1:1 load instead (py-spy only if "
-                             "installed)")
+                        help="profile the server under the 1:1 load instead (with --only "
+                             "group: the group load; py-spy only if installed)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     sizes = QUICK if args.quick else FULL
@@ -133,7 +137,7 @@ def main() -> int:
             ctx.postgres = Postgres(args.db)
         try:
             if args.profile:
-                profile(ctx, stamp, args.profile)
+                profile(ctx, stamp, args.profile, group=args.only == ["group"])
                 return 0
             # what the snapshot holds
             origin = {**revision(args.code), "server_digest": digest(code)}

@@ -12,11 +12,13 @@ Knows ids, the group_receipt and queue tables; knows no chat rules.
 """
 
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 from interzap_server.storage.models import Entry, GroupReceipt
 from interzap_server.storage.numbers import number, user_number
 from interzap_server.storage.runner import Runner
+from interzap_server.storage.statements import RECEIPT_FIELDS, Statements
+from interzap_server.storage.writes import write_rows
 from shared.ids import number_of, user_id
 
 
@@ -31,16 +33,17 @@ class Waiting:
     delivered: int
     read: int | None = None
 
-
-_FIELDS = [GroupReceipt.group, GroupReceipt.src, GroupReceipt.ts, GroupReceipt.member,
-           GroupReceipt.delivered, GroupReceipt.read]
+    def row(self) -> tuple[int, int, int, int, int, int | None]:
+        """The values in RECEIPT_FIELDS' order (dataclasses.astuple copies deeply: slow)."""
+        return self.group, self.src, self.ts, self.member, self.delivered, self.read
 
 
 class Receipts:
     """Delivery and read times of group copies, as plain ids."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, sql: Statements) -> None:
         self._runner = runner
+        self._sql = sql
         self._waiting: list[Waiting] = []
 
     def delivered(self, group: str, src: str, ts: int, member: str, now: int) -> None:
@@ -56,9 +59,8 @@ class Receipts:
     def flush(self) -> None:
         """Write the waiting receipts, one statement (one already there stays as it is)."""
         if self._waiting:
-            rows = [astuple(row) for row in self._waiting]
-            self._runner.execute(GroupReceipt.insert_many(rows, fields=_FIELDS)
-                                 .on_conflict_ignore())
+            write_rows(self._runner, self._sql, [row.row() for row in self._waiting],
+                       len(RECEIPT_FIELDS), self._sql.add_receipts, self._sql.ignore_known)
             self._waiting.clear()
 
     def truncate(self, mark: int) -> None:

@@ -22,12 +22,17 @@ from interzap_server.storage.models import (
     AccountChange,
     Block,
     Entry,
+    GroupReceipt,
     Member,
     MessageKey,
     QueueHead,
     User,
 )
 from interzap_server.storage.wakeups import CHANNEL
+
+RECEIPT_FIELDS = (GroupReceipt.group, GroupReceipt.src, GroupReceipt.ts, GroupReceipt.member,
+                  GroupReceipt.delivered, GroupReceipt.read)
+"""The columns of add_receipts, in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class Statements:
     release: str
     enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
     dequeue_one: str
+    add_receipts: str  # followed by values() of group_receipt rows, then ignore_known
+    ignore_known: str  # a row whose primary key is there already is left as it is
     dequeue: str  # followed by values() of (user, seq) rows, then a closing parenthesis
     drop_copy: str
     copies_left: str
@@ -106,6 +113,10 @@ def prepare(db: peewee.Database) -> Statements:
         release=f"RELEASE SAVEPOINT {q('keys')}",
         enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
                  f"{q('ts')}) VALUES "),
+        add_receipts=(f"INSERT INTO {q(GroupReceipt._meta.table_name)} ("
+                      + ", ".join(q(field.column_name) for field in RECEIPT_FIELDS)
+                      + ") VALUES "),
+        ignore_known=" ON CONFLICT DO NOTHING",
         dequeue_one=f"DELETE FROM {queue} WHERE {who} = {p} AND {seq} = {p}",
         dequeue=f"DELETE FROM {queue} WHERE ({who}, {seq}) IN (VALUES ",
         # a 06 the store does not remember: found among its recipient's own entries

@@ -71,7 +71,7 @@ class Store:
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
         self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
         self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)
-        self.receipts = Receipts(runner)  # when group copies were stored and read (receipts.py)
+        self.receipts = Receipts(runner, self._sql)  # group copies stored, read (receipts.py)
         self._receipts_mark = 0  # receipts waiting at the last savepoint
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
         self.census = QueueCensus(runner, self._sql)  # queue figures, a slice at a time

@@ -111,12 +111,12 @@ class Writes:
         entries, self._entries = self._entries, []
         if self.voided:
             entries = [row for row in entries if (row[0], row[1]) not in self.voided]
-        self._write(entries, 6, self._sql.enqueue, "")
+        write_rows(self._runner, self._sql, entries, 6, self._sql.enqueue)
         gone, self._gone = self._gone, []
         if self._sql.in_process and gone:
             self._runner.run_many(self._sql.dequeue_one, gone)
         else:
-            self._write(gone, 2, self._sql.dequeue, ")")
+            write_rows(self._runner, self._sql, gone, 2, self._sql.dequeue, ")")
         return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
 
     def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]]) -> set[Key]:
@@ -149,17 +149,18 @@ class Writes:
         runner.run(sql.release)
         return {row[:3] for row in rows if runner.run(sql.add_key, *row).rowcount}
 
-    def _write(self, rows: Sequence[tuple[object, ...]], width: int, head: str,
-               tail: str) -> None:
-        """One statement for all `rows`: stepped per row in process, else of many rows."""
-        if not rows:
-            return
-        if self._sql.in_process and not tail:
-            self._runner.run_many(head + self._sql.values(width, 1), rows)
-            return
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start:start + CHUNK]
-            self._runner.run(head + self._sql.values(width, len(chunk)) + tail, *_flat(chunk))
+def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...]], width: int,
+               head: str, tail: str = "") -> None:
+    """One statement for all `rows` (`head` VALUES ... `tail`): stepped per row in process
+    (executemany), else of many rows, CHUNK at a time."""
+    if not rows:
+        return
+    if sql.in_process:
+        runner.run_many(head + sql.values(width, 1) + tail, rows)
+        return
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        runner.run(head + sql.values(width, len(chunk)) + tail, *_flat(chunk))
 
 
 def _flat(rows: Sequence[tuple[object, ...]]) -> list[object]:

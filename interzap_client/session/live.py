@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from interzap_client.notices import Notice
+from interzap_client.people import is_member
 from interzap_client.presence import Presence, Receipts
 from interzap_client.session.errors import SessionError
 from interzap_client.session.outbox import InfoRequest, PresenceRequest, PrivacyRequest
@@ -43,9 +44,12 @@ class Live:
     # ---- requests -------------------------------------------------------------
 
     def typed(self, chat: str | None) -> bool:
-        """The user typed in `chat`: a 27 if logged in and none went there lately."""
+        """The user typed in `chat`: a 27 if logged in, still in the chat (a group left or
+        removed from is read-only) and none went there lately."""
         session = self._session
         if chat is None or not session.logged_in or session.me is None:
+            return False
+        if is_group_id(chat) and not is_member(session.need_state(), chat):
             return False
         if not self.presence.may_send_typing(chat, session.clock()):
             return False

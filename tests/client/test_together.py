@@ -4,10 +4,12 @@ subprocesses, scripted clients and in-process sessions (clientkit)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 from clientkit import (
+    GUARD,
     ChatServer,
     ClientProcess,
     logged_in,
@@ -66,6 +68,28 @@ def test_search_follows_edits_and_deletions(chat_server: ChatServer, tmp_path: P
     clients.append(again)
     again.expect("logged_in")
     assert found(again, "pie") == [] and found(again, "deleted") == []
+
+
+def test_no_typing_in_a_group_left(chat_server: ChatServer, tmp_path: Path) -> None:
+    """A member who left a group types there no more: its chat is read-only, so no 27
+    goes (the server would drop it anyway); typing to a person still goes."""
+    data = tmp_path / "data"
+    alice, bob, carol = (register(chat_server.port, data) for _ in range(3))
+
+    async def scenario() -> None:
+        a, a_task = await online(data, chat_server.port, alice)
+        b, b_task = await online(data, chat_server.port, bob)
+        group = await asyncio.wait_for(a.create_group((bob, carol)), GUARD)
+        assert group is not None
+        await until(b, lambda: group in b.need_state().conversations)
+        change = b.change_group(group, "L")
+        await until(b, lambda: bob not in b.need_state().conversation(group).members)
+        assert change is not None and not b.live.typed(group)
+        assert b.live.typed(alice)
+        await offline(b, b_task)
+        await offline(a, a_task)
+
+    run(scenario)
 
 
 def test_reply_and_edit_of_several_lines(chat_server: ChatServer, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from interzap_server.addresses import SCREENED, AddressLimits
 from interzap_server.limits import FloodBans, TokenBucket
 from interzap_server.metrics import Gauge, Metrics
 from interzap_server.metrics_http import MetricsEndpoint
-from interzap_server.peer import Peer
+from interzap_server.peer import Peer, Received
 from interzap_server.service import Service
 from interzap_server.sessions import Link
 from interzap_server.settings import Settings
@@ -148,11 +148,13 @@ class Server:
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
         with self._service.batch(now):
+            inbox: list[tuple[Peer, list[Received]]] = []
             for key, mask in ready:
                 if isinstance(key.data, Peer):
-                    self._ready(key.data, mask, now)
+                    self._ready(key.data, mask, now, inbox)
                 else:
                     key.data()
+            self._handle(inbox, now)
             retry = self._listener.retry_in()
             if retry is not None and retry <= 0:
                 self._hear()  # connects the lost listener again
@@ -164,6 +166,7 @@ class Server:
                 self._service.housekeep()
             if now >= self._next_tick:
                 self._service.watch_accounts()  # the operator's changes (storage/accounts.py)
+                self._service.sweep()  # a node's wake-ups that never went out
                 if self._endpoint is not None:
                     self._census = self._service.count_queues(CENSUS_BUDGET)
         if now >= self._next_tick:
@@ -251,7 +254,8 @@ class Server:
         for listener, tls in self._listeners:
             self._watch(listener, tls)
 
-    def _ready(self, peer: Peer, mask: int, now: float) -> None:
+    def _ready(self, peer: Peer, mask: int, now: float,
+               inbox: list[tuple[Peer, list[Received]]]) -> None:
         self._touched.add(peer)
         if peer.handshaking:
             peer.handshake()
@@ -260,19 +264,28 @@ class Server:
         if mask & selectors.EVENT_WRITE:
             peer.flush()
         if mask & selectors.EVENT_READ and not peer.closing and not peer.broken:
-            self._read_ready(peer, now)
+            self._read_ready(peer, now, inbox)
 
-    def _read_ready(self, peer: Peer, now: float) -> None:
+    def _read_ready(self, peer: Peer, now: float,
+                    inbox: list[tuple[Peer, list[Received]]]) -> None:
         items = peer.receive(now)
         if items is None:
             log.debug("%s: left", peer.address)
             self._close(peer)
             return
-        for item, line in items:
-            if type(item) in SCREENED and not self._service.is_logged_in(peer):
-                item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
-            self._service.handle(peer, item, line)
-        self._confirmed += peer.take_confirmed()
+        inbox.append((peer, items))
+
+    def _handle(self, inbox: list[tuple[Peer, list[Received]]], now: float) -> None:
+        """Hand the iteration's frames to the service: all of them to look at first (a
+        node of a cluster fetches what they will ask in one statement), then one by one,
+        each peer's in order."""
+        self._service.prepare([(peer, item) for peer, items in inbox for item, _ in items])
+        for peer, items in inbox:
+            for item, line in items:
+                if type(item) in SCREENED and not self._service.is_logged_in(peer):
+                    item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
+                self._service.handle(peer, item, line)
+            self._confirmed += peer.take_confirmed()
 
     def _hear(self) -> None:
         """What the other nodes said, to the service; the listener watched under its

@@ -23,9 +23,11 @@ entry first; sessions.py sends the entries.
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
+from itertools import islice
 
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
 from interzap_server.rules.accounts import DISABLED, hash_token
@@ -46,6 +48,7 @@ from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
 from shared.errors import RemoteProtocolError
+from shared.ids import is_group_id
 
 # hash_token is the accounts rule's, KEY_MEMORY the context's; bench/ and tests import them here
 __all__ = ["COMMIT_DELAY", "KEY_MEMORY", "Service", "hash_token"]
@@ -59,6 +62,9 @@ SHARED_HOLD = 0.01
 before it is committed first, and a new one begun for that frame: it holds row locks
 (queue heads, a group message's key, read marks) that other nodes' frames to the same
 users wait for, and such a wait is cancelled after storage.LOCK_TIMEOUT (0.1 s)."""
+PREFETCH = 64
+"""Frames of an iteration a node fetches for at a time (storage/heads.py): their locks
+are held while they are handled, so a long iteration takes them a slice at a time."""
 NOT_STORED = "the server could not store this; nothing was done, try again"
 """The reason of the 13/99 for a frame that writes (PROTOCOL.md section 4)."""
 NOT_CHECKED = "the server could not check this; nothing was done, try again"
@@ -84,6 +90,8 @@ class Service:
         self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
         self._hold = SHARED_HOLD if store.shared else None  # how long it may hold locks
+        self._ahead: deque[tuple[Link, Item]] = deque()  # prepare()d frames not yet handled
+        self._covered = 0  # how many of them the last prefetch covered
         self._began = 0.0  # when it began, by perf_counter (only when shared)
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
@@ -201,10 +209,8 @@ class Service:
         session = self._sessions.get(link)
         if session is None or session.retired:
             return
-        if (self._hold is not None and self._open
-                and time.perf_counter() - self._began > self._hold):
-            self._end(commit=not self._doomed)  # let the other nodes have the locks
-            self._begin(self._opened, again=True)
+        if self._hold is not None:
+            self._look_ahead()
         rule = RULES[type(item)]
         policy = rule.policy
         unit = Unit(session, line, silent=not policy.answered)
@@ -225,6 +231,65 @@ class Service:
             if self._doomed:
                 return  # answered with 13/99 when the batch rolls back
         self._apply(rule, unit, item)
+
+    def _held_too_long(self) -> bool:
+        """Whether a node's open transaction has held its locks SHARED_HOLD already."""
+        return (self._hold is not None and self._open
+                and time.perf_counter() - self._began > self._hold)
+
+    def _renew(self) -> None:
+        """Commit the open transaction and begin another in the same iteration: let the
+        other nodes have its locks (SHARED_HOLD), or lock heads in order (prepare())."""
+        self._end(commit=not self._doomed)
+        self._begin(self._opened, again=True)
+
+    def prepare(self, frames: Sequence[tuple[Link, Item]]) -> None:
+        """The iteration's frames, in the order they will be handled (a node of a cluster
+        only): before the first of each PREFETCH of them, the store locks the queue
+        heads their 1:1 05s and 12s will write to and fetches what those frames ask of
+        them, in one round trip instead of several a frame (storage/heads.py)."""
+        if self._hold is not None:
+            self._ahead, self._covered = deque(frames), 0
+
+    def _look_ahead(self) -> None:
+        """Before a frame of a node: commit first if the transaction held its locks
+        SHARED_HOLD, and prefetch for the next frames if the last prefetch does not
+        cover this one (or went with that commit)."""
+        if self._held_too_long():
+            self._renew()
+            self._covered = 0
+        if self._ahead:
+            if not self._covered:
+                self._covered = min(len(self._ahead), PREFETCH)
+                self._prefetch(islice(self._ahead, self._covered))
+            self._ahead.popleft()
+            self._covered -= 1
+
+    def _prefetch(self, frames: Iterable[tuple[Link, Item]]) -> None:
+        """Lock and fetch for these frames' 1:1 05s and 12s; nothing is refused here."""
+        if not self._open or self._doomed:
+            return
+        recipients: dict[str, set[str]] = {}
+        authors: set[str] = set()  # owed a 07 by a 12
+        for link, item in frames:
+            if (isinstance(item, ev.Send | ev.Receipt) and not is_group_id(item.dst)
+                    and self.is_logged_in(link)):
+                if isinstance(item, ev.Send):
+                    recipients.setdefault(item.dst, set()).add(item.src)
+                else:
+                    authors.add(item.src)
+        users = recipients.keys() | authors
+        if not users:
+            return
+        if not self._store.locks_in_order(users):  # those of earlier frames are below
+            self._renew()
+            if self._doomed:
+                return
+        self._store.savepoint()
+        try:
+            self._store.prefetch(recipients, authors, self._context.max_queue)
+        except StorageError as exc:  # the frames take the statements of their own
+            self._undo(exc, logging.WARNING, "could not fetch the queue heads of the frames")
 
     def _apply(self, rule: Rule, unit: Unit, item: Item) -> None:
         """Run the frame's rule after a savepoint, so that its failure undoes it alone."""
@@ -340,6 +405,17 @@ class Service:
             if closing is not None and self._sessions.close_user(change.user, *closing,
                                                                  since_at_most):
                 log.info("%s: closed its session: %s", change.user, closing[1])
+
+    def sweep(self) -> None:
+        """A node's sweep of the queues of its sessions (inside a batch, once a second:
+        Sessions.sweep), for wake-ups that never went out."""
+        if self._hold is None:
+            return
+        self._store.savepoint()
+        try:
+            self._sessions.sweep()
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "cannot read the queue heads of the users here")
 
     def count_queues(self, budget: float) -> Census | None:
         """Count the queues for about `budget` seconds (inside a batch: census.py); the

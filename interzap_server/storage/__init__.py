@@ -35,7 +35,7 @@ from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.solo import AlreadyServed
-from interzap_server.storage.store import Queued, Store
+from interzap_server.storage.store import Page, Queued, Store
 from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import (
     Heard,
@@ -49,8 +49,8 @@ from interzap_server.storage.wakeups import (
 from interzap_server.storage.writes import Key
 
 __all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
-           "Census", "Heard", "Key", "Queued", "Replaced", "Reported", "Resync", "StorageError",
-           "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
+           "Census", "Heard", "Key", "Page", "Queued", "Replaced", "Reported", "Resync",
+           "StorageError", "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
 
 log = logging.getLogger(__name__)
 

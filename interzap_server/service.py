@@ -23,12 +23,11 @@ entry first; sessions.py sends the entries.
 
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice
 
+from interzap_server.lookahead import Frame, LookAhead, needs
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
 from interzap_server.rules.accounts import DISABLED, hash_token
 from interzap_server.rules.context import KEY_MEMORY
@@ -48,7 +47,6 @@ from shared import events as ev
 from shared.codec import encode
 from shared.codes import GREETING, ErrorCode
 from shared.errors import RemoteProtocolError
-from shared.ids import is_group_id
 
 # hash_token is the accounts rule's, KEY_MEMORY the context's; bench/ and tests import them here
 __all__ = ["COMMIT_DELAY", "KEY_MEMORY", "Service", "hash_token"]
@@ -62,9 +60,6 @@ SHARED_HOLD = 0.01
 before it is committed first, and a new one begun for that frame: it holds row locks
 (queue heads, a group message's key, read marks) that other nodes' frames to the same
 users wait for, and such a wait is cancelled after storage.LOCK_TIMEOUT (0.1 s)."""
-PREFETCH = 64
-"""Frames of an iteration a node fetches for at a time (storage/heads.py): their locks
-are held while they are handled, so a long iteration takes them a slice at a time."""
 NOT_STORED = "the server could not store this; nothing was done, try again"
 """The reason of the 13/99 for a frame that writes (PROTOCOL.md section 4)."""
 NOT_CHECKED = "the server could not check this; nothing was done, try again"
@@ -90,8 +85,7 @@ class Service:
         self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
         self._hold = SHARED_HOLD if store.shared else None  # how long it may hold locks
-        self._ahead: deque[tuple[Link, Item]] = deque()  # prepare()d frames not yet handled
-        self._covered = 0  # how many of them the last prefetch covered
+        self._ahead = LookAhead()  # a node's frames of the iteration (prepare())
         self._began = 0.0  # when it began, by perf_counter (only when shared)
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
@@ -243,45 +237,26 @@ class Service:
         self._end(commit=not self._doomed)
         self._begin(self._opened, again=True)
 
-    def prepare(self, frames: Sequence[tuple[Link, Item]]) -> None:
+    def prepare(self, frames: Sequence[Frame]) -> None:
         """The iteration's frames, in the order they will be handled (a node of a cluster
-        only): before the first of each PREFETCH of them, the store locks the queue
-        heads their 1:1 05s and 12s will write to and fetches what those frames ask of
-        them, in one round trip instead of several a frame (storage/heads.py)."""
+        only): what their 1:1 05s and 12s ask is fetched in one round trip (lookahead.py)."""
         if self._hold is not None:
-            self._ahead, self._covered = deque(frames), 0
+            self._ahead.start(frames)
 
     def _look_ahead(self) -> None:
         """Before a frame of a node: commit first if the transaction held its locks
-        SHARED_HOLD, and prefetch for the next frames if the last prefetch does not
-        cover this one (or went with that commit)."""
+        SHARED_HOLD; fetch for the next frames if nothing fetched covers this one."""
         if self._held_too_long():
             self._renew()
-            self._covered = 0
-        if self._ahead:
-            if not self._covered:
-                self._covered = min(len(self._ahead), PREFETCH)
-                self._prefetch(islice(self._ahead, self._covered))
-            self._ahead.popleft()
-            self._covered -= 1
+            self._ahead.lost()
+        due = self._ahead.step()
+        if due and self._open and not self._doomed:
+            self._prefetch(*needs(due, self.is_logged_in))
 
-    def _prefetch(self, frames: Iterable[tuple[Link, Item]]) -> None:
-        """Lock and fetch for these frames' 1:1 05s and 12s; nothing is refused here."""
-        if not self._open or self._doomed:
+    def _prefetch(self, recipients: dict[str, set[str]], authors: set[str]) -> None:
+        if not recipients and not authors:
             return
-        recipients: dict[str, set[str]] = {}
-        authors: set[str] = set()  # owed a 07 by a 12
-        for link, item in frames:
-            if (isinstance(item, ev.Send | ev.Receipt) and not is_group_id(item.dst)
-                    and self.is_logged_in(link)):
-                if isinstance(item, ev.Send):
-                    recipients.setdefault(item.dst, set()).add(item.src)
-                else:
-                    authors.add(item.src)
-        users = recipients.keys() | authors
-        if not users:
-            return
-        if not self._store.locks_in_order(users):  # those of earlier frames are below
+        if not self._store.locks_in_order(recipients.keys() | authors):  # earlier ones: below
             self._renew()
             if self._doomed:
                 return

@@ -3,10 +3,6 @@ user order, so two nodes writing to the same users in opposite orders never wait
 other in a cycle; seqs handed out by the node and written back at the flush, valid after
 a frame undone alone; a 05 that costs no statement of its own, a 12 neither."""
 
-from collections.abc import Iterator
-
-import pytest
-from postgres import Cluster
 from server.rules_kit import T0, Node
 from wire import ClientFactory, timestamp
 
@@ -16,18 +12,6 @@ from interzap_server.storage.numbers import SEQ_SPAN
 from shared import events as ev
 
 ROUNDS = 30
-
-
-@pytest.fixture
-def pair(postgres_cluster: Cluster) -> Iterator[tuple[Node, Node]]:
-    url = postgres_cluster.create_database()
-    nodes = (Node(url, shared=True), Node(url, shared=True))
-    try:
-        yield nodes
-    finally:
-        for node in nodes:
-            node.close()
-        postgres_cluster.drop_database(url)
 
 
 def test_heads_opposite_orders_on_two_nodes_refuse_nothing(

@@ -5,10 +5,8 @@ payloads PostgreSQL takes and arrives whole, and nothing of a rolled-back batch 
 
 import selectors
 import time
-from collections.abc import Iterator
 
 import pytest
-from postgres import Cluster
 from server.rules_kit import T0, Node
 
 from interzap_server.storage import Heard, Told, Wake
@@ -17,18 +15,6 @@ from shared.codec import encode
 
 GUARD = 5.0
 """Seconds to wait for a notification: a guard only (they come in a millisecond)."""
-
-
-@pytest.fixture
-def pair(postgres_cluster: Cluster) -> Iterator[tuple[Node, Node]]:
-    url = postgres_cluster.create_database()
-    nodes = (Node(url, shared=True), Node(url, shared=True))
-    try:
-        yield nodes
-    finally:
-        for node in nodes:
-            node.close()
-        postgres_cluster.drop_database(url)
 
 
 def hear(node: Node, until: int = 1) -> list[Heard]:

@@ -57,6 +57,8 @@ LINGER = 5.0
 CENSUS_BUDGET = 0.01
 """Seconds a tick may spend counting the queues for the metrics page (storage/census.py):
 1% of the loop; a pass over a million queued frames then takes about a minute."""
+Ready = list[tuple[selectors.SelectorKey, int]]
+"""What select() returned: each key with its events."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -147,6 +149,7 @@ class Server:
         now = time.time()
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
+        ready = self._hear_first(ready, now)
         with self._service.batch(now):
             inbox: list[tuple[Peer, list[Received]]] = []
             for key, mask in ready:
@@ -294,6 +297,19 @@ class Server:
         self._watch_listener()
         if heard:
             self._service.hear(heard)
+
+    def _hear_first(self, ready: Ready, now: float) -> Ready:
+        """A node hears the other nodes before it handles the iteration's frames, and
+        sends the entries they woke at once: a wake-up does not wait for the batch.
+        Returns the rest of what is ready (without the peers that flush closed)."""
+        heard = self._heard_fd
+        if all(key.fd != heard for key, _ in ready):
+            return ready
+        self._hear()
+        self._service.top_up()
+        self._flush_all(now)
+        return [(key, mask) for key, mask in ready
+                if key.fd != heard and (not isinstance(key.data, Peer) or key.data in self._peers)]
 
     def _watch_listener(self) -> None:
         fd = self._listener.fileno()

@@ -8,6 +8,10 @@ will ask, in one round trip (storage/heads.py). A commit in between (the
 batch held its locks too long) loses what was fetched, and the frames left
 are fetched for again.
 
+A node also handles again, in its next batches, the 12s and 08s that failed
+(Retries): nobody answers them, so nobody would send them again, and a lock
+wait cancelled by another node's long batch would cost a 07 or a 09.
+
 Knows events, ids and links; knows no SQL, no sockets and no chat rule.
 """
 
@@ -18,11 +22,15 @@ from itertools import islice
 from interzap_server.rules import Item
 from interzap_server.sessions import Link
 from shared import events as ev
+from shared.codec import Side, decode
 from shared.ids import is_group_id
 
 PREFETCH = 64
 """Frames an iteration fetches for at a time: their locks are held while they are handled,
 so a long iteration takes them a slice at a time."""
+
+RETRIES = 3
+"""Times a failed 12 or 08 is handled again before it is given up (and said in the log)."""
 
 Frame = tuple[Link, Item]
 
@@ -71,3 +79,29 @@ def needs(frames: Iterable[Frame], logged_in: Callable[[Link], bool],
             else:
                 authors.add(item.src)
     return recipients, authors
+
+
+class Retries:
+    """Silent frames (12, 08) that wrote and failed: handled again at the next batch."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[Link, bytes]] = []
+        self._tries: dict[tuple[Link, bytes], int] = {}
+
+    def retry(self, link: Link, line: bytes) -> None:
+        """A silent frame (its line, without LF) failed: again at the next batch, unless
+        it failed RETRIES times already."""
+        tries = self._tries.get((link, line), 0) + 1
+        if line and tries <= RETRIES:
+            self._tries[link, line] = tries
+            self._waiting.append((link, line))
+        else:
+            self._tries.pop((link, line), None)
+
+    def due(self) -> list[tuple[Link, Item, bytes]]:
+        """The frames to handle again now, decoded, in the order they failed; a frame
+        handled again is forgotten unless it fails again (retry())."""
+        waiting, self._waiting = self._waiting, []
+        if not waiting:
+            self._tries.clear()
+        return [(link, decode(line, Side.CLIENT), line) for link, line in waiting]

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
-from interzap_server.lookahead import Frame, LookAhead, needs
+from interzap_server.lookahead import Frame, LookAhead, Retries, needs
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
 from interzap_server.rules.accounts import DISABLED, hash_token
 from interzap_server.rules.context import KEY_MEMORY
@@ -86,6 +86,7 @@ class Service:
         self._opened = 0.0  # when it began
         self._hold = SHARED_HOLD if store.shared else None  # how long it may hold locks
         self._ahead = LookAhead()  # a node's frames of the iteration (prepare())
+        self._again = Retries()  # a node's silent frames that failed, to handle again
         self._began = 0.0  # when it began, by perf_counter (only when shared)
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
@@ -135,6 +136,8 @@ class Service:
         if not self._open:
             self._begin(now)
         try:
+            for link, item, line in self._again.due():
+                self.handle(link, item, line)  # before the iteration's frames
             yield
             if self._context.moves:
                 self._record_presence()
@@ -292,7 +295,11 @@ class Service:
                     "undone alone" if alone else "rolling the batch back", exc)
 
     def _fail(self, unit: Unit) -> None:
-        """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened."""
+        """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened.
+        A node tries a 12 or 08 that wrote again in its next batches (nobody would send
+        it again: a lost 12 costs a 07, a lost 08 a 09 until the next login or 08)."""
+        if unit.wrote and unit.silent and self._hold is not None:
+            self._again.retry(unit.session.link, unit.line)
         if unit.undo:
             unit.undo()
             unit.undo = None

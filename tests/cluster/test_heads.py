@@ -8,6 +8,7 @@ from wire import ClientFactory, timestamp
 
 from cluster.kit import LIVE, Nodes
 from interzap_server.storage import Store
+from interzap_server.storage.failures import LockTimeout
 from interzap_server.storage.numbers import SEQ_SPAN
 from shared import events as ev
 
@@ -94,3 +95,25 @@ def test_heads_prefetched_05_and_12_ask_nothing_more(pair: tuple[Node, Node]) ->
     runner.run = real  # type: ignore[method-assign]
     one.service.settle()
     assert alice_line.take() == [ev.Accepted(bob, 2), ev.Delivered(bob, 1)]
+
+
+def test_heads_a_12_that_failed_is_handled_again(pair: tuple[Node, Node]) -> None:
+    """A 12 whose statement failed (a lock wait cancelled) is nobody's to send again: the
+    node handles it again in its next batch, and the author gets its 07."""
+    one, _ = pair
+    alice_line, alice, _ = one.register()
+    bob_line, bob, _ = one.register()
+    assert one.ask(alice_line, ev.Send(alice, bob, 1, "hi")) == [ev.Accepted(bob, 1)]
+    assert bob_line.take() == [ev.Deliver(alice, bob, 1, "hi")]
+    real = one.store.acknowledge
+
+    def cancelled(*args: str) -> int | None:
+        one.store.acknowledge = real  # type: ignore[method-assign]
+        raise LockTimeout("canceling statement due to lock timeout")
+
+    one.store.acknowledge = cancelled  # type: ignore[method-assign]
+    assert one.ask(bob_line, ev.Receipt(alice, bob, 1)) == []
+    assert alice_line.take() == []  # failed: no 07 yet
+    one.frame(T0)  # the next batch, with no frame of its own
+    one.service.settle()
+    assert alice_line.take() == [ev.Delivered(bob, 1)]

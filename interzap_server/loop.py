@@ -12,8 +12,11 @@ for flooding bans its address unless it is trusted (limits.FloodBans); new
 connections from there wait half a second in the tarpit (tarpit.py), then are told.
 On a database shared by several nodes the selector also watches the service's
 listener, the connection that hears the other nodes (storage/wakeups.py): what it
-drains goes to the service inside the batch; if it is lost, it is tried again when
-its retry_in() says, and watched again under its new descriptor.
+drains goes to the service first in the iteration, and the queues it woke are read
+and sent before the frames are handled; if it is lost, it is tried again when its
+retry_in() says, and watched again under its new descriptor. The frames of every
+ready socket are read before any is handled: the service looks at them all first
+(a node fetches what their 1:1 05s and 12s ask in one statement: lookahead.py).
 """
 
 import errno

@@ -9,7 +9,8 @@ database really gives, and returns a Store. The rooms: store.py (what is asked
 of the database), statements.py (the hot path's SQL), writes.py (what waits
 for the commit), runner.py (running it, the transaction, savepoints and
 reconnecting), failures.py (what a driver error means), caches.py (what one
-process may remember), wakeups.py (telling other processes), models.py (the
+process may remember), wakeups.py (telling other processes), heads.py and
+places.py (what a node of a cluster holds or remembers instead), models.py (the
 tables), upgrade.py (the tables of earlier versions), accounts.py (logins,
 invites and the operator's changes, as the server sees them), census.py (the
 queues counted a slice at a time), admin.py (the operator's queries:

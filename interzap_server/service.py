@@ -203,11 +203,11 @@ class Service:
     def handle(self, link: Link, item: Item, line: bytes = b"") -> None:
         """Apply one frame from `link` (or the protocol error it was), as its rule says;
         `line` is the frame as received, without its LF (a 05's rule relays it)."""
+        if self._hold is not None:
+            self._look_ahead()  # for every frame prepare() was given, in order
         session = self._sessions.get(link)
         if session is None or session.retired:
             return
-        if self._hold is not None:
-            self._look_ahead()
         rule = RULES[type(item)]
         policy = rule.policy
         unit = Unit(session, line, silent=not policy.answered)

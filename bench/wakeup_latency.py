@@ -4,11 +4,12 @@ NOTIFY takes from COMMIT to another process's selector; and how many commits a s
 several writers get with and without a NOTIFY in each (PostgreSQL serialises the commits
 that notify, across the whole cluster and its fsync).
 
-`python -m bench.wakeup_latency [--messages N] [--no-fsync]` starts a throwaway
+`python -m bench.wakeup_latency [--messages N] [--no-fsync] [--code DIR]` starts a throwaway
 PostgreSQL cluster (fsync on unless told) and two server nodes on it, sends N messages
 one at a time (the next once the last 06 arrived, so nothing queues), and prints
 p50/p90/p99 in milliseconds, then the commit rates. Small and bounded: a few seconds;
-the main figures are `make bench`'s.
+the main figures are `make bench`'s. `--code DIR` runs the nodes of another checkout (to
+compare, one right after the other).
 """
 
 import argparse
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import psycopg2
 
-from bench.launch import running, server_command
+from bench.launch import REPO, running, server_command
 from bench.pgcluster import Cluster, find_bindir
 from shared import events as ev
 from shared.codec import Side, decode, encode
@@ -142,6 +143,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--no-fsync", action="store_true",
                         help="the cluster without fsync: what the wake-up costs, not the disk")
+    parser.add_argument("--code", metavar="DIR", type=Path, default=REPO,
+                        help="run the nodes of another checkout")
     args = parser.parse_args()
     bindir = find_bindir()
     if bindir is None:
@@ -153,7 +156,7 @@ def main() -> None:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         nodes = [stack.enter_context(running(f"node-{n}", [*server_command(url),
                                                            "--cluster", "--node", f"node-{n}"],
-                                             folder / f"node-{n}.log"))
+                                             folder / f"node-{n}.log", args.code))
                  for n in (1, 2)]
         alice, bob, carol = (Line(nodes[0].host, nodes[0].port).register(),
                              Line(nodes[1].host, nodes[1].port).register(),

@@ -12,8 +12,11 @@ for flooding bans its address unless it is trusted (limits.FloodBans); new
 connections from there wait half a second in the tarpit (tarpit.py), then are told.
 On a database shared by several nodes the selector also watches the service's
 listener, the connection that hears the other nodes (storage/wakeups.py): what it
-drains goes to the service inside the batch; if it is lost, it is tried again when
-its retry_in() says, and watched again under its new descriptor.
+drains goes to the service first in the iteration, and the queues it woke are read
+and sent before the frames are handled; if it is lost, it is tried again when its
+retry_in() says, and watched again under its new descriptor. The frames of every
+ready socket are read before any is handled: the service looks at them all first
+(a node fetches what their 1:1 05s and 12s ask in one statement: lookahead.py).
 """
 
 import errno
@@ -31,7 +34,7 @@ from interzap_server.addresses import SCREENED, AddressLimits
 from interzap_server.limits import FloodBans, TokenBucket
 from interzap_server.metrics import Gauge, Metrics
 from interzap_server.metrics_http import MetricsEndpoint
-from interzap_server.peer import Peer
+from interzap_server.peer import Peer, Received
 from interzap_server.service import Service
 from interzap_server.sessions import Link
 from interzap_server.settings import Settings
@@ -57,6 +60,8 @@ LINGER = 5.0
 CENSUS_BUDGET = 0.01
 """Seconds a tick may spend counting the queues for the metrics page (storage/census.py):
 1% of the loop; a pass over a million queued frames then takes about a minute."""
+Ready = list[tuple[selectors.SelectorKey, int]]
+"""What select() returned: each key with its events."""
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
@@ -147,12 +152,15 @@ class Server:
         now = time.time()
         if self._accept_paused_until is not None and now >= self._accept_paused_until:
             self._resume_accepting()
+        ready = self._hear_first(ready, now)
         with self._service.batch(now):
+            inbox: list[tuple[Peer, list[Received]]] = []
             for key, mask in ready:
                 if isinstance(key.data, Peer):
-                    self._ready(key.data, mask, now)
+                    self._ready(key.data, mask, now, inbox)
                 else:
                     key.data()
+            self._handle(inbox, now)
             retry = self._listener.retry_in()
             if retry is not None and retry <= 0:
                 self._hear()  # connects the lost listener again
@@ -164,6 +172,7 @@ class Server:
                 self._service.housekeep()
             if now >= self._next_tick:
                 self._service.watch_accounts()  # the operator's changes (storage/accounts.py)
+                self._service.sweep()  # a node's wake-ups that never went out
                 if self._endpoint is not None:
                     self._census = self._service.count_queues(CENSUS_BUDGET)
         if now >= self._next_tick:
@@ -251,7 +260,8 @@ class Server:
         for listener, tls in self._listeners:
             self._watch(listener, tls)
 
-    def _ready(self, peer: Peer, mask: int, now: float) -> None:
+    def _ready(self, peer: Peer, mask: int, now: float,
+               inbox: list[tuple[Peer, list[Received]]]) -> None:
         self._touched.add(peer)
         if peer.handshaking:
             peer.handshake()
@@ -260,19 +270,28 @@ class Server:
         if mask & selectors.EVENT_WRITE:
             peer.flush()
         if mask & selectors.EVENT_READ and not peer.closing and not peer.broken:
-            self._read_ready(peer, now)
+            self._read_ready(peer, now, inbox)
 
-    def _read_ready(self, peer: Peer, now: float) -> None:
+    def _read_ready(self, peer: Peer, now: float,
+                    inbox: list[tuple[Peer, list[Received]]]) -> None:
         items = peer.receive(now)
         if items is None:
             log.debug("%s: left", peer.address)
             self._close(peer)
             return
-        for item, line in items:
-            if type(item) in SCREENED and not self._service.is_logged_in(peer):
-                item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
-            self._service.handle(peer, item, line)
-        self._confirmed += peer.take_confirmed()
+        inbox.append((peer, items))
+
+    def _handle(self, inbox: list[tuple[Peer, list[Received]]], now: float) -> None:
+        """Hand the iteration's frames to the service: all of them to look at first (a
+        node of a cluster fetches what they will ask in one statement), then one by one,
+        each peer's in order."""
+        self._service.prepare([(peer, item) for peer, items in inbox for item, _ in items])
+        for peer, items in inbox:
+            for item, line in items:
+                if type(item) in SCREENED and not self._service.is_logged_in(peer):
+                    item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
+                self._service.handle(peer, item, line)
+            self._confirmed += peer.take_confirmed()
 
     def _hear(self) -> None:
         """What the other nodes said, to the service; the listener watched under its
@@ -281,6 +300,19 @@ class Server:
         self._watch_listener()
         if heard:
             self._service.hear(heard)
+
+    def _hear_first(self, ready: Ready, now: float) -> Ready:
+        """A node hears the other nodes before it handles the iteration's frames, and
+        sends the entries they woke at once: a wake-up does not wait for the batch.
+        Returns the rest of what is ready (without the peers that flush closed)."""
+        heard = self._heard_fd
+        if all(key.fd != heard for key, _ in ready):
+            return ready
+        self._hear()
+        self._service.top_up()
+        self._flush_all(now)
+        return [(key, mask) for key, mask in ready
+                if key.fd != heard and (not isinstance(key.data, Peer) or key.data in self._peers)]
 
     def _watch_listener(self) -> None:
         fd = self._listener.fileno()

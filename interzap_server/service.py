@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
+from interzap_server.lookahead import Frame, LookAhead, Retries, needs
 from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
 from interzap_server.rules.accounts import DISABLED, hash_token
 from interzap_server.rules.context import KEY_MEMORY
@@ -84,6 +85,8 @@ class Service:
         self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
         self._hold = SHARED_HOLD if store.shared else None  # how long it may hold locks
+        self._ahead = LookAhead()  # a node's frames of the iteration (prepare())
+        self._again = Retries()  # a node's silent frames that failed, to handle again
         self._began = 0.0  # when it began, by perf_counter (only when shared)
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
@@ -133,6 +136,8 @@ class Service:
         if not self._open:
             self._begin(now)
         try:
+            for link, item, line in self._again.due():
+                self.handle(link, item, line)  # before the iteration's frames
             yield
             if self._context.moves:
                 self._record_presence()
@@ -198,13 +203,11 @@ class Service:
     def handle(self, link: Link, item: Item, line: bytes = b"") -> None:
         """Apply one frame from `link` (or the protocol error it was), as its rule says;
         `line` is the frame as received, without its LF (a 05's rule relays it)."""
+        if self._hold is not None:
+            self._look_ahead()  # for every frame prepare() was given, in order
         session = self._sessions.get(link)
         if session is None or session.retired:
             return
-        if (self._hold is not None and self._open
-                and time.perf_counter() - self._began > self._hold):
-            self._end(commit=not self._doomed)  # let the other nodes have the locks
-            self._begin(self._opened, again=True)
         rule = RULES[type(item)]
         policy = rule.policy
         unit = Unit(session, line, silent=not policy.answered)
@@ -225,6 +228,46 @@ class Service:
             if self._doomed:
                 return  # answered with 13/99 when the batch rolls back
         self._apply(rule, unit, item)
+
+    def _held_too_long(self) -> bool:
+        """Whether a node's open transaction has held its locks SHARED_HOLD already."""
+        return (self._hold is not None and self._open
+                and time.perf_counter() - self._began > self._hold)
+
+    def _renew(self) -> None:
+        """Commit the open transaction and begin another in the same iteration: let the
+        other nodes have its locks (SHARED_HOLD), or lock heads in order (prepare())."""
+        self._end(commit=not self._doomed)
+        self._begin(self._opened, again=True)
+
+    def prepare(self, frames: Sequence[Frame]) -> None:
+        """The iteration's frames, in the order they will be handled (a node of a cluster
+        only): what their 1:1 05s and 12s ask is fetched in one round trip (lookahead.py)."""
+        if self._hold is not None:
+            self._ahead.start(frames)
+
+    def _look_ahead(self) -> None:
+        """Before a frame of a node: commit first if the transaction held its locks
+        SHARED_HOLD; fetch for the next frames if nothing fetched covers this one."""
+        if self._held_too_long():
+            self._renew()
+            self._ahead.lost()
+        due = self._ahead.step()
+        if due and self._open and not self._doomed:
+            self._prefetch(*needs(due, self.is_logged_in))
+
+    def _prefetch(self, recipients: dict[str, set[str]], authors: set[str]) -> None:
+        if not recipients and not authors:
+            return
+        if not self._store.locks_in_order(recipients.keys() | authors):  # earlier ones: below
+            self._renew()
+            if self._doomed:
+                return
+        self._store.savepoint()
+        try:
+            self._store.prefetch(recipients, authors, self._context.max_queue)
+        except StorageError as exc:  # the frames take the statements of their own
+            self._undo(exc, logging.WARNING, "could not fetch the queue heads of the frames")
 
     def _apply(self, rule: Rule, unit: Unit, item: Item) -> None:
         """Run the frame's rule after a savepoint, so that its failure undoes it alone."""
@@ -252,7 +295,11 @@ class Service:
                     "undone alone" if alone else "rolling the batch back", exc)
 
     def _fail(self, unit: Unit) -> None:
-        """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened."""
+        """Replace a unit's effects by 13/99 (or silence): nothing it asked for happened.
+        A node tries a 12 or 08 that wrote again in its next batches (nobody would send
+        it again: a lost 12 costs a 07, a lost 08 a 09 until the next login or 08)."""
+        if unit.wrote and unit.silent and self._hold is not None:
+            self._again.retry(unit.session.link, unit.line)
         if unit.undo:
             unit.undo()
             unit.undo = None
@@ -340,6 +387,17 @@ class Service:
             if closing is not None and self._sessions.close_user(change.user, *closing,
                                                                  since_at_most):
                 log.info("%s: closed its session: %s", change.user, closing[1])
+
+    def sweep(self) -> None:
+        """A node's sweep of the queues of its sessions (inside a batch, once a second:
+        Sessions.sweep), for wake-ups that never went out."""
+        if self._hold is None:
+            return
+        self._store.savepoint()
+        try:
+            self._sessions.sweep()
+        except StorageError as exc:
+            self._undo(exc, logging.WARNING, "cannot read the queue heads of the users here")
 
     def count_queues(self, budget: float) -> Census | None:
         """Count the queues for about `budget` seconds (inside a batch: census.py); the

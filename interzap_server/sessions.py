@@ -32,6 +32,7 @@ from typing import Protocol
 
 from interzap_server.storage import (
     Heard,
+    Page,
     Replaced,
     Reported,
     Resync,
@@ -157,6 +158,8 @@ class Sessions:
     def log_out(self, session: Session) -> None:
         if session.user is not None and self._online.get(session.user) is session:
             del self._online[session.user]
+            if self._shared:
+                self._store.forget_sent(session.user)
         self._catching_up.discard(session)
         session.user = None
 
@@ -173,6 +176,8 @@ class Sessions:
             return
         session.link.write(frame, entry if report else None)
         session.cursor = entry
+        if self._shared:
+            self._store.delivered(entry)  # its 12 needs no lookup (storage/places.py)
 
     def online(self, user: str) -> bool:
         """Whether `user` is logged in on this server."""
@@ -220,6 +225,29 @@ class Sessions:
         for session in self._online.values():
             self._catch_up(session)
 
+    def sweep(self) -> None:
+        """Shared: the queue heads of everyone online here, in one statement; a session
+        whose queue has an entry past its cursor catches up. This bounds the one way a
+        wake-up can go missing, a node that committed and died (or lost its connection)
+        before its NOTIFY went out (storage/store.py): the entry is found by the next
+        sweep (docs/SCALING.md). StorageError if the heads cannot be read."""
+        for user, head in self._store.heads_of(list(self._online)).items():
+            session = self._online[user]
+            if head > session.cursor:
+                self._catch_up(session)
+
+    def _read_ahead(self, due: list[Session]) -> dict[str, Page]:
+        """Shared: the pages of several sessions due a read, in one statement (a node's
+        woken sessions); {} if there is one only, or if that fails (each is then read
+        alone, and fails alone)."""
+        if not self._shared or len(due) < 2:
+            return {}
+        try:
+            return self._store.pages({s.user: s.cursor for s in due if s.user is not None},
+                                     DRAIN_PAGE)
+        except StorageError:
+            return {}
+
     def wants_top_up(self) -> bool:
         """Whether a session catching up has room for more of its queue."""
         return (any(s.link.backlog < self._low_water for s in self._catching_up)
@@ -237,11 +265,15 @@ class Sessions:
         """
         if self._paused():
             return
-        for session in list(self._catching_up):
-            if session.link.backlog >= self._low_water or session.user is None:
-                continue
+        due = [session for session in self._catching_up
+               if session.link.backlog < self._low_water and session.user is not None]
+        read = self._read_ahead(due)
+        for session in due:
+            if session.user is None:
+                continue  # logged out by an earlier one's failure
             try:
-                page = self._store.page(session.user, session.cursor, DRAIN_PAGE)
+                page = read.get(session.user) or self._store.page(session.user, session.cursor,
+                                                                  DRAIN_PAGE)
             except Reported:
                 # the runner said it (connection lost, lock): every session waits, still
                 # catching up (the others' nodes may have woken them), and reads again later

@@ -9,7 +9,8 @@ database really gives, and returns a Store. The rooms: store.py (what is asked
 of the database), statements.py (the hot path's SQL), writes.py (what waits
 for the commit), runner.py (running it, the transaction, savepoints and
 reconnecting), failures.py (what a driver error means), caches.py (what one
-process may remember), wakeups.py (telling other processes), models.py (the
+process may remember), wakeups.py (telling other processes), heads.py and
+places.py (what a node of a cluster holds or remembers instead), models.py (the
 tables), upgrade.py (the tables of earlier versions), accounts.py (logins,
 invites and the operator's changes, as the server sees them), census.py (the
 queues counted a slice at a time), admin.py (the operator's queries:
@@ -35,7 +36,7 @@ from interzap_server.storage.models import MODELS, use_database
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.solo import AlreadyServed
-from interzap_server.storage.store import Queued, Store
+from interzap_server.storage.store import Page, Queued, Store
 from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import (
     Heard,
@@ -49,8 +50,8 @@ from interzap_server.storage.wakeups import (
 from interzap_server.storage.writes import Key
 
 __all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
-           "Census", "Heard", "Key", "Queued", "Replaced", "Reported", "Resync", "StorageError",
-           "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
+           "Census", "Heard", "Key", "Page", "Queued", "Replaced", "Reported", "Resync",
+           "StorageError", "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
 
 log = logging.getLogger(__name__)
 

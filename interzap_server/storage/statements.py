@@ -65,12 +65,17 @@ class Statements:
     changes: str
     census: str
     last_queue: str
-    queued_to_head: str  # PostgreSQL, shared: queued, and the queue's head in the same snapshot
+    queued_to_heads: str  # PostgreSQL, shared: queued of many users, with their heads
     # PostgreSQL's, for nodes sharing the database (docs/SCALING.md)
     notify: str  # one NOTIFY per payload, the payloads as one array
     lock_head: str  # goes before queue_length: the user's head row locked, then counted
     lock_key: str  # goes before drop_copy of a group message: its 12s take turns
     lock_marks: str  # goes before reading the read marks of (dst, author)
+    lock_heads: str  # goes before fetch_heads: the heads made if missing, locked in order
+    fetch_heads: str  # per user: head, queue length, may be sent to, which senders it blocks
+    write_heads: str  # followed by values() of (user, seq) rows, then heads_written
+    heads_written: str
+    heads_of: str  # the sweep: the heads of an array of users
 
     def values(self, width: int, rows: int) -> str:
         """`rows` parenthesised rows of `width` placeholders, comma-separated."""
@@ -88,6 +93,7 @@ def prepare(db: peewee.Database) -> Statements:
     user, member = q(User._meta.table_name), q(Member._meta.table_name)
     key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
     head = q(QueueHead._meta.table_name)
+    block = q(Block._meta.table_name)
     changes = q(AccountChange._meta.table_name)
     who, seq = q("user"), q("seq")
     of_key = f"{q('dst')} = {p} AND {q('src')} = {p} AND {q('ts')} = {p}"
@@ -133,13 +139,16 @@ def prepare(db: peewee.Database) -> Statements:
                   f"RETURNING {seq}"),
         queued=(f"SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} FROM {queue} "
                 f"WHERE {who} = {p} AND {seq} > {p} ORDER BY {seq} LIMIT {p}"),
-        # one row with the entry columns empty when there is no entry; none without a head
-        queued_to_head=(f"SELECT e.*, h.{seq} FROM {head} AS h LEFT JOIN LATERAL "
-                        f"(SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} "
-                        f"FROM {queue} WHERE {who} = h.{who} AND {seq} > {p} "
-                        f"ORDER BY {seq} LIMIT {p}) AS e ON TRUE WHERE h.{who} = {p}"),
+        # per user: its head, then an entry (or empty columns if none); no row without a
+        # head; users, then cursors as two arrays, then the limit of each user's entries
+        queued_to_heads=(f"SELECT h.{who}, h.{seq}, e.* "
+                         f"FROM unnest({p}::bigint[], {p}::bigint[]) AS a(n, c) "
+                         f"JOIN {head} AS h ON h.{who} = a.n LEFT JOIN LATERAL "
+                         f"(SELECT {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')} "
+                         f"FROM {queue} WHERE {who} = a.n AND {seq} > a.c "
+                         f"ORDER BY {seq} LIMIT {p}) AS e ON TRUE ORDER BY a.n, e.{seq}"),
         # a 1:1 message's block check when the caches are off (shared databases)
-        blocks=(f"SELECT 1 FROM {q(Block._meta.table_name)} "
+        blocks=(f"SELECT 1 FROM {block} "
                 f"WHERE {q('blocker')} = {p} AND {q('blocked')} = {p}"),
         # the operator's changes (accounts.py): a range of the primary key, once a second
         last_change=f"SELECT COALESCE(MAX({q('id')}), 0) FROM {changes}",
@@ -158,4 +167,24 @@ def prepare(db: peewee.Database) -> Statements:
                    f"SELECT 1 FROM {head} WHERE {who} = {p} FOR UPDATE; "),
         lock_key=f"SELECT 1 FROM {key} WHERE {of_key} FOR UPDATE; ",
         lock_marks=f"SELECT pg_advisory_xact_lock({p}, {p}); ",
+        # an iteration's 1:1 recipients and 07 authors at once (heads.py): the heads of
+        # existing users made, then locked in user order (no two nodes wait in a cycle);
+        # the last statement reads under those locks, in a snapshot taken after them
+        lock_heads=(f"INSERT INTO {head} ({who}, {seq}) SELECT {q('id')}, 0 FROM {user} "
+                    f"WHERE {q('id')} = ANY({p}::bigint[]) ORDER BY {q('id')} "
+                    f"ON CONFLICT ({who}) DO NOTHING; "
+                    f"SELECT 1 FROM {head} WHERE {who} = ANY({p}::bigint[]) "
+                    f"ORDER BY {who} FOR UPDATE; "),
+        fetch_heads=(f"SELECT a.n, h.{seq}, CASE WHEN a.n = ANY({p}::bigint[]) THEN "
+                     f"(SELECT COUNT(*) FROM (SELECT 1 FROM {queue} WHERE {who} = a.n "
+                     f"LIMIT {p}) AS owed) END, "
+                     f"EXISTS (SELECT 1 FROM {user} WHERE {q('id')} = a.n "
+                     f"AND {q('disabled')} IS NULL), "
+                     f"ARRAY(SELECT {q('blocked')} FROM {block} WHERE {q('blocker')} = a.n "
+                     f"AND {q('blocked')} = ANY({p}::bigint[])) "
+                     f"FROM unnest({p}::bigint[]) AS a(n) LEFT JOIN {head} AS h "
+                     f"ON h.{who} = a.n"),
+        write_heads=f"UPDATE {head} AS h SET {seq} = v.{seq} FROM (VALUES ",
+        heads_written=f") AS v(n, {seq}) WHERE h.{who} = v.n",
+        heads_of=f"SELECT {who}, {seq} FROM {head} WHERE {who} = ANY({p}::bigint[])",
     )

@@ -8,7 +8,8 @@ commit() (or rollback()), the loop iteration's one transaction, and most of
 them wait in writes.py to be written together just before the commit.
 """
 
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
@@ -20,16 +21,20 @@ from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.census import QueueCensus
 from interzap_server.storage.groups import Groups
+from interzap_server.storage.heads import Heads
 from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
 from interzap_server.storage.names import Names
 from interzap_server.storage.numbers import SEQ_SPAN, number, user_number
+from interzap_server.storage.places import Places
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.receipts import Receipts
-from interzap_server.storage.runner import Runner, StorageError
+from interzap_server.storage.runner import Row, Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import NOTHING, Key, Mark, Writes
 from shared.ids import group_id, number_of, user_id
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,9 @@ class Store:
         self.shared = not caches.on  # other server processes write the same database
         # several nodes on PostgreSQL: the shared truths are locked (docs/SCALING.md)
         self._locks = self.shared and not self._sql.in_process
-        self.blocks = Blocks(runner, caches, self._sql)  # who blocks whom (blocks.py)
+        self._heads = Heads(runner, self._sql)  # locked for the batch's 1:1 frames (heads.py)
+        self._places = Places()  # the 1:1 06s this node sent, for their 12s (places.py)
+        self.blocks = Blocks(runner, caches, self._sql, self._heads)  # who blocks whom
         self.names = Names(runner, caches)  # display names and contacts (names.py)
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
         self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
@@ -86,6 +93,8 @@ class Store:
         """Open the transaction that every call until commit() or rollback() is part of;
         `again`: in the same loop iteration as the last (runner.begin)."""
         self._writes.clear()
+        self._heads.clear()
+        self._places.begin()
         self.receipts.truncate(0)
         self._mark = NOTHING
         self._runner.begin(again)
@@ -95,13 +104,12 @@ class Store:
         and then none of it happened. Either way no transaction is open afterwards."""
         try:
             self._flush()
-            said = self.wakeups.take()
-            if said:  # NOTIFY in the transaction: heard only if, and once, it commits
-                self._runner.run(self._sql.notify, said)
         except StorageError:
             with suppress(StorageError):  # the flush's error is the one to tell
                 self.rollback()
             raise
+        said = self.wakeups.take()
+        self._heads.clear()  # their locks end with the transaction, whatever happens
         try:
             self._runner.commit()
         except StorageError:
@@ -110,12 +118,28 @@ class Store:
             self.receipts.truncate(0)
             raise
         self._caches.end_batch(committed=True)
+        if said:
+            self._notify(said)
+
+    def _notify(self, said: list[str]) -> None:
+        """NOTIFY after the COMMIT, in a statement of its own (autocommit): a transaction
+        that notifies holds PostgreSQL's notification lock across its commit, so one with
+        the batch's writes would serialise every node's commits across their WAL flushes;
+        this one has nothing to flush. Heard only after the entries are committed. If
+        it never goes out (the node dies first, the connection is lost), the sweep finds
+        the entries within a second (Sessions.sweep, docs/SCALING.md)."""
+        try:
+            self._runner.run(self._sql.notify, said)
+        except StorageError as exc:
+            log.warning("could not tell the other nodes of a batch (%s); their sweep will "
+                        "find its entries", exc)
 
     def rollback(self) -> None:
         """Drop the transaction's writes (StorageError if the database could not say so;
         the transaction is over either way)."""
         self._caches.end_batch(committed=False)
         self._writes.clear()
+        self._heads.clear()
         self.receipts.truncate(0)
         self.wakeups.clear()
         self._runner.rollback()
@@ -137,6 +161,7 @@ class Store:
             return False
         self._writes.truncate(mark)
         self.receipts.truncate(self._receipts_mark)
+        self._heads.undone()
         return True
 
     @contextmanager
@@ -157,13 +182,14 @@ class Store:
     def _flush(self) -> None:
         """Write what waits; the caches learn the new group messages' copies, and where
         each 06 written is (not before: one of a known key is not written)."""
+        if self._mark != NOTHING and (self.receipts.waiting or self._heads.moved
+                                      or self._writes):
+            self._mark = None  # earlier frames' rows go after this frame's savepoint
         if self.receipts.waiting:
-            if self._mark != NOTHING:
-                self._mark = None  # as below
             self.receipts.flush()
+        if self._heads.moved:
+            self._heads.write()
         if self._writes:
-            if self._mark != NOTHING:
-                self._mark = None  # earlier frames' rows go after this frame's savepoint
             new, written = self._writes.flush()
             for key, copies in new.items():
                 if key[0] < 0:
@@ -172,6 +198,24 @@ class Store:
                 if src is not None:
                     assert dst is not None and ts is not None  # a 06 has its whole key
                     self._caches.learn_place(user, (dst, src, ts), seq)
+
+    def delivered(self, entry: int) -> None:
+        """Shared: an entry the last transaction made was sent to its user's session here
+        (places.py: its 12 then needs no lookup)."""
+        if self.shared:
+            self._places.sent(*divmod(entry, SEQ_SPAN))
+
+    def heads_of(self, users: Sequence[str]) -> dict[str, int]:
+        """Shared, on PostgreSQL: the newest entry committed in each of these users'
+        queues (for the sweep); those without one are left out."""
+        if not self._locks or not users:
+            return {}
+        rows = self._runner.rows(self._sql.heads_of, [user_number(user) for user in users])
+        return {user_id(user): user * SEQ_SPAN + seq for user, seq in rows}
+
+    def forget_sent(self, recipient: str) -> None:
+        """The recipient's session here ended: forget what it was sent (places.py)."""
+        self._places.forget(user_number(recipient))
 
     def sent(self, entry: int) -> bool:
         """Whether an entry made in the last transaction was written (not dropped because
@@ -186,6 +230,9 @@ class Store:
 
     def user_exists(self, user: str) -> bool:
         if not self._caches.knows_user(user):
+            fetched = self._heads.exists(number_of(user))
+            if fetched is not None:
+                return fetched
             if self._runner.one(self._sql.user_exists, number_of(user)) is None:
                 return False
             self._caches.learn_user(user)
@@ -251,6 +298,8 @@ class Store:
         self._caches.enqueued(recipient)
         if self.shared:
             self.wakeups.notify(user, seq)
+            if message is not None and message[0] > 0:
+                self._places.made(user, seq, message)
         return user * SEQ_SPAN + seq
 
     def _next_seq(self, user: int) -> int:
@@ -258,7 +307,8 @@ class Store:
         seq = self._caches.next_seq(user)
         if seq is None:
             if not self._caches.on:
-                return self._runner.count(self._sql.next_seq, user)
+                held = self._heads.next_seq(user)
+                return self._runner.count(self._sql.next_seq, user) if held is None else held
             self._caches.learn_last_seq(user, self._runner.count(self._sql.last_seq, user))
             seq = self._caches.next_seq(user)
             assert seq is not None
@@ -267,9 +317,11 @@ class Store:
     def has_room(self, recipient: str, limit: int) -> bool:
         """Whether fewer than `limit` frames are owed to `recipient` (counted at most
         when the caches cannot tell)."""
+        user = user_number(recipient)
         room = self._caches.has_room(recipient, limit)
         if room is None:
-            user = user_number(recipient)
+            room = self._heads.has_room(user, limit)
+        if room is None:
             if self._locks:  # counted under the head's lock: no other node adds meanwhile
                 owed = self._runner.count(self._sql.lock_head + self._sql.queue_length,
                                           user, user, user, limit)
@@ -279,6 +331,26 @@ class Store:
             self._caches.learn_queue_length(recipient, owed, limit)
             room = owed < limit
         return room
+
+    # -- the heads of a shared batch (heads.py) ----------------------------------------
+
+    def locks_in_order(self, users: Collection[str]) -> bool:
+        """Whether prefetch() of these users keeps the transaction's head locks in user
+        order (else the caller commits first)."""
+        return self._heads.in_order([user_number(user) for user in users])
+
+    def prefetch(self, recipients: Mapping[str, Collection[str]], authors: Collection[str],
+                 limit: int) -> None:
+        """Shared, on PostgreSQL: lock the queue heads of `recipients` (of 1:1 05s, each
+        with its senders) and of `authors` (owed a 07) for the transaction, and learn in
+        the same round trip what the 05s and 12s will ask of them (heads.py)."""
+        if not self._locks:
+            return
+        numbers = {user_number(user): [user_number(src) for src in sources]
+                   for user, sources in recipients.items()}
+        pending = {user: self._writes.pending_for(user) for user in numbers}
+        self._heads.fetch(numbers, [user_number(author) for author in authors], limit,
+                          pending)
 
     def acknowledge(self, recipient: str, src: str, dst: str, ts: int) -> int | None:
         """Drop the 06 with this key from the recipient's queue.
@@ -292,6 +364,8 @@ class Store:
         user = user_number(recipient)
         key = (number(dst), user_number(src), ts)
         seq = self._caches.take_place(user, key)
+        if seq is None and self.shared:
+            seq = self._places.take(user, key)
         if seq is None and (self._caches.on or self._writes.has_key(key)):
             self._flush()  # the copy may be waiting to be written (a 12 to oneself)
             seq = self._caches.take_place(user, key)
@@ -335,26 +409,50 @@ class Store:
         seq up to it was committed before it (the head's lock, docs/SCALING.md), so a
         seq the page does not hold up to there is gone, and the next entry another
         node makes can be sent live (sessions.py) without reading the queue first."""
-        user = user_number(recipient)
-        base = user * SEQ_SPAN
-        self._flush()
-        head = 0
         if self._locks:
-            rows = self._runner.rows(self._sql.queued_to_head, max(after - base, 0), limit, user)
-            head = int(rows[0][5]) if rows else 0
-            rows = [row[:5] for row in rows if row[0] is not None]
-        else:
-            rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
+            return self.pages({recipient: after}, limit)[recipient]
+        user = user_number(recipient)
+        self._flush()
+        rows = self._runner.rows(self._sql.queued, user, max(after - user * SEQ_SPAN, 0), limit)
+        entries = self._entries(user, rows)
+        return Page(entries, entries[-1].entry if entries else after)
+
+    def pages(self, cursors: Mapping[str, int], limit: int) -> dict[str, Page]:
+        """Shared, on PostgreSQL: page() of each user after its cursor, in one statement
+        (the queues of a node's woken sessions). A user with no head has no entry yet."""
+        self._flush()
+        after = {user_number(user): cursor for user, cursor in cursors.items()}
+        rows = self._runner.rows(self._sql.queued_to_heads, list(after),
+                                 [max(cursor - user * SEQ_SPAN, 0)
+                                  for user, cursor in after.items()], limit)
+        found: dict[int, list[Row]] = {user: [] for user in after}
+        heads: dict[int, int] = {}
+        for user, head, *entry in rows:
+            heads[user] = int(head)
+            if entry[0] is not None:
+                found[user].append(tuple(entry))
+        pages = {}
+        for recipient, cursor in cursors.items():
+            user = user_number(recipient)
+            entries = self._entries(user, found[user])
+            last = entries[-1].entry if entries else cursor
+            pages[recipient] = Page(entries, max(last, user * SEQ_SPAN + heads.get(user, 0)))
+        return pages
+
+    def _entries(self, user: int, rows: Sequence[Row]) -> list[Queued]:
+        """Rows (seq, frame, src, dst, ts) of `user`'s queue as Queued; where each 06 is
+        is learnt (caches.py, or shared places.py)."""
+        base = user * SEQ_SPAN
         entries = []
         for seq, frame, src, dst, ts in rows:
             if src is not None:
                 self._caches.learn_place(user, (dst, src, ts), seq)
+                if self.shared and dst > 0:
+                    self._places.learn(user, (dst, src, ts), seq)
             entries.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
         if entries:
             self._caches.saw_seq(user, entries[-1].entry - base)
-        last = entries[-1].entry if entries else after
-        # shared: no head row yet is no seq committed yet (head 0)
-        return Page(entries, max(last, base + head) if self._locks else last)
+        return entries
 
     def copies_owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:
         """Those of `members` still owed their copy of a group message (not acknowledged)."""

@@ -1,10 +1,13 @@
 """Fixtures of the cluster tests: nodes (real server processes) on one fresh PostgreSQL
 database, started at once, each named (--node) so that its listening session can be
-found in pg_stat_activity."""
+found in pg_stat_activity; and a pair of nodes in process (rules_kit), without sockets."""
+
+from collections.abc import Iterator
 
 import pytest
 from backends import Backend, Postgres
 from postgres import Cluster
+from server.rules_kit import Node
 from wire import ServerFactory, ServerProcess
 
 from cluster.kit import Nodes
@@ -23,4 +26,17 @@ def nodes(server_factory: ServerFactory) -> Nodes:
                                                                   f"node-{index}",
                                                                   *args))
     return start
+
+
+@pytest.fixture
+def pair(postgres_cluster: Cluster) -> Iterator[tuple[Node, Node]]:
+    """Two nodes in this process on one fresh database, closed after the test."""
+    url = postgres_cluster.create_database()
+    nodes = (Node(url, shared=True), Node(url, shared=True))
+    try:
+        yield nodes
+    finally:
+        for node in nodes:
+            node.close()
+        postgres_cluster.drop_database(url)
 

@@ -42,7 +42,7 @@ def test_cluster_two_nodes_interleaving_one_queue_keep_order(
     assert got == sent  # each sender's messages, all, in order, none twice
     turns = sum(1 for a, b in pairwise(authors) if a != b)
     print(f"the queue changed writers {turns} times")
-    assert turns >= 10  # the two nodes did take turns at the queue
+    assert turns >= 3  # the two nodes did take turns (a node locks for 64 frames at a time)
     for sender in (local, remote):
         for stamp in sent[sender.user]:
             sender.expect_next(ev.Accepted(recipient.user, stamp))

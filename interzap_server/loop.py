@@ -19,7 +19,6 @@ ready socket are read before any is handled: the service looks at them all first
 (a node fetches what their 1:1 05s and 12s ask in one statement: lookahead.py).
 """
 
-import errno
 import logging
 import selectors
 import signal
@@ -27,12 +26,13 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from functools import partial
 from types import FrameType
 
 from interzap_server.addresses import SCREENED, AddressLimits
+from interzap_server.doors import Doors
+from interzap_server.hearing import Hearing
 from interzap_server.limits import FloodBans, TokenBucket
-from interzap_server.metrics import Gauge, Metrics
+from interzap_server.metrics import Gauge, Metrics, queue_gauges
 from interzap_server.metrics_http import MetricsEndpoint
 from interzap_server.peer import Peer, Received
 from interzap_server.service import Service
@@ -46,10 +46,6 @@ from shared.codes import ErrorCode
 
 log = logging.getLogger(__name__)
 
-ACCEPT_BURST = 64
-"""Connections accepted per wake-up, so that a flood of connects cannot starve reads."""
-ACCEPT_PAUSE = 0.25
-"""Seconds to stop accepting after running out of file descriptors (instead of spinning)."""
 TICK = 1.0
 """Seconds between checks of login and ping deadlines."""
 SEND_BUFFER = 64 * 1024
@@ -62,7 +58,6 @@ CENSUS_BUDGET = 0.01
 1% of the loop; a pass over a million queued frames then takes about a minute."""
 Ready = list[tuple[selectors.SelectorKey, int]]
 """What select() returned: each key with its events."""
-_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class Server:
@@ -73,27 +68,24 @@ class Server:
         self._settings = settings
         self._service = service
         self._selector = selectors.DefaultSelector()
-        self._listeners: list[tuple[socket.socket, ssl.SSLContext | None]] = []
+        self._doors = Doors(self._selector, settings.host, settings.reuse_port, self._arrived)
         if tls is not None and settings.tls_port is None:
-            self._listen(settings.port, tls)
+            self._doors.open(settings.port, tls)
         else:
-            self._listen(settings.port, None)
+            self._doors.open(settings.port, None)
             if tls is not None:
                 assert settings.tls_port is not None
-                self._listen(settings.tls_port, tls)
+                self._doors.open(settings.tls_port, tls)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
-        self._listener = service.listener
-        self._heard_fd: int | None = None  # the listener's descriptor the selector watches
-        self._watch_listener()
+        self._hearing = Hearing(self._selector, service.listener, service.hear)
         self._peers: set[Peer] = set()
         self._touched: set[Peer] = set()  # peers with new output or a new state
         self._stopping = False
         self._next_housekeeping = 0.0
         self._next_tick = 0.0
-        self._accept_paused_until: float | None = None
         self._lingering: dict[Peer, float] = {}  # closing peers: since when
         self._bans = FloodBans(settings.flood_ban, settings.trusted)
         self._tarpit = Tarpit()
@@ -107,21 +99,10 @@ class Server:
             self._selector, settings.metrics_host, settings.metrics_port, self._metrics_page,
             time.time)
 
-    def _listen(self, port: int, tls: ssl.SSLContext | None) -> None:
-        listener = socket.create_server((self._settings.host, port), backlog=1024,
-                                        reuse_port=self._settings.reuse_port)
-        listener.setblocking(False)
-        self._listeners.append((listener, tls))
-        self._watch(listener, tls)
-
-    def _watch(self, listener: socket.socket, tls: ssl.SSLContext | None) -> None:
-        self._selector.register(listener, selectors.EVENT_READ,
-                                partial(self._accept, listener, tls))
-
     @property
     def addresses(self) -> list[tuple[str, int]]:
         """(host, port) of each listener: the plain one first, then the TLS one if any."""
-        return [listener.getsockname()[:2] for listener, _ in self._listeners]
+        return self._doors.addresses
 
     @property
     def metrics_address(self) -> tuple[str, int] | None:
@@ -150,8 +131,7 @@ class Server:
     def _iterate(self) -> None:
         ready = self._selector.select(self._timeout())
         now = time.time()
-        if self._accept_paused_until is not None and now >= self._accept_paused_until:
-            self._resume_accepting()
+        self._doors.resume_if_due(now)
         ready = self._hear_first(ready, now)
         with self._service.batch(now):
             inbox: list[tuple[Peer, list[Received]]] = []
@@ -161,9 +141,9 @@ class Server:
                 else:
                     key.data()
             self._handle(inbox, now)
-            retry = self._listener.retry_in()
+            retry = self._hearing.retry_in()
             if retry is not None and retry <= 0:
-                self._hear()  # connects the lost listener again
+                self._hearing.drain()  # connects the lost listener again
             if self._confirmed:
                 self._service.forget_confirmed(self._confirmed)
                 self._confirmed = []
@@ -189,36 +169,26 @@ class Server:
         commit_due = self._service.commit_due()
         if commit_due is not None:
             deadlines.append(commit_due)
-        if self._accept_paused_until is not None:
-            deadlines.append(self._accept_paused_until)
+        if self._doors.paused_until is not None:
+            deadlines.append(self._doors.paused_until)
         if (held_until := self._tarpit.next_release()) is not None:
             deadlines.append(held_until)
-        if (retry := self._listener.retry_in()) is not None:
+        if (retry := self._hearing.retry_in()) is not None:
             return max(0.0, min(min(deadlines) - time.time(), retry))
         return max(0.0, min(deadlines) - time.time())
 
     # -- callbacks -------------------------------------------------------------
 
-    def _accept(self, listener: socket.socket, tls: ssl.SSLContext | None) -> None:
+    def _arrived(self, sock: socket.socket, address: tuple[str, int],
+                 tls: ssl.SSLContext | None) -> None:
+        """A new connection (doors.py): held in the tarpit if its address is banned."""
         now = time.time()
-        for _ in range(ACCEPT_BURST):
-            try:
-                sock, address = listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                if exc.errno in _OUT_OF_RESOURCES:
-                    log.error("accept failed (%s); not accepting for %.2f s", exc, ACCEPT_PAUSE)
-                    self._pause_accepting(now)
-                    return
-                log.warning("accept failed: %s", exc)
-                continue
-            banned_for = self._bans.remaining(address[0], now)
-            if banned_for:
-                self._metrics.banned += 1
-                self._tarpit.hold(sock, address[0], tls is not None, now + banned_for, now)
-            else:
-                self._admit(sock, address[0], address[1], tls, now)
+        banned_for = self._bans.remaining(address[0], now)
+        if banned_for:
+            self._metrics.banned += 1
+            self._tarpit.hold(sock, address[0], tls is not None, now + banned_for, now)
+        else:
+            self._admit(sock, address[0], address[1], tls, now)
 
     def _admit(self, sock: socket.socket, host: str, port: int, tls: ssl.SSLContext | None,
                now: float) -> None:
@@ -248,17 +218,6 @@ class Server:
         self._service.connect(peer)
         if peer.handshaking:
             peer.handshake()
-
-    def _pause_accepting(self, now: float) -> None:
-        if self._accept_paused_until is None:
-            for listener, _ in self._listeners:
-                self._selector.unregister(listener)
-        self._accept_paused_until = now + ACCEPT_PAUSE
-
-    def _resume_accepting(self) -> None:
-        self._accept_paused_until = None
-        for listener, tls in self._listeners:
-            self._watch(listener, tls)
 
     def _ready(self, peer: Peer, mask: int, now: float,
                inbox: list[tuple[Peer, list[Received]]]) -> None:
@@ -293,35 +252,18 @@ class Server:
                 self._service.handle(peer, item, line)
             self._confirmed += peer.take_confirmed()
 
-    def _hear(self) -> None:
-        """What the other nodes said, to the service; the listener watched under its
-        descriptor of now (none while lost, a new one once connected again)."""
-        heard = self._listener.drain()
-        self._watch_listener()
-        if heard:
-            self._service.hear(heard)
-
     def _hear_first(self, ready: Ready, now: float) -> Ready:
         """A node hears the other nodes before it handles the iteration's frames, and
         sends the entries they woke at once: a wake-up does not wait for the batch.
         Returns the rest of what is ready (without the peers that flush closed)."""
-        heard = self._heard_fd
+        heard = self._hearing.fd
         if all(key.fd != heard for key, _ in ready):
             return ready
-        self._hear()
+        self._hearing.drain()
         self._service.top_up()
         self._flush_all(now)
         return [(key, mask) for key, mask in ready
                 if key.fd != heard and (not isinstance(key.data, Peer) or key.data in self._peers)]
-
-    def _watch_listener(self) -> None:
-        fd = self._listener.fileno()
-        if fd != self._heard_fd:
-            if self._heard_fd is not None:
-                self._selector.unregister(self._heard_fd)  # closed already: epoll forgot it
-            if fd is not None:
-                self._selector.register(fd, selectors.EVENT_READ, self._hear)
-            self._heard_fd = fd
 
     def _drain_wakeup(self) -> None:
         try:
@@ -428,33 +370,19 @@ class Server:
             ("interzap_banned_addresses", "Addresses banned for flooding.", len(self._bans)),
             ("interzap_held_connections", "Connections from banned addresses being held.",
              len(self._tarpit)),
-            *self._queue_gauges(),
         ]
+        if self._census is not None:
+            gauges += queue_gauges(self._census.queued, self._census.largest, CENSUS_BUDGET)
         return self._metrics.render(gauges)
-
-    def _queue_gauges(self) -> list[Gauge]:
-        """The frames queued and the longest queue, as the census last counted them (none
-        before its first pass)."""
-        if self._census is None:
-            return []
-        every = f"counted a slice each second, {CENSUS_BUDGET * 1000:g} ms at most"
-        return [("interzap_queued_frames", f"Frames owed to users in the database ({every}).",
-                 self._census.queued),
-                ("interzap_largest_queue", "Frames owed to the user owed the most.",
-                 self._census.largest)]
 
     def _shut_down(self) -> None:
         """Stop accepting, give every peer one last non-blocking write, close everything."""
-        for listener, _ in self._listeners:
-            if self._accept_paused_until is None:
-                self._selector.unregister(listener)
-            listener.close()
+        self._doors.close()
         self._tarpit.release(time.time(), everything=True)
         if self._endpoint is not None:
             self._endpoint.close()
         self._service.settle()
-        if self._heard_fd is not None:
-            self._selector.unregister(self._heard_fd)
+        self._hearing.close()
         for peer in list(self._peers):
             peer.flush()
             self._close(peer)

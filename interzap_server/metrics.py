@@ -114,3 +114,12 @@ class Metrics:
             "interzap_commit_seconds",
             "Seconds the database took to commit a batch of frames (empty batches left out).")
         return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def queue_gauges(queued: int, largest: int, budget: float) -> list[Gauge]:
+    """The frames owed in the database and the longest queue, as the census (which spends
+    at most `budget` seconds a tick) last counted them."""
+    every = f"counted a slice each second, {budget * 1000:g} ms at most"
+    return [("interzap_queued_frames", f"Frames owed to users in the database ({every}).",
+             queued),
+            ("interzap_largest_queue", "Frames owed to the user owed the most.", largest)]

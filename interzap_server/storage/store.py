@@ -122,7 +122,10 @@ class Store:
 
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
-        database since the savepoint, and here, what waits since this mark."""
+        database since the savepoint, and here, what waits since this mark. Nothing on
+        SQLite, which has no savepoint per frame: it runs for every frame (1.2 us)."""
+        if not self._runner.savepoints:
+            return  # rollback_to_savepoint() says False there, whatever the marks
         self._mark = self._writes.mark()
         self._receipts_mark = self.receipts.waiting
         self._runner.savepoint()
@@ -280,8 +283,10 @@ class Store:
             room = owed < limit
         return room
 
-    def acknowledge(self, recipient: str, src: str, dst: str, ts: int) -> int | None:
-        """Drop the 06 with this key from the recipient's queue.
+    def acknowledge(self, recipient: str, src: str, dst: str, ts: int,
+                    now: int | None = None) -> int | None:
+        """Drop the 06 with this key from the recipient's queue; a group copy's receipt
+        is kept, with the time `now` of its 12 (receipts.py, for 25).
 
         Returns how many recipients still owe a 12 for that message, or None if
         the recipient had nothing with this key queued (unknown or acknowledged).
@@ -302,6 +307,8 @@ class Store:
         self._caches.acknowledged(recipient)
         if key[0] > 0:
             return 0  # a 1:1 message has a single copy
+        if now is not None:
+            self.receipts.delivered(-key[0], key[1], ts, user, now)
         left = self._caches.copies_left(key)
         if left is None:
             self._flush()

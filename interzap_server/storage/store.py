@@ -171,10 +171,9 @@ class Store:
             for key, copies in new.items():
                 if key[0] < 0:
                     self._caches.new_group_message(key, copies)
-            for user, seq, _, src, dst, ts in written:
-                if src is not None:
-                    assert dst is not None and ts is not None  # a 06 has its whole key
-                    self._caches.learn_place(user, (dst, src, ts), seq)
+            self._caches.learn_places((user, seq, dst, src, ts)  # 06s: the key's columns set
+                                      for user, seq, _, src, dst, ts in written
+                                      if src is not None and dst is not None and ts is not None)
 
     def sent(self, entry: int) -> bool:
         """Whether an entry made in the last transaction was written (not dropped because
@@ -244,17 +243,23 @@ class Store:
 
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        user = user_number(recipient)
-        seq = self._next_seq(user)
-        if message is None:
-            self._writes.add_entry((user, seq, frame.decode("utf-8"), None, None, None))
-        else:
-            dst, src, ts = message
-            self._writes.add_entry((user, seq, frame.decode("utf-8"), src, dst, ts))
-        self._caches.enqueued(recipient)
-        if self.shared:
-            self.wakeups.notify(user, seq)
-        return user * SEQ_SPAN + seq
+        return self.enqueue_all((recipient,), frame, message)[0]
+
+    def enqueue_all(self, recipients: Sequence[str], frame: bytes,
+                    message: Key | None = None) -> list[int]:
+        """enqueue() to each of `recipients` (a group's members: the frame is decoded once)."""
+        text = frame.decode("utf-8")
+        dst, src, ts = (None, None, None) if message is None else message  # a 06: its key
+        entries = []
+        for recipient in recipients:
+            user = user_number(recipient)
+            seq = self._next_seq(user)
+            self._writes.add_entry((user, seq, text, src, dst, ts))
+            self._caches.enqueued(recipient)
+            if self.shared:
+                self.wakeups.notify(user, seq)
+            entries.append(user * SEQ_SPAN + seq)
+        return entries
 
     def _next_seq(self, user: int) -> int:
         """The next number in `user`'s queue: this process's own count, or the database's."""
@@ -352,11 +357,10 @@ class Store:
             rows = [row[:5] for row in rows if row[0] is not None]
         else:
             rows = self._runner.rows(self._sql.queued, user, max(after - base, 0), limit)
-        entries = []
-        for seq, frame, src, dst, ts in rows:
-            if src is not None:
-                self._caches.learn_place(user, (dst, src, ts), seq)
-            entries.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
+        self._caches.learn_places((user, seq, dst, src, ts)
+                                  for seq, _, src, dst, ts in rows if src is not None)
+        entries = [Queued(base + seq, frame.encode("utf-8"), src is not None)
+                   for seq, frame, src, *_ in rows]
         if entries:
             self._caches.saw_seq(user, entries[-1].entry - base)
         last = entries[-1].entry if entries else after

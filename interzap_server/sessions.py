@@ -160,22 +160,19 @@ class Sessions:
         self._catching_up.discard(session)
         session.user = None
 
-    def send_live(self, users: Sequence[str], entries: Sequence[int], frame: bytes,
-                  report: bool) -> None:
-        """Send each user's new queue entry of `frame` now if they are online and not
-        catching up (and if it was written: an entry of a retransmission the store took
-        for new was not)."""
-        for user, entry in zip(users, entries, strict=True):
-            session = self._online.get(user)
-            if session is None or session.catching_up or entry <= session.cursor:
-                continue  # offline, or the entry will come with the queue
-            if not self._store.sent(entry):
-                continue
-            if self._shared and entry - 1 > session.cursor:
-                self._catch_up(session)  # the entries between may be another node's: read
-                continue
-            session.link.write(frame, entry if report else None)
-            session.cursor = entry
+    def send_live(self, user: str, entry: int, frame: bytes, report: bool) -> None:
+        """Send a new queue entry now if its user is online and not catching up (and if it
+        was written: an entry of a retransmission the store took for new was not)."""
+        session = self._online.get(user)
+        if session is None or session.catching_up or entry <= session.cursor:
+            return  # offline, or the entry will come with the queue
+        if not self._store.sent(entry):
+            return
+        if self._shared and entry - 1 > session.cursor:
+            self._catch_up(session)  # the entries between may be another node's: read them
+            return
+        session.link.write(frame, entry if report else None)
+        session.cursor = entry
 
     def online(self, user: str) -> bool:
         """Whether `user` is logged in on this server."""

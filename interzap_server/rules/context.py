@@ -66,10 +66,11 @@ class Context:
     def owe(self, unit: Unit, recipients: Sequence[str], frame: bytes,
             message: Key | None = None) -> None:
         """Queue `frame` for each recipient; send it after the commit to those online."""
-        recipients = tuple(recipients)  # as they are now, for the effect
-        entries = self.store.enqueue_all(recipients, frame, message)  # other nodes are told
-        unit.effects.append(partial(self.sessions.send_live, recipients, entries, frame,
-                                    message is None))
+        store, sessions = self.store, self.sessions
+        for recipient in recipients:
+            entry = store.enqueue(recipient, frame, message)  # the other nodes are told
+            unit.effects.append(partial(sessions.send_live, recipient, entry, frame,
+                                        message is None))
 
     def tell(self, user: str, frame: bytes, about: str | None = None) -> None:
         """Send an ephemeral frame (27, 30) to `user` if online, now: never stored, never

@@ -243,23 +243,17 @@ class Store:
 
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
-        return self.enqueue_all((recipient,), frame, message)[0]
-
-    def enqueue_all(self, recipients: Sequence[str], frame: bytes,
-                    message: Key | None = None) -> list[int]:
-        """enqueue() to each of `recipients` (a group's members: the frame is decoded once)."""
-        text = frame.decode("utf-8")
-        dst, src, ts = (None, None, None) if message is None else message  # a 06: its key
-        entries = []
-        for recipient in recipients:
-            user = user_number(recipient)
-            seq = self._next_seq(user)
-            self._writes.add_entry((user, seq, text, src, dst, ts))
-            self._caches.enqueued(recipient)
-            if self.shared:
-                self.wakeups.notify(user, seq)
-            entries.append(user * SEQ_SPAN + seq)
-        return entries
+        user = user_number(recipient)
+        seq = self._next_seq(user)
+        if message is None:
+            self._writes.add_entry((user, seq, frame.decode("utf-8"), None, None, None))
+        else:
+            dst, src, ts = message
+            self._writes.add_entry((user, seq, frame.decode("utf-8"), src, dst, ts))
+        self._caches.enqueued(recipient)
+        if self.shared:
+            self.wakeups.notify(user, seq)
+        return user * SEQ_SPAN + seq
 
     def _next_seq(self, user: int) -> int:
         """The next number in `user`'s queue: this process's own count, or the database's."""

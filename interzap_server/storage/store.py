@@ -122,10 +122,9 @@ class Store:
 
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
-        database since the savepoint, and here, what waits since this mark. Nothing on
-        SQLite, which has no savepoint per frame: it runs for every frame (1.2 us)."""
-        if not self._runner.savepoints:
-            return  # rollback_to_savepoint() says False there, whatever the marks
+        database since the savepoint, and here, what waits since this mark (per frame)."""
+        if not self._runner.savepoints:  # SQLite: rollback_to_savepoint() is False anyway
+            return
         self._mark = self._writes.mark()
         self._receipts_mark = self.receipts.waiting
         self._runner.savepoint()

@@ -36,7 +36,8 @@ def draw(figures: Sequence[Figure], path: Path, title: str) -> Path | None:
     _bars(axes[1], latency, "milliseconds (median, min..max)")
     axes[0].set_title("1:1 throughput: per server-CPU s and per wall s")
     axes[1].set_title("latency percentiles (log scale)")
-    axes[1].set_xscale("log")  # a saturated server's seconds beside an idle one's ms
+    if latency:  # without latency figures (--only one_to_one) a log scale has nothing
+        axes[1].set_xscale("log")  # a saturated server's seconds beside an idle one's ms
     fig.suptitle(f"Interzap bench, {title} (orange: the server on PostgreSQL)")
     fig.subplots_adjust(left=0.2, right=0.98, wspace=0.75)
     fig.savefig(path, dpi=90)

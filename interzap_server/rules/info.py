@@ -4,8 +4,9 @@
 Answered from what the server keeps anyway: a copy still queued is not
 delivered; who was added since and has no copy never had it (latecomers(), also
 for the 32s about the message: rules/actions.py); the read marks say who read
-up to the message; the times come from the group receipts that group 12s and
-08s write (storage/receipts.py). Nothing here runs for a 1:1 message.
+up to the message; the times come from the group receipts that the store keeps
+for group 12s (Store.acknowledge) and 08s (storage/receipts.py). Nothing here
+runs for a 1:1 message.
 
 Knows group members, read marks and receipts through the store; knows no
 sockets and no SQL.
@@ -59,12 +60,6 @@ def latecomers(ctx: Context, message: tuple[str, str, int], accepted: int,
     had = store.receipts.of(group, src, ts).keys() | store.copies_owed(group, src, ts,
                                                                       sorted(added))
     return added - had
-
-
-def delivered(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
-    """After a 12 that acknowledged a group copy: when it was stored, for 25."""
-    if is_group_id(event.dst):
-        ctx.store.receipts.delivered(event.dst, event.src, event.ts, unit.user, ctx.now)
 
 
 def read(ctx: Context, dst: str, author: str, reader: str, before: int, upto: int) -> None:

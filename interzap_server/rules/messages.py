@@ -6,7 +6,6 @@ Knows message keys, queues and their limit; knows no sockets and no SQL.
 
 from collections.abc import Sequence
 
-from interzap_server.rules import info
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit
@@ -69,10 +68,10 @@ def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:
 
 def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
     """12: the copy leaves the queue; the last copy of a message owes its author a 07."""
-    remaining = ctx.store.acknowledge(unit.user, event.src, event.dst, event.ts)
+    # a group copy's receipt is kept with the 12's time, for 25 (rules/info.py)
+    remaining = ctx.store.acknowledge(unit.user, event.src, event.dst, event.ts, ctx.now)
     if remaining is None:
         unit.session.link.strike()  # 12s are free only while they acknowledge something
         return
-    info.delivered(ctx, unit, event)  # a group copy's time, for 25; nothing for 1:1
     if remaining == 0:
         ctx.owe(unit, [event.src], encode_decoded(ev.Delivered, event.dst, event.ts))

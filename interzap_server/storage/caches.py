@@ -23,6 +23,7 @@ Knows ids, message keys and numbers; knows no SQL, no driver and no chat rules.
 """
 
 import time
+from collections.abc import Iterable
 
 FULL_QUEUE_RECOUNT = 1.0
 """Seconds a queue found full stays full without counting it again."""
@@ -60,8 +61,9 @@ class LocalCaches:
         # Copies of a group message not yet acknowledged, where known: counted when the
         # message was stored, or as the database counted them after a restart.
         self._copies: dict[Key, int] = {}
-        # (user, key) -> seq of the user's unacknowledged 06 of that message
-        self._places: dict[tuple[int, Key], int] = {}
+        # (user, dst, src, ts) -> seq of the user's unacknowledged 06 of that message: a
+        # flat tuple, since a tuple holding the key would be hashed anew at each lookup
+        self._places: dict[tuple[int, int, int, int], int] = {}
         # the last seq given out in each user's queue: never forgotten, even when a
         # batch rolls back (its seqs become gaps), since a session may have been sent
         # an entry of a larger seq that was deleted since; and, for users this process
@@ -184,17 +186,21 @@ class LocalCaches:
 
     # -- where each copy is ------------------------------------------------------------
 
-    def learn_place(self, user: int, key: Key, seq: int) -> None:
-        """`user`'s copy of the message `key` is its entry `seq`."""
+    def learn_places(self, places: Iterable[tuple[int, int, int, int, int]]) -> None:
+        """Per (user, seq, dst, src, ts): `user`'s copy of the message (dst, src, ts) is its
+        entry `seq` (a flush's or a page's 06s, all at once)."""
         if self.on:
-            if len(self._places) >= REMEMBERED_COPIES:
-                self._places.clear()
-            self._places[user, key] = seq
+            known = self._places
+            for user, seq, dst, src, ts in places:
+                if len(known) >= REMEMBERED_COPIES:
+                    known.clear()
+                known[user, dst, src, ts] = seq
 
     def take_place(self, user: int, key: Key) -> int | None:
         """The seq of `user`'s copy of `key`, forgotten now that it is acknowledged, or
         None: find it in the database."""
-        return self._places.pop((user, key), None)
+        dst, src, ts = key
+        return self._places.pop((user, dst, src, ts), None)
 
     # -- seqs --------------------------------------------------------------------------
 

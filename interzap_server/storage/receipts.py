@@ -12,7 +12,6 @@ Knows ids, the group_receipt and queue tables; knows no chat rules.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from interzap_server.storage.models import Entry, GroupReceipt
 from interzap_server.storage.numbers import number, user_number
@@ -21,21 +20,9 @@ from interzap_server.storage.statements import RECEIPT_FIELDS, Statements
 from interzap_server.storage.writes import write_rows
 from shared.ids import number_of, user_id
 
-
-@dataclass(slots=True)
-class Waiting:
-    """A receipt not written yet: numbers, as its row will hold them."""
-
-    group: int
-    src: int
-    ts: int
-    member: int
-    delivered: int
-    read: int | None = None
-
-    def row(self) -> tuple[int, int, int, int, int, int | None]:
-        """The values in RECEIPT_FIELDS' order (dataclasses.astuple copies deeply: slow)."""
-        return self.group, self.src, self.ts, self.member, self.delivered, self.read
+Waiting = tuple[int, int, int, int, int, int | None]
+"""A receipt not written yet, as its row will hold it (RECEIPT_FIELDS' order): group,
+src, ts, member (numbers), delivered, read. A tuple: one is made per group 12."""
 
 
 class Receipts:
@@ -46,10 +33,10 @@ class Receipts:
         self._sql = sql
         self._waiting: list[Waiting] = []
 
-    def delivered(self, group: str, src: str, ts: int, member: str, now: int) -> None:
-        """`member` acknowledged the message (src, group, ts) at `now` (again: no change)."""
-        self._waiting.append(Waiting(number_of(group), user_number(src), ts,
-                                     user_number(member), now))
+    def delivered(self, group: int, src: int, ts: int, member: int, now: int) -> None:
+        """`member` acknowledged the message (src, group, ts) at `now` (again: no change);
+        numbers, as Store.acknowledge has them."""
+        self._waiting.append((group, src, ts, member, now, None))
 
     @property
     def waiting(self) -> int:
@@ -59,7 +46,7 @@ class Receipts:
     def flush(self) -> None:
         """Write the waiting receipts, one statement (one already there stays as it is)."""
         if self._waiting:
-            write_rows(self._runner, self._sql, [row.row() for row in self._waiting],
+            write_rows(self._runner, self._sql, self._waiting,
                        len(RECEIPT_FIELDS), self._sql.add_receipts, self._sql.ignore_known)
             self._waiting.clear()
 
@@ -69,11 +56,10 @@ class Receipts:
 
     def read(self, group: str, src: str, member: str, after: int, upto: int, now: int) -> None:
         """`member` read src's messages to the group with after < ts <= upto, at `now`."""
-        for row in self._waiting:
-            if ((row.group, row.src, row.member) == (number_of(group), user_number(src),
-                                                     user_number(member))
-                    and after < row.ts <= upto and row.read is None):
-                row.read = now
+        reader = (number_of(group), user_number(src), user_number(member))
+        for index, (number_, author, ts, who, delivered, read) in enumerate(self._waiting):
+            if (number_, author, who) == reader and after < ts <= upto and read is None:
+                self._waiting[index] = (number_, author, ts, who, delivered, now)
         self._runner.execute(GroupReceipt
                              .update(read=now)
                              .where((GroupReceipt.group == number_of(group))
@@ -92,10 +78,10 @@ class Receipts:
                                          & (GroupReceipt.ts == ts)))
         found = {user_id(member): (int(delivered), int(read or 0))
                  for member, delivered, read in rows}
+        key = (number_of(group), user_number(src), ts)
         for row in self._waiting:
-            key = (row.group, row.src, row.ts)
-            if key == (number_of(group), user_number(src), ts):
-                found.setdefault(user_id(row.member), (row.delivered, row.read or 0))
+            if row[:3] == key:
+                found.setdefault(user_id(row[3]), (row[4], row[5] or 0))
         return found
 
     def owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:

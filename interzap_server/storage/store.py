@@ -146,7 +146,9 @@ class Store:
 
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
-        database since the savepoint, and here, what waits since this mark."""
+        database since the savepoint, and here, what waits since this mark (per frame)."""
+        if not self._runner.savepoints:  # SQLite: rollback_to_savepoint() is False anyway
+            return
         self._mark = self._writes.mark()
         self._receipts_mark = self.receipts.waiting
         self._runner.savepoint()
@@ -194,10 +196,9 @@ class Store:
             for key, copies in new.items():
                 if key[0] < 0:
                     self._caches.new_group_message(key, copies)
-            for user, seq, _, src, dst, ts in written:
-                if src is not None:
-                    assert dst is not None and ts is not None  # a 06 has its whole key
-                    self._caches.learn_place(user, (dst, src, ts), seq)
+            self._caches.learn_places((user, seq, dst, src, ts)  # 06s: the key's columns set
+                                      for user, seq, _, src, dst, ts in written
+                                      if src is not None and dst is not None and ts is not None)
 
     def delivered(self, entry: int) -> None:
         """Shared: an entry the last transaction made was sent to its user's session here
@@ -352,8 +353,10 @@ class Store:
         self._heads.fetch(numbers, [user_number(author) for author in authors], limit,
                           pending)
 
-    def acknowledge(self, recipient: str, src: str, dst: str, ts: int) -> int | None:
-        """Drop the 06 with this key from the recipient's queue.
+    def acknowledge(self, recipient: str, src: str, dst: str, ts: int,
+                    now: int | None = None) -> int | None:
+        """Drop the 06 with this key from the recipient's queue; a group copy's receipt
+        is kept, with the time `now` of its 12 (receipts.py, for 25).
 
         Returns how many recipients still owe a 12 for that message, or None if
         the recipient had nothing with this key queued (unknown or acknowledged).
@@ -376,6 +379,8 @@ class Store:
         self._caches.acknowledged(recipient)
         if key[0] > 0:
             return 0  # a 1:1 message has a single copy
+        if now is not None:
+            self.receipts.delivered(-key[0], key[1], ts, user, now)
         left = self._caches.copies_left(key)
         if left is None:
             self._flush()
@@ -444,11 +449,11 @@ class Store:
         is learnt (caches.py, or shared places.py)."""
         base = user * SEQ_SPAN
         entries = []
+        self._caches.learn_places((user, seq, dst, src, ts)
+                                  for seq, _, src, dst, ts in rows if src is not None)
         for seq, frame, src, dst, ts in rows:
-            if src is not None:
-                self._caches.learn_place(user, (dst, src, ts), seq)
-                if self.shared and dst > 0:
-                    self._places.learn(user, (dst, src, ts), seq)
+            if self.shared and src is not None and dst > 0:
+                self._places.learn(user, (dst, src, ts), seq)
             entries.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
         if entries:
             self._caches.saw_seq(user, entries[-1].entry - base)

@@ -26,17 +26,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
+from typing import TypeVar
 
 from interzap_server.lookahead import Frame, LookAhead, Retries, needs
-from interzap_server.rules import RULES, Context, Item, Policy, Rule, Unit, presence
-from interzap_server.rules.accounts import DISABLED, hash_token
+from interzap_server.rules import RULES, Context, Item, Rule, Unit, presence
+from interzap_server.rules.accounts import close_changed, hash_token
 from interzap_server.rules.context import KEY_MEMORY
-from interzap_server.sessions import Link, Session, Sessions
+from interzap_server.sessions import Link, Sessions
 from interzap_server.storage import (
-    DELETE,
-    DISABLE,
-    RESET,
     Census,
+    Change,
     Heard,
     Reported,
     StorageError,
@@ -52,6 +51,7 @@ from shared.errors import RemoteProtocolError
 __all__ = ["COMMIT_DELAY", "KEY_MEMORY", "Service", "hash_token"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMIT_DELAY = 0.005
 """Seconds a transaction holding only frames nobody waits on may stay open for more."""
@@ -64,13 +64,6 @@ NOT_STORED = "the server could not store this; nothing was done, try again"
 """The reason of the 13/99 for a frame that writes (PROTOCOL.md section 4)."""
 NOT_CHECKED = "the server could not check this; nothing was done, try again"
 """The reason of the 13/99 for a frame that only reads (a 03) when the database failed."""
-CLOSING = {
-    DISABLE: (ErrorCode.ACCOUNT_DISABLED, DISABLED),
-    RESET: (ErrorCode.BAD_CREDENTIALS,
-            "the server's operator gave this account a new token: log in with that one"),
-    DELETE: (ErrorCode.BAD_CREDENTIALS, "the server's operator deleted this account"),
-}
-"""What a live session is told, per change of its account, as it is closed."""
 
 
 class Service:
@@ -217,9 +210,9 @@ class Service:
         elif policy.defers:
             self._deferred = True
         try:
-            _check_login(session, policy)
+            policy.check_login(session.user)
         except RemoteProtocolError as refusal:
-            _refuse(unit, refusal)
+            unit.refuse(refusal)
             return
         if policy.writes:
             # even a 16 for a retransmission may vouch for a row of this very
@@ -228,11 +221,6 @@ class Service:
             if self._doomed:
                 return  # answered with 13/99 when the batch rolls back
         self._apply(rule, unit, item)
-
-    def _held_too_long(self) -> bool:
-        """Whether a node's open transaction has held its locks SHARED_HOLD already."""
-        return (self._hold is not None and self._open
-                and time.perf_counter() - self._began > self._hold)
 
     def _renew(self) -> None:
         """Commit the open transaction and begin another in the same iteration: let the
@@ -249,7 +237,8 @@ class Service:
     def _look_ahead(self) -> None:
         """Before a frame of a node: commit first if the transaction held its locks
         SHARED_HOLD; fetch for the next frames if nothing fetched covers this one."""
-        if self._held_too_long():
+        assert self._hold is not None  # a node's only
+        if self._open and time.perf_counter() - self._began > self._hold:
             self._renew()
             self._ahead.lost()
         due = self._ahead.step()
@@ -259,15 +248,14 @@ class Service:
     def _prefetch(self, recipients: dict[str, set[str]], authors: set[str]) -> None:
         if not recipients and not authors:
             return
-        if not self._store.locks_in_order(recipients.keys() | authors):  # earlier ones: below
+        if not self._store.node.locks_in_order(recipients.keys() | authors):  # earlier ones: below
             self._renew()
             if self._doomed:
                 return
-        self._store.savepoint()
-        try:
-            self._store.prefetch(recipients, authors, self._context.max_queue)
-        except StorageError as exc:  # the frames take the statements of their own
-            self._undo(exc, logging.WARNING, "could not fetch the queue heads of the frames")
+        # if it fails, the frames take the statements of their own
+        self._chore("could not fetch the queue heads of the frames",
+                    partial(self._store.node.prefetch, recipients, authors,
+                            self._context.max_queue))
 
     def _apply(self, rule: Rule, unit: Unit, item: Item) -> None:
         """Run the frame's rule after a savepoint, so that its failure undoes it alone."""
@@ -275,7 +263,7 @@ class Service:
         try:
             rule.handler(self._context, unit, item)
         except RemoteProtocolError as refusal:
-            _refuse(unit, refusal)
+            unit.refuse(refusal)
         except StorageError as exc:
             self._undo(exc, logging.ERROR, f"storage failed on {type(item).__name__}")
             self._fail(unit)
@@ -313,43 +301,42 @@ class Service:
 
     # -- work of the loop's own ------------------------------------------------
 
-    def forget_confirmed(self, entries: Sequence[int]) -> None:
-        """Drop 07, 09 and 11 entries their client confirmed reading (inside a batch)."""
-        self._deferred = True
+    def _chore(self, what: str, work: Callable[[], T], defers: bool = False) -> T | None:
+        """The loop's own `work`, inside the batch after a savepoint, so that its failure
+        is undone alone and said as `what` (a bug rolls the batch back); None then.
+        `defers`: it may wait for a later commit (nobody waits on it)."""
+        if defers:
+            self._deferred = True
         self._store.savepoint()
         try:
-            self._store.forget(entries)
+            return work()
         except StorageError as exc:
-            self._undo(exc, logging.WARNING,
-                       f"could not drop {len(entries)} written entries (they may be sent again)")
+            self._undo(exc, logging.WARNING, what)
+        except Exception:
+            log.exception("internal error: %s, rolling the batch back", what)
+            self._doomed = True
+        return None
+
+    def forget_confirmed(self, entries: Sequence[int]) -> None:
+        """Drop 07, 09 and 11 entries their client confirmed reading (inside a batch)."""
+        self._chore(f"could not drop {len(entries)} written entries (they may be sent again)",
+                    partial(self._store.forget, entries), defers=True)
 
     def _record_presence(self) -> None:
         """Who logged in or whose connection ended (in order), after the batch's frames:
         a failure here costs no frame its answer (a login is answered all the same), it
         only leaves a presence row behind until the user comes and goes again."""
         moves, self._context.moves = self._context.moves, []
-        if self._doomed:
-            return  # no database (or the batch fails anyway)
-        self._deferred = True
-        self._store.savepoint()
-        try:
-            for user, online in moves:
-                presence.record(self._context, user, online)
-        except StorageError as exc:
-            self._undo(exc, logging.WARNING, "could not record who came or went")
-        except Exception:
-            log.exception("internal error recording who came or went, rolling the batch back")
-            self._doomed = True
+        if not self._doomed:  # else no database (or the batch fails anyway)
+            self._chore("could not record who came or went",
+                        partial(presence.record_all, self._context, moves), defers=True)
 
     def housekeep(self) -> None:
         """Forget message keys older than KEY_MEMORY whose copies were all acknowledged."""
-        self._deferred = True
-        self._store.savepoint()
-        try:
-            forgotten = self._store.prune(self._context.now - KEY_MEMORY)
-        except StorageError as exc:
-            self._undo(exc, logging.WARNING, "housekeeping failed")
-        else:
+        forgotten = self._chore("housekeeping failed",
+                                partial(self._store.prune, self._context.now - KEY_MEMORY),
+                                defers=True)
+        if forgotten is not None:
             log.info("forgot %d settled message keys", forgotten)
 
     # -- the other nodes (storage/wakeups.py, sessions.py) --------------------------------
@@ -367,46 +354,32 @@ class Service:
     def watch_accounts(self) -> None:
         """Act on what the operator did to accounts since the last look (inside a batch,
         once a second: storage/accounts.py): close the session of a disabled, deleted or
-        reset account. Also write the last logins since the last look."""
-        self._store.savepoint()
-        try:
-            self._store.accounts.write_logins()
-            if self._last_change is None:
-                self._last_change = self._store.accounts.last_change()
-                return
-            changes = self._store.accounts.changes(self._last_change)
-        except StorageError as exc:
-            self._undo(exc, logging.WARNING, "cannot read the operator's changes to accounts")
-            return
-        for change in changes:
-            self._last_change = change.id
-            closing = CLOSING.get(change.kind)
-            # a session opened after a reset logged in with the new token: it stays (one
-            # opened in the same second is closed: the safe side)
-            since_at_most = change.at if change.kind == RESET else None
-            if closing is not None and self._sessions.close_user(change.user, *closing,
-                                                                 since_at_most):
-                log.info("%s: closed its session: %s", change.user, closing[1])
+        reset account (rules/accounts.py). Also write the last logins since the last look."""
+        changes = self._chore("cannot read the operator's changes to accounts",
+                              self._operator_changes)
+        if changes:
+            self._last_change = changes[-1].id
+            close_changed(self._sessions, changes)
+
+    def _operator_changes(self) -> list[Change]:
+        accounts = self._store.accounts
+        accounts.write_logins()
+        if self._last_change is None:  # the first look: only where they stand now
+            self._last_change = accounts.last_change()
+            return []
+        return accounts.changes(self._last_change)
 
     def sweep(self) -> None:
         """A node's sweep of the queues of its sessions (inside a batch, once a second:
         Sessions.sweep), for wake-ups that never went out."""
-        if self._hold is None:
-            return
-        self._store.savepoint()
-        try:
-            self._sessions.sweep()
-        except StorageError as exc:
-            self._undo(exc, logging.WARNING, "cannot read the queue heads of the users here")
+        if self._hold is not None:
+            self._chore("cannot read the queue heads of the users here", self._sessions.sweep)
 
     def count_queues(self, budget: float) -> Census | None:
         """Count the queues for about `budget` seconds (inside a batch: census.py); the
         figures of the last whole count, None before the first."""
-        self._store.savepoint()
-        try:
-            self._store.census.step(budget)
-        except StorageError as exc:
-            self._undo(exc, logging.WARNING, "cannot count the queues for the metrics page")
+        self._chore("cannot count the queues for the metrics page",
+                    partial(self._store.census.step, budget))
         return self._store.census.figures
 
     def wants_top_up(self) -> bool:
@@ -422,19 +395,3 @@ class Service:
             self.settle()
         self._sessions.top_up()
 
-
-def _refuse(unit: Unit, refusal: RemoteProtocolError) -> None:
-    """The frame's answer is its refusal (a 13 of the rules); it wrote nothing."""
-    unit.wrote = False
-    unit.effects = [partial(unit.session.link.write,
-                            encode(ev.Error(refusal.code, refusal.reason)))]
-
-
-def _check_login(session: Session, policy: Policy) -> None:
-    """The login state's refusals (PROTOCOL.md 5.1, step 4): 13/03 before, 13/11 after."""
-    if session.user is None:
-        if not policy.before_login:
-            raise RemoteProtocolError(ErrorCode.NOT_LOGGED_IN, "log in (03) or register (01) first")
-    elif policy.logs_in:
-        raise RemoteProtocolError(ErrorCode.ALREADY_LOGGED_IN,
-                                  f"this connection is already logged in as {session.user}")

@@ -17,7 +17,7 @@ live only if the session already has the one before it in the queue (seqs of a
 user are handed out one by one, each after the last holder of the queue's lock
 committed); otherwise it reads the queue too, so a cursor never passes an entry
 another node committed but this one has not heard of yet. A read that empties
-the queue moves the cursor up to the queue's head (Store.page), so that the
+the queue moves the cursor up to the queue's head (Store.queue.page), so that the
 next entry can go live. The one session per
 user holds across nodes: a login tells the others (Replaced), and the older
 session is closed with 13/12. tell() is the way to send an ephemeral frame
@@ -159,7 +159,7 @@ class Sessions:
         if session.user is not None and self._online.get(session.user) is session:
             del self._online[session.user]
             if self._shared:
-                self._store.forget_sent(session.user)
+                self._store.node.forget_sent(session.user)
         self._catching_up.discard(session)
         session.user = None
 
@@ -177,7 +177,7 @@ class Sessions:
         session.link.write(frame, entry if report else None)
         session.cursor = entry
         if self._shared:
-            self._store.delivered(entry)  # its 12 needs no lookup (storage/places.py)
+            self._store.node.delivered(entry)  # its 12 needs no lookup (storage/places.py)
 
     def online(self, user: str) -> bool:
         """Whether `user` is logged in on this server."""
@@ -231,7 +231,7 @@ class Sessions:
         wake-up can go missing, a node that committed and died (or lost its connection)
         before its NOTIFY went out (storage/store.py): the entry is found by the next
         sweep (docs/SCALING.md). StorageError if the heads cannot be read."""
-        for user, head in self._store.heads_of(list(self._online)).items():
+        for user, head in self._store.node.heads_of(list(self._online)).items():
             session = self._online[user]
             if head > session.cursor:
                 self._catch_up(session)
@@ -243,7 +243,7 @@ class Sessions:
         if not self._shared or len(due) < 2:
             return {}
         try:
-            return self._store.pages({s.user: s.cursor for s in due if s.user is not None},
+            return self._store.queue.pages({s.user: s.cursor for s in due if s.user is not None},
                                      DRAIN_PAGE)
         except StorageError:
             return {}
@@ -272,8 +272,8 @@ class Sessions:
             if session.user is None:
                 continue  # logged out by an earlier one's failure
             try:
-                page = read.get(session.user) or self._store.page(session.user, session.cursor,
-                                                                  DRAIN_PAGE)
+                page = read.get(session.user) or self._store.queue.page(
+                    session.user, session.cursor, DRAIN_PAGE)
             except Reported:
                 # the runner said it (connection lost, lock): every session waits, still
                 # catching up (the others' nodes may have woken them), and reads again later

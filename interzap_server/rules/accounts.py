@@ -12,6 +12,8 @@ import secrets
 from functools import partial
 
 from interzap_server.rules.context import Context, Unit
+from interzap_server.sessions import Sessions
+from interzap_server.storage import DELETE, DISABLE, RESET, Change
 from shared import events as ev
 from shared.codec import encode
 from shared.codes import ErrorCode
@@ -108,3 +110,24 @@ def ping(ctx: Context, unit: Unit, event: ev.Ping) -> None:
 
 def pong(ctx: Context, unit: Unit, event: ev.Pong) -> None:
     """15: nothing for the rules; the connection counts it as an answer to its 14 (peer.py)."""
+
+
+CLOSING = {
+    DISABLE: (ErrorCode.ACCOUNT_DISABLED, DISABLED),
+    RESET: (ErrorCode.BAD_CREDENTIALS,
+            "the server's operator gave this account a new token: log in with that one"),
+    DELETE: (ErrorCode.BAD_CREDENTIALS, "the server's operator deleted this account"),
+}
+"""What a live session is told, per change of its account, as it is closed."""
+
+
+def close_changed(sessions: Sessions, changes: list[Change]) -> None:
+    """The operator's changes to accounts (interzap-admin, read once a second): the live
+    session of a disabled, deleted or reset account is told why (a 13) and closed."""
+    for change in changes:
+        closing = CLOSING.get(change.kind)
+        # a session opened after a reset logged in with the new token: it stays (one
+        # opened in the same second is closed: the safe side)
+        since_at_most = change.at if change.kind == RESET else None
+        if closing is not None and sessions.close_user(change.user, *closing, since_at_most):
+            log.info("%s: closed its session: %s", change.user, closing[1])

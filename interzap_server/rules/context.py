@@ -17,6 +17,9 @@ from functools import partial
 from interzap_server.rules.throttle import Throttle
 from interzap_server.sessions import Link, Session, Sessions
 from interzap_server.storage import Key, Store
+from shared import events as ev
+from shared.codec import encode
+from shared.errors import RemoteProtocolError
 
 KEY_MEMORY = 7 * 24 * 3600
 """Seconds a message key is remembered, so that a retransmission is recognised (5.2), and
@@ -33,6 +36,12 @@ class Unit:
     effects: list[Callable[[], None]] = field(default_factory=list)
     undo: Callable[[], None] | None = None  # if the batch fails
     wrote: bool = False
+
+    def refuse(self, refusal: RemoteProtocolError) -> None:
+        """The frame's answer is its refusal (a 13 of the rules); it wrote nothing."""
+        self.wrote = False
+        self.effects = [partial(self.session.link.write,
+                                encode(ev.Error(refusal.code, refusal.reason)))]
 
     @property
     def user(self) -> str:

@@ -36,7 +36,7 @@ def info(ctx: Context, unit: Unit, event: ev.Info) -> None:
     late = latecomers(ctx, (me, group, ts), accepted, others)
     times = store.receipts.of(group, me, ts)
     owed = store.copies_owed(group, me, ts, others)
-    marks = store.read_marks(group, me)
+    marks = store.marks.read_marks(group, me)
     states = []
     for member in (m for m in others if m not in late):
         delivered, read = times.get(member, (0, 0))

@@ -32,6 +32,12 @@ def login(ctx: Context, unit: Unit, event: ev.Login) -> None:
     ctx.moves.append((event.user, True))
 
 
+def record_all(ctx: Context, moves: list[tuple[str, bool]]) -> None:
+    """Who logged in (True) or whose connection ended, in order: record() each."""
+    for user, online in moves:
+        record(ctx, user, online)
+
+
 def record(ctx: Context, user: str, online: bool) -> None:
     """`user` logged in (online) or their connection ended: the presence row says so,
     and who asked hears it (30: ONLINE, or the last seen, now)."""

@@ -23,13 +23,13 @@ def read(ctx: Context, unit: Unit, event: ev.Read) -> None:
     if is_group_id(event.peer):
         dst = event.peer
         everyone = members(ctx, dst, reader)
-        newest = store.newest_acknowledged(dst, reader, event.ts)
+        newest = store.marks.newest_acknowledged(dst, reader, event.ts)
     else:
         require_user(ctx, event.peer)
         dst, everyone = reader, (reader,)
-        newest = store.newest_acknowledged(dst, reader, event.ts, event.peer)
+        newest = store.marks.newest_acknowledged(dst, reader, event.ts, event.peer)
     for author, ts in newest.items():
-        marks = store.read_marks(dst, author)
+        marks = store.marks.read_marks(dst, author)
         already = marks.get(reader, 0)
         if ts <= already:
             continue
@@ -37,7 +37,7 @@ def read(ctx: Context, unit: Unit, event: ev.Read) -> None:
         others = [m for m in everyone if m != author] or [reader]
         before = min(marks.get(m, 0) for m in others)
         marks[reader] = ts
-        store.set_read_mark(dst, author, reader, ts)
+        store.marks.set_read_mark(dst, author, reader, ts)
         info.read(ctx, dst, author, reader, already, ts)  # group copies' times, for 25
         after = min(marks.get(m, 0) for m in others)
         if after > before:
@@ -48,9 +48,9 @@ def joined(ctx: Context, group: str, newcomer: str) -> None:
     """A member was added (23): they never get what was sent before, so their read marks
     start past it, and they hold back no one's 09 (PROTOCOL.md 5.4)."""
     store = ctx.store
-    for author, ts in store.newest_keys(group).items():
+    for author, ts in store.marks.newest_keys(group).items():
         if author != newcomer:
-            store.set_read_mark(group, author, newcomer, ts)
+            store.marks.set_read_mark(group, author, newcomer, ts)
 
 
 def went(ctx: Context, unit: Unit, group: str, before: Sequence[str],
@@ -62,7 +62,7 @@ def went(ctx: Context, unit: Unit, group: str, before: Sequence[str],
         now = [m for m in after if m != author]
         if not now:
             continue
-        marks = ctx.store.read_marks(group, author)
+        marks = ctx.store.marks.read_marks(group, author)
         then, upto = (min(marks.get(m, 0) for m in people) for people in (was, now))
         if upto > then:
             ctx.owe(unit, [author], encode(ev.ReadNotice(group, upto)))

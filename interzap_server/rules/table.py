@@ -26,6 +26,7 @@ from interzap_server.rules import (
 )
 from interzap_server.rules.context import Context, Unit
 from shared import events as ev
+from shared.codes import ErrorCode
 from shared.errors import RemoteProtocolError
 
 Item = ev.Event | RemoteProtocolError
@@ -69,6 +70,17 @@ class Policy:
             raise ValueError("an ephemeral frame is never stored")
         object.__setattr__(self, "urgent", self.answered and not self.ephemeral)
         object.__setattr__(self, "defers", not self.answered and not self.ephemeral)
+
+    def check_login(self, user: str | None) -> None:
+        """The login state's refusals (PROTOCOL.md 5.1, step 4), for a connection logged
+        in as `user` (None: not yet): 13/03 before, 13/11 after."""
+        if user is None:
+            if not self.before_login:
+                raise RemoteProtocolError(ErrorCode.NOT_LOGGED_IN,
+                                          "log in (03) or register (01) first")
+        elif self.logs_in:
+            raise RemoteProtocolError(ErrorCode.ALREADY_LOGGED_IN,
+                                      f"this connection is already logged in as {user}")
 
 
 @dataclass(frozen=True, slots=True)

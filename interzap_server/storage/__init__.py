@@ -27,16 +27,17 @@ from urllib.parse import parse_qsl, urlparse, urlunparse
 import peewee
 from playhouse.db_url import connect
 
-from interzap_server.storage.accounts import DELETE, DISABLE, RESET
+from interzap_server.storage.accounts import DELETE, DISABLE, RESET, Change
 from interzap_server.storage.admin import Admin, AdminError
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.census import Census
 from interzap_server.storage.failures import DRIVER_ERRORS, Reported
 from interzap_server.storage.models import MODELS, use_database
+from interzap_server.storage.pages import Page, Queued
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.solo import AlreadyServed
-from interzap_server.storage.store import Page, Queued, Store
+from interzap_server.storage.store import Store
 from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import (
     Heard,
@@ -50,7 +51,7 @@ from interzap_server.storage.wakeups import (
 from interzap_server.storage.writes import Key
 
 __all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
-           "Census", "Heard", "Key", "Page", "Queued", "Replaced", "Reported", "Resync",
+           "Census", "Change", "Heard", "Key", "Page", "Queued", "Replaced", "Reported", "Resync",
            "StorageError", "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,8 @@ them wait in writes.py to be written together just before the commit.
 """
 
 import logging
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 
 from peewee import fn
 
@@ -22,38 +21,22 @@ from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.census import QueueCensus
 from interzap_server.storage.groups import Groups
 from interzap_server.storage.heads import Heads
-from interzap_server.storage.models import Entry, Group, Member, MessageKey, ReadMark, User
+from interzap_server.storage.marks import ReadMarks
+from interzap_server.storage.models import Entry, Group, Member, MessageKey, User
 from interzap_server.storage.names import Names
+from interzap_server.storage.node import Node
 from interzap_server.storage.numbers import SEQ_SPAN, number, user_number
+from interzap_server.storage.pages import QueueReader
 from interzap_server.storage.places import Places
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.receipts import Receipts
-from interzap_server.storage.runner import Row, Runner, StorageError
+from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.statements import prepare
 from interzap_server.storage.wakeups import Wakeups
 from interzap_server.storage.writes import NOTHING, Key, Mark, Writes
 from shared.ids import group_id, number_of, user_id
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """One frame owed to a user: its queue entry, the frame, and whether it is a 06."""
-
-    entry: int
-    frame: bytes
-    is_message: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A page of a user's queue, and the entry a session that was sent a short page (all
-    there is) may take as its cursor: its last entry, or, shared, the queue's head if that
-    is further (the entries between were deleted, or their seqs never used)."""
-
-    entries: list[Queued]
-    through: int
 
 
 class Store:
@@ -82,6 +65,13 @@ class Store:
         self._receipts_mark = 0  # receipts waiting at the last savepoint
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
         self.census = QueueCensus(runner, self._sql)  # queue figures, a slice at a time
+        # the queues read, by a session catching up (pages.py)
+        self.queue = QueueReader(runner, self._sql, caches, self._places, self._flush,
+                                 shared=self.shared, locks=self._locks)
+        self.marks = ReadMarks(runner, self._sql, self._locks, self._flush)  # 08s, 09s
+        # what only a node of a cluster asks: heads, places, the sweep's read (node.py)
+        self.node = Node(runner, self._sql, self._heads, self._places, self._writes,
+                         shared=self.shared, locks=self._locks)
 
     # -- transactions ---------------------------------------------------------
     #
@@ -200,24 +190,6 @@ class Store:
                                       for user, seq, _, src, dst, ts in written
                                       if src is not None and dst is not None and ts is not None)
 
-    def delivered(self, entry: int) -> None:
-        """Shared: an entry the last transaction made was sent to its user's session here
-        (places.py: its 12 then needs no lookup)."""
-        if self.shared:
-            self._places.sent(*divmod(entry, SEQ_SPAN))
-
-    def heads_of(self, users: Sequence[str]) -> dict[str, int]:
-        """Shared, on PostgreSQL: the newest entry committed in each of these users'
-        queues (for the sweep); those without one are left out."""
-        if not self._locks or not users:
-            return {}
-        rows = self._runner.rows(self._sql.heads_of, [user_number(user) for user in users])
-        return {user_id(user): user * SEQ_SPAN + seq for user, seq in rows}
-
-    def forget_sent(self, recipient: str) -> None:
-        """The recipient's session here ended: forget what it was sent (places.py)."""
-        self._places.forget(user_number(recipient))
-
     def sent(self, entry: int) -> bool:
         """Whether an entry made in the last transaction was written (not dropped because
         its message's key turned out to be known): only those may be sent."""
@@ -333,26 +305,6 @@ class Store:
             room = owed < limit
         return room
 
-    # -- the heads of a shared batch (heads.py) ----------------------------------------
-
-    def locks_in_order(self, users: Collection[str]) -> bool:
-        """Whether prefetch() of these users keeps the transaction's head locks in user
-        order (else the caller commits first)."""
-        return self._heads.in_order([user_number(user) for user in users])
-
-    def prefetch(self, recipients: Mapping[str, Collection[str]], authors: Collection[str],
-                 limit: int) -> None:
-        """Shared, on PostgreSQL: lock the queue heads of `recipients` (of 1:1 05s, each
-        with its senders) and of `authors` (owed a 07) for the transaction, and learn in
-        the same round trip what the 05s and 12s will ask of them (heads.py)."""
-        if not self._locks:
-            return
-        numbers = {user_number(user): [user_number(src) for src in sources]
-                   for user, sources in recipients.items()}
-        pending = {user: self._writes.pending_for(user) for user in numbers}
-        self._heads.fetch(numbers, [user_number(author) for author in authors], limit,
-                          pending)
-
     def acknowledge(self, recipient: str, src: str, dst: str, ts: int,
                     now: int | None = None) -> int | None:
         """Drop the 06 with this key from the recipient's queue; a group copy's receipt
@@ -403,119 +355,10 @@ class Store:
         for entry in entries:
             self._writes.delete(divmod(entry, SEQ_SPAN))
 
-    def queued(self, recipient: str, after: int, limit: int) -> list[Queued]:
-        """The recipient's queue after entry `after`, oldest first, at most `limit`."""
-        return self.page(recipient, after, limit).entries
-
-    def page(self, recipient: str, after: int, limit: int) -> Page:
-        """queued(), and how far a session that was sent it all may move its cursor.
-
-        Shared, the queue's head comes with the page, read in the same snapshot: every
-        seq up to it was committed before it (the head's lock, docs/SCALING.md), so a
-        seq the page does not hold up to there is gone, and the next entry another
-        node makes can be sent live (sessions.py) without reading the queue first."""
-        if self._locks:
-            return self.pages({recipient: after}, limit)[recipient]
-        user = user_number(recipient)
-        self._flush()
-        rows = self._runner.rows(self._sql.queued, user, max(after - user * SEQ_SPAN, 0), limit)
-        entries = self._entries(user, rows)
-        return Page(entries, entries[-1].entry if entries else after)
-
-    def pages(self, cursors: Mapping[str, int], limit: int) -> dict[str, Page]:
-        """Shared, on PostgreSQL: page() of each user after its cursor, in one statement
-        (the queues of a node's woken sessions). A user with no head has no entry yet."""
-        self._flush()
-        after = {user_number(user): cursor for user, cursor in cursors.items()}
-        rows = self._runner.rows(self._sql.queued_to_heads, list(after),
-                                 [max(cursor - user * SEQ_SPAN, 0)
-                                  for user, cursor in after.items()], limit)
-        found: dict[int, list[Row]] = {user: [] for user in after}
-        heads: dict[int, int] = {}
-        for user, head, *entry in rows:
-            heads[user] = int(head)
-            if entry[0] is not None:
-                found[user].append(tuple(entry))
-        pages = {}
-        for recipient, cursor in cursors.items():
-            user = user_number(recipient)
-            entries = self._entries(user, found[user])
-            last = entries[-1].entry if entries else cursor
-            pages[recipient] = Page(entries, max(last, user * SEQ_SPAN + heads.get(user, 0)))
-        return pages
-
-    def _entries(self, user: int, rows: Sequence[Row]) -> list[Queued]:
-        """Rows (seq, frame, src, dst, ts) of `user`'s queue as Queued; where each 06 is
-        is learnt (caches.py, or shared places.py)."""
-        base = user * SEQ_SPAN
-        entries = []
-        self._caches.learn_places((user, seq, dst, src, ts)
-                                  for seq, _, src, dst, ts in rows if src is not None)
-        for seq, frame, src, dst, ts in rows:
-            if self.shared and src is not None and dst > 0:
-                self._places.learn(user, (dst, src, ts), seq)
-            entries.append(Queued(base + seq, frame.encode("utf-8"), src is not None))
-        if entries:
-            self._caches.saw_seq(user, entries[-1].entry - base)
-        return entries
-
     def copies_owed(self, group: str, src: str, ts: int, members: Sequence[str]) -> set[str]:
         """Those of `members` still owed their copy of a group message (not acknowledged)."""
         self._flush()
         return self.receipts.owed(group, src, ts, members)
-
-    # -- read marks ------------------------------------------------------------
-
-    def newest_acknowledged(self, dst: str, reader: str, upto: int,
-                            author: str | None = None) -> dict[str, int]:
-        """Per author, the newest ts <= upto of its messages to dst that reader acknowledged."""
-        self._flush()
-        still_queued = (Entry
-                        .select(Entry.seq)
-                        .where((Entry.user == number_of(reader))
-                               & (Entry.dst == MessageKey.dst)
-                               & (Entry.src == MessageKey.src)
-                               & (Entry.ts == MessageKey.ts)))
-        condition = ((MessageKey.dst == number(dst)) & (MessageKey.ts <= upto)
-                     & ~fn.EXISTS(still_queued))
-        condition &= ((MessageKey.src == number_of(author)) if author
-                      else (MessageKey.src != number_of(reader)))
-        rows = self._runner.query(MessageKey
-                                  .select(MessageKey.src, fn.MAX(MessageKey.ts))
-                                  .where(condition)
-                                  .group_by(MessageKey.src))
-        # in author order: several 08s lock authors' marks (read_marks) in the same order
-        return {user_id(src): int(ts) for src, ts in sorted(rows)}
-
-    def read_marks(self, dst: str, author: str) -> dict[str, int]:
-        """How far each reader has read what `author` sent to `dst`. Shared, these marks
-        are locked until the commit first: 08s taken by several nodes at once take turns,
-        each reading the marks the one before it wrote (so none misses that its 08 was
-        the last one an author waited for)."""
-        sql, params = (ReadMark
-                       .select(ReadMark.reader, ReadMark.ts)
-                       .where((ReadMark.dst == dst) & (ReadMark.author == author))
-                       .sql())
-        if self._locks:
-            sql, params = self._sql.lock_marks + sql, [number(dst), user_number(author),
-                                                        *params]
-        return {reader: int(ts) for reader, ts in self._runner.rows(sql, *params)}
-
-    def newest_keys(self, dst: str) -> dict[str, int]:
-        """Per author, the ts of their newest message (or act) to `dst` whose key is kept."""
-        self._flush()
-        rows = self._runner.query(MessageKey
-                                  .select(MessageKey.src, fn.MAX(MessageKey.ts))
-                                  .where(MessageKey.dst == number(dst))
-                                  .group_by(MessageKey.src))
-        return {user_id(src): int(ts) for src, ts in rows}
-
-    def set_read_mark(self, dst: str, author: str, reader: str, ts: int) -> None:
-        self._runner.execute(ReadMark
-                             .insert(dst=dst, author=author, reader=reader, ts=ts)
-                             .on_conflict(conflict_target=[ReadMark.dst, ReadMark.author,
-                                                           ReadMark.reader],
-                                          update={ReadMark.ts: ts}))
 
     # -- housekeeping ----------------------------------------------------------
 

@@ -43,7 +43,7 @@ def test_heads_opposite_orders_on_two_nodes_refuse_nothing(
 
 def entries(store: Store, user: str) -> list[int]:
     """The seqs of `user`'s queue, read outside any transaction."""
-    return [queued.entry % SEQ_SPAN for queued in store.queued(user, 0, 100)]
+    return [queued.entry % SEQ_SPAN for queued in store.queue.read(user, 0, 100)]
 
 
 def test_heads_a_frame_undone_alone_leaves_the_seqs_valid(pair: tuple[Node, Node]) -> None:
@@ -54,14 +54,14 @@ def test_heads_a_frame_undone_alone_leaves_the_seqs_valid(pair: tuple[Node, Node
     _, bob, _ = one.register()
     store = one.store
     store.begin()
-    store.prefetch({bob: [bob]}, [], 100)
+    store.node.prefetch({bob: [bob]}, [], 100)
     assert store.enqueue(bob, b"x\n") % SEQ_SPAN == 1
     store.commit()
     store.begin()
-    store.prefetch({bob: [bob]}, [], 100)
+    store.node.prefetch({bob: [bob]}, [], 100)
     store.savepoint()
     assert store.enqueue(bob, b"y\n") % SEQ_SPAN == 2
-    store.newest_keys(bob)  # a read that writes what waits, after the savepoint
+    store.marks.newest_keys(bob)  # a read that writes what waits, after the savepoint
     assert store.rollback_to_savepoint()  # the entry and the head's write undone
     assert store.enqueue(bob, b"z\n") % SEQ_SPAN == 3  # 2 is a gap, never handed out again
     store.commit()

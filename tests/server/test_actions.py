@@ -179,7 +179,7 @@ def test_act_deletion_erases_the_queued_text(client_factory: ClientFactory,
     # the store's own API, as committed; a reader, not a server beside the server
     store = open_store(str(server.db), shared=True, server=False)
     try:
-        frames = [queued.frame for queued in store.queued(bob.user, 0, 100)]
+        frames = [queued.frame for queued in store.queue.read(bob.user, 0, 100)]
     finally:
         store.close()
     assert frames and not any(b"secret" in frame for frame in frames)

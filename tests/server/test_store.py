@@ -100,7 +100,7 @@ def test_store_known_key_of_an_earlier_transaction_drops_its_entries(store: Stor
         fresh = store.enqueue(bob, FRAME, store.add_message(alice, bob, TS + 1, TS))
     assert not store.sent(dropped)
     assert store.sent(kept) and store.sent(fresh)
-    assert [queued.entry for queued in store.queued(bob, 0, 10)] == [kept, fresh]
+    assert [queued.entry for queued in store.queue.read(bob, 0, 10)] == [kept, fresh]
 
 
 @both
@@ -116,7 +116,7 @@ def test_store_receipt_after_a_dropped_retransmission_drops_the_first_copy(
         store.enqueue(bob, FRAME, store.add_message(alice, bob, TS, TS))
     with store.batch():
         assert store.acknowledge(bob, alice, bob, TS) == 0
-    assert store.queued(bob, 0, 10) == []
+    assert store.queue.read(bob, 0, 10) == []
 
 
 @both
@@ -157,7 +157,7 @@ def test_store_receipt_in_the_transaction_of_its_message_acknowledges_once(
         assert store.acknowledge(alice, alice, alice, TS) == 0
     with store.batch():
         assert store.acknowledge(alice, alice, alice, TS) is None
-    assert store.queued(alice, 0, 10) == []
+    assert store.queue.read(alice, 0, 10) == []
 
 
 def test_store_enqueue_ids_go_on_after_entries_read_and_forgotten(
@@ -171,7 +171,7 @@ def test_store_enqueue_ids_go_on_after_entries_read_and_forgotten(
     store.close()
     fresh = open_store(str(tmp_path / "store.db"))
     try:
-        [old] = fresh.queued(bob, 0, 10)
+        [old] = fresh.queue.read(bob, 0, 10)
         with fresh.batch():
             fresh.forget([old.entry])
         with fresh.batch():
@@ -223,7 +223,7 @@ def test_store_acknowledge_drops_only_that_copy(store: Store) -> None:
         assert store.acknowledge(bob, alice, bob, TS + 1) is None
         assert store.acknowledge(bob, alice, bob, TS) == 0
         assert store.acknowledge(bob, alice, bob, TS) is None
-    assert store.queued(bob, 0, 10) == []
+    assert store.queue.read(bob, 0, 10) == []
 
 
 @both
@@ -247,7 +247,7 @@ def test_store_forget_drops_every_entry(store: Store) -> None:
         kept = store.enqueue(alice, b"07Client-0000021700000001\n")
     with store.batch():
         store.forget(entries)
-    assert [queued.entry for queued in store.queued(alice, 0, 10)] == [kept]
+    assert [queued.entry for queued in store.queue.read(alice, 0, 10)] == [kept]
 
 
 def test_store_one_to_one_message_statements(store: Store) -> None:
@@ -261,13 +261,13 @@ def test_store_one_to_one_message_statements(store: Store) -> None:
     with statements(store) as sent, store.batch():
         for ts in range(TS, TS + 5):
             store.enqueue(bob, FRAME, store.add_message(alice, bob, ts, TS))
-    confirmed = [queued.entry for queued in store.queued(alice, 0, 10)]
+    confirmed = [queued.entry for queued in store.queue.read(alice, 0, 10)]
     with statements(store) as received, store.batch():
         assert [store.acknowledge(bob, alice, bob, ts) for ts in range(TS, TS + 5)] == [0] * 5
         store.forget(confirmed)
     assert sent == ["INSERT", "INSERT"]
     assert received == ["DELETE"]
-    assert len(store.queued(bob, 0, 10)) == 1  # the 07 of the warm-up
+    assert len(store.queue.read(bob, 0, 10)) == 1  # the 07 of the warm-up
 
 
 def group_message(store: Store, count: int) -> tuple[str, str, list[str]]:
@@ -377,10 +377,10 @@ def test_store_commit_failure_leaves_no_transaction(
         store.enqueue(bob, FRAME)
     monkeypatch.undo()
     assert not db.connection().in_transaction
-    assert store.queued(bob, 0, 10) == []
+    assert store.queue.read(bob, 0, 10) == []
     with store.batch():
         store.enqueue(bob, FRAME)
-    assert len(store.queued(bob, 0, 10)) == 1
+    assert len(store.queue.read(bob, 0, 10)) == 1
 
 
 def test_store_without_caches_asks_the_database_every_time(tmp_path: Path) -> None:
@@ -451,7 +451,7 @@ def test_store_savepoint_rollback_drops_the_frames_waiting_writes(pg_store: Stor
         pg_store.savepoint()
         later = pg_store.enqueue(bob, FRAME, pg_store.add_message(alice, bob, TS + 1, TS))
     assert kept < undone < later
-    assert [queued.entry for queued in pg_store.queued(bob, 0, 10)] == [kept, later]
+    assert [queued.entry for queued in pg_store.queue.read(bob, 0, 10)] == [kept, later]
 
 
 def test_store_savepoint_after_a_flush_of_earlier_frames_undoes_the_batch(
@@ -463,6 +463,6 @@ def test_store_savepoint_after_a_flush_of_earlier_frames_undoes_the_batch(
     pg_store.savepoint()
     pg_store.enqueue(bob, FRAME, pg_store.add_message(alice, bob, TS, TS))
     pg_store.savepoint()
-    pg_store.queued(bob, 0, 10)  # flushes the first frame's entry
+    pg_store.queue.read(bob, 0, 10)  # flushes the first frame's entry
     assert not pg_store.rollback_to_savepoint()
     pg_store.rollback()

@@ -15,15 +15,17 @@ from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.models import Contact, Member, User
 from interzap_server.storage.numbers import user_number
 from interzap_server.storage.runner import Runner
+from interzap_server.storage.statements import Statements
 from shared.ids import user_id
 
 
 class Names:
     """Display names and contacts as plain ids."""
 
-    def __init__(self, runner: Runner, caches: LocalCaches) -> None:
+    def __init__(self, runner: Runner, caches: LocalCaches, sql: Statements) -> None:
         self._runner = runner
         self._caches = caches
+        self._sql = sql
 
     def name_of(self, user: str) -> str | None:
         """The user's display name, None if they never set one."""
@@ -48,9 +50,8 @@ class Names:
         pair = (one, other) if one < other else (other, one)  # ids of one width: as numbers
         if self._caches.met(pair):
             return False
-        new = self._runner.execute(Contact.insert(low=user_number(pair[0]),
-                                                  high=user_number(pair[1]))
-                                   .on_conflict_ignore())
+        new = self._runner.run(self._sql.add_contact, user_number(pair[0]),
+                               user_number(pair[1])).rowcount
         self._caches.meeting(pair)
         return bool(new)
 

@@ -21,6 +21,7 @@ import peewee
 from interzap_server.storage.models import (
     AccountChange,
     Block,
+    Contact,
     Entry,
     GroupReceipt,
     Member,
@@ -51,6 +52,7 @@ class Statements:
     release: str
     enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
     dequeue_one: str
+    add_contact: str  # a pair's first 1:1 message (names.py): (low, high), known: nothing
     add_receipts: str  # followed by values() of group_receipt rows, then ignore_known
     ignore_known: str  # a row whose primary key is there already is left as it is
     dequeue: str  # followed by values() of (user, seq) rows, then a closing parenthesis
@@ -119,6 +121,8 @@ def prepare(db: peewee.Database) -> Statements:
         release=f"RELEASE SAVEPOINT {q('keys')}",
         enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
                  f"{q('ts')}) VALUES "),
+        add_contact=(f"INSERT INTO {q(Contact._meta.table_name)} ({q('low')}, {q('high')}) "
+                     f"VALUES ({p}, {p}) ON CONFLICT DO NOTHING"),
         add_receipts=(f"INSERT INTO {q(GroupReceipt._meta.table_name)} ("
                       + ", ".join(q(field.column_name) for field in RECEIPT_FIELDS)
                       + ") VALUES "),

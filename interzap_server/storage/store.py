@@ -57,7 +57,7 @@ class Store:
         self._heads = Heads(runner, self._sql)  # locked for the batch's 1:1 frames (heads.py)
         self._places = Places()  # the 1:1 06s this node sent, for their 12s (places.py)
         self.blocks = Blocks(runner, caches, self._sql, self._heads)  # who blocks whom
-        self.names = Names(runner, caches)  # display names and contacts (names.py)
+        self.names = Names(runner, caches, self._sql)  # display names, contacts (names.py)
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
         self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
         self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)

@@ -18,6 +18,7 @@ written, and names them as `voided`, so that the session does not send them
 Knows rows of numbers and the statements; knows no ids, no caches, no rules.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 
 from interzap_server.storage.runner import Row, Runner
@@ -46,6 +47,7 @@ class Writes:
         self._sql = sql
         self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
         self._entries: list[EntryRow] = []
+        self._pending: Counter[int] = Counter()  # per user, entries in _entries
         self._gone: list[Place] = []
         self.voided: set[Place] = set()  # entries dropped at a flush since the last clear()
 
@@ -53,6 +55,7 @@ class Writes:
         """Forget everything (the transaction ended, or rolled back)."""
         self._keys.clear()
         self._entries.clear()
+        self._pending.clear()
         self._gone.clear()
         self.voided.clear()
 
@@ -66,6 +69,7 @@ class Writes:
         for key in list(self._keys)[keys:]:  # a dict keeps its keys in the order added
             del self._keys[key]
         dropped = {(row[0], row[1]) for row in self._entries[entries:]}
+        self._pending.subtract(user for user, _ in dropped)
         del self._entries[entries:]
         del self._gone[gone:]
         if dropped:
@@ -88,6 +92,7 @@ class Writes:
 
     def add_entry(self, row: EntryRow) -> None:
         self._entries.append(row)
+        self._pending[row[0]] += 1
         if row[3] is not None:
             key = (row[4], row[3], row[5])
             if key in self._keys:
@@ -97,8 +102,10 @@ class Writes:
         self._gone.append(place)
 
     def pending_for(self, user: int) -> int:
-        """Entries of `user` not yet written (for a count of its queue)."""
-        return sum(1 for row in self._entries if row[0] == user)
+        """Entries of `user` not yet written (for a count of its queue): counted as they
+        come, since a batch of many users' first messages asks for each (a scan of the
+        batch per 05 cost 2.7 s of 7.6 at 1,000 users under cProfile)."""
+        return self._pending[user]
 
     def flush(self) -> tuple[dict[Key, int], list[EntryRow]]:
         """Write everything, keys first. Returns the new keys with how many copies each
@@ -109,6 +116,7 @@ class Writes:
             if key not in new:
                 self.voided.update(copies)
         entries, self._entries = self._entries, []
+        self._pending.clear()
         if self.voided:
             entries = [row for row in entries if (row[0], row[1]) not in self.voided]
         write_rows(self._runner, self._sql, entries, 6, self._sql.enqueue)

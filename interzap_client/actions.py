@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from interzap_client import commands as cmd
-from interzap_client import message_acts
+from interzap_client import intents, message_acts
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
 from interzap_client.people import admins_of
@@ -62,7 +62,7 @@ _FAILURES = (SessionError, ProfileError, cmd.CommandError, OSError)
 """What an action may raise: each is reported as an error notice, never raised further."""
 
 
-def start(session: Session, action: cmd.Action, timeout: float) -> Outcome:
+def start(session: Session, action: intents.Action, timeout: float) -> Outcome:
     """Do at once what `action` can; False (after an error notice) if that failed."""
     try:
         return _PERFORM[type(action)](session, action, timeout)
@@ -82,7 +82,7 @@ async def finish(session: Session, outcome: Outcome) -> bool:
     return False
 
 
-async def perform(session: Session, action: cmd.Action, timeout: float) -> bool:
+async def perform(session: Session, action: intents.Action, timeout: float) -> bool:
     """Do `action` to its end; False (after an error notice) if it failed or timed out."""
     return await finish(session, start(session, action, timeout))
 
@@ -90,42 +90,42 @@ async def perform(session: Session, action: cmd.Action, timeout: float) -> bool:
 # ---- one function per action: (session, action, timeout) -> Outcome ----------------
 
 
-def _say(session: Session, action: cmd.Say, timeout: float) -> Outcome:
+def _say(session: Session, action: intents.Say, timeout: float) -> Outcome:
     session.send_text(_target(session, None), action.text)
     return True
 
 
-def _send(session: Session, action: cmd.Send, timeout: float) -> Outcome:
+def _send(session: Session, action: intents.Send, timeout: float) -> Outcome:
     session.send_text(resolve(session, action.peer), action.text)
     return True
 
 
-def _register(session: Session, action: cmd.Register, timeout: float) -> Outcome:
+def _register(session: Session, action: intents.Register, timeout: float) -> Outcome:
     session.start_register(action.code)
     return session.answer(timeout)
 
 
-def _login(session: Session, action: cmd.Login, timeout: float) -> Outcome:
+def _login(session: Session, action: intents.Login, timeout: float) -> Outcome:
     session.start_login(action.ident, action.token)
     return session.answer(timeout)
 
 
-def _add(session: Session, action: cmd.Add, timeout: float) -> Outcome:
+def _add(session: Session, action: intents.Add, timeout: float) -> Outcome:
     session.add_contact(resolve(session, action.ident), action.alias)
     return True
 
 
-def _open(session: Session, action: cmd.Open, timeout: float) -> Outcome:
+def _open(session: Session, action: intents.Open, timeout: float) -> Outcome:
     session.open(resolve(session, action.peer))
     return True
 
 
-def _read_up(session: Session, action: cmd.ReadUp, timeout: float) -> Outcome:
+def _read_up(session: Session, action: intents.ReadUp, timeout: float) -> Outcome:
     session.mark_read(_target(session, action.peer))
     return True
 
 
-def _group(session: Session, action: cmd.Group, timeout: float) -> Outcome:
+def _group(session: Session, action: intents.Group, timeout: float) -> Outcome:
     future = session.create_group(tuple(resolve(session, n) for n in action.members),
                                   action.name)
     return _group_made(session, future, timeout)
@@ -142,7 +142,7 @@ async def _group_made(session: Session, future: asyncio.Future[str | None],
     return group is not None
 
 
-def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome:
+def _contacts(session: Session, action: intents.Contacts, timeout: float) -> Outcome:
     state = session.need_state()
     for ident in state.contacts:
         session.notify(Notice("contact", id=ident, alias=state.aliases.get(ident),
@@ -155,7 +155,7 @@ def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome
     return True
 
 
-def _block(session: Session, action: cmd.Block, timeout: float) -> Outcome:
+def _block(session: Session, action: intents.Block, timeout: float) -> Outcome:
     user = resolve(session, action.peer)
     session.set_blocked(user, action.on)
     return _block_answered(session, user, timeout)
@@ -170,24 +170,24 @@ async def _block_answered(session: Session, user: str, timeout: float) -> bool:
     return True
 
 
-def _blocked(session: Session, action: cmd.Blocked, timeout: float) -> Outcome:
+def _blocked(session: Session, action: intents.Blocked, timeout: float) -> Outcome:
     session.notify(Notice("blocked", users=tuple(session.need_state().blocked)))
     return True
 
 
-def _export(session: Session, action: cmd.Export, timeout: float) -> Outcome:
+def _export(session: Session, action: intents.Export, timeout: float) -> Outcome:
     write_export(session.need_state(), Path(action.path).expanduser())
     session.notify(Notice("info", text=f"history exported to {action.path}"))
     return True
 
 
-def _help(session: Session, action: cmd.Help, timeout: float) -> Outcome:
+def _help(session: Session, action: intents.Help, timeout: float) -> Outcome:
     for line in cmd.help_lines():
         session.notify(Notice("info", text=line))
     return True
 
 
-def _wait_tick(session: Session, action: cmd.WaitTick, timeout: float) -> Outcome:
+def _wait_tick(session: Session, action: intents.WaitTick, timeout: float) -> Outcome:
     tick, peer = Tick[action.tick.upper()], _target(session, action.peer)  # TICK_NAMES
     return _ticks_reached(session, tick, peer, timeout)
 
@@ -210,7 +210,7 @@ async def _ticks_reached(session: Session, tick: Tick, peer: str, timeout: float
     return True
 
 
-def _wait_received(session: Session, action: cmd.WaitReceived, timeout: float) -> Outcome:
+def _wait_received(session: Session, action: intents.WaitReceived, timeout: float) -> Outcome:
     return _received(session, action.count, timeout)
 
 
@@ -235,7 +235,7 @@ _DEFAULTS: dict[str | None, tuple[Callable[[Message], bool], str]] = {
 selected)."""
 
 
-def choose(session: Session, action: cmd.ActOn | cmd.Reactions) -> Message:
+def choose(session: Session, action: intents.ActOn | intents.Reactions) -> Message:
     """The message an action is about, in the open chat: the one its REF names (#N, the Nth
     newest; AUTHOR@TS), else the one selected in the full-screen UI, else the newest that
     suits the action (_DEFAULTS)."""
@@ -246,7 +246,7 @@ def choose(session: Session, action: cmd.ActOn | cmd.Reactions) -> Message:
         chosen = state.messages.get(session.selected) if session.selected else None
         if chosen is not None and chosen in conv.messages:
             return chosen
-        suits, words = _DEFAULTS[action.kind if isinstance(action, cmd.ActOn) else None]
+        suits, words = _DEFAULTS[action.kind if isinstance(action, intents.ActOn) else None]
         found = next((m for m in reversed(conv.messages) if suits(m)), None)
         if found is None:
             raise SessionError(f"no message {words} in this chat")
@@ -264,26 +264,26 @@ def choose(session: Session, action: cmd.ActOn | cmd.Reactions) -> Message:
     return found
 
 
-def _act_on(session: Session, action: cmd.ActOn, timeout: float) -> Outcome:
+def _act_on(session: Session, action: intents.ActOn, timeout: float) -> Outcome:
     session.act_on(choose(session, action), action.kind, action.text)
     return True
 
 
-def _reactions(session: Session, action: cmd.Reactions, timeout: float) -> Outcome:
+def _reactions(session: Session, action: intents.Reactions, timeout: float) -> Outcome:
     message = choose(session, action)
     session.notify(Notice("reactions", peer=session.open_peer, ref_author=message.src,
                           ref_ts=message.ts, reactions=message_acts.reactors(message)))
     return True
 
 
-def _set_name(session: Session, action: cmd.SetName, timeout: float) -> Outcome:
+def _set_name(session: Session, action: intents.SetName, timeout: float) -> Outcome:
     session.set_name(action.name)
     state = session.need_state()
     return _answered(session, lambda: state.people.wanted != action.name,
                      f"/name: no answer within {timeout:g} s (it stays in the outbox)", timeout)
 
 
-def _change_group(session: Session, action: cmd.ChangeGroup, timeout: float) -> Outcome:
+def _change_group(session: Session, action: intents.ChangeGroup, timeout: float) -> Outcome:
     group = _group_target(session, action.group)
     arg = action.arg or ""
     if action.op in (GroupOp.ADD, GroupOp.REMOVE, GroupOp.PROMOTE, GroupOp.DEMOTE):
@@ -314,7 +314,7 @@ def _group_target(session: Session, name: str | None) -> str:
     return group
 
 
-def _whois(session: Session, action: cmd.Whois, timeout: float) -> Outcome:
+def _whois(session: Session, action: intents.Whois, timeout: float) -> Outcome:
     state = session.need_state()
     found = ([action.query] if is_user_id(action.query) or is_group_id(action.query)
              else state.people.named_as(action.query))
@@ -329,7 +329,7 @@ def _whois(session: Session, action: cmd.Whois, timeout: float) -> Outcome:
     return True
 
 
-def _members(session: Session, action: cmd.Members, timeout: float) -> Outcome:
+def _members(session: Session, action: intents.Members, timeout: float) -> Outcome:
     state = session.need_state()
     group = _group_target(session, action.group)
     admins = admins_of(state, group)
@@ -348,7 +348,7 @@ def _reply_fields(session: Session, m: Message) -> dict[str, Any]:
                 known=original is not None)
 
 
-def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
+def _search(session: Session, action: intents.Search, timeout: float) -> Outcome:
     peer = _target(session, None) if action.here else None
     found = session.search(action.words, peer)
     for hit in found.hits:
@@ -360,11 +360,11 @@ def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
     return True
 
 
-def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
+def _quit(session: Session, action: intents.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
 
-def _info(session: Session, action: cmd.Info, timeout: float) -> Outcome:
+def _info(session: Session, action: intents.Info, timeout: float) -> Outcome:
     group = _target(session, None)
     conv = session.need_state().conversation(group)
     if not conv.is_group:
@@ -378,19 +378,19 @@ def _info(session: Session, action: cmd.Info, timeout: float) -> Outcome:
                   f"/info: no answer within {timeout:g} s", timeout)
 
 
-def _typing(session: Session, action: cmd.Typing, timeout: float) -> Outcome:
+def _typing(session: Session, action: intents.Typing, timeout: float) -> Outcome:
     session.live.typed(_target(session, action.peer))  # at most one per 3 s: else nothing
     return True
 
 
-def _privacy(session: Session, action: cmd.Privacy, timeout: float) -> Outcome:
+def _privacy(session: Session, action: intents.Privacy, timeout: float) -> Outcome:
     session.live.set_privacy(action.hidden)
     return _until(session, lambda: not session.live.privacy_pending,
                   f"/privacy: no answer within {timeout:g} s (asked again at the next login)",
                   timeout)
 
 
-def _presence_of(session: Session, action: cmd.PresenceOf, timeout: float) -> Outcome:
+def _presence_of(session: Session, action: intents.PresenceOf, timeout: float) -> Outcome:
     user = resolve(session, action.peer)
     if not session.logged_in:
         raise SessionError("/presence asks the server: log in first")
@@ -413,13 +413,14 @@ async def _until(session: Session, done: Callable[[], bool], failure: str,
 Performer = Callable[[Session, Any, float], Outcome]
 """Takes the one action type its row names."""
 _PERFORM: dict[type, Performer] = {
-    cmd.Say: _say, cmd.Send: _send, cmd.Register: _register, cmd.Login: _login,
-    cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
-    cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
-    cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
-    cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
-    cmd.SetName: _set_name, cmd.Whois: _whois, cmd.ChangeGroup: _change_group,
-    cmd.Members: _members, cmd.Search: _search,
-    cmd.Info: _info, cmd.Typing: _typing, cmd.Privacy: _privacy, cmd.PresenceOf: _presence_of,
+    intents.Say: _say, intents.Send: _send, intents.Register: _register, intents.Login: _login,
+    intents.Add: _add, intents.Open: _open, intents.ReadUp: _read_up, intents.Group: _group,
+    intents.Contacts: _contacts, intents.Export: _export, intents.Help: _help,
+    intents.WaitTick: _wait_tick, intents.WaitReceived: _wait_received, intents.Quit: _quit,
+    intents.Block: _block, intents.Blocked: _blocked, intents.ActOn: _act_on,
+    intents.Reactions: _reactions, intents.SetName: _set_name, intents.Whois: _whois,
+    intents.ChangeGroup: _change_group, intents.Members: _members, intents.Search: _search,
+    intents.Info: _info, intents.Typing: _typing, intents.Privacy: _privacy,
+    intents.PresenceOf: _presence_of,
 }
 """Every action type -> the function that starts it."""

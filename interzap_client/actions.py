@@ -22,12 +22,12 @@ from typing import Any
 
 from interzap_client import commands as cmd
 from interzap_client import intents, message_acts
+from interzap_client.conversations import Message, Tick
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
 from interzap_client.people import admins_of
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
-from interzap_client.state import Message, Tick
 from shared.codes import ActKind, GroupOp
 from shared.ids import is_group_id, is_user_id
 

@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from interzap_client import profile
+from interzap_client.conversations import Message, PendingGroup, Tick
 from interzap_client.history import History
 from interzap_client.lines import to_wire
 from interzap_client.message_acts import Act
@@ -36,7 +37,7 @@ from interzap_client.session.lifecycle import Lifecycle
 from interzap_client.session.live import Live
 from interzap_client.session.outbox import BlockRequest, Outbox
 from interzap_client.session.states import Phase
-from interzap_client.state import Message, PendingGroup, State, Tick
+from interzap_client.state import State
 from shared import events as ev
 from shared.codec import name_problem, text_problem
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ActKind

@@ -46,11 +46,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from interzap_client.conversations import Message, PendingGroup, Tick
 from interzap_client.message_acts import Act
 from interzap_client.notices import Notice, Origin
 from interzap_client.pacing import stated_limit
 from interzap_client.people import PendingChange, WantedName
-from interzap_client.state import Message, PendingGroup, Tick
 from shared import events as ev
 from shared.codes import ActKind, ErrorCode
 

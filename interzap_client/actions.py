@@ -1,6 +1,6 @@
 """Carry out one parsed command on a Session; shared by the scripted mode and the UI.
 
-Resolves names (ids or aliases) to ids, calls the session, and reports the
+Resolves names (ids or aliases) to ids (targets.py), calls the session, and reports the
 outcome as Notices (errors included), so both front ends behave the same:
 one small function per action, found through one table (_PERFORM). /quit is
 the caller's business. Refuses to know how anything is shown.
@@ -28,27 +28,12 @@ from interzap_client.notices import Notice
 from interzap_client.people import admins_of
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
-from shared.codes import ActKind, GroupOp
+from interzap_client.targets import choose, group_target, resolve, target
+from shared.codes import GroupOp
 from shared.ids import is_group_id, is_user_id
 
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
-
-
-def resolve(session: Session, name: str) -> str:
-    """The id behind `name`; SessionError for an unknown alias."""
-    ident = session.need_state().resolve(name)
-    if ident is None:
-        raise SessionError(f"{name} is neither an id nor a known alias (/add ID ALIAS)")
-    return ident
-
-
-def _target(session: Session, name: str | None) -> str:
-    if name is not None:
-        return resolve(session, name)
-    if session.open_peer is None:
-        raise SessionError("no open conversation: /open ID first, or name one")
-    return session.open_peer
 
 
 def _report(session: Session, exc: Exception) -> None:
@@ -91,7 +76,7 @@ async def perform(session: Session, action: intents.Action, timeout: float) -> b
 
 
 def _say(session: Session, action: intents.Say, timeout: float) -> Outcome:
-    session.send_text(_target(session, None), action.text)
+    session.send_text(target(session, None), action.text)
     return True
 
 
@@ -121,7 +106,7 @@ def _open(session: Session, action: intents.Open, timeout: float) -> Outcome:
 
 
 def _read_up(session: Session, action: intents.ReadUp, timeout: float) -> Outcome:
-    session.mark_read(_target(session, action.peer))
+    session.mark_read(target(session, action.peer))
     return True
 
 
@@ -188,7 +173,7 @@ def _help(session: Session, action: intents.Help, timeout: float) -> Outcome:
 
 
 def _wait_tick(session: Session, action: intents.WaitTick, timeout: float) -> Outcome:
-    tick, peer = Tick[action.tick.upper()], _target(session, action.peer)  # TICK_NAMES
+    tick, peer = Tick[action.tick.upper()], target(session, action.peer)  # TICK_NAMES
     return _ticks_reached(session, tick, peer, timeout)
 
 
@@ -222,46 +207,7 @@ async def _received(session: Session, count: int, timeout: float) -> bool:
     return True
 
 
-# ---- replies, edits, deletions, reactions: a message of the open chat ---------------
-
-_THEIRS: tuple[Callable[[Message], bool], str] = (lambda m: not m.own, "from the others")
-_YOURS: tuple[Callable[[Message], bool], str] = (lambda m: m.own, "of yours")
-_DEFAULTS: dict[str | None, tuple[Callable[[Message], bool], str]] = {
-    ActKind.REPLY: _THEIRS, ActKind.REACT: _THEIRS, ActKind.EDIT: _YOURS,
-    ActKind.DELETE: _YOURS,
-    None: (lambda m: bool(message_acts.reactors(m)), "with reactions"),  # /reactions
-}
-"""Per kind, which message an action is about when no REF names one (and none is
-selected)."""
-
-
-def choose(session: Session, action: intents.ActOn | intents.Reactions) -> Message:
-    """The message an action is about, in the open chat: the one its REF names (#N, the Nth
-    newest; AUTHOR@TS), else the one selected in the full-screen UI, else the newest that
-    suits the action (_DEFAULTS)."""
-    state, peer = session.need_state(), _target(session, None)
-    conv = state.conversation(peer)
-    ref = action.ref
-    if ref is None:
-        chosen = state.messages.get(session.selected) if session.selected else None
-        if chosen is not None and chosen in conv.messages:
-            return chosen
-        suits, words = _DEFAULTS[action.kind if isinstance(action, intents.ActOn) else None]
-        found = next((m for m in reversed(conv.messages) if suits(m)), None)
-        if found is None:
-            raise SessionError(f"no message {words} in this chat")
-        return found
-    if ref.startswith("#"):
-        number = int(ref[1:])
-        if number > len(conv.messages):
-            raise SessionError(f"this chat has {len(conv.messages)} message(s), no {ref}")
-        return conv.messages[-number]
-    name, _, ts = ref.rpartition("@")
-    author = state.me if name == "me" else resolve(session, name)
-    found = state.original(state.me, peer, author, int(ts))
-    if found is None:
-        raise SessionError(f"no message by {name} at {ts} in this chat")
-    return found
+# ---- replies, edits, deletions, reactions: a message of the open chat (targets.choose) ---
 
 
 def _act_on(session: Session, action: intents.ActOn, timeout: float) -> Outcome:
@@ -284,7 +230,7 @@ def _set_name(session: Session, action: intents.SetName, timeout: float) -> Outc
 
 
 def _change_group(session: Session, action: intents.ChangeGroup, timeout: float) -> Outcome:
-    group = _group_target(session, action.group)
+    group = group_target(session, action.group)
     arg = action.arg or ""
     if action.op in (GroupOp.ADD, GroupOp.REMOVE, GroupOp.PROMOTE, GroupOp.DEMOTE):
         arg = resolve(session, arg)
@@ -306,14 +252,6 @@ async def _answered(session: Session, done: Callable[[], bool], late: str,
     return session.errors == errors
 
 
-def _group_target(session: Session, name: str | None) -> str:
-    """The group a group command is about: named, else the open conversation."""
-    group = _target(session, name)
-    if not is_group_id(group):
-        raise SessionError("open a group first (/open GROUP), or name one")
-    return group
-
-
 def _whois(session: Session, action: intents.Whois, timeout: float) -> Outcome:
     state = session.need_state()
     found = ([action.query] if is_user_id(action.query) or is_group_id(action.query)
@@ -331,7 +269,7 @@ def _whois(session: Session, action: intents.Whois, timeout: float) -> Outcome:
 
 def _members(session: Session, action: intents.Members, timeout: float) -> Outcome:
     state = session.need_state()
-    group = _group_target(session, action.group)
+    group = group_target(session, action.group)
     admins = admins_of(state, group)
     for member in state.conversation(group).members:
         session.notify(Notice("member", group=group, id=member, name=state.label(member),
@@ -349,7 +287,7 @@ def _reply_fields(session: Session, m: Message) -> dict[str, Any]:
 
 
 def _search(session: Session, action: intents.Search, timeout: float) -> Outcome:
-    peer = _target(session, None) if action.here else None
+    peer = target(session, None) if action.here else None
     found = session.search(action.words, peer)
     for hit in found.hits:
         m = hit.message
@@ -365,7 +303,7 @@ def _quit(session: Session, action: intents.Quit, timeout: float) -> Outcome:
 
 
 def _info(session: Session, action: intents.Info, timeout: float) -> Outcome:
-    group = _target(session, None)
+    group = target(session, None)
     conv = session.need_state().conversation(group)
     if not conv.is_group:
         raise SessionError("/info is for your messages in a group: open one")
@@ -379,7 +317,7 @@ def _info(session: Session, action: intents.Info, timeout: float) -> Outcome:
 
 
 def _typing(session: Session, action: intents.Typing, timeout: float) -> Outcome:
-    session.live.typed(_target(session, action.peer))  # at most one per 3 s: else nothing
+    session.live.typed(target(session, action.peer))  # at most one per 3 s: else nothing
     return True
 
 

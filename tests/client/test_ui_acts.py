@@ -21,9 +21,9 @@ from uikit import (
 )
 
 from interzap_client import intents
-from interzap_client.actions import choose
 from interzap_client.conversations import Tick
 from interzap_client.session import Session
+from interzap_client.targets import choose
 from interzap_client.ui.app import ChatApp
 from shared.codes import TOMBSTONE, ActKind
 

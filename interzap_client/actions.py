@@ -142,13 +142,13 @@ def _contacts(session: Session, action: intents.Contacts, timeout: float) -> Out
 
 def _block(session: Session, action: intents.Block, timeout: float) -> Outcome:
     user = resolve(session, action.peer)
-    session.set_blocked(user, action.on)
+    session.blocks.ask(user, action.on)
     return _block_answered(session, user, timeout)
 
 
 async def _block_answered(session: Session, user: str, timeout: float) -> bool:
     """Until the 19 (or 13) that answers our 17 or 18 about `user`."""
-    if not await session.wait_until(lambda: not session.block_pending(user), timeout):
+    if not await session.wait_until(lambda: not session.blocks.pending(user), timeout):
         session.fail(f"no answer about {user} within {timeout:g} s "
                      "(it is sent again at the next login)")
         return False

@@ -222,7 +222,7 @@ class Inbound:
         session = self._session
         request = session.outbox.answered_block()
         if request is not None:
-            session.settle_block(request)
+            session.blocks.settle(request)
         if session.history is not None:
             session.history.apply("blocks", users=list(event.users))
         session.notify(Notice("blocked", users=event.users))

@@ -221,7 +221,7 @@ class Outbox:
 
     def refused_block(self, request: BlockRequest, code: int, words: str) -> None:
         """A 13 answered a 17 or 18 (yourself, no such user, or for now): said, not retried."""
-        self._session.settle_block(request)
+        self._session.blocks.settle(request)
         self._session.fail_about(None, words, code)
 
     def oldest(self) -> Request | None:

@@ -1,6 +1,6 @@
 """Carry out one parsed command on a Session; shared by the scripted mode and the UI.
 
-Resolves names (ids or aliases) to ids, calls the session, and reports the
+Resolves names (ids or aliases) to ids (targets.py), calls the session, and reports the
 outcome as Notices (errors included), so both front ends behave the same:
 one small function per action, found through one table (_PERFORM). /quit is
 the caller's business. Refuses to know how anything is shown.
@@ -21,34 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from interzap_client import commands as cmd
-from interzap_client import message_acts
+from interzap_client import intents, message_acts
+from interzap_client.conversations import Message, Tick
 from interzap_client.history import write_export
 from interzap_client.notices import Notice
 from interzap_client.people import admins_of
 from interzap_client.profile import ProfileError
 from interzap_client.session import Session, SessionError
-from interzap_client.state import Message, Tick
-from shared.codes import ActKind, GroupOp
+from interzap_client.targets import choose, group_target, resolve, target
+from shared.codes import GroupOp
 from shared.ids import is_group_id, is_user_id
 
 Outcome = bool | Awaitable[bool]
 """What start() gives: done (True), failed and reported (False), or the rest to await."""
-
-
-def resolve(session: Session, name: str) -> str:
-    """The id behind `name`; SessionError for an unknown alias."""
-    ident = session.need_state().resolve(name)
-    if ident is None:
-        raise SessionError(f"{name} is neither an id nor a known alias (/add ID ALIAS)")
-    return ident
-
-
-def _target(session: Session, name: str | None) -> str:
-    if name is not None:
-        return resolve(session, name)
-    if session.open_peer is None:
-        raise SessionError("no open conversation: /open ID first, or name one")
-    return session.open_peer
 
 
 def _report(session: Session, exc: Exception) -> None:
@@ -62,7 +47,7 @@ _FAILURES = (SessionError, ProfileError, cmd.CommandError, OSError)
 """What an action may raise: each is reported as an error notice, never raised further."""
 
 
-def start(session: Session, action: cmd.Action, timeout: float) -> Outcome:
+def start(session: Session, action: intents.Action, timeout: float) -> Outcome:
     """Do at once what `action` can; False (after an error notice) if that failed."""
     try:
         return _PERFORM[type(action)](session, action, timeout)
@@ -82,7 +67,7 @@ async def finish(session: Session, outcome: Outcome) -> bool:
     return False
 
 
-async def perform(session: Session, action: cmd.Action, timeout: float) -> bool:
+async def perform(session: Session, action: intents.Action, timeout: float) -> bool:
     """Do `action` to its end; False (after an error notice) if it failed or timed out."""
     return await finish(session, start(session, action, timeout))
 
@@ -90,42 +75,42 @@ async def perform(session: Session, action: cmd.Action, timeout: float) -> bool:
 # ---- one function per action: (session, action, timeout) -> Outcome ----------------
 
 
-def _say(session: Session, action: cmd.Say, timeout: float) -> Outcome:
-    session.send_text(_target(session, None), action.text)
+def _say(session: Session, action: intents.Say, timeout: float) -> Outcome:
+    session.send_text(target(session, None), action.text)
     return True
 
 
-def _send(session: Session, action: cmd.Send, timeout: float) -> Outcome:
+def _send(session: Session, action: intents.Send, timeout: float) -> Outcome:
     session.send_text(resolve(session, action.peer), action.text)
     return True
 
 
-def _register(session: Session, action: cmd.Register, timeout: float) -> Outcome:
+def _register(session: Session, action: intents.Register, timeout: float) -> Outcome:
     session.start_register(action.code)
     return session.answer(timeout)
 
 
-def _login(session: Session, action: cmd.Login, timeout: float) -> Outcome:
+def _login(session: Session, action: intents.Login, timeout: float) -> Outcome:
     session.start_login(action.ident, action.token)
     return session.answer(timeout)
 
 
-def _add(session: Session, action: cmd.Add, timeout: float) -> Outcome:
+def _add(session: Session, action: intents.Add, timeout: float) -> Outcome:
     session.add_contact(resolve(session, action.ident), action.alias)
     return True
 
 
-def _open(session: Session, action: cmd.Open, timeout: float) -> Outcome:
+def _open(session: Session, action: intents.Open, timeout: float) -> Outcome:
     session.open(resolve(session, action.peer))
     return True
 
 
-def _read_up(session: Session, action: cmd.ReadUp, timeout: float) -> Outcome:
-    session.mark_read(_target(session, action.peer))
+def _read_up(session: Session, action: intents.ReadUp, timeout: float) -> Outcome:
+    session.mark_read(target(session, action.peer))
     return True
 
 
-def _group(session: Session, action: cmd.Group, timeout: float) -> Outcome:
+def _group(session: Session, action: intents.Group, timeout: float) -> Outcome:
     future = session.create_group(tuple(resolve(session, n) for n in action.members),
                                   action.name)
     return _group_made(session, future, timeout)
@@ -142,7 +127,7 @@ async def _group_made(session: Session, future: asyncio.Future[str | None],
     return group is not None
 
 
-def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome:
+def _contacts(session: Session, action: intents.Contacts, timeout: float) -> Outcome:
     state = session.need_state()
     for ident in state.contacts:
         session.notify(Notice("contact", id=ident, alias=state.aliases.get(ident),
@@ -155,40 +140,40 @@ def _contacts(session: Session, action: cmd.Contacts, timeout: float) -> Outcome
     return True
 
 
-def _block(session: Session, action: cmd.Block, timeout: float) -> Outcome:
+def _block(session: Session, action: intents.Block, timeout: float) -> Outcome:
     user = resolve(session, action.peer)
-    session.set_blocked(user, action.on)
+    session.blocks.ask(user, action.on)
     return _block_answered(session, user, timeout)
 
 
 async def _block_answered(session: Session, user: str, timeout: float) -> bool:
     """Until the 19 (or 13) that answers our 17 or 18 about `user`."""
-    if not await session.wait_until(lambda: not session.block_pending(user), timeout):
+    if not await session.wait_until(lambda: not session.blocks.pending(user), timeout):
         session.fail(f"no answer about {user} within {timeout:g} s "
                      "(it is sent again at the next login)")
         return False
     return True
 
 
-def _blocked(session: Session, action: cmd.Blocked, timeout: float) -> Outcome:
+def _blocked(session: Session, action: intents.Blocked, timeout: float) -> Outcome:
     session.notify(Notice("blocked", users=tuple(session.need_state().blocked)))
     return True
 
 
-def _export(session: Session, action: cmd.Export, timeout: float) -> Outcome:
+def _export(session: Session, action: intents.Export, timeout: float) -> Outcome:
     write_export(session.need_state(), Path(action.path).expanduser())
     session.notify(Notice("info", text=f"history exported to {action.path}"))
     return True
 
 
-def _help(session: Session, action: cmd.Help, timeout: float) -> Outcome:
+def _help(session: Session, action: intents.Help, timeout: float) -> Outcome:
     for line in cmd.help_lines():
         session.notify(Notice("info", text=line))
     return True
 
 
-def _wait_tick(session: Session, action: cmd.WaitTick, timeout: float) -> Outcome:
-    tick, peer = Tick[action.tick.upper()], _target(session, action.peer)  # TICK_NAMES
+def _wait_tick(session: Session, action: intents.WaitTick, timeout: float) -> Outcome:
+    tick, peer = Tick[action.tick.upper()], target(session, action.peer)  # TICK_NAMES
     return _ticks_reached(session, tick, peer, timeout)
 
 
@@ -210,7 +195,7 @@ async def _ticks_reached(session: Session, tick: Tick, peer: str, timeout: float
     return True
 
 
-def _wait_received(session: Session, action: cmd.WaitReceived, timeout: float) -> Outcome:
+def _wait_received(session: Session, action: intents.WaitReceived, timeout: float) -> Outcome:
     return _received(session, action.count, timeout)
 
 
@@ -222,69 +207,30 @@ async def _received(session: Session, count: int, timeout: float) -> bool:
     return True
 
 
-# ---- replies, edits, deletions, reactions: a message of the open chat ---------------
-
-_THEIRS: tuple[Callable[[Message], bool], str] = (lambda m: not m.own, "from the others")
-_YOURS: tuple[Callable[[Message], bool], str] = (lambda m: m.own, "of yours")
-_DEFAULTS: dict[str | None, tuple[Callable[[Message], bool], str]] = {
-    ActKind.REPLY: _THEIRS, ActKind.REACT: _THEIRS, ActKind.EDIT: _YOURS,
-    ActKind.DELETE: _YOURS,
-    None: (lambda m: bool(message_acts.reactors(m)), "with reactions"),  # /reactions
-}
-"""Per kind, which message an action is about when no REF names one (and none is
-selected)."""
+# ---- replies, edits, deletions, reactions: a message of the open chat (targets.choose) ---
 
 
-def choose(session: Session, action: cmd.ActOn | cmd.Reactions) -> Message:
-    """The message an action is about, in the open chat: the one its REF names (#N, the Nth
-    newest; AUTHOR@TS), else the one selected in the full-screen UI, else the newest that
-    suits the action (_DEFAULTS)."""
-    state, peer = session.need_state(), _target(session, None)
-    conv = state.conversation(peer)
-    ref = action.ref
-    if ref is None:
-        chosen = state.messages.get(session.selected) if session.selected else None
-        if chosen is not None and chosen in conv.messages:
-            return chosen
-        suits, words = _DEFAULTS[action.kind if isinstance(action, cmd.ActOn) else None]
-        found = next((m for m in reversed(conv.messages) if suits(m)), None)
-        if found is None:
-            raise SessionError(f"no message {words} in this chat")
-        return found
-    if ref.startswith("#"):
-        number = int(ref[1:])
-        if number > len(conv.messages):
-            raise SessionError(f"this chat has {len(conv.messages)} message(s), no {ref}")
-        return conv.messages[-number]
-    name, _, ts = ref.rpartition("@")
-    author = state.me if name == "me" else resolve(session, name)
-    found = state.original(state.me, peer, author, int(ts))
-    if found is None:
-        raise SessionError(f"no message by {name} at {ts} in this chat")
-    return found
-
-
-def _act_on(session: Session, action: cmd.ActOn, timeout: float) -> Outcome:
+def _act_on(session: Session, action: intents.ActOn, timeout: float) -> Outcome:
     session.act_on(choose(session, action), action.kind, action.text)
     return True
 
 
-def _reactions(session: Session, action: cmd.Reactions, timeout: float) -> Outcome:
+def _reactions(session: Session, action: intents.Reactions, timeout: float) -> Outcome:
     message = choose(session, action)
     session.notify(Notice("reactions", peer=session.open_peer, ref_author=message.src,
                           ref_ts=message.ts, reactions=message_acts.reactors(message)))
     return True
 
 
-def _set_name(session: Session, action: cmd.SetName, timeout: float) -> Outcome:
+def _set_name(session: Session, action: intents.SetName, timeout: float) -> Outcome:
     session.set_name(action.name)
     state = session.need_state()
     return _answered(session, lambda: state.people.wanted != action.name,
                      f"/name: no answer within {timeout:g} s (it stays in the outbox)", timeout)
 
 
-def _change_group(session: Session, action: cmd.ChangeGroup, timeout: float) -> Outcome:
-    group = _group_target(session, action.group)
+def _change_group(session: Session, action: intents.ChangeGroup, timeout: float) -> Outcome:
+    group = group_target(session, action.group)
     arg = action.arg or ""
     if action.op in (GroupOp.ADD, GroupOp.REMOVE, GroupOp.PROMOTE, GroupOp.DEMOTE):
         arg = resolve(session, arg)
@@ -306,15 +252,7 @@ async def _answered(session: Session, done: Callable[[], bool], late: str,
     return session.errors == errors
 
 
-def _group_target(session: Session, name: str | None) -> str:
-    """The group a group command is about: named, else the open conversation."""
-    group = _target(session, name)
-    if not is_group_id(group):
-        raise SessionError("open a group first (/open GROUP), or name one")
-    return group
-
-
-def _whois(session: Session, action: cmd.Whois, timeout: float) -> Outcome:
+def _whois(session: Session, action: intents.Whois, timeout: float) -> Outcome:
     state = session.need_state()
     found = ([action.query] if is_user_id(action.query) or is_group_id(action.query)
              else state.people.named_as(action.query))
@@ -329,9 +267,9 @@ def _whois(session: Session, action: cmd.Whois, timeout: float) -> Outcome:
     return True
 
 
-def _members(session: Session, action: cmd.Members, timeout: float) -> Outcome:
+def _members(session: Session, action: intents.Members, timeout: float) -> Outcome:
     state = session.need_state()
-    group = _group_target(session, action.group)
+    group = group_target(session, action.group)
     admins = admins_of(state, group)
     for member in state.conversation(group).members:
         session.notify(Notice("member", group=group, id=member, name=state.label(member),
@@ -348,8 +286,8 @@ def _reply_fields(session: Session, m: Message) -> dict[str, Any]:
                 known=original is not None)
 
 
-def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
-    peer = _target(session, None) if action.here else None
+def _search(session: Session, action: intents.Search, timeout: float) -> Outcome:
+    peer = target(session, None) if action.here else None
     found = session.search(action.words, peer)
     for hit in found.hits:
         m = hit.message
@@ -360,12 +298,12 @@ def _search(session: Session, action: cmd.Search, timeout: float) -> Outcome:
     return True
 
 
-def _quit(session: Session, action: cmd.Quit, timeout: float) -> Outcome:
+def _quit(session: Session, action: intents.Quit, timeout: float) -> Outcome:
     return True  # leaving is the caller's business
 
 
-def _info(session: Session, action: cmd.Info, timeout: float) -> Outcome:
-    group = _target(session, None)
+def _info(session: Session, action: intents.Info, timeout: float) -> Outcome:
+    group = target(session, None)
     conv = session.need_state().conversation(group)
     if not conv.is_group:
         raise SessionError("/info is for your messages in a group: open one")
@@ -378,19 +316,19 @@ def _info(session: Session, action: cmd.Info, timeout: float) -> Outcome:
                   f"/info: no answer within {timeout:g} s", timeout)
 
 
-def _typing(session: Session, action: cmd.Typing, timeout: float) -> Outcome:
-    session.live.typed(_target(session, action.peer))  # at most one per 3 s: else nothing
+def _typing(session: Session, action: intents.Typing, timeout: float) -> Outcome:
+    session.live.typed(target(session, action.peer))  # at most one per 3 s: else nothing
     return True
 
 
-def _privacy(session: Session, action: cmd.Privacy, timeout: float) -> Outcome:
+def _privacy(session: Session, action: intents.Privacy, timeout: float) -> Outcome:
     session.live.set_privacy(action.hidden)
     return _until(session, lambda: not session.live.privacy_pending,
                   f"/privacy: no answer within {timeout:g} s (asked again at the next login)",
                   timeout)
 
 
-def _presence_of(session: Session, action: cmd.PresenceOf, timeout: float) -> Outcome:
+def _presence_of(session: Session, action: intents.PresenceOf, timeout: float) -> Outcome:
     user = resolve(session, action.peer)
     if not session.logged_in:
         raise SessionError("/presence asks the server: log in first")
@@ -413,13 +351,14 @@ async def _until(session: Session, done: Callable[[], bool], failure: str,
 Performer = Callable[[Session, Any, float], Outcome]
 """Takes the one action type its row names."""
 _PERFORM: dict[type, Performer] = {
-    cmd.Say: _say, cmd.Send: _send, cmd.Register: _register, cmd.Login: _login,
-    cmd.Add: _add, cmd.Open: _open, cmd.ReadUp: _read_up, cmd.Group: _group,
-    cmd.Contacts: _contacts, cmd.Export: _export, cmd.Help: _help,
-    cmd.WaitTick: _wait_tick, cmd.WaitReceived: _wait_received, cmd.Quit: _quit,
-    cmd.Block: _block, cmd.Blocked: _blocked, cmd.ActOn: _act_on, cmd.Reactions: _reactions,
-    cmd.SetName: _set_name, cmd.Whois: _whois, cmd.ChangeGroup: _change_group,
-    cmd.Members: _members, cmd.Search: _search,
-    cmd.Info: _info, cmd.Typing: _typing, cmd.Privacy: _privacy, cmd.PresenceOf: _presence_of,
+    intents.Say: _say, intents.Send: _send, intents.Register: _register, intents.Login: _login,
+    intents.Add: _add, intents.Open: _open, intents.ReadUp: _read_up, intents.Group: _group,
+    intents.Contacts: _contacts, intents.Export: _export, intents.Help: _help,
+    intents.WaitTick: _wait_tick, intents.WaitReceived: _wait_received, intents.Quit: _quit,
+    intents.Block: _block, intents.Blocked: _blocked, intents.ActOn: _act_on,
+    intents.Reactions: _reactions, intents.SetName: _set_name, intents.Whois: _whois,
+    intents.ChangeGroup: _change_group, intents.Members: _members, intents.Search: _search,
+    intents.Info: _info, intents.Typing: _typing, intents.Privacy: _privacy,
+    intents.PresenceOf: _presence_of,
 }
 """Every action type -> the function that starts it."""

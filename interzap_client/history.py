@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from interzap_client.conversations import Tick
 from interzap_client.lines import for_people
 from interzap_client.message_acts import shown_text
 from interzap_client.profile import lock_account, write_private
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 
 JOURNAL = "history.jsonl"
 RECORD_TYPES = frozenset(

@@ -24,7 +24,7 @@ from shared.codes import TOMBSTONE, ActKind
 from shared.ids import is_group_id
 
 if TYPE_CHECKING:
-    from interzap_client.state import Key, Message, Tick
+    from interzap_client.conversations import Key, Message, Tick
 
 QUOTE_LENGTH = 40
 """Characters of the original a reply shows above itself."""

@@ -18,7 +18,8 @@ from shared.codes import GroupOp
 from shared.ids import is_group_id, is_user_id
 
 if TYPE_CHECKING:
-    from interzap_client.state import Conversation, State
+    from interzap_client.conversations import Conversation
+    from interzap_client.state import State
 
 SILENT = frozenset({GroupOp.NAMED, GroupOp.ADMIN})
 """24 ops that say how a group stands (to a member just added): applied, not shown."""

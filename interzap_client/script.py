@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
 from interzap_client import commands as cmd
+from interzap_client import intents
 from interzap_client.actions import perform
 from interzap_client.notices import Notice, Origin, to_json, to_text
 from interzap_client.profile import ProfileError
@@ -187,7 +188,7 @@ async def _run_line(session: Session, line: str, timeout: float) -> bool:
     except cmd.CommandError as exc:
         session.fail(str(exc))
         return False
-    if isinstance(action, cmd.Quit):
+    if isinstance(action, intents.Quit):
         return True
     if action is not None:
         await perform(session, action, timeout)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from itertools import compress, count
 from operator import is_not
 
-from interzap_client.state import Message, State
+from interzap_client.conversations import Message
+from interzap_client.state import State
 
 SLICE = 5_000
 """Messages folded at a time by Finder.prepare() (some 10 ms) before the event loop runs."""

@@ -4,6 +4,7 @@
     lifecycle.py  dialling, saying hello (01/03), the answers to it, reconnecting
     outbox.py     typed request records awaiting their answer; the ordered queue and its stalls
     inbound.py    server events -> journal records and notices, through one table
+    blocking.py   /block and /unblock not yet answered, asked again after each login
     facade.py     Session: the account, the user's requests, the rooms wired together
 """
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from interzap_client.conversations import Message, Tick
 from interzap_client.lines import to_wire
 from interzap_client.message_acts import Act
 from interzap_client.session.errors import SessionError
-from interzap_client.state import Message, Tick
 from shared.codes import DELETE_WINDOW, EDIT_WINDOW, ActKind
 from shared.fields import text_problem
 from shared.reactions import reaction_problem

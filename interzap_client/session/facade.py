@@ -3,10 +3,11 @@ scripted mode and the tests see it.
 
 A façade over the rooms of the package: lifecycle.py (the connection, logging
 in), outbox.py (what awaits an answer, what waits to be sent), inbound.py
-(server events to the journal and to notices). It owns the account (its State
-and History), the open conversation, and the user's requests: each request is
-journaled first, then sent if it can be (else it waits in the outbox). The
-pieces reach each other through it.
+(server events to the journal and to notices), blocking.py (/block, /unblock
+until answered). It owns the account (its State and History), the open
+conversation, and the user's requests: each request is journaled first, then
+sent if it can be (else it waits in the outbox). The pieces reach each other
+through it.
 
 Refuses to know about sockets (network.py), the journal's format (history.py,
 profile.py) and how things are shown (script.py, ui/).
@@ -21,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from interzap_client import profile
+from interzap_client.conversations import Message, PendingGroup, Tick
 from interzap_client.history import History
 from interzap_client.lines import to_wire
 from interzap_client.message_acts import Act
@@ -30,13 +32,14 @@ from interzap_client.people import PendingChange, WantedName, is_member
 from interzap_client.search import Finder, Found
 from interzap_client.servers import Address
 from interzap_client.session import acting
+from interzap_client.session.blocking import Blocks
 from interzap_client.session.errors import SessionError
 from interzap_client.session.inbound import Inbound
 from interzap_client.session.lifecycle import Lifecycle
 from interzap_client.session.live import Live
-from interzap_client.session.outbox import BlockRequest, Outbox
+from interzap_client.session.outbox import Outbox
 from interzap_client.session.states import Phase
-from interzap_client.state import Message, PendingGroup, State, Tick
+from interzap_client.state import State
 from shared import events as ev
 from shared.codec import name_problem, text_problem
 from shared.codes import MAX_GROUP_MEMBERS, MIN_GROUP_MEMBERS, ActKind
@@ -81,9 +84,8 @@ class Session(Announcer):
         # dying server would never come again, so each is repeated after a reconnect
         # (the server ignores an 08 that covers nothing new)
         self._reads_sent: dict[str, int] = {}
-        # 17s and 18s not yet answered by a 19: sent again after each login (harmless twice)
-        self._blocks_asked: dict[str, bool] = {}
         self.outbox = Outbox(self)
+        self.blocks = Blocks(self)  # /block, /unblock not yet answered (blocking.py)
         self.live = Live(self)  # typing, presence, privacy, info (live.py)
         self.lifecycle = Lifecycle(self, token)
         self.inbound = Inbound(self)
@@ -187,7 +189,7 @@ class Session(Announcer):
         self.state = self.history = None
         self.open_peer = None
         self._reads_sent.clear()
-        self._blocks_asked.clear()  # another account's wishes are not this one's
+        self.blocks.reset()
         self.live.reset()
         self.touch()
 
@@ -363,33 +365,6 @@ class Session(Announcer):
                 self.net.send(ev.Read(peer, ts))
         if self.open_peer is not None:
             self.mark_read(self.open_peer)
-
-    def set_blocked(self, user: str, on: bool) -> None:
-        """/block (on) or /unblock: a 17 or 18 now if logged in, and after each login until
-        a 19 answers it."""
-        if user == self.need_state().me:
-            raise SessionError("you cannot block yourself")
-        self._blocks_asked.pop(user, None)  # the newest wish goes last
-        self._blocks_asked[user] = on
-        if self.logged_in:
-            self._ask_block(user, on)
-
-    def _ask_block(self, user: str, on: bool) -> None:
-        self.outbox.send(BlockRequest(user, on), ev.Block(user) if on else ev.Unblock(user))
-
-    def settle_block(self, request: BlockRequest) -> None:
-        """A 17 or 18 was answered (by a 19 or a 13): not to be sent again."""
-        if self._blocks_asked.get(request.user) == request.on:
-            del self._blocks_asked[request.user]
-
-    def block_pending(self, user: str) -> bool:
-        """Whether a 17 or 18 about `user` awaits its answer."""
-        return user in self._blocks_asked
-
-    def repeat_blocks(self) -> None:
-        """After a login: each 17 and 18 not yet answered, in the order asked."""
-        for user, on in self._blocks_asked.items():
-            self._ask_block(user, on)
 
     def _say_what_waits(self) -> None:
         if self.state is None:

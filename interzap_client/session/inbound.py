@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from interzap_client import message_acts, profile
+from interzap_client.conversations import Tick
 from interzap_client.notices import Notice, error_words
 from interzap_client.people import SILENT, Note, words
 from interzap_client.session.errors import SessionError
@@ -36,7 +37,7 @@ from interzap_client.session.outbox import (
     SendRequest,
 )
 from interzap_client.session.states import RemoteStateError
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 from shared import events as ev
 from shared.codes import ActKind, ErrorCode
 from shared.ids import is_user_id
@@ -221,7 +222,7 @@ class Inbound:
         session = self._session
         request = session.outbox.answered_block()
         if request is not None:
-            session.settle_block(request)
+            session.blocks.settle(request)
         if session.history is not None:
             session.history.apply("blocks", users=list(event.users))
         session.notify(Notice("blocked", users=event.users))

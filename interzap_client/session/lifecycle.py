@@ -237,7 +237,7 @@ class Lifecycle:
         self._settle(True)
         self._session.outbox.flush()
         self._session.repeat_reads()
-        self._session.repeat_blocks()
+        self._session.blocks.repeat()
         self._session.live.repeat()
 
     def refused(self, request: Hello, code: int, words: str) -> None:

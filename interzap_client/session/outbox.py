@@ -46,11 +46,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from interzap_client.conversations import Message, PendingGroup, Tick
 from interzap_client.message_acts import Act
 from interzap_client.notices import Notice, Origin
 from interzap_client.pacing import stated_limit
 from interzap_client.people import PendingChange, WantedName
-from interzap_client.state import Message, PendingGroup, Tick
 from shared import events as ev
 from shared.codes import ActKind, ErrorCode
 
@@ -221,7 +221,7 @@ class Outbox:
 
     def refused_block(self, request: BlockRequest, code: int, words: str) -> None:
         """A 13 answered a 17 or 18 (yourself, no such user, or for now): said, not retried."""
-        self._session.settle_block(request)
+        self._session.blocks.settle(request)
         self._session.fail_about(None, words, code)
 
     def oldest(self) -> Request | None:

@@ -27,7 +27,7 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import TextArea
 
 from interzap_client import commands as cmd
-from interzap_client import profile
+from interzap_client import intents, profile
 from interzap_client.actions import finish, start
 from interzap_client.cli import new_session
 from interzap_client.notices import Notice
@@ -55,11 +55,11 @@ NOTE_SECONDS = 6.0
 """How long an error or a confirmation stays in the status bar (unless a command comes)."""
 
 
-def _added(state: State, action: cmd.Add) -> str:
+def _added(state: State, action: intents.Add) -> str:
     return f"added {named(state, state.resolve(action.ident) or action.ident)}"
 
 
-CONFIRMATIONS: dict[type, Callable[[State, Any], str]] = {cmd.Add: _added}
+CONFIRMATIONS: dict[type, Callable[[State, Any], str]] = {intents.Add: _added}
 """Commands whose success shows nowhere else -> the words the status bar says."""
 
 
@@ -198,9 +198,9 @@ class ChatApp:
             return True
         return action is not None and not self._run(action, buffer.text)
 
-    def _run(self, action: cmd.Action, line: str) -> bool:
+    def _run(self, action: intents.Action, line: str) -> bool:
         """Start `action`; whether that went well (what is awaited finishes in the background)."""
-        if isinstance(action, cmd.Quit):
+        if isinstance(action, intents.Quit):
             self.quit()
             return True
         panel = PANELS.get(type(action))
@@ -223,7 +223,7 @@ class ChatApp:
             return False
         return True
 
-    def _confirm(self, action: cmd.Action) -> None:
+    def _confirm(self, action: intents.Action) -> None:
         confirm, state = CONFIRMATIONS.get(type(action)), self.session.state
         if confirm is not None and state is not None:
             self._flash(Note(confirm(state, action)))

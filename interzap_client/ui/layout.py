@@ -36,9 +36,10 @@ from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.widgets import Frame, TextArea
 
+from interzap_client.conversations import Conversation, Message, Tick
 from interzap_client.message_acts import quote, reaction_counts, shown_text
 from interzap_client.people import Note, words
-from interzap_client.state import Conversation, Message, State, Tick
+from interzap_client.state import State
 from interzap_client.ui.live import header_status
 from interzap_client.ui.pager import Line, PagedControl
 from interzap_client.ui.style import TICKS

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from interzap_client import commands as cmd
+from interzap_client import intents
 from interzap_client.people import admins_of
 from interzap_client.search import Hit, spans
 from interzap_client.session import Session, SessionError
@@ -57,7 +58,7 @@ def contacts_panel(session: Session) -> Panel:
     return Panel(f"contacts · {CLOSE}", tuple(lines))
 
 
-def members_panel(session: Session, action: cmd.Members) -> Panel:
+def members_panel(session: Session, action: intents.Members) -> Panel:
     """A group's members (the open one's, unless named): name and id, admins marked."""
     state = session.need_state()
     group = session.open_peer if action.group is None else state.resolve(action.group)
@@ -91,7 +92,7 @@ def _hit_line(state: State, hit: Hit, words: str) -> Line:
             *highlighted(m.text, words)]
 
 
-def results_panel(session: Session, action: cmd.Search) -> Panel:
+def results_panel(session: Session, action: intents.Search) -> Panel:
     """/search's results, newest first: chat, time, author, the text with the words lit.
 
     Up and Down choose one, Enter opens its chat at it (keys.py, app.py)."""
@@ -110,10 +111,10 @@ def results_panel(session: Session, action: cmd.Search) -> Panel:
 
 
 PANELS: dict[type, Callable[[Session, Any], Panel]] = {
-    cmd.Help: lambda session, action: help_panel(session),
-    cmd.Contacts: lambda session, action: contacts_panel(session),
-    cmd.Members: members_panel,
-    cmd.Search: results_panel,
+    intents.Help: lambda session, action: help_panel(session),
+    intents.Contacts: lambda session, action: contacts_panel(session),
+    intents.Members: members_panel,
+    intents.Search: results_panel,
 }
 """Action type -> the panel (made of the session and the action) the full-screen client
 shows for it instead of notices."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from interzap_client.conversations import Key
 from interzap_client.session import Session
-from interzap_client.state import Key
 from interzap_client.ui.pager import Line, Pager
 
 Target = tuple[str, Key]

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from interzap_client import message_acts
+from interzap_client.conversations import Tick
 from interzap_client.history import JOURNAL, History, export, snapshot
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 from shared.codes import TOMBSTONE
 
 ME, BOB, CAROL = "Client-000001", "Client-000002", "Client-000003"

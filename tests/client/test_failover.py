@@ -21,10 +21,10 @@ import pytest
 from clientkit import GUARD, ROOT, ChatServer, closed_port, offline, run, until
 from wire import ServerFactory, ServerProcess, WireClient
 
+from interzap_client.conversations import Tick
 from interzap_client.notices import Notice
 from interzap_client.servers import Address
 from interzap_client.session import Session
-from interzap_client.state import Tick
 from shared import events as ev
 
 BURST = 60

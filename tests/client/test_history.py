@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from interzap_client.conversations import Tick
 from interzap_client.history import JOURNAL, History, export
 from interzap_client.profile import ProfileError
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 
 ME, BOB, CAROL = "Client-000001", "Client-000002", "Client-000003"
 GROUP = "Group-0000001"

@@ -15,6 +15,7 @@ from clientkit import ChatServer, ClientProcess, register, run, run_script
 from uikit import BOB, ENTER, ESC, chat_app, eventually, lines_text, screen
 
 from interzap_client import commands as cmd
+from interzap_client import intents
 from interzap_client.history import export
 from interzap_client.lines import for_people, split_lines, to_wire, unescape
 from interzap_client.notices import Notice, to_json, to_text
@@ -39,7 +40,7 @@ def test_lines_for_people() -> None:
 def test_ml_escapes() -> None:
     assert unescape(r"a\nb") == f"a{LS}b"
     assert unescape(r"back\\slash, \\n, \t stays") == r"back\slash, \n, \t stays"
-    assert cmd.parse(r"/ml bob hi\nthere") == cmd.Send("bob", f"hi{LS}there")
+    assert cmd.parse(r"/ml bob hi\nthere") == intents.Send("bob", f"hi{LS}there")
     assert "/ml " in cmd.complete("/m", [])
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from clientkit import ROOT, ChatServer, ClientProcess, register, run_script
 
-from interzap_client.commands import CommandError, Register, parse
+from interzap_client.commands import CommandError, parse
+from interzap_client.intents import Register
 from interzap_client.notices import ERROR_WORDS
 from shared.codes import ErrorCode
 

@@ -15,10 +15,11 @@ from uikit import screen as drawn
 
 from interzap_client import actions
 from interzap_client import commands as cmd
+from interzap_client.conversations import Tick
 from interzap_client.notices import Notice
 from interzap_client.search import MAX_HITS, SLICE, Finder, fold, spans
 from interzap_client.session import Session
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 
 T0 = 1_764_000_000
 GROUP = "Group-0000001"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from clientkit import GUARD, ChatServer, offline, online, register, run, until
 
+from interzap_client.conversations import Tick
 from interzap_client.history import JOURNAL
 from interzap_client.notices import Notice
 from interzap_client.session import Session
-from interzap_client.state import Tick
 from shared import events as ev
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from clientkit import GUARD, ChatServer, offline, online, register, run, until
 
+from interzap_client.conversations import Message, Tick
 from interzap_client.session import Session
-from interzap_client.state import Message, Tick
 from shared import events as ev
 from shared.codes import ActKind
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from interzap_client.conversations import Tick
 from interzap_client.notices import Notice
 from interzap_client.session import Session, SessionError
 from interzap_client.session.states import Step
-from interzap_client.state import Tick
 from shared import events as ev
 from shared.codes import ErrorCode
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from clientkit import GUARD, ChatServer, ClientProcess, offline, online, register, run, until
 
 from interzap_client import profile
+from interzap_client.conversations import Tick
 from interzap_client.notices import Notice
 from interzap_client.session import Session
-from interzap_client.state import Tick
 
 
 def test_signed_out_stays_out_until_login(chat_server: ChatServer, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """State: the pure rules for conversations, ticks, unread counts and keys."""
 
+from interzap_client.conversations import Tick
 from interzap_client.history import replay, snapshot
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 
 ME, BOB, CAROL = "Client-000001", "Client-000002", "Client-000003"
 GROUP = "Group-0000001"

@@ -21,8 +21,8 @@ from clientkit import (
     until,
 )
 
+from interzap_client.conversations import Tick
 from interzap_client.message_acts import quote
-from interzap_client.state import Tick
 from shared.codes import ActKind
 
 LS = "\u2028"

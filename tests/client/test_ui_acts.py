@@ -20,10 +20,10 @@ from uikit import (
     screen,
 )
 
-from interzap_client import commands as cmd
-from interzap_client.actions import choose
+from interzap_client import intents
+from interzap_client.conversations import Tick
 from interzap_client.session import Session
-from interzap_client.state import Tick
+from interzap_client.targets import choose
 from interzap_client.ui.app import ChatApp
 from shared.codes import TOMBSTONE, ActKind
 
@@ -90,7 +90,7 @@ def test_ui_acts_keys_choose_the_message(tmp_path: Path) -> None:
             await eventually(lambda: session.open_peer == BOB, "the chat to open")
             keys.send_text(SHIFT_UP * 4)
             await eventually(lambda: session.selected == (ME, BOB, T0 + 1), "a selection")
-            assert choose(session, cmd.Reactions(None)).text == "sure"
+            assert choose(session, intents.Reactions(None)).text == "sure"
             keys.send_text(SHIFT_DOWN + SHIFT_UP)
             keys.send_text("/reactions" + ENTER)
             await eventually(lambda: "reactions" in "\n".join(screen_of(app)), "the panel")
@@ -99,7 +99,8 @@ def test_ui_acts_keys_choose_the_message(tmp_path: Path) -> None:
             await eventually(lambda: app.view.panel is None, "the panel to close")
             keys.send_text(ESC)
             await eventually(lambda: session.selected is None, "no selection")
-            assert choose(session, cmd.ActOn(ActKind.EDIT, None, "x")).ts == T0 + 1  # our newest
+            newest = choose(session, intents.ActOn(ActKind.EDIT, None, "x"))
+            assert newest.ts == T0 + 1  # our newest
 
     run(scenario)
 

@@ -26,8 +26,8 @@ from uikit import (
     screen,
 )
 
+from interzap_client.conversations import Tick
 from interzap_client.session import Session
-from interzap_client.state import Tick
 from interzap_client.ui.app import ChatApp
 
 T0 = 1_764_000_000

@@ -11,7 +11,7 @@ from clientkit import run
 from test_presence import GROUP, T0, header
 from uikit import BOB, CAROL, ENTER, ME, eventually, offline_app, screen
 
-from interzap_client import commands as cmd
+from interzap_client import intents
 from interzap_client.session import Session
 from interzap_client.ui.pager import Line
 from interzap_client.ui.panels import results_panel
@@ -76,7 +76,7 @@ def test_ui_names_in_header_typing_panels_and_changes(tmp_path: Path) -> None:
             session.live.info_answer(ev.InfoAnswer(GROUP, int(T0) + 1, ((BOB, 0, 0),)))
             await eventually(lambda: TOMBSTONE in "\n".join(screen(app, 100, 16)),
                              "the tombstone in the info panel")
-            found = results_panel(session, cmd.Search("hi", here=False))
+            found = results_panel(session, intents.Search("hi", here=False))
             assert "Bobby: hi" in panel_text(found.lines)
 
     run(scenario)

@@ -39,8 +39,9 @@ from wire import ServerFactory, ServerProcess, WireClient
 from faults import kit
 from faults.kit import GUARD, Fleet, FleetClient
 from interzap_client import profile
+from interzap_client.conversations import Tick
 from interzap_client.history import History
-from interzap_client.state import State, Tick
+from interzap_client.state import State
 from shared import events as ev
 
 SERVER_ARGS = ("--log-level", "info")

@@ -5,6 +5,8 @@
     outbox.py     typed request records awaiting their answer; the ordered queue and its stalls
     inbound.py    server events -> journal records and notices, through one table
     blocking.py   /block and /unblock not yet answered, asked again after each login
+    acting.py     /reply, /edit, /delete, /react: a 31 journaled as pending, then sent
+    live.py       typing, presence, privacy and /info: the frames of 25 to 30, not journaled
     facade.py     Session: the account, the user's requests, the rooms wired together
 """
 

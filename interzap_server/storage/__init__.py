@@ -37,6 +37,7 @@ from interzap_server.storage.pages import Page, Queued
 from interzap_server.storage.presence import PresenceTable
 from interzap_server.storage.runner import Runner, StorageError
 from interzap_server.storage.solo import AlreadyServed
+from interzap_server.storage.statements import prepare
 from interzap_server.storage.store import Store
 from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import (
@@ -139,7 +140,7 @@ def _prepared(url: str, sync: str, shared: bool, server: bool = True) -> Runner:
             _create_sqlite_tables(db, runner, shared)
         if server and not shared:  # the only server: whoever its last run left online is not
             runner.begin()
-            PresenceTable(runner).all_offline()
+            PresenceTable(runner, prepare(db)).all_offline()
             runner.commit()
         _say_durability(runner, postgres, url, sync)
     except AlreadyServed:

@@ -19,6 +19,7 @@ from peewee import Select
 from interzap_server.storage.models import Member, MessageKey, ReadMark, Seen
 from interzap_server.storage.numbers import user_number
 from interzap_server.storage.runner import Runner
+from interzap_server.storage.statements import Statements
 from shared.ids import is_user_id, user_id
 
 
@@ -34,8 +35,9 @@ class Presence:
 class PresenceTable:
     """Presence as plain ids."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, sql: Statements) -> None:
         self._runner = runner
+        self._sql = sql  # the statements of every login and departure (statements.py)
 
     def arrived(self, user: str, now: int) -> None:
         """`user` logged in at `now`."""
@@ -54,15 +56,11 @@ class PresenceTable:
                                           update={Seen.hidden: hidden}))
 
     def _upsert(self, user: str, online: bool, seen: int) -> None:
-        self._runner.execute(Seen
-                             .insert(user=user_number(user), online=online, seen=seen)
-                             .on_conflict(conflict_target=[Seen.user],
-                                          update={Seen.online: online, Seen.seen: seen}))
+        self._runner.run(self._sql.presence_upsert, user_number(user), online, seen, False)
 
     def of(self, user: str) -> Presence | None:
         """`user`'s row, or None if they have not logged in since presence was kept."""
-        rows = self._runner.query(Seen.select(Seen.online, Seen.seen, Seen.hidden)
-                                  .where(Seen.user == user_number(user)))
+        rows = self._runner.rows(self._sql.presence_of, user_number(user))
         if not rows:
             return None
         online, seen, hidden = rows[0]
@@ -81,14 +79,8 @@ class PresenceTable:
         """Everyone who shares a chat with `user`: a group, a message to them (kept 7
         days), a read mark either way. Off the message path: at login and logout."""
         me = user_number(user)
-        groups = Member.select(Member.group).where(Member.user == me)
-        found = {user_id(n) for (n,) in self._runner.query(
-            Member.select(Member.user).where(Member.group.in_(groups) & (Member.user != me)))}
-        found |= {user_id(n) for (n,) in self._runner.query(
-            MessageKey.select(MessageKey.src).where(MessageKey.dst == me).distinct())}
-        marks = self._runner.query(
-            ReadMark.select(ReadMark.author, ReadMark.dst)
-            .where((ReadMark.dst == user) | (ReadMark.author == user)))
+        found = {user_id(n) for (n,) in self._runner.rows(self._sql.sharing, me, me, me)}
+        marks = self._runner.rows(self._sql.marks_between, user, user)
         found |= {peer for author, dst in marks
                   for peer in (author, dst) if peer != user and is_user_id(peer)}
         found.discard(user)

@@ -27,6 +27,8 @@ from interzap_server.storage.models import (
     Member,
     MessageKey,
     QueueHead,
+    ReadMark,
+    Seen,
     User,
 )
 from interzap_server.storage.wakeups import CHANNEL
@@ -52,6 +54,11 @@ class Statements:
     release: str
     enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
     dequeue_one: str
+    # presence (presence.py): written and read at every login and departure
+    presence_upsert: str  # (user, online, seen, hidden for a new row)
+    presence_of: str
+    sharing: str  # (me, me, me): co-members of my groups, and who sent me messages kept
+    marks_between: str  # (me, me): the read marks I keep or am kept in, as (author, dst)
     add_contact: str  # a pair's first 1:1 message (names.py): (low, high), known: nothing
     add_receipts: str  # followed by values() of group_receipt rows, then ignore_known
     ignore_known: str  # a row whose primary key is there already is left as it is
@@ -95,6 +102,7 @@ def prepare(db: peewee.Database) -> Statements:
     user, member = q(User._meta.table_name), q(Member._meta.table_name)
     key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
     head = q(QueueHead._meta.table_name)
+    seen = q(Seen._meta.table_name)
     block = q(Block._meta.table_name)
     changes = q(AccountChange._meta.table_name)
     who, seq = q("user"), q("seq")
@@ -121,6 +129,18 @@ def prepare(db: peewee.Database) -> Statements:
         release=f"RELEASE SAVEPOINT {q('keys')}",
         enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
                  f"{q('ts')}) VALUES "),
+        presence_upsert=(f"INSERT INTO {seen} ({who}, {q('online')}, {q('seen')}, "
+                         f"{q('hidden')}) VALUES ({p}, {p}, {p}, {p}) ON CONFLICT ({who}) "
+                         f"DO UPDATE SET {q('online')} = excluded.{q('online')}, "
+                         f"{q('seen')} = excluded.{q('seen')}"),
+        presence_of=(f"SELECT {q('online')}, {q('seen')}, {q('hidden')} FROM {seen} "
+                     f"WHERE {who} = {p}"),
+        sharing=(f"SELECT b.{q('user_id')} FROM {member} AS a JOIN {member} AS b "
+                 f"ON b.{q('group_id')} = a.{q('group_id')} "
+                 f"WHERE a.{q('user_id')} = {p} AND b.{q('user_id')} <> {p} "
+                 f"UNION SELECT {q('src')} FROM {key} WHERE {q('dst')} = {p}"),
+        marks_between=(f"SELECT {q('author')}, {q('dst')} FROM {q(ReadMark._meta.table_name)} "
+                       f"WHERE {q('dst')} = {p} OR {q('author')} = {p}"),
         add_contact=(f"INSERT INTO {q(Contact._meta.table_name)} ({q('low')}, {q('high')}) "
                      f"VALUES ({p}, {p}) ON CONFLICT DO NOTHING"),
         add_receipts=(f"INSERT INTO {q(GroupReceipt._meta.table_name)} ("

@@ -60,7 +60,7 @@ class Store:
         self.names = Names(runner, caches, self._sql)  # display names, contacts (names.py)
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
         self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
-        self.presence = PresenceTable(runner)  # online, last seen, hidden (presence.py)
+        self.presence = PresenceTable(runner, self._sql)  # online, last seen (presence.py)
         self.receipts = Receipts(runner, self._sql)  # group copies stored, read (receipts.py)
         self._receipts_mark = 0  # receipts waiting at the last savepoint
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's

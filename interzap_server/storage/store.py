@@ -19,6 +19,7 @@ from interzap_server.storage.acts import Acts
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.census import QueueCensus
+from interzap_server.storage.failures import Reported
 from interzap_server.storage.groups import Groups
 from interzap_server.storage.heads import Heads
 from interzap_server.storage.marks import ReadMarks
@@ -120,6 +121,8 @@ class Store:
         the entries within a second (Sessions.sweep, docs/SCALING.md)."""
         try:
             self._runner.run(self._sql.notify, said)
+        except Reported:
+            pass  # the runner said it once (a lost connection); the sweep finds the entries
         except StorageError as exc:
             log.warning("could not tell the other nodes of a batch (%s); their sweep will "
                         "find its entries", exc)

@@ -16,7 +16,7 @@ Knows events, ids and links; knows no SQL, no sockets and no chat rule.
 """
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from itertools import islice
 
 from interzap_server.rules import Item
@@ -42,7 +42,7 @@ class LookAhead:
         self._ahead: deque[Frame] = deque()
         self._covered = 0
 
-    def start(self, frames: Sequence[Frame]) -> None:
+    def start(self, frames: Iterable[Frame]) -> None:
         """The iteration's frames, in the order they will be handled."""
         self._ahead, self._covered = deque(frames), 0
 

@@ -244,7 +244,8 @@ class Server:
         """Hand the iteration's frames to the service: all of them to look at first (a
         node of a cluster fetches what they will ask in one statement), then one by one,
         each peer's in order."""
-        self._service.prepare([(peer, item) for peer, items in inbox for item, _ in items])
+        # lazily: only a node of a cluster looks at them (a lone server pays nothing)
+        self._service.prepare((peer, item) for peer, items in inbox for item, _ in items)
         for peer, items in inbox:
             for item, line in items:
                 if type(item) in SCREENED and not self._service.is_logged_in(peer):

@@ -23,7 +23,7 @@ entry first; sessions.py sends the entries.
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import TypeVar
@@ -228,7 +228,7 @@ class Service:
         self._end(commit=not self._doomed)
         self._begin(self._opened, again=True)
 
-    def prepare(self, frames: Sequence[Frame]) -> None:
+    def prepare(self, frames: Iterable[Frame]) -> None:
         """The iteration's frames, in the order they will be handled (a node of a cluster
         only): what their 1:1 05s and 12s ask is fetched in one round trip (lookahead.py)."""
         if self._hold is not None:

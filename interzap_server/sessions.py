@@ -243,8 +243,8 @@ class Sessions:
         if not self._shared or len(due) < 2:
             return {}
         try:
-            return self._store.queue.pages({s.user: s.cursor for s in due if s.user is not None},
-                                     DRAIN_PAGE)
+            return self._store.queue.pages(
+                {s.user: s.cursor for s in due if s.user is not None}, DRAIN_PAGE)
         except StorageError:
             return {}
 

@@ -22,20 +22,18 @@ class Node:
     """A node's own part of the store, as plain ids."""
 
     def __init__(self, runner: Runner, sql: Statements, heads: Heads, places: Places,
-                 writes: Writes, shared: bool, locks: bool) -> None:
+                 writes: Writes, locks: bool) -> None:
         self._runner = runner
         self._sql = sql
         self._heads = heads
         self._places = places
         self._writes = writes
-        self._shared = shared  # other servers write the database (Store.shared)
         self._locks = locks  # several nodes on PostgreSQL (Store._locks)
 
     def delivered(self, entry: int) -> None:
         """Shared: an entry the last transaction made was sent to its user's session here
-        (places.py: its 12 then needs no lookup)."""
-        if self._shared:
-            self._places.sent(*divmod(entry, SEQ_SPAN))
+        (places.py: its 12 then needs no lookup); only sessions of a shared store call it."""
+        self._places.sent(*divmod(entry, SEQ_SPAN))
 
     def heads_of(self, users: Sequence[str]) -> dict[str, int]:
         """Shared, on PostgreSQL: the newest entry committed in each of these users'

@@ -72,7 +72,7 @@ class Store:
         self.marks = ReadMarks(runner, self._sql, self._locks, self._flush)  # 08s, 09s
         # what only a node of a cluster asks: heads, places, the sweep's read (node.py)
         self.node = Node(runner, self._sql, self._heads, self._places, self._writes,
-                         shared=self.shared, locks=self._locks)
+                         locks=self._locks)
 
     # -- transactions ---------------------------------------------------------
     #
@@ -206,10 +206,11 @@ class Store:
 
     def user_exists(self, user: str) -> bool:
         if not self._caches.knows_user(user):
-            fetched = self._heads.exists(number_of(user))
+            numbered = number_of(user)
+            fetched = self._heads.exists(numbered)
             if fetched is not None:
                 return fetched
-            if self._runner.one(self._sql.user_exists, number_of(user)) is None:
+            if self._runner.one(self._sql.user_exists, numbered) is None:
                 return False
             self._caches.learn_user(user)
         return True
@@ -293,10 +294,11 @@ class Store:
     def has_room(self, recipient: str, limit: int) -> bool:
         """Whether fewer than `limit` frames are owed to `recipient` (counted at most
         when the caches cannot tell)."""
-        user = user_number(recipient)
         room = self._caches.has_room(recipient, limit)
-        if room is None:
-            room = self._heads.has_room(user, limit)
+        if room is not None:
+            return room
+        user = user_number(recipient)
+        room = self._heads.has_room(user, limit)
         if room is None:
             if self._locks:  # counted under the head's lock: no other node adds meanwhile
                 owed = self._runner.count(self._sql.lock_head + self._sql.queue_length,

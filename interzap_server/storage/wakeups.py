@@ -4,12 +4,14 @@ On SQLite there is nobody to tell: one process serves the file (storage/solo.py
 refuses a second), and it sends a new entry itself (sessions.py), so Wakeups
 does nothing and there is nothing to listen to.
 
-On PostgreSQL (Notifications) every node of a cluster says, in the batch's own
-transaction, what it made: the new entries of each user (a wake-up), and the
+On PostgreSQL (Notifications) every node of a cluster gathers, during the
+batch, what it made: the new entries of each user (a wake-up), and the
 ephemeral frames and session replacements that are for users it does not hold.
-All of it leaves as NOTIFY on one channel, in one statement just before COMMIT
-(Store.commit), so PostgreSQL delivers it only if, and after, the batch
-commits: a node that reads a woken user's queue finds the entries there. Each
+All of it leaves as NOTIFY on one channel, in one statement of its own right
+after the batch's COMMIT (Store.commit), so it is said only if, and after, the
+batch commits: a node that reads a woken user's queue finds the entries there.
+A node that dies between the two leaves entries nobody was told of: the sweep
+(Sessions.sweep, once a second) finds them. Each
 node keeps one more connection, in autocommit, that LISTENs on that channel;
 the loop watches its socket (fileno()) and drain() turns what arrived into
 plain data (Heard). One channel rather than one per user: every listening
@@ -112,7 +114,7 @@ class Wakeups:
         """`user` logged in here at `at`: other nodes close their older sessions."""
 
     def take(self) -> list[str]:
-        """The payloads this transaction says, to NOTIFY before its COMMIT; forgotten."""
+        """The payloads this transaction says, to NOTIFY after its COMMIT; forgotten."""
         return []
 
     def clear(self) -> None:

@@ -35,6 +35,16 @@ per-session cache of them overflows, which also costs other sessions'
 snapshots a lookup while the batch is open); as statements of their own,
 +32%. On SQLite a failed statement aborts nothing, and the caller rolls the
 whole transaction back, as it always did.
+
+Round trips, on PostgreSQL only (sqlite3 runs one statement a call, and a call
+costs it no round trip). A statement travels with the ones before it that
+nobody waits on, in one query string: BEGIN goes with the transaction's first
+statement (a transaction that runs none sends neither BEGIN nor COMMIT), and
+the writes of the flush at commit (later(), while hold() is on) go with the
+next statement that returns rows, or with the COMMIT itself. A failure among
+them aborts the transaction like any other, and the whole of it is rolled
+back: nothing is held once a frame may still be undone alone (hold() is for
+the commit's flush only).
 """
 
 import contextlib
@@ -78,6 +88,8 @@ class Cursor(Protocol):
     @property
     def lastrowid(self) -> int | None: ...
 
+    def mogrify(self, sql: str, params: Sequence[object], /) -> bytes: ...
+
     def execute(self, sql: str, params: Sequence[object], /) -> object: ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]], /) -> object: ...
@@ -111,6 +123,9 @@ class Runner:
         self._savepoint = False  # savepoint SAVEPOINT exists in it
         self._wanted = False  # the next statement sets a new savepoint first
         self._marked = False  # a statement ran since savepoint() was asked
+        self._begun = True  # BEGIN was sent (on PostgreSQL, with the first statement)
+        self._held: list[str] = []  # statements waiting to go with the next (module doc)
+        self._holding = False  # later() holds rather than runs (hold())
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
 
     # -- transactions ------------------------------------------------------------------
@@ -129,14 +144,20 @@ class Runner:
         if self._outage is not None:
             self._reconnect()
         self._refusing = self._refusing and again
-        try:
-            self.db.begin()
-        except DRIVER_ERRORS as exc:
-            raise self._failure(exc) from exc
         self._transaction = True
+        self._begun = not self.savepoints  # PostgreSQL: with the first statement
+        if self._begun:
+            try:
+                self.db.begin()
+            except DRIVER_ERRORS as exc:
+                self._transaction = False
+                raise self._failure(exc) from exc
 
-    def commit(self) -> None:
+    def commit(self, then: str | None = None, *params: object) -> StorageError | None:
         """COMMIT; if that fails, ROLLBACK, so that no transaction is left open either way.
+        `then`: a statement to run right after, outside the transaction (the NOTIFY of
+        wakeups.py), in the same round trip on PostgreSQL; returns why it failed if it
+        did (the COMMIT went through all the same), else None.
 
         A failed COMMIT may leave the transaction open (SQLite: SQLITE_BUSY) or
         may have ended it (SQLITE_FULL); the ROLLBACK covers the first case and
@@ -150,6 +171,8 @@ class Runner:
         if aborted(self._connection):
             self.rollback()
             raise StorageError("a statement failed and aborted the transaction: rolled back")
+        if self.savepoints:
+            return self._commit_joined(then, params)
         try:
             self.db.commit()
         except DRIVER_ERRORS as exc:
@@ -158,19 +181,56 @@ class Runner:
             raise failure from exc
         self._ended()
         self._locks.committed(self._clock())
+        return None if then is None else self._then(then, params)
+
+    def _commit_joined(self, then: str | None, params: Sequence[object]) -> StorageError | None:
+        """PostgreSQL: what is held, COMMIT and `then`, in one round trip (none of the first
+        two if the transaction ran nothing). A failure that leaves the transaction open was
+        the held writes' (the COMMIT never ran); one that ends it was `then`'s, since COMMIT
+        of a read committed transaction, with no deferred constraint, fails only with its
+        connection (ConnectionLost: whether it went through is unknown, as ever)."""
+        sql = self._joined("COMMIT") if self._begun or self._held else ""
+        if then is not None:
+            sql += ("; " if sql else "") + self._cursor.mogrify(then, params).decode()
+        if not sql:
+            self._ended()
+            return None
+        try:
+            self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
+        except DRIVER_ERRORS as exc:
+            failure = self._failure(exc)
+            if isinstance(failure, ConnectionLost) or aborted(self._connection):
+                self.rollback()
+                raise failure from exc
+            self._ended()
+            self._locks.committed(self._clock())
+            return failure
+        self._ended()
+        self._locks.committed(self._clock())
+        return None
+
+    def _then(self, then: str, params: Sequence[object]) -> StorageError | None:
+        try:
+            self._cursor.execute(then, params)
+        except DRIVER_ERRORS as exc:
+            return self._failure(exc)
+        return None
 
     def rollback(self) -> None:
         """ROLLBACK; nothing to send if the transaction was lost with the connection."""
+        begun = self._begun
         self._ended()
-        if self._outage is not None:
-            return
+        if self._outage is not None or not begun:
+            return  # lost with the connection, or never sent (PostgreSQL: nothing ran)
         try:
             self.db.rollback()
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc
 
     def _ended(self) -> None:
-        self._transaction = self._savepoint = self._wanted = False
+        self._transaction = self._savepoint = self._wanted = self._holding = False
+        self._begun = True
+        self._held.clear()
 
     # -- savepoints (module docstring) -----------------------------------------------
 
@@ -212,10 +272,38 @@ class Runner:
         if self._wanted:
             sql = self._take_savepoint() + sql
         try:
-            self._cursor.execute(sql, params)
+            if self._begun and not self._held:
+                self._cursor.execute(sql, params)
+            else:  # what waits goes first, in the same round trip (module docstring)
+                self._cursor.execute(self._joined(self._cursor.mogrify(sql, params).decode()),
+                                     None)  # type: ignore[arg-type]  # None: no parameters
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc
         return self._cursor
+
+    def later(self, sql: str, *params: object) -> None:
+        """Run a write whose result nobody reads: at once, or while hold() is on, with the
+        next statement (PostgreSQL)."""
+        if self._holding:
+            if self._outage is not None or self._refusing:
+                raise self._refusal()
+            self._held.append(self._cursor.mogrify(sql, params).decode())
+        else:
+            self.run(sql, *params)
+
+    def hold(self) -> None:
+        """From now until the transaction ends, later() holds its writes for the next
+        statement or the COMMIT (PostgreSQL; elsewhere they run at once). For the flush
+        at commit only: what is held cannot be undone alone."""
+        self._holding = self.savepoints and self._transaction
+
+    def _joined(self, sql: str) -> str:
+        """`sql` after what must go first: BEGIN if not sent yet, the held writes."""
+        head = [] if self._begun else ["BEGIN"]
+        self._begun = True
+        statements = [*head, *self._held, sql]
+        self._held.clear()
+        return "; ".join(statements)
 
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run one statement over many rows of parameters (executemany; a savepoint asked
@@ -223,8 +311,9 @@ class Runner:
         if self._outage is not None or self._refusing:
             raise self._refusal()
         try:
-            if self._wanted:
-                self._cursor.execute(self._take_savepoint(), ())
+            if self._wanted or not self._begun or self._held:
+                first = self._take_savepoint() if self._wanted else "SELECT 1"
+                self._cursor.execute(self._joined(first), None)  # type: ignore[arg-type]
             self._cursor.executemany(sql, rows)
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc

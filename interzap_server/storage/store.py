@@ -92,7 +92,17 @@ class Store:
 
     def commit(self) -> None:
         """Write what waits and make the transaction durable; StorageError if that fails,
-        and then none of it happened. Either way no transaction is open afterwards."""
+        and then none of it happened. Either way no transaction is open afterwards.
+
+        On PostgreSQL the flush's writes go with the COMMIT (runner.py, round trips),
+        and the NOTIFY of what the batch made (wakeups.py) right after it, in the same
+        round trip but outside the transaction: a transaction that notifies holds
+        PostgreSQL's notification lock across its commit, so one with the batch's
+        writes would serialise every node's commits across their WAL flushes; this one
+        has nothing to flush. Heard only after the entries are committed. If it never
+        goes out (the node dies first, the connection is lost), the sweep finds the
+        entries within a second (Sessions.sweep, docs/SCALING.md)."""
+        self._runner.hold()
         try:
             self._flush()
         except StorageError:
@@ -102,30 +112,16 @@ class Store:
         said = self.wakeups.take()
         self._heads.clear()  # their locks end with the transaction, whatever happens
         try:
-            self._runner.commit()
+            unsaid = self._runner.commit(*((self._sql.notify, said) if said else ()))
         except StorageError:
             self._caches.end_batch(committed=False)
             self._writes.clear()
             self.receipts.truncate(0)
             raise
         self._caches.end_batch(committed=True)
-        if said:
-            self._notify(said)
-
-    def _notify(self, said: list[str]) -> None:
-        """NOTIFY after the COMMIT, in a statement of its own (autocommit): a transaction
-        that notifies holds PostgreSQL's notification lock across its commit, so one with
-        the batch's writes would serialise every node's commits across their WAL flushes;
-        this one has nothing to flush. Heard only after the entries are committed. If
-        it never goes out (the node dies first, the connection is lost), the sweep finds
-        the entries within a second (Sessions.sweep, docs/SCALING.md)."""
-        try:
-            self._runner.run(self._sql.notify, said)
-        except Reported:
-            pass  # the runner said it once (a lost connection); the sweep finds the entries
-        except StorageError as exc:
+        if unsaid is not None and not isinstance(unsaid, Reported):
             log.warning("could not tell the other nodes of a batch (%s); their sweep will "
-                        "find its entries", exc)
+                        "find its entries", unsaid)
 
     def rollback(self) -> None:
         """Drop the transaction's writes (StorageError if the database could not say so;

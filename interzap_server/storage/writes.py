@@ -160,7 +160,8 @@ class Writes:
 def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...]], width: int,
                head: str, tail: str = "") -> None:
     """One statement for all `rows` (`head` VALUES ... `tail`): stepped per row in process
-    (executemany), else of many rows, CHUNK at a time."""
+    (executemany), else of many rows, CHUNK at a time, which may wait to go with the next
+    statement (Runner.later)."""
     if not rows:
         return
     if sql.in_process:
@@ -168,7 +169,7 @@ def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...
         return
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        runner.run(head + sql.values(width, len(chunk)) + tail, *_flat(chunk))
+        runner.later(head + sql.values(width, len(chunk)) + tail, *_flat(chunk))
 
 
 def _flat(rows: Sequence[tuple[object, ...]]) -> list[object]:

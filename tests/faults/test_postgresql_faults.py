@@ -1,6 +1,6 @@
 """PostgreSQL's own faults, on PostgreSQL only: the server's session terminated, the cluster
 shut down and started again, a table locked by another session; and, closer up, how the
-runner connects again and how one frame is undone alone.
+runner connects again and how one frame is undone alone (test_postgresql_runner.py).
 
 The promises (PROTOCOL.md 5.1, 5.3; issue 15): the server lives on; every frame
 that waits for an answer gets one (13/99 for what needed the database); no 16
@@ -13,21 +13,16 @@ promise on its figures.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import peewee
 import pytest
 from backends import Postgres
-from playhouse.db_url import connect
 from postgres import Cluster
 from wire import ServerFactory, WireClient, timestamp
 
 from faults.pgfaults import MESSAGES, PgFigures, lock_run, restart_run, terminate_run
 from interzap_server.storage import LOCK_TIMEOUT
 from interzap_server.storage.models import MessageKey
-from interzap_server.storage.runner import ConnectionLost, Runner, StorageError
 from shared import events as ev
 
 RESTART_SECONDS = 5.0
@@ -195,87 +190,3 @@ def test_postgres_lock_at_the_flush_fails_the_batch_and_each_resend_is_accepted_
             client.close()
         servers.print_logs()
         servers.close()
-
-
-@dataclass
-class Rig:
-    """A runner with savepoints on a database of its own; the clock it reads, which the test
-    moves; and how often it connected since it was made."""
-
-    runner: Runner
-    url: str
-    now: float = 0.0
-    tries: int = 0
-
-
-@pytest.fixture
-def rig(postgres_cluster: Cluster) -> Iterator[Rig]:
-    url = postgres_cluster.create_database()
-    db: peewee.Database = connect(url)
-    db.connect()
-    rig = Rig(Runner(db, savepoints=True, clock=lambda: rig.now), url)
-    real_connect = db.connect
-
-    def counted(reuse_if_open: bool = False) -> bool:
-        rig.tries += 1
-        return real_connect(reuse_if_open)
-
-    db.connect = counted  # type: ignore[method-assign]
-    try:
-        yield rig
-    finally:
-        rig.runner.close()
-        postgres_cluster.drop_database(url)
-
-
-def test_postgres_runner_savepoint_undoes_one_frame_alone(rig: Rig) -> None:
-    """A failed statement is undone back to its savepoint; the rest of the transaction
-    commits."""
-    runner = rig.runner
-    runner.run("CREATE TABLE t (k integer PRIMARY KEY)")
-    runner.begin()
-    for key in (1, 1, 2):  # three frames, the second one fails
-        runner.savepoint()
-        try:
-            runner.run("INSERT INTO t VALUES (%s)", key)
-        except StorageError:
-            assert runner.rollback_to_savepoint()
-    runner.commit()
-    assert runner.rows("SELECT k FROM t ORDER BY k") == [(1,), (2,)]
-
-
-def test_postgres_runner_never_commits_an_aborted_transaction(rig: Rig) -> None:
-    """PostgreSQL takes COMMIT after a failed statement for ROLLBACK without a word: the
-    runner says it, and nothing is kept."""
-    runner = rig.runner
-    runner.run("CREATE TABLE t (k integer PRIMARY KEY)")
-    runner.begin()
-    runner.run("INSERT INTO t VALUES (1)")
-    with pytest.raises(StorageError):
-        runner.run("INSERT INTO t VALUES (1)")
-    with pytest.raises(StorageError, match="aborted"):
-        runner.commit()
-    assert runner.rows("SELECT k FROM t") == []
-
-
-def test_postgres_runner_connects_again_with_backoff(rig: Rig,
-                                                     postgres_cluster: Cluster) -> None:
-    """After the loss, no try before 0.5 s; a failed try doubles the wait; then it is back."""
-    runner, name = rig.runner, rig.runner.db.database
-    assert postgres_cluster.terminate(rig.url) == 1
-    with pytest.raises(ConnectionLost):
-        runner.begin()  # the loss is found here
-    postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-    for now, tries in ((0.49, 0), (0.5, 1), (1.49, 1), (1.5, 2), (3.49, 2)):
-        rig.now = now
-        with pytest.raises(ConnectionLost):
-            runner.run("SELECT 1")  # statements never try: only begin() does
-        with pytest.raises(ConnectionLost):
-            runner.begin()
-        assert rig.tries == tries, now
-    postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-    rig.now = 3.5
-    runner.begin()
-    assert runner.one("SELECT 1") == (1,)
-    runner.commit()
-    assert rig.tries == 3

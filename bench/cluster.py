@@ -8,7 +8,9 @@ load of scenarios.py, per wall second, per CPU second of all the nodes
 together, and per CPU second of PostgreSQL (the postmaster and its children);
 latency is the paced load at CROSS_RATE messages a second. Nodes run the code
 of the snapshot, as every target does, with their default options for a
-cluster.
+cluster; the latency of two nodes is measured once more with `--sync normal`
+(synchronous_commit off: a crash of PostgreSQL may lose what it acknowledged
+in the last moments), to show what the wait for the WAL flush costs.
 """
 
 from contextlib import ExitStack
@@ -24,12 +26,12 @@ USERS = 100
 """Online users of the throughput runs (even: the ring crosses nodes at every step)."""
 
 
-def _with_nodes(ctx: Context, count: int, measure: str) -> dict[str, float]:
+def _with_nodes(ctx: Context, count: int, measure: str, sync: str = "full") -> dict[str, float]:
     """One run of `measure` ("window" or "paced") on `count` nodes of a fresh database."""
     assert ctx.postgres is not None
     db = ctx.postgres.fresh()
     with ExitStack() as stack:
-        command = [*server_command(db), "--cluster"]
+        command = [*server_command(db, sync), "--cluster"]
         nodes = [stack.enter_context(running(f"node{n}", command, ctx.log, ctx.code))
                  for n in range(count)]
         if measure == "window":
@@ -64,4 +66,9 @@ def cluster(ctx: Context) -> list[Figure]:
                 extra = {"target": "<= 5 ms", "rule": ("max", 5.0)}
             figures.append(Figure(scenario, f"{crossing}05->06 p{p}", "ms",
                                   [r[f"p{p}_06"] for r in paced], **extra))  # type: ignore[arg-type]
+    unsynced = [_with_nodes(ctx, NODE_COUNTS[-1], "paced", "normal")
+                for _ in range(ctx.sizes.runs)]
+    figures += [Figure(f"cluster, {NODE_COUNTS[-1]} nodes, {POSTGRESQL}, --sync normal",
+                       f"cross-node 05->06 p{p}", "ms", [r[f"p{p}_06"] for r in unsynced])
+                for p in (50, 99)]
     return figures

@@ -12,11 +12,13 @@ once the queue is exhausted, send_live() sends entries as they are made.
 
 Several nodes on one database (docs/SCALING.md): an entry another node made
 arrives as a wake-up (hear()), and the session catches up again from its
-cursor, which reads it and anything before it. A node sends an entry of its own
-live only if the session already has the one before it in the queue (seqs of a
-user are handed out one by one, each after the last holder of the queue's lock
-committed); otherwise it reads the queue too, so a cursor never passes an entry
-another node committed but this one has not heard of yet. A read that empties
+cursor, which reads it and anything before it; or, when the wake-up carries the
+entry and it is the session's next one, the entry is sent at once, unread. A
+node sends an entry of its own live only if the session already has the one
+before it in the queue (seqs of a user are handed out one by one, each after
+the last holder of the queue's lock committed); otherwise it reads the queue
+too, so a cursor never passes an entry another node committed but this one has
+not heard of yet. A read that empties
 the queue moves the cursor up to the queue's head (Store.queue.page), so that the
 next entry can go live. The one session per
 user holds across nodes: a login tells the others (Replaced), and the older
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from interzap_server.storage import (
+    Carried,
     Heard,
     Page,
     Replaced,
@@ -99,7 +102,8 @@ class Sessions:
         self._shared = store.shared  # other nodes write the same queues
         self._paused_until = 0.0  # no queue is read before then (time.monotonic())
         self._hearing: dict[type, Callable[[Heard], None]] = {
-            Wake: self._woken, Told: self._told, Replaced: self._replaced, Resync: self._resync}
+            Wake: self._woken, Carried: self._carried, Told: self._told,
+            Replaced: self._replaced, Resync: self._resync}
 
     def open(self, link: Link) -> Session:
         session = self._by_link[link] = Session(link)
@@ -207,6 +211,22 @@ class Sessions:
         session = self._online.get(item.user)
         if session is not None and item.entry > session.cursor:
             self._catch_up(session)
+
+    def _carried(self, item: Heard) -> None:
+        """An entry carried by its wake-up goes at once if it is the session's next: every
+        entry before it was sent (or is gone), so order holds and none is skipped. Any
+        other is read with the queue, as a wake-up's (the `w` after it says so too)."""
+        assert isinstance(item, Carried)
+        session = self._online.get(item.user)
+        if session is None or item.entry <= session.cursor:
+            return
+        if session.catching_up or item.entry - 1 != session.cursor:
+            self._catch_up(session)
+            return
+        session.link.write(item.frame, item.entry if item.message is None else None)
+        session.cursor = item.entry
+        if item.message is not None:
+            self._store.node.carried(item.entry, item.message)  # its 12 needs no lookup
 
     def _told(self, item: Heard) -> None:
         assert isinstance(item, Told)

@@ -41,6 +41,7 @@ from interzap_server.storage.statements import prepare
 from interzap_server.storage.store import Store
 from interzap_server.storage.upgrade import upgrade
 from interzap_server.storage.wakeups import (
+    Carried,
     Heard,
     Notifications,
     Replaced,
@@ -52,8 +53,9 @@ from interzap_server.storage.wakeups import (
 from interzap_server.storage.writes import Key
 
 __all__ = ["BUSY_TIMEOUT", "DELETE", "DISABLE", "LOCK_TIMEOUT", "RESET", "Admin", "AdminError",
-           "Census", "Change", "Heard", "Key", "Page", "Queued", "Replaced", "Reported", "Resync",
-           "StorageError", "Store", "Told", "Wake", "Wakeups", "open_admin", "open_store"]
+           "Carried", "Census", "Change", "Heard", "Key", "Page", "Queued", "Replaced",
+           "Reported", "Resync", "StorageError", "Store", "Told", "Wake", "Wakeups",
+           "open_admin", "open_store"]
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from interzap_server.storage.numbers import SEQ_SPAN, user_number
 from interzap_server.storage.places import Places
 from interzap_server.storage.runner import Runner
 from interzap_server.storage.statements import Statements
-from interzap_server.storage.writes import Writes
+from interzap_server.storage.writes import Key, Writes
 from shared.ids import user_id
 
 
@@ -34,6 +34,13 @@ class Node:
         """Shared: an entry the last transaction made was sent to its user's session here
         (places.py: its 12 then needs no lookup); only sessions of a shared store call it."""
         self._places.sent(*divmod(entry, SEQ_SPAN))
+
+    def carried(self, entry: int, message: Key) -> None:
+        """Shared: a 06 another node made, carried by its wake-up (wakeups.py), was sent to
+        its user's session here; a 1:1 one's place is remembered for its 12 (places.py)."""
+        if message[0] > 0:
+            user, seq = divmod(entry, SEQ_SPAN)
+            self._places.learn(user, message, seq)
 
     def heads_of(self, users: Sequence[str]) -> dict[str, int]:
         """Shared, on PostgreSQL: the newest entry committed in each of these users'

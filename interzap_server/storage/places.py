@@ -41,7 +41,8 @@ class Places:
             self.learn(user, key, seq)
 
     def learn(self, user: int, key: Key, seq: int) -> None:
-        """A 1:1 06 read from `user`'s queue was sent to their session."""
+        """A 1:1 06 read from `user`'s queue (or carried by a wake-up) was sent to their
+        session."""
         self._sent.setdefault(user, {})[key] = seq
 
     def take(self, user: int, key: Key) -> int | None:

@@ -109,7 +109,7 @@ class Store:
             with suppress(StorageError):  # the flush's error is the one to tell
                 self.rollback()
             raise
-        said = self.wakeups.take()
+        said = self.wakeups.take(self._writes.voided)
         self._heads.clear()  # their locks end with the transaction, whatever happens
         try:
             unsaid = self._runner.commit(*((self._sql.notify, said) if said else ()))
@@ -140,6 +140,7 @@ class Store:
             return
         self._mark = self._writes.mark()
         self._receipts_mark = self.receipts.waiting
+        self.wakeups.savepoint()
         self._runner.savepoint()
 
     def rollback_to_savepoint(self) -> bool:
@@ -153,6 +154,7 @@ class Store:
         self._writes.truncate(mark)
         self.receipts.truncate(self._receipts_mark)
         self._heads.undone()
+        self.wakeups.undone()
         return True
 
     @contextmanager
@@ -263,14 +265,15 @@ class Store:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
         user = user_number(recipient)
         seq = self._next_seq(user)
+        text = frame.decode("utf-8")
         if message is None:
-            self._writes.add_entry((user, seq, frame.decode("utf-8"), None, None, None))
+            self._writes.add_entry((user, seq, text, None, None, None))
         else:
             dst, src, ts = message
-            self._writes.add_entry((user, seq, frame.decode("utf-8"), src, dst, ts))
+            self._writes.add_entry((user, seq, text, src, dst, ts))
         self._caches.enqueued(recipient)
         if self.shared:
-            self.wakeups.notify(user, seq)
+            self.wakeups.notify(user, seq, text, message)  # carried by the wake-up if it can
             if message is not None and message[0] > 0:
                 self._places.made(user, seq, message)
         return user * SEQ_SPAN + seq

@@ -30,24 +30,43 @@ them is read: no wake-up is lost.
 Payloads, one line of text each (at most PAYLOAD bytes), `origin` a random
 token per process, so that a node skips what it said itself:
     w ORIGIN USER:SEQ USER:SEQ ...   entries up to SEQ were made in USER's queue
-    f ORIGIN USER FRAME              an ephemeral frame for USER (LF stripped)
+    c ORIGIN USER SEQ KEY FRAME      the entry SEQ made in USER's queue: FRAME (LF
+                                     stripped), KEY its message's DST:SRC:TS or `-`
+    f ORIGIN USER ABOUT FRAME        an ephemeral frame for USER (LF stripped)
     r ORIGIN USER TIME               USER logged in at TIME: replace older sessions
+A field before FRAME holds no space and FRAME holds no LF, so FRAME is the rest of
+the line, spaces and all.
+
+The carried entry (`c`) spares the woken node its read of the queue when the
+entry is the session's next (sessions.py); it is said for a user given few
+entries (CARRIED at most) by the batch, each in a payload of its own, and
+always before the `w` that names it: the `w` is said as before, so a node that
+cannot use the entry (or a node of the code before, which logs a `c` as not
+understood) reads the queue as it always did. What the batch made and did not
+commit is not carried: an entry dropped when its key turned out known (a
+retransmission: writes.py `voided`), or undone with its frame (undone()).
 
 Knows user numbers, seqs, psycopg2's notifications and this channel's SQL;
 knows no sessions and no chat rules.
 """
 
+from __future__ import annotations
+
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interzap_server.storage.failures import DRIVER_ERRORS, reason
 from interzap_server.storage.numbers import SEQ_SPAN
 from shared.ids import user_id
+
+if TYPE_CHECKING:  # writes.py needs statements.py, which needs CHANNEL from here
+    from interzap_server.storage.writes import Key, Place
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +75,11 @@ CHANNEL = "interzap"
 PAYLOAD = 7900
 """Bytes of one notification's payload at most (PostgreSQL's limit is 8000)."""
 NOBODY = "-"
-"""In an `f` payload, where a frame is about no one in particular."""
+"""In an `f` payload, where a frame is about no one in particular; in a `c` payload, where
+an entry is of no message (a 07, 09, 11...)."""
+CARRIED = 4
+"""Entries of one user a batch may make and still carry in its wake-up; beyond, one read
+of the queue is cheaper than the payloads."""
 RETRY_FIRST = 0.05
 """Seconds from losing the listening connection to the first try to connect it again."""
 RETRY_MOST = 2.0
@@ -69,6 +92,17 @@ class Wake:
 
     user: str
     entry: int
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """Another node committed the entry `entry` of `user`'s queue: `frame` (LF included),
+    a 06 of the message `message` (dst, src, ts), or no message's (None)."""
+
+    user: str
+    entry: int
+    frame: bytes
+    message: Key | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +129,9 @@ class Resync:
     """Wake-ups may have been lost (the listening connection was): read every queue."""
 
 
-Heard = Wake | Told | Replaced | Resync
+Heard = Wake | Carried | Told | Replaced | Resync
+Made = tuple[int, int, str, "Key | None"]
+"""An entry a transaction made: (user, seq, frame, its message's key or None)."""
 
 
 class Wakeups:
@@ -103,8 +139,9 @@ class Wakeups:
 
     origin = ""
 
-    def notify(self, user: int, seq: int) -> None:
-        """`user`'s queue got the entry `seq` in this transaction."""
+    def notify(self, user: int, seq: int, frame: str, message: Key | None) -> None:
+        """`user`'s queue got the entry `seq` in this transaction: `frame` (LF included), a
+        06 of `message` or of none."""
 
     def tell(self, user: str, frame: bytes, about: str | None = None) -> None:
         """Send an ephemeral frame to `user` on whichever node holds them (at the commit);
@@ -113,12 +150,20 @@ class Wakeups:
     def replace(self, user: str, at: float) -> None:
         """`user` logged in here at `at`: other nodes close their older sessions."""
 
-    def take(self) -> list[str]:
-        """The payloads this transaction says, to NOTIFY after its COMMIT; forgotten."""
+    def take(self, voided: Collection[Place] = ()) -> list[str]:
+        """The payloads this transaction says, to NOTIFY after its COMMIT; forgotten.
+        `voided`: its entries that were not written (writes.py), carried by none."""
         return []
 
     def clear(self) -> None:
         """The transaction rolled back: say nothing of it."""
+
+    def savepoint(self) -> None:
+        """What comes from now on may be undone alone (Store.savepoint)."""
+
+    def undone(self) -> None:
+        """What came since savepoint() was undone: carry none of its entries (their seqs
+        stay gaps, which a plain wake-up may still name)."""
 
     def fileno(self) -> int | None:
         """The listening connection's socket for the loop to watch; None: none now."""
@@ -146,6 +191,8 @@ class Notifications(Wakeups):
         self._connect = connect
         self._clock = clock
         self._woken: dict[int, int] = {}  # user -> the highest seq made in this transaction
+        self._made: list[Made] = []  # the entries made in this transaction, to carry
+        self._kept = 0  # how many of them came before the frame's savepoint
         self._said: list[str] = []
         self._connection: Any = None
         self._wait = RETRY_FIRST
@@ -155,9 +202,10 @@ class Notifications(Wakeups):
 
     # -- what a transaction says ---------------------------------------------------------
 
-    def notify(self, user: int, seq: int) -> None:
+    def notify(self, user: int, seq: int, frame: str, message: Key | None) -> None:
         if seq > self._woken.get(user, 0):
             self._woken[user] = seq
+        self._made.append((user, seq, frame, message))
 
     def tell(self, user: str, frame: bytes, about: str | None = None) -> None:
         text = frame.decode("utf-8").rstrip("\n")
@@ -166,8 +214,11 @@ class Notifications(Wakeups):
     def replace(self, user: str, at: float) -> None:
         self._said.append(f"r {self.origin} {user} {at!r}")
 
-    def take(self) -> list[str]:
+    def take(self, voided: Collection[Place] = ()) -> list[str]:
         said, self._said = self._said, []
+        said += self._carry(voided)  # before the `w` that names the same entries
+        self._made.clear()
+        self._kept = 0
         if self._woken:
             head = f"w {self.origin}"
             line = head
@@ -181,9 +232,32 @@ class Notifications(Wakeups):
             self._woken.clear()
         return said
 
+    def _carry(self, voided: Collection[Place]) -> list[str]:
+        """The `c` payloads: each entry written for a user given CARRIED at most, if its
+        payload is not too large."""
+        given = Counter(user for user, *_ in self._made)
+        carried = []
+        for user, seq, frame, message in self._made:
+            if given[user] > CARRIED or (user, seq) in voided:
+                continue
+            key = NOBODY if message is None else ":".join(map(str, message))
+            text = frame.rstrip("\n")
+            line = f"c {self.origin} {user} {seq} {key} {text}"
+            if len(line.encode("utf-8")) <= PAYLOAD:
+                carried.append(line)
+        return carried
+
     def clear(self) -> None:
         self._woken.clear()
+        self._made.clear()
+        self._kept = 0
         self._said.clear()
+
+    def savepoint(self) -> None:
+        self._kept = len(self._made)
+
+    def undone(self) -> None:
+        del self._made[self._kept:]
 
     # -- listening -----------------------------------------------------------------------
 
@@ -219,6 +293,8 @@ class Notifications(Wakeups):
         try:
             if kind == "w":
                 return [_wake(pair) for pair in rest.split()]
+            if kind == "c":
+                return [_carried(rest)]
             user, _, data = rest.partition(" ")
             if kind == "f":
                 about, _, frame = data.partition(" ")
@@ -272,3 +348,14 @@ def _wake(pair: str) -> Wake:
     user, _, seq = pair.partition(":")
     number = int(user)
     return Wake(user_id(number), number * SEQ_SPAN + int(seq))
+
+
+def _carried(rest: str) -> Carried:
+    user, seq, key, frame = rest.split(" ", 3)
+    number = int(user)
+    message = None
+    if key != NOBODY:
+        dst, src, ts = key.split(":")
+        message = (int(dst), int(src), int(ts))
+    return Carried(user_id(number), number * SEQ_SPAN + int(seq), frame.encode("utf-8") + b"\n",
+                   message)

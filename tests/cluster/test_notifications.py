@@ -3,32 +3,13 @@ database): an ephemeral frame reaches the node that holds its user (Sessions.tel
 path typing indicators take), a wake-up of thousands of users in one batch is split into
 payloads PostgreSQL takes and arrives whole, and nothing of a rolled-back batch is heard."""
 
-import selectors
-import time
-
 import pytest
 from server.rules_kit import T0, Node
 
-from interzap_server.storage import Heard, Told, Wake
+from cluster.kit import hear
+from interzap_server.storage import Told, Wake
 from shared import events as ev
 from shared.codec import encode
-
-GUARD = 5.0
-"""Seconds to wait for a notification: a guard only (they come in a millisecond)."""
-
-
-def hear(node: Node, until: int = 1) -> list[Heard]:
-    """What the node's listener drains once at least `until` items came (or the guard)."""
-    listener = node.service.listener
-    heard: list[Heard] = []
-    deadline = time.monotonic() + GUARD
-    with selectors.DefaultSelector() as selector:
-        fd = listener.fileno()
-        assert fd is not None
-        selector.register(fd, selectors.EVENT_READ)
-        while len(heard) < until and selector.select(deadline - time.monotonic()):
-            heard += listener.drain()
-    return heard
 
 
 def test_notifications_tell_reaches_the_node_holding_the_user(pair: tuple[Node, Node]) -> None:
@@ -48,9 +29,9 @@ def test_notifications_many_wake_ups_in_one_batch_arrive_whole(pair: tuple[Node,
     users = range(1, 3001)  # about 40 KB of payload: several notifications
     with one.store.batch():
         for user in users:
-            one.store.wakeups.notify(user, 7)
-    heard = hear(two, until=len(users))
-    assert {item.user for item in heard if isinstance(item, Wake)} == {
+            one.store.wakeups.notify(user, 7, "07 Client-000001 1\n", None)
+    heard = [item for item in hear(two, until=2 * len(users)) if isinstance(item, Wake)]
+    assert {item.user for item in heard} == {
         f"Client-{user:06d}" for user in users}
     marker = encode(ev.Pong())
     with two.service.batch(T0):
@@ -62,7 +43,7 @@ def test_notifications_of_a_rolled_back_batch_are_not_heard(pair: tuple[Node, No
     one, two = pair
     _, user, _ = two.register()
     with pytest.raises(RuntimeError), one.store.batch():
-        one.store.wakeups.notify(1, 1)
+        one.store.wakeups.notify(1, 1, "07 Client-000001 1\n", None)
         one.sessions.tell(user, encode(ev.Pong()))
         raise RuntimeError("rolled back")
     with one.service.batch(T0):
@@ -78,7 +59,7 @@ def test_notifications_a_wake_up_never_sent_is_found_by_the_sweep(
     one, two = pair
     alice_line, alice, _ = one.register()
     bob_line, bob, _ = two.register()
-    one.store.wakeups.take = lambda: []  # type: ignore[method-assign]  # never said
+    one.store.wakeups.take = lambda voided=(): []  # type: ignore[method-assign]  # never said
     assert one.ask(alice_line, ev.Send(alice, bob, 1, "hi")) == [ev.Accepted(bob, 1)]
     two.service.top_up()
     assert bob_line.take() == []  # no wake-up: nothing read

@@ -419,7 +419,7 @@ def test_store_shared_sees_another_process_fill_a_queue(tmp_path: Path) -> None:
 def test_store_wakeups_on_sqlite_tell_nobody(store: Store) -> None:
     """On SQLite there is no other process to wake: nothing is sent, nothing to listen to."""
     with store.batch(), statements(store) as run:
-        store.wakeups.notify(1, 1)
+        store.wakeups.notify(1, 1, "07 Client-000001 1\n", None)
         store.wakeups.tell("Client-000001", b"26x\n")
     assert run == []
     assert store.wakeups.fileno() is None

@@ -14,11 +14,11 @@ that it is alive, in its heartbeat row, by the database's clock (one clock for
 every node, whatever their own say). The only server, at start, marks offline
 whoever its last run left online, last seen at that run's last heartbeat
 (all_offline). In a cluster a user counts as online only while their server's
-heartbeat is fresh (STALE); a live node that finds a heartbeat stale deletes it
-and marks its users offline in the same transaction (reap), the row taken with
-SKIP LOCKED, so one node does it, once. A node that was only slow, and finds its
-heartbeat gone, marks its own users online again (beat). docs/SCALING.md,
-"Presence across nodes".
+heartbeat is fresh (STALE); a live node that finds a heartbeat stale locks it
+(SKIP LOCKED: one node at a time), marks some of its users offline (REAP_BATCH a
+tick), and deletes it with the last of them (reap). A node that was only slow,
+and finds its heartbeat gone or stale, marks its own users online again (beat).
+docs/SCALING.md, "Presence across nodes".
 
 Knows ids, the presence, heartbeat, member, message_key and read_mark tables; knows no
 chat rules.
@@ -44,6 +44,10 @@ once a second (the loop's tick), so this is five beats missed: more than a loade
 longest iteration or a lock wait (storage.LOCK_TIMEOUT, cancelled after 0.1 s), short
 enough that a dead node's users are shown offline a few seconds after its clients
 noticed (they fail over within about 1.5 s, docs/SCALING.md)."""
+REAP_BATCH = 50
+"""Users of a dead node marked offline (and announced) per tick: each costs the reads of a
+logout, inside the tick's batch, whose frames wait for its commit; a 29 about the others
+already answers their last seen (their node's heartbeat is stale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +143,10 @@ class PresenceTable:
                      "heartbeat", left)
 
     def beat(self) -> list[str]:
-        """This server is alive (once a second). Returns the users it holds whom a live node
-        marked offline while taking it for dead (it was slow, not dead): online again."""
-        if self._runner.run(self._sql.beat, self._origin).rowcount:
+        """This server is alive (once a second). If its last heartbeat was gone or stale, a
+        live node may have taken it for dead while it was slow: returns the users it holds
+        whom such a node marked offline, online again."""
+        if self._runner.run(self._sql.beat, self._origin, STALE).rowcount:
             return []
         self._runner.run(self._sql.first_beat, self._origin)
         revived = [user_id(number) for (number,) in self._runner.rows(self._sql.revive,
@@ -154,16 +159,19 @@ class PresenceTable:
         return revived
 
     def reap(self) -> list[tuple[str, int]]:
-        """In a cluster: the other nodes whose heartbeat is stale are dead; the users they
-        held are offline from now, each last seen at that heartbeat or their login if later.
-        Returns (user, last seen) of each; one live node takes each dead one (SKIP LOCKED)."""
+        """In a cluster: another node whose heartbeat is stale is dead; up to REAP_BATCH of
+        the users it held are offline from now, each last seen at that heartbeat (or their
+        login, if later); its heartbeat goes with the last of them. Returns (user, last
+        seen) of each. One live node takes a dead one at a time (SKIP LOCKED)."""
         if not self._cluster:
             return []
-        dead = self._runner.rows(self._sql.reap, STALE, self._origin)
-        if not dead:
+        dead = self._runner.one(self._sql.reap, STALE, self._origin)
+        if dead is None:
             return []
-        rows = self._runner.rows(self._sql.reaped, [origin for origin, _ in dead],
-                                 [alive for _, alive in dead])
-        log.warning("nodes %s said nothing for %d s: %d of their users are offline",
-                    ", ".join(origin for origin, _ in dead), STALE, len(rows))
+        origin, alive = dead
+        rows = self._runner.rows(self._sql.reaped, alive, origin, origin, REAP_BATCH)
+        if len(rows) < REAP_BATCH:
+            self._runner.run(self._sql.buried, origin)
+            log.warning("node %s is dead (no heartbeat for %d s): its users are offline",
+                        origin, STALE)
         return [(user_id(number), int(seen)) for number, seen in rows]

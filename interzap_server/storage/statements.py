@@ -88,12 +88,13 @@ class Statements:
     heads_of: str  # the sweep: the heads of an array of users
     # presence across servers (presence.py): heartbeats, and the users of a server found dead
     presence_left: str  # (seen, user, node): offline, if the row still names this server
-    beat: str  # (origin): its heartbeat moved to the database's clock; 0 rows if it has none
+    beat: str  # (origin, seconds): its heartbeat moved on; 0 rows if none, or older than that
     first_beat: str  # (origin)
     revive: str  # (origin): its users marked offline while it was taken for dead, online
     all_offline: str  # the only server, at start: last seen at their server's last heartbeat
-    reap: str  # PostgreSQL (seconds, origin): the heartbeats older than that, deleted
-    reaped: str  # PostgreSQL (origins, their heartbeats): the users they held, offline
+    reap: str  # PostgreSQL (seconds, origin): another server's heartbeat older than that, locked
+    reaped: str  # PostgreSQL (heartbeat, origin, origin, limit): some of its users, offline
+    buried: str  # (origin): a dead server's heartbeat, once its users are all offline
 
     def values(self, width: int, rows: int) -> str:
         """`rows` parenthesised rows of `width` placeholders, comma-separated."""
@@ -228,7 +229,8 @@ def prepare(db: peewee.Database) -> Statements:
         # presence across servers (presence.py): a row names the server holding the user
         presence_left=(f"UPDATE {seen} SET {q('online')} = FALSE, {q('seen')} = {p}, "
                        f"{node} = NULL WHERE {who} = {p} AND {node} = {p}"),
-        beat=f"UPDATE {beats} SET {alive} = {clock} WHERE {origin} = {p}",
+        beat=(f"UPDATE {beats} SET {alive} = {clock} "
+              f"WHERE {origin} = {p} AND {alive} >= {clock} - {p}"),
         first_beat=(f"INSERT INTO {beats} ({origin}, {alive}) VALUES ({p}, {clock}) "
                     f"ON CONFLICT ({origin}) DO UPDATE SET {alive} = excluded.{alive}"),
         revive=(f"UPDATE {seen} SET {q('online')} = TRUE "
@@ -239,12 +241,13 @@ def prepare(db: peewee.Database) -> Statements:
                      f"THEN h.{alive} ELSE {seen}.{q('seen')} END FROM {beats} AS h "
                      f"WHERE h.{origin} = {seen}.{node}), {clock}) WHERE {q('online')}"),
         # SKIP LOCKED: of the live servers looking at once, one takes each dead one
-        reap=(f"DELETE FROM {beats} WHERE {origin} IN (SELECT {origin} FROM {beats} "
-              f"WHERE {alive} < {clock} - {p} AND {origin} <> {p} FOR UPDATE SKIP LOCKED) "
-              f"RETURNING {origin}, {alive}"),
-        reaped=(f"UPDATE {seen} AS s SET {q('online')} = FALSE, "
-                f"{q('seen')} = GREATEST(s.{q('seen')}, d.{alive}) "
-                f"FROM unnest({p}::text[], {p}::bigint[]) AS d({origin}, {alive}) "
-                f"WHERE s.{node} = d.{origin} AND s.{q('online')} "
-                f"RETURNING s.{who}, s.{q('seen')}"),
+        reap=(f"SELECT {origin}, {alive} FROM {beats} WHERE {alive} < {clock} - {p} "
+              f"AND {origin} <> {p} LIMIT 1 FOR UPDATE SKIP LOCKED"),
+        # the node and online tested on the row updated too: a login elsewhere meanwhile
+        # (its row then names that node) is seen when the lock it waited for is granted
+        reaped=(f"UPDATE {seen} SET {q('online')} = FALSE, "
+                f"{q('seen')} = GREATEST({q('seen')}, {p}) "
+                f"WHERE {node} = {p} AND {q('online')} AND {who} IN (SELECT {who} FROM {seen} "
+                f"WHERE {node} = {p} AND {q('online')} LIMIT {p}) RETURNING {who}, {q('seen')}"),
+        buried=f"DELETE FROM {beats} WHERE {origin} = {p}",
     )

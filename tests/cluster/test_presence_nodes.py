@@ -2,11 +2,12 @@
 node killed leaves its users online in the table; within a few seconds a live node marks
 them offline, last seen at the dead node's last heartbeat, and who asked hears it; a
 user who failed over is online. In process (rules_kit Nodes on one PostgreSQL database):
-a node only slow, taken for dead, brings its users back; a departure on the node a user
-already left does not say them gone."""
+a node only slow, taken for dead, brings its users back; a dead node's users go a batch a
+tick; a departure on the node a user already left does not say them gone."""
 
+import pytest
 from postgres import Cluster
-from server.rules_kit import T0, Line, Node
+from server.rules_kit import T0, TS, Line, Node
 from server.test_live_nodes import group_on
 from server.test_presence import chat, presence
 from wire import ClientFactory, WireClient, timestamp
@@ -14,6 +15,7 @@ from wire import ClientFactory, WireClient, timestamp
 from cluster.kit import Nodes
 from cluster.test_notifications import hear
 from interzap_server.storage import Heard, Told
+from interzap_server.storage import presence as presence_table
 from interzap_server.storage.presence import STALE
 from shared import events as ev
 from shared.codec import encode
@@ -117,6 +119,32 @@ def test_presence_nodes_a_slow_node_taken_for_dead_brings_its_users_back(
     one.service.hear(hear_told(one))
     assert a.take() == [ev.Presence(bob, ev.ONLINE)]
     assert one.ask(a, ev.PresenceAsk(bob)) == [ev.Presence(bob, ev.ONLINE)]
+
+
+def test_presence_nodes_a_dead_nodes_users_go_a_batch_a_tick(
+        pair: tuple[Node, Node], postgres_cluster: Cluster,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One user a tick (REAP_BATCH 1): node two silent, node one's tick marks one of bob and
+    dave offline; node two beats again before the other: its heartbeat was stale, so the
+    one marked is online again (alice hears it), and the other was never marked."""
+    monkeypatch.setattr(presence_table, "REAP_BATCH", 1)
+    one, two = pair
+    a, alice, _, bob, _ = watching(one, two)
+    _, dave, _ = two.register()
+    [created] = one.ask(a, ev.CreateGroup(alice, TS + 1, (dave,)))  # group_on's TS is bob's
+    assert isinstance(created, ev.GroupCreated)
+    assert one.ask(a, ev.PresenceAsk(dave)) == [ev.Presence(dave, ev.ONLINE)]
+    last = silence(postgres_cluster, two, STALE + 60)
+    beat(one)
+    [marked] = a.take()
+    assert isinstance(marked, ev.Presence) and marked.user in (bob, dave) and marked.ts == last
+    beat(two)
+    one.service.hear(hear_told(one))
+    assert a.take() == [ev.Presence(marked.user, ev.ONLINE)]
+    beat(one)
+    assert a.take() == []
+    for user in (bob, dave):
+        assert one.ask(a, ev.PresenceAsk(user)) == [ev.Presence(user, ev.ONLINE)]
 
 
 def test_presence_nodes_a_departure_after_a_login_elsewhere_says_nothing(

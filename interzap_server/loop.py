@@ -152,7 +152,7 @@ class Server:
                 self._service.housekeep()
             if now >= self._next_tick:
                 self._service.watch_accounts()  # the operator's changes (storage/accounts.py)
-                self._service.sweep()  # a node's wake-ups that never went out
+                self._service.sweep()  # the heartbeat; a node's wake-ups that never went out
                 if self._endpoint is not None:
                     self._census = self._service.count_queues(CENSUS_BUDGET)
         if now >= self._next_tick:

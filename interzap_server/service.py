@@ -370,8 +370,9 @@ class Service:
         return accounts.changes(self._last_change)
 
     def sweep(self) -> None:
-        """A node's sweep of the queues of its sessions (inside a batch, once a second:
-        Sessions.sweep), for wake-ups that never went out."""
+        """Once a second, inside a batch: the heartbeat (rules/presence.py beat); a node's sweep
+        of the queues of its sessions (Sessions.sweep), for wake-ups that never went out."""
+        self._chore("cannot say that this server is alive", partial(presence.beat, self._context))
         if self._hold is not None:
             self._chore("cannot read the queue heads of the users here", self._sessions.sweep)
 

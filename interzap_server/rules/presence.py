@@ -1,5 +1,6 @@
 """The rules of presence and typing: 27 typing, 28 privacy, 29 presence ask, and the 30s
-that logging in and out send to contacts online who asked (PROTOCOL.md 5.13, 5.14).
+that logging in and out send to contacts online who asked (PROTOCOL.md 5.13, 5.14), as
+do a dead node's users found offline (beat(): storage/presence.py says who).
 
 Who sees what: only people who share a chat (storage/presence.py), never
 someone the user blocks, nobody while either side hides their presence (as
@@ -44,9 +45,20 @@ def record(ctx: Context, user: str, online: bool) -> None:
     if online:
         ctx.store.presence.arrived(user, ctx.now)
         announce(ctx, user, ev.ONLINE)
-    elif not ctx.sessions.online(user):  # unless already back
-        ctx.store.presence.left(user, ctx.now)
-        announce(ctx, user, ctx.now)
+    elif not ctx.sessions.online(user) and ctx.store.presence.left(user, ctx.now):
+        announce(ctx, user, ctx.now)  # unless already back, here or on another node
+
+
+def beat(ctx: Context) -> None:
+    """Once a second (the loop's tick): this server says it is alive. The users of a node
+    found dead are offline: who asked hears their last seen, as at a logout; ours, if a
+    node took this one for dead while it was slow, are online again, and heard so."""
+    presence = ctx.store.presence
+    for user in presence.beat():
+        announce(ctx, user, ev.ONLINE)
+    for user, seen in presence.reap():
+        if not ctx.sessions.online(user):  # unless they came here meanwhile
+            announce(ctx, user, seen)
 
 
 def announce(ctx: Context, user: str, ts: int) -> None:

@@ -1,6 +1,6 @@
 """The peewee models: users, groups, members, message keys, the per-user queue, read marks,
-blocks, contacts, group changes, presence, group receipts, invites and the log of the
-operator's changes to accounts.
+blocks, contacts, group changes, presence and the servers' heartbeats, group receipts,
+invites and the log of the operator's changes to accounts.
 
 Only the storage package imports this module. Ids on the wire are text
 (`Client-000001`); here users and groups are their numbers, a group's negated
@@ -209,9 +209,22 @@ class Seen(BaseModel):
     online = BooleanField()
     seen = BigIntegerField()  # server time of the last login or logout
     hidden = BooleanField(default=False)
+    # the origin of the server holding the user (a Heartbeat's); NULL once they left
+    node = TextField(null=True)
 
     class Meta:
         table_name = "presence"
+
+
+class Heartbeat(BaseModel):
+    """A server process's last sign of life, by the database's clock (storage/presence.py):
+    written once a second, so that its users stop counting as online when it dies."""
+
+    origin = TextField(primary_key=True)  # wakeups.py's token of the process; "" alone
+    alive = BigIntegerField()
+
+    class Meta:
+        table_name = "heartbeat"
 
 
 class GroupReceipt(BaseModel):
@@ -231,7 +244,7 @@ class GroupReceipt(BaseModel):
 
 
 MODELS = (User, Group, Member, MessageKey, Entry, QueueHead, ReadMark, Block, Contact,
-          GroupChange, Invite, AccountChange, Seen, GroupReceipt)
+          GroupChange, Invite, AccountChange, Seen, Heartbeat, GroupReceipt)
 
 WITHOUT_ROWID = (MessageKey, Entry, Block, Contact, GroupChange, GroupReceipt)
 """Tables whose primary key is the whole table on SQLite (no rowid B-tree beside it);

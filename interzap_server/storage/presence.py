@@ -7,20 +7,47 @@ nothing to the path of a 1:1 message. Whether two users share a chat is read
 from what the database keeps anyway: a group they are both in, a message key
 either way (kept 7 days), or a read mark either way (kept for good).
 
-Knows ids, the presence, member, message_key and read_mark tables; knows no
+Theory of operation, for a server that dies without writing its users' logouts
+(kill -9, a power cut): each row online names the server holding the user (its
+origin, wakeups.py; "" for the only server), and each server says once a second
+that it is alive, in its heartbeat row, by the database's clock (one clock for
+every node, whatever their own say). The only server, at start, marks offline
+whoever its last run left online, last seen at that run's last heartbeat
+(all_offline). In a cluster a user counts as online only while their server's
+heartbeat is fresh (STALE); a live node that finds a heartbeat stale locks it
+(SKIP LOCKED: one node at a time), marks some of its users offline (REAP_BATCH a
+tick), and deletes it with the last of them (reap). A node that was only slow,
+and finds its heartbeat gone or stale, marks its own users online again (beat).
+docs/SCALING.md, "Presence across nodes".
+
+Knows ids, the presence, heartbeat, member, message_key and read_mark tables; knows no
 chat rules.
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from peewee import Select
 
-from interzap_server.storage.models import Member, MessageKey, ReadMark, Seen
+from interzap_server.storage.models import Heartbeat, Member, MessageKey, ReadMark, Seen
 from interzap_server.storage.numbers import user_number
 from interzap_server.storage.runner import Runner
 from interzap_server.storage.statements import Statements
 from shared.ids import is_user_id, user_id
+
+log = logging.getLogger(__name__)
+
+STALE = 5
+"""Seconds after its last heartbeat that a node of a cluster counts as dead. It beats
+once a second (the loop's tick), so this is five beats missed: more than a loaded loop's
+longest iteration or a lock wait (storage.LOCK_TIMEOUT, cancelled after 0.1 s), short
+enough that a dead node's users are shown offline a few seconds after its clients
+noticed (they fail over within about 1.5 s, docs/SCALING.md)."""
+REAP_BATCH = 50
+"""Users of a dead node marked offline (and announced) per tick: each costs the reads of a
+logout, inside the tick's batch, whose frames wait for its commit; a 29 about the others
+already answers their last seen (their node's heartbeat is stale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +62,23 @@ class Presence:
 class PresenceTable:
     """Presence as plain ids."""
 
-    def __init__(self, runner: Runner, sql: Statements) -> None:
+    def __init__(self, runner: Runner, sql: Statements, origin: str = "",
+                 cluster: bool = False) -> None:
         self._runner = runner
         self._sql = sql  # the statements of every login and departure (statements.py)
+        self._origin = origin  # this server's, in the rows of the users it holds
+        self._cluster = cluster  # several nodes on PostgreSQL: heartbeats judged, dead reaped
 
     def arrived(self, user: str, now: int) -> None:
-        """`user` logged in at `now`."""
-        self._upsert(user, online=True, seen=now)
+        """`user` logged in here at `now`."""
+        self._runner.run(self._sql.presence_upsert, user_number(user), True, now, False,
+                         self._origin)
 
-    def left(self, user: str, now: int) -> None:
-        """`user`'s connection ended at `now`: last seen then."""
-        self._upsert(user, online=False, seen=now)
+    def left(self, user: str, now: int) -> bool:
+        """`user`'s connection here ended at `now`: last seen then. False if their row
+        names another server (they logged in there since): it stays as it is."""
+        return bool(self._runner.run(self._sql.presence_left, now, user_number(user),
+                                     self._origin).rowcount)
 
     def hide(self, user: str, hidden: bool, now: int) -> None:
         """`user` hides (or shares again) their presence; the rest of the row stays."""
@@ -55,15 +88,15 @@ class PresenceTable:
                              .on_conflict(conflict_target=[Seen.user],
                                           update={Seen.hidden: hidden}))
 
-    def _upsert(self, user: str, online: bool, seen: int) -> None:
-        self._runner.run(self._sql.presence_upsert, user_number(user), online, seen, False)
-
     def of(self, user: str) -> Presence | None:
-        """`user`'s row, or None if they have not logged in since presence was kept."""
+        """`user`'s row, or None if they have not logged in since presence was kept. In a
+        cluster, a user whose node's heartbeat is stale is offline, last seen at it."""
         rows = self._runner.rows(self._sql.presence_of, user_number(user))
         if not rows:
             return None
-        online, seen, hidden = rows[0]
+        online, seen, hidden, alive, clock = rows[0]
+        if online and self._cluster and alive is not None and alive < clock - STALE:
+            return Presence(False, max(int(seen), int(alive)), bool(hidden))
         return Presence(bool(online), int(seen), bool(hidden))
 
     def hiding(self, users: Iterable[str]) -> set[str]:
@@ -101,5 +134,44 @@ class PresenceTable:
 
     def all_offline(self) -> None:
         """At the start of the only server on a database: nobody is online any more (a
-        server killed left its users' rows online); their last seen stays their login."""
-        self._runner.execute(Seen.update(online=False).where(Seen.online == True))  # noqa: E712
+        server killed left its users' rows online), last seen when their server was last
+        known alive (its heartbeat, or their login if later), else now; said in the log."""
+        left = self._runner.run(self._sql.all_offline).rowcount
+        self._runner.execute(Heartbeat.delete())
+        if left:
+            log.info("%d users left online by the last run are offline, last seen at its last "
+                     "heartbeat", left)
+
+    def beat(self) -> list[str]:
+        """This server is alive (once a second). If its last heartbeat was gone or stale, a
+        live node may have taken it for dead while it was slow: returns the users it holds
+        whom such a node marked offline, online again."""
+        if self._runner.run(self._sql.beat, self._origin, STALE).rowcount:
+            return []
+        self._runner.run(self._sql.first_beat, self._origin)
+        revived = [user_id(number) for (number,) in self._runner.rows(self._sql.revive,
+                                                                       self._origin)]
+        if revived:
+            log.warning("this node (heartbeat %s) was taken for dead: %d users online again",
+                        self._origin, len(revived))
+        elif self._cluster:  # what the node that finds this one dead will name it
+            log.info("this node's heartbeat is %s", self._origin)
+        return revived
+
+    def reap(self) -> list[tuple[str, int]]:
+        """In a cluster: another node whose heartbeat is stale is dead; up to REAP_BATCH of
+        the users it held are offline from now, each last seen at that heartbeat (or their
+        login, if later); its heartbeat goes with the last of them. Returns (user, last
+        seen) of each. One live node takes a dead one at a time (SKIP LOCKED)."""
+        if not self._cluster:
+            return []
+        dead = self._runner.one(self._sql.reap, STALE, self._origin)
+        if dead is None:
+            return []
+        origin, alive = dead
+        rows = self._runner.rows(self._sql.reaped, alive, origin, origin, REAP_BATCH)
+        if len(rows) < REAP_BATCH:
+            self._runner.run(self._sql.buried, origin)
+            log.warning("node %s is dead (no heartbeat for %d s): its users are offline",
+                        origin, STALE)
+        return [(user_id(number), int(seen)) for number, seen in rows]

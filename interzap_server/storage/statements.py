@@ -24,6 +24,7 @@ from interzap_server.storage.models import (
     Contact,
     Entry,
     GroupReceipt,
+    Heartbeat,
     Member,
     MessageKey,
     QueueHead,
@@ -55,8 +56,8 @@ class Statements:
     enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
     dequeue_one: str
     # presence (presence.py): written and read at every login and departure
-    presence_upsert: str  # (user, online, seen, hidden for a new row)
-    presence_of: str
+    presence_upsert: str  # (user, online, seen, hidden for a new row, node)
+    presence_of: str  # online, seen, hidden, the heartbeat of its node, the database's clock
     sharing: str  # (me, me, me): co-members of my groups, and who sent me messages kept
     marks_between: str  # (me, me): the read marks I keep or am kept in, as (author, dst)
     add_contact: str  # a pair's first 1:1 message (names.py): (low, high), known: nothing
@@ -85,6 +86,15 @@ class Statements:
     write_heads: str  # followed by values() of (user, seq) rows, then heads_written
     heads_written: str
     heads_of: str  # the sweep: the heads of an array of users
+    # presence across servers (presence.py): heartbeats, and the users of a server found dead
+    presence_left: str  # (seen, user, node): offline, if the row still names this server
+    beat: str  # (origin, seconds): its heartbeat moved on; 0 rows if none, or older than that
+    first_beat: str  # (origin)
+    revive: str  # (origin): its users marked offline while it was taken for dead, online
+    all_offline: str  # the only server, at start: last seen at their server's last heartbeat
+    reap: str  # PostgreSQL (seconds, origin): another server's heartbeat older than that, locked
+    reaped: str  # PostgreSQL (heartbeat, origin, origin, limit): some of its users, offline
+    buried: str  # (origin): a dead server's heartbeat, once its users are all offline
 
     def values(self, width: int, rows: int) -> str:
         """`rows` parenthesised rows of `width` placeholders, comma-separated."""
@@ -102,7 +112,10 @@ def prepare(db: peewee.Database) -> Statements:
     user, member = q(User._meta.table_name), q(Member._meta.table_name)
     key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
     head = q(QueueHead._meta.table_name)
-    seen = q(Seen._meta.table_name)
+    seen, beats = q(Seen._meta.table_name), q(Heartbeat._meta.table_name)
+    node, origin, alive = q("node"), q("origin"), q("alive")
+    clock = ("CAST(strftime('%s', 'now') AS INTEGER)" if isinstance(db, peewee.SqliteDatabase)
+             else "CAST(FLOOR(EXTRACT(EPOCH FROM statement_timestamp())) AS BIGINT)")
     block = q(Block._meta.table_name)
     changes = q(AccountChange._meta.table_name)
     who, seq = q("user"), q("seq")
@@ -130,11 +143,13 @@ def prepare(db: peewee.Database) -> Statements:
         enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
                  f"{q('ts')}) VALUES "),
         presence_upsert=(f"INSERT INTO {seen} ({who}, {q('online')}, {q('seen')}, "
-                         f"{q('hidden')}) VALUES ({p}, {p}, {p}, {p}) ON CONFLICT ({who}) "
-                         f"DO UPDATE SET {q('online')} = excluded.{q('online')}, "
-                         f"{q('seen')} = excluded.{q('seen')}"),
-        presence_of=(f"SELECT {q('online')}, {q('seen')}, {q('hidden')} FROM {seen} "
-                     f"WHERE {who} = {p}"),
+                         f"{q('hidden')}, {node}) VALUES ({p}, {p}, {p}, {p}, {p}) "
+                         f"ON CONFLICT ({who}) DO UPDATE SET "
+                         f"{q('online')} = excluded.{q('online')}, "
+                         f"{q('seen')} = excluded.{q('seen')}, {node} = excluded.{node}"),
+        presence_of=(f"SELECT s.{q('online')}, s.{q('seen')}, s.{q('hidden')}, h.{alive}, "
+                     f"{clock} FROM {seen} AS s LEFT JOIN {beats} AS h "
+                     f"ON h.{origin} = s.{node} WHERE s.{who} = {p}"),
         sharing=(f"SELECT b.{q('user_id')} FROM {member} AS a JOIN {member} AS b "
                  f"ON b.{q('group_id')} = a.{q('group_id')} "
                  f"WHERE a.{q('user_id')} = {p} AND b.{q('user_id')} <> {p} "
@@ -211,4 +226,28 @@ def prepare(db: peewee.Database) -> Statements:
         write_heads=f"UPDATE {head} AS h SET {seq} = v.{seq} FROM (VALUES ",
         heads_written=f") AS v(n, {seq}) WHERE h.{who} = v.n",
         heads_of=f"SELECT {who}, {seq} FROM {head} WHERE {who} = ANY({p}::bigint[])",
+        # presence across servers (presence.py): a row names the server holding the user
+        presence_left=(f"UPDATE {seen} SET {q('online')} = FALSE, {q('seen')} = {p}, "
+                       f"{node} = NULL WHERE {who} = {p} AND {node} = {p}"),
+        beat=(f"UPDATE {beats} SET {alive} = {clock} "
+              f"WHERE {origin} = {p} AND {alive} >= {clock} - {p}"),
+        first_beat=(f"INSERT INTO {beats} ({origin}, {alive}) VALUES ({p}, {clock}) "
+                    f"ON CONFLICT ({origin}) DO UPDATE SET {alive} = excluded.{alive}"),
+        revive=(f"UPDATE {seen} SET {q('online')} = TRUE "
+                f"WHERE {node} = {p} AND NOT {q('online')} RETURNING {who}"),
+        # the later of the user's login and their server's last heartbeat, else now
+        all_offline=(f"UPDATE {seen} SET {q('online')} = FALSE, {node} = NULL, {q('seen')} = "
+                     f"COALESCE((SELECT CASE WHEN h.{alive} > {seen}.{q('seen')} "
+                     f"THEN h.{alive} ELSE {seen}.{q('seen')} END FROM {beats} AS h "
+                     f"WHERE h.{origin} = {seen}.{node}), {clock}) WHERE {q('online')}"),
+        # SKIP LOCKED: of the live servers looking at once, one takes each dead one
+        reap=(f"SELECT {origin}, {alive} FROM {beats} WHERE {alive} < {clock} - {p} "
+              f"AND {origin} <> {p} LIMIT 1 FOR UPDATE SKIP LOCKED"),
+        # the node and online tested on the row updated too: a login elsewhere meanwhile
+        # (its row then names that node) is seen when the lock it waited for is granted
+        reaped=(f"UPDATE {seen} SET {q('online')} = FALSE, "
+                f"{q('seen')} = GREATEST({q('seen')}, {p}) "
+                f"WHERE {node} = {p} AND {q('online')} AND {who} IN (SELECT {who} FROM {seen} "
+                f"WHERE {node} = {p} AND {q('online')} LIMIT {p}) RETURNING {who}, {q('seen')}"),
+        buried=f"DELETE FROM {beats} WHERE {origin} = {p}",
     )

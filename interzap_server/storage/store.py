@@ -61,7 +61,8 @@ class Store:
         self.names = Names(runner, caches, self._sql)  # display names, contacts (names.py)
         self.groups = Groups(runner, caches)  # group names, admins, changes (groups.py)
         self.acts = Acts(runner, self._writes, self._flush)  # for 31s only (acts.py)
-        self.presence = PresenceTable(runner, self._sql)  # online, last seen (presence.py)
+        # online, last seen, this server's heartbeat and the dead nodes' users (presence.py)
+        self.presence = PresenceTable(runner, self._sql, wakeups.origin, cluster=self._locks)
         self.receipts = Receipts(runner, self._sql)  # group copies stored, read (receipts.py)
         self._receipts_mark = 0  # receipts waiting at the last savepoint
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's

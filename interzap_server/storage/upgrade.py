@@ -14,7 +14,8 @@ columns `user.name`, `chat_group.name` and `member.admin` are added where
 missing (each group's creator, position 0, becomes its admin), and the new
 `contact` table, while empty, is filled from the message keys still kept, so
 that two people who talked lately learn each other's names (PROTOCOL.md 5.9).
-Since issue 19, `user.disabled` and `user.last_login` are added the same way.
+Since issue 19, `user.disabled` and `user.last_login` are added the same way, and since
+session 8 `presence.node` (the server holding a user, storage/presence.py) with its index.
 
 Runs once per start, before the store takes over; knows the old tables' SQL,
 the models and the runner; knows no rules.
@@ -27,6 +28,7 @@ from interzap_server.storage.models import (
     Member,
     MessageKey,
     QueueHead,
+    Seen,
     User,
 )
 from interzap_server.storage.runner import Row, Runner
@@ -36,6 +38,8 @@ OLD_KEYS = "message"
 OLD_QUEUE = "pending"
 CHUNK = 500
 """Rows per INSERT while copying."""
+NODE_INDEX = "presence_node"
+"""The index of presence rows by the server holding the user (_index_nodes)."""
 
 
 def upgrade(runner: Runner, shared: bool) -> None:
@@ -48,6 +52,7 @@ def upgrade(runner: Runner, shared: bool) -> None:
     if OLD_QUEUE in db.get_tables():
         _copy_old_tables(runner)
     _add_columns(runner)
+    _index_nodes(runner)
     _seed_contacts(runner)
     if shared:
         q = db.quote
@@ -65,6 +70,7 @@ NEW_COLUMNS = (
     (Member, "admin", "BOOLEAN NOT NULL DEFAULT FALSE", '"position" = 0'),
     (User, "disabled", "BIGINT", None),  # interzap-admin disable (issue 19)
     (User, "last_login", "BIGINT", None),  # interzap-admin users (issue 19)
+    (Seen, "node", "TEXT", None),  # the server holding the user (presence.py)
 )
 """Columns added since session 5: (model, column, its type, which rows then get TRUE)."""
 
@@ -79,6 +85,19 @@ def _add_columns(runner: Runner) -> None:
         runner.run(f"ALTER TABLE {quoted} ADD COLUMN {name} {kind}")
         if true_where is not None:
             runner.run(f"UPDATE {quoted} SET {name} = TRUE WHERE {true_where}")
+
+
+def _index_nodes(runner: Runner) -> None:
+    """The users a server holds, or held when it was found dead, by its origin (presence.py);
+    made here, not in the model, since on an old table the column is new. Only rows that
+    name a server: a user who left names none. Looked for first: a CREATE INDEX, even one
+    that exists, would lock the table against the running servers' logins."""
+    db, table = runner.db, Seen._meta.table_name
+    if NODE_INDEX in {index.name for index in db.get_indexes(table)}:
+        return
+    q = db.quote
+    runner.run(f"CREATE INDEX {NODE_INDEX.join(q)} ON {table.join(q)} ({'node'.join(q)}) "
+               f"WHERE {'node'.join(q)} IS NOT NULL")
 
 
 def _seed_contacts(runner: Runner) -> None:

@@ -119,8 +119,8 @@ def test_privacy_hides_both_ways_and_is_idempotent(client_factory: ClientFactory
 
 def test_presence_after_kill_is_the_last_login_not_online(server_factory: ServerFactory,
                                                          client_factory: ClientFactory) -> None:
-    """A server killed with bob online: restarted, it says bob's last seen (his login) and
-    no longer online."""
+    """A server killed with bob online: restarted, it says bob's last seen (its last
+    heartbeat: test_presence_crash.py) and no longer online."""
     server = server_factory.start()
     alice = client_factory.registered(server)
     bob = client_factory.registered(server)

@@ -7,6 +7,7 @@ goes on PostgreSQL (QueueReader.pages; page() calls it)."""
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import psycopg2
 import pytest
 from server.rules_kit import T0, Line, Node
 
@@ -185,3 +186,19 @@ def test_many_entries_for_one_user_are_not_carried(chat: Chat) -> None:
     assert chat.heard() == [Wake]
     assert chat.bob_line.take() == chat.got(*stamps)
     assert len(chat.reads) == 1
+
+
+def test_carried_payload_not_understood_is_dropped_alone(chat: Chat) -> None:
+    """A `c` payload that does not parse is logged and ignored; the `w` after it works."""
+    bob = user_number(chat.bob)
+    connection = psycopg2.connect(str(chat.one.db))
+    try:
+        connection.autocommit = True
+        connection.cursor().execute(
+            "SELECT pg_notify('interzap', said) FROM unnest(%s::text[]) AS said",
+            ([f"c 0ld0rigin {bob} x - 06 broken", f"c 0ld0rigin {bob} 1 1:2 06 broken",
+              f"w 0ld0rigin {bob}:1"],))
+    finally:
+        connection.close()
+    assert chat.heard() == [Wake]
+    assert chat.bob_line.take() == []  # the queue holds nothing: read, and nothing sent

@@ -7,9 +7,10 @@ does nothing and there is nothing to listen to.
 On PostgreSQL (Notifications) every node of a cluster gathers, during the
 batch, what it made: the new entries of each user (a wake-up), and the
 ephemeral frames and session replacements that are for users it does not hold.
-All of it leaves as NOTIFY on one channel, in one statement of its own right
-after the batch's COMMIT (Store.commit), so it is said only if, and after, the
-batch commits: a node that reads a woken user's queue finds the entries there.
+All of it leaves as NOTIFY on one channel, in one statement right after the
+batch's COMMIT, outside its transaction but in its round trip (Store.commit),
+so it is said only if, and after, the batch commits: a node that reads a woken
+user's queue finds the entries there.
 A node that dies between the two leaves entries nobody was told of: the sweep
 (Sessions.sweep, once a second) finds them. Each
 node keeps one more connection, in autocommit, that LISTENs on that channel;

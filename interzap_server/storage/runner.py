@@ -155,9 +155,9 @@ class Runner:
 
     def commit(self, then: str | None = None, *params: object) -> StorageError | None:
         """COMMIT; if that fails, ROLLBACK, so that no transaction is left open either way.
-        `then`: a statement to run right after, outside the transaction (the NOTIFY of
-        wakeups.py), in the same round trip on PostgreSQL; returns why it failed if it
-        did (the COMMIT went through all the same), else None.
+        `then` (PostgreSQL only, where Wakeups say something): a statement to run right
+        after, outside the transaction (the NOTIFY of wakeups.py), in the same round trip;
+        returns why it failed if it did (the COMMIT went through all the same), else None.
 
         A failed COMMIT may leave the transaction open (SQLite: SQLITE_BUSY) or
         may have ended it (SQLITE_FULL); the ROLLBACK covers the first case and
@@ -171,48 +171,38 @@ class Runner:
         if aborted(self._connection):
             self.rollback()
             raise StorageError("a statement failed and aborted the transaction: rolled back")
-        if self.savepoints:
-            return self._commit_joined(then, params)
+        unsaid = None
         try:
-            self.db.commit()
+            if self.savepoints:
+                unsaid = self._commit_joined(then, params)
+            else:
+                assert then is None, "a statement after the COMMIT is for PostgreSQL only"
+                self.db.commit()
         except DRIVER_ERRORS as exc:
             failure = self._failure(exc)
             self.rollback()
             raise failure from exc
         self._ended()
         self._locks.committed(self._clock())
-        return None if then is None else self._then(then, params)
+        return unsaid
 
     def _commit_joined(self, then: str | None, params: Sequence[object]) -> StorageError | None:
         """PostgreSQL: what is held, COMMIT and `then`, in one round trip (none of the first
         two if the transaction ran nothing). A failure that leaves the transaction open was
-        the held writes' (the COMMIT never ran); one that ends it was `then`'s, since COMMIT
-        of a read committed transaction, with no deferred constraint, fails only with its
-        connection (ConnectionLost: whether it went through is unknown, as ever)."""
+        the held writes' (the COMMIT never ran: raised, for commit() to roll back); one
+        that ends it was `then`'s, returned, since COMMIT of a read committed transaction,
+        with no deferred constraint, fails only with its connection (ConnectionLost:
+        whether it went through is unknown, as ever)."""
         sql = self._joined("COMMIT") if self._begun or self._held else ""
         if then is not None:
             sql += ("; " if sql else "") + self._cursor.mogrify(then, params).decode()
         if not sql:
-            self._ended()
             return None
         try:
             self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
         except DRIVER_ERRORS as exc:
-            failure = self._failure(exc)
-            if isinstance(failure, ConnectionLost) or aborted(self._connection):
-                self.rollback()
-                raise failure from exc
-            self._ended()
-            self._locks.committed(self._clock())
-            return failure
-        self._ended()
-        self._locks.committed(self._clock())
-        return None
-
-    def _then(self, then: str, params: Sequence[object]) -> StorageError | None:
-        try:
-            self._cursor.execute(then, params)
-        except DRIVER_ERRORS as exc:
+            if broken(self._connection) or aborted(self._connection):
+                raise
             return self._failure(exc)
         return None
 
@@ -306,14 +296,14 @@ class Runner:
         return "; ".join(statements)
 
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
-        """Run one statement over many rows of parameters (executemany; a savepoint asked
-        for goes first, in a round trip of its own); the rows changed."""
+        """Run one statement over many rows of parameters (executemany); the rows changed.
+        In process only (SQLite): psycopg2's executemany is a round trip per row, so on
+        PostgreSQL the store writes statements of many rows instead (writes.py), which
+        also take no savepoint, BEGIN or held statement to send first."""
+        assert not self.savepoints, "executemany on a database server: a round trip a row"
         if self._outage is not None or self._refusing:
             raise self._refusal()
         try:
-            if self._wanted or not self._begun or self._held:
-                first = self._take_savepoint() if self._wanted else "SELECT 1"
-                self._cursor.execute(self._joined(first), None)  # type: ignore[arg-type]
             self._cursor.executemany(sql, rows)
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc

@@ -113,11 +113,9 @@ class Store:
         said = self.wakeups.take(self._writes.voided)
         self._heads.clear()  # their locks end with the transaction, whatever happens
         try:
-            unsaid = self._runner.commit(*((self._sql.notify, said) if said else ()))
+            unsaid = self._runner.commit(self._sql.notify, said) if said else self._runner.commit()
         except StorageError:
-            self._caches.end_batch(committed=False)
-            self._writes.clear()
-            self.receipts.truncate(0)
+            self._forget()  # the runner rolled back
             raise
         self._caches.end_batch(committed=True)
         if unsaid is not None and not isinstance(unsaid, Reported):
@@ -127,12 +125,17 @@ class Store:
     def rollback(self) -> None:
         """Drop the transaction's writes (StorageError if the database could not say so;
         the transaction is over either way)."""
+        self._forget()
+        self._runner.rollback()
+
+    def _forget(self) -> None:
+        """What the transaction left here: the caches' lessons, the writes and receipts
+        waiting, the heads held, what it would have said."""
         self._caches.end_batch(committed=False)
         self._writes.clear()
         self._heads.clear()
         self.receipts.truncate(0)
         self.wakeups.clear()
-        self._runner.rollback()
 
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the

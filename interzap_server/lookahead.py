@@ -64,21 +64,27 @@ class LookAhead:
         return due
 
 
-def needs(frames: Iterable[Frame], logged_in: Callable[[Link], bool],
-          ) -> tuple[dict[str, set[str]], set[str]]:
+Needs = tuple[dict[str, set[str]], set[str], set[tuple[str, str, int]]]
+"""What an iteration's 1:1 frames ask: recipients with their senders, authors, keys."""
+
+
+def needs(frames: Iterable[Frame], logged_in: Callable[[Link], bool]) -> Needs:
     """What the 1:1 frames among these will ask of the database: the recipients of 05s,
-    each with its senders (the block check), and the authors owed a 07 by 12s. Nothing
-    is refused here: the rules do that when they handle the frames."""
+    each with its senders (the block check), the authors owed a 07 by 12s, and the
+    05s' keys (dst, src, ts: a retransmission?). Nothing is refused here: the rules do
+    that when they handle the frames."""
     recipients: dict[str, set[str]] = {}
     authors: set[str] = set()
+    keys: set[tuple[str, str, int]] = set()
     for link, item in frames:
         if (isinstance(item, ev.Send | ev.Receipt) and not is_group_id(item.dst)
                 and logged_in(link)):
             if isinstance(item, ev.Send):
                 recipients.setdefault(item.dst, set()).add(item.src)
+                keys.add((item.dst, item.src, item.ts))
             else:
                 authors.add(item.src)
-    return recipients, authors
+    return recipients, authors, keys
 
 
 class Retries:

@@ -245,7 +245,8 @@ class Service:
         if due and self._open and not self._doomed:
             self._prefetch(*needs(due, self.is_logged_in))
 
-    def _prefetch(self, recipients: dict[str, set[str]], authors: set[str]) -> None:
+    def _prefetch(self, recipients: dict[str, set[str]], authors: set[str],
+                  keys: set[tuple[str, str, int]]) -> None:
         if not recipients and not authors:
             return
         if not self._store.node.locks_in_order(recipients.keys() | authors):  # earlier ones: below
@@ -255,7 +256,7 @@ class Service:
         # if it fails, the frames take the statements of their own
         self._chore("could not fetch the queue heads of the frames",
                     partial(self._store.node.prefetch, recipients, authors,
-                            self._context.max_queue))
+                            self._context.max_queue, keys))
 
     def _apply(self, rule: Rule, unit: Unit, item: Item) -> None:
         """Run the frame's rule after a savepoint, so that its failure undoes it alone."""

@@ -9,7 +9,8 @@ authors owed a 07 by its 12s, and fetch() asks for all of it at once: the
 heads (created if missing) locked FOR UPDATE in user order, so that two nodes
 locking the same users never wait for each other in a cycle; then, under
 those locks, each head's seq, the queue's length (up to the limit), whether
-the user exists, and which of the iteration's authors they block.
+the user exists, which of the iteration's authors they block, and which of the
+keys of its 05s are known already.
 
 Theory of operation: while the transaction holds a head's lock no other node
 can take a seq of that queue or add to it, so the node hands out the next
@@ -21,6 +22,12 @@ took as gaps (PROTOCOL.md: ids are not gapless); the counters never go back,
 so no seq is handed out twice. Users not fetched (group members, 22s, 09s...)
 keep the per-entry statements of store.py.
 
+The keys: every 1:1 key is written by a transaction that holds its recipient's
+head, so a key read under that lock and not found cannot appear before this
+transaction commits; it is new for sure, and its INSERT needs no answer (it
+goes with the commit's round trip instead of one of its own, writes.py). A
+known one is a retransmission, found before anything is owed for it.
+
 Knows user numbers and the statements; knows no ids, no sessions and no rules.
 """
 
@@ -28,7 +35,7 @@ from collections.abc import Collection, Mapping
 
 from interzap_server.storage.runner import Runner
 from interzap_server.storage.statements import Statements
-from interzap_server.storage.writes import write_rows
+from interzap_server.storage.writes import Key, write_rows
 
 
 class Heads:
@@ -42,6 +49,8 @@ class Heads:
         self._exists: dict[int, bool] = {}  # an account that may be sent to (not disabled)
         self._blocked: dict[int, tuple[Collection[int], set[int]]] = {}  # asked, blocked
         self._moved: set[int] = set()  # heads whose seq the database does not have yet
+        self._checked: set[Key] = set()  # keys looked for under their recipient's lock
+        self._known: set[Key] = set()  # of those, the ones found (or written since)
 
     def clear(self) -> None:
         """The transaction ended (or a new one began): the locks are gone."""
@@ -50,6 +59,8 @@ class Heads:
         self._exists.clear()
         self._blocked.clear()
         self._moved.clear()
+        self._checked.clear()
+        self._known.clear()
 
     def in_order(self, users: Collection[int]) -> bool:
         """Whether locking these users now keeps this transaction's locks in user order
@@ -58,26 +69,51 @@ class Heads:
         return not new or not self._seqs or max(self._seqs) < min(new)
 
     def fetch(self, recipients: Mapping[int, Collection[int]], authors: Collection[int],
-              limit: int, pending: Mapping[int, int]) -> None:
+              limit: int, pending: Mapping[int, int], keys: Collection[Key] = ()) -> None:
         """Lock and read, in one round trip, the heads of `recipients` (each with the
-        authors whose block to check) and of `authors`; users held already are left
-        as they are. `pending`: entries of a user written by this transaction but not
-        yet flushed (they count in its queue)."""
+        authors whose block to check) and of `authors`, and look for `keys` (of 1:1
+        messages to `recipients`); users held already are only asked for their keys.
+        `pending`: entries of a user written by this transaction but not yet flushed
+        (they count in its queue)."""
         counted = sorted(set(recipients) - self._seqs.keys())
-        users = sorted((set(recipients) | set(authors)) - self._seqs.keys())
+        keys = [key for key in keys if key not in self._checked]
+        users = sorted((set(recipients) | set(authors)) - self._seqs.keys()
+                       | {dst for dst, _, _ in keys})
         if not users:
             return
         senders = sorted({src for sources in recipients.values() for src in sources})
+        dsts, srcs, stamps = ([key[i] for key in keys] for i in range(3))
         rows = self._runner.rows(self._sql.lock_heads + self._sql.fetch_heads,
-                                 users, users, counted, limit, senders, users)
-        for user, seq, owed, exists, blocked in rows:
-            if seq is not None:  # no account at all: no head, nothing held
-                self._seqs[user] = int(seq)
-            if user in recipients:
-                self._exists[user] = bool(exists)
-                self._blocked[user] = (recipients[user], set(blocked))
-                if owed is not None:
-                    self._owed[user] = int(owed) + pending.get(user, 0)
+                                 users, users, counted, limit, senders, dsts, srcs, stamps,
+                                 users)
+        self._checked.update(keys)
+        for user, seq, owed, exists, blocked, known in rows:
+            self._known.update((user, src, ts) for src, ts in known)
+            if user not in self._seqs:
+                self._learn(recipients, pending, user, seq, owed, exists, blocked)
+
+    def _learn(self, recipients: Mapping[int, Collection[int]], pending: Mapping[int, int],
+               user: int, seq: int | None, owed: int | None, exists: bool,
+               blocked: Collection[int]) -> None:
+        """What the fetch found of a user not held before."""
+        if seq is not None:  # no account at all: no head, nothing held
+            self._seqs[user] = int(seq)
+        if user in recipients:
+            self._exists[user] = bool(exists)
+            self._blocked[user] = (recipients[user], set(blocked))
+            if owed is not None:
+                self._owed[user] = int(owed) + pending.get(user, 0)
+
+    def key_known(self, key: Key) -> bool | None:
+        """Whether a 1:1 key is in the database (or written by this transaction), or
+        None: not looked for under its recipient's lock."""
+        if key in self._known:
+            return True
+        return False if key in self._checked else None
+
+    def written(self, keys: Collection[Key]) -> None:
+        """These keys were written by this transaction (a flush): known from now on."""
+        self._known.update(keys)
 
     def next_seq(self, user: int) -> int | None:
         """The next seq of a held queue, or None: not held, ask the database."""

@@ -60,14 +60,16 @@ class Node:
         return self._heads.in_order([user_number(user) for user in users])
 
     def prefetch(self, recipients: Mapping[str, Collection[str]], authors: Collection[str],
-                 limit: int) -> None:
+                 limit: int, keys: Collection[tuple[str, str, int]] = ()) -> None:
         """Shared, on PostgreSQL: lock the queue heads of `recipients` (of 1:1 05s, each
         with its senders) and of `authors` (owed a 07) for the transaction, and learn in
-        the same round trip what the 05s and 12s will ask of them (heads.py)."""
+        the same round trip what the 05s and 12s will ask of them (heads.py), including
+        which of the 05s' `keys` (dst, src, ts) are known already."""
         if not self._locks:
             return
         numbers = {user_number(user): [user_number(src) for src in sources]
                    for user, sources in recipients.items()}
         pending = {user: self._writes.pending_for(user) for user in numbers}
         self._heads.fetch(numbers, [user_number(author) for author in authors], limit,
-                          pending)
+                          pending, [(user_number(dst), user_number(src), ts)
+                                    for dst, src, ts in keys if dst in recipients])

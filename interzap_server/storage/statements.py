@@ -82,7 +82,8 @@ class Statements:
     lock_key: str  # goes before drop_copy of a group message: its 12s take turns
     lock_marks: str  # goes before reading the read marks of (dst, author)
     lock_heads: str  # goes before fetch_heads: the heads made if missing, locked in order
-    fetch_heads: str  # per user: head, queue length, may be sent to, which senders it blocks
+    fetch_heads: str  # per user: head, queue length, may be sent to, which senders it blocks,
+    # which keys (src, ts) of the iteration's 05s to it are known
     write_heads: str  # followed by values() of (user, seq) rows, then heads_written
     heads_written: str
     heads_of: str  # the sweep: the heads of an array of users
@@ -220,7 +221,11 @@ def prepare(db: peewee.Database) -> Statements:
                      f"EXISTS (SELECT 1 FROM {user} WHERE {q('id')} = a.n "
                      f"AND {q('disabled')} IS NULL), "
                      f"ARRAY(SELECT {q('blocked')} FROM {block} WHERE {q('blocker')} = a.n "
-                     f"AND {q('blocked')} = ANY({p}::bigint[])) "
+                     f"AND {q('blocked')} = ANY({p}::bigint[])), "
+                     f"ARRAY(SELECT ARRAY[k.{q('src')}::bigint, k.{q('ts')}::bigint] "
+                     f"FROM unnest({p}::bigint[], {p}::bigint[], {p}::bigint[]) AS m(d, s, t) "
+                     f"JOIN {key} AS k ON k.{q('dst')} = m.d AND k.{q('src')} = m.s "
+                     f"AND k.{q('ts')} = m.t WHERE m.d = a.n) "
                      f"FROM unnest({p}::bigint[]) AS a(n) LEFT JOIN {head} AS h "
                      f"ON h.{who} = a.n"),
         write_heads=f"UPDATE {head} AS h SET {seq} = v.{seq} FROM (VALUES ",

@@ -188,6 +188,7 @@ class Store:
             self._heads.write()
         if self._writes:
             new, written = self._writes.flush()
+            self._heads.written(new)
             for key, copies in new.items():
                 if key[0] < 0:
                     self._caches.new_group_message(key, copies)
@@ -251,18 +252,23 @@ class Store:
 
     def message_known(self, src: str, dst: str, ts: int) -> bool:
         key = (number(dst), user_number(src), ts)
-        return (self._writes.has_key(key)
-                or self._runner.one(self._sql.key_known, *key) is not None)
+        if self._writes.has_key(key):
+            return True
+        known = self._heads.key_known(key)
+        return known if known is not None else (
+            self._runner.one(self._sql.key_known, *key) is not None)
 
     def add_message(self, src: str, dst: str, ts: int, now: int) -> Key | None:
         """Remember a new key, for its queue entries; None if it is known already.
 
         A key this transaction has not seen is taken as new; if it turns out known
-        when written, its entries are dropped then (writes.py, sent())."""
+        when written, its entries are dropped then (writes.py, sent()). A node knows
+        before, for the keys its prefetch looked for (heads.py)."""
         key = (number(dst), user_number(src), ts)
-        if self._writes.has_key(key):
+        known = self._heads.key_known(key)
+        if known or self._writes.has_key(key):
             return None
-        self._writes.add_key(key, now)
+        self._writes.add_key(key, now, new=known is False)
         return key
 
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:

@@ -13,7 +13,9 @@ this process never saw (accepted before a restart, or by another server) looks
 new when the 05 is handled. The flush inserts keys first, with ON CONFLICT DO
 NOTHING; a key it finds known drops the entries made for it before they are
 written, and names them as `voided`, so that the session does not send them
-(sessions.py). Its author got the same 16 either way (PROTOCOL.md 5.2).
+(sessions.py). Its author got the same 16 either way (PROTOCOL.md 5.2). A key
+a node looked for under its recipient's lock (heads.py) is new for sure: it is
+inserted without asking back, in the commit's round trip.
 
 Knows rows of numbers and the statements; knows no ids, no caches, no rules.
 """
@@ -46,6 +48,7 @@ class Writes:
         self._runner = runner
         self._sql = sql
         self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
+        self._checked: set[Key] = set()  # of those, the keys known to be new (heads.py)
         self._entries: list[EntryRow] = []
         self._pending: Counter[int] = Counter()  # per user, entries in _entries
         self._gone: list[Place] = []
@@ -54,6 +57,7 @@ class Writes:
     def clear(self) -> None:
         """Forget everything (the transaction ended, or rolled back)."""
         self._keys.clear()
+        self._checked.clear()
         self._entries.clear()
         self._pending.clear()
         self._gone.clear()
@@ -68,6 +72,7 @@ class Writes:
         keys, entries, gone = mark
         for key in list(self._keys)[keys:]:  # a dict keeps its keys in the order added
             del self._keys[key]
+            self._checked.discard(key)
         dropped = {(row[0], row[1]) for row in self._entries[entries:]}
         self._pending.subtract(user for user, _ in dropped)
         del self._entries[entries:]
@@ -87,8 +92,11 @@ class Writes:
         waiting = self._keys.get(key)
         return None if waiting is None else waiting[0]
 
-    def add_key(self, key: Key, accepted: int) -> None:
+    def add_key(self, key: Key, accepted: int, new: bool = False) -> None:
+        """A key to insert; `new`: known not to be in the database (heads.py)."""
         self._keys[key] = (accepted, [])
+        if new:
+            self._checked.add(key)
 
     def add_entry(self, row: EntryRow) -> None:
         self._entries.append(row)
@@ -111,7 +119,8 @@ class Writes:
         """Write everything, keys first. Returns the new keys with how many copies each
         has, and the entries written."""
         keys, self._keys = self._keys, {}
-        new = self._insert_keys(keys)
+        new = self._insert_keys(keys, self._checked)
+        self._checked = set()
         for key, (_, copies) in keys.items():
             if key not in new:
                 self.voided.update(copies)
@@ -127,14 +136,19 @@ class Writes:
             write_rows(self._runner, self._sql, gone, 2, self._sql.dequeue, ")")
         return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
 
-    def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]]) -> set[Key]:
-        """Insert the keys; those that were new. Known keys insert nothing."""
-        rows = [(*key, accepted) for key, (accepted, _) in keys.items()]
+    def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]],
+                     checked: set[Key]) -> set[Key]:
+        """Insert the keys; those that were new. Known keys insert nothing. The
+        `checked` ones are new: their INSERT waits to go with the next statement, and
+        has no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
+        rows = [(*key, accepted) for key, (accepted, _) in keys.items() if key not in checked]
+        sure = [(*key, accepted) for key, (accepted, _) in keys.items() if key in checked]
+        write_rows(self._runner, self._sql, sure, 4, self._sql.add_keys)
+        new = {row[:3] for row in sure}
         if not rows:
-            return set()
+            return new
         if self._sql.in_process:
-            return self._insert_keys_stepped(rows)
-        new: set[Key] = set()
+            return new | self._insert_keys_stepped(rows)
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
             sql = self._sql.add_keys + self._sql.values(4, len(chunk)) + self._sql.new_keys

@@ -11,6 +11,7 @@ from interzap_server.storage import Store
 from interzap_server.storage.failures import LockTimeout
 from interzap_server.storage.numbers import SEQ_SPAN
 from shared import events as ev
+from shared.codec import encode
 
 ROUNDS = 30
 
@@ -117,3 +118,45 @@ def test_heads_a_12_that_failed_is_handled_again(pair: tuple[Node, Node]) -> Non
     one.frame(T0)  # the next batch, with no frame of its own
     one.service.settle()
     assert alice_line.take() == [ev.Delivered(bob, 1)]
+
+
+class Counting:
+    """A cursor that keeps what it sends: each execute() is a round trip."""
+
+    def __init__(self, cursor: object) -> None:
+        self.cursor = cursor
+        self.sent: list[str] = []
+
+    def execute(self, sql: str, params: object) -> object:
+        self.sent.append(sql)
+        return self.cursor.execute(sql, params)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.cursor, name)
+
+
+def test_heads_a_05s_key_is_looked_for_with_its_head(pair: tuple[Node, Node]) -> None:
+    """The prefetch also asks whether each 05's key is known. A new key is written with
+    the COMMIT: the batch of a 1:1 05 is two round trips (the prefetch, then the writes
+    with COMMIT and the NOTIFY). A retransmission of it is found by the prefetch of a
+    later batch: 16 again, and nothing owed again."""
+    one, _ = pair
+    alice_line, alice, _ = one.register()
+    bob_line, bob, _ = one.register()
+    assert one.ask(alice_line, ev.Send(alice, bob, 1, "hi")) == [ev.Accepted(bob, 1)]
+    assert bob_line.take() == [ev.Deliver(alice, bob, 1, "hi")]
+    runner = one.store._runner  # counting its round trips is the point
+    cursor = Counting(runner._cursor)
+    runner._cursor = cursor  # type: ignore[assignment]
+    for _ in range(2):  # the message, then its retransmission in a batch of its own
+        frames = [(alice_line, ev.Send(alice, bob, 2, "again"))]
+        with one.service.batch(T0):
+            one.service.prepare(frames)
+            for line, event in frames:
+                one.service.handle(line, event, encode(event)[:-1])
+        assert len(cursor.sent) == 2, cursor.sent
+        assert "RETURNING" not in cursor.sent[-1]
+        cursor.sent.clear()
+        assert alice_line.take() == [ev.Accepted(bob, 2)]
+    assert bob_line.take() == [ev.Deliver(alice, bob, 2, "again")]  # once
+    runner._cursor = cursor.cursor  # type: ignore[assignment]

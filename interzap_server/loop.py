@@ -80,7 +80,9 @@ class Server:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
-        self._hearing = Hearing(self._selector, service.listener, service.hear)
+        self._hearing = Hearing(self._selector, service.listener, service.hear,
+                                service.hear_early)
+        service.while_waiting(self._hear_meanwhile)
         self._peers: set[Peer] = set()
         self._touched: set[Peer] = set()  # peers with new output or a new state
         self._stopping = False
@@ -155,6 +157,8 @@ class Server:
                 self._service.sweep()  # the heartbeat; a node's wake-ups that never went out
                 if self._endpoint is not None:
                     self._census = self._service.count_queues(CENSUS_BUDGET)
+        if self._hearing.kept:
+            self._hearing.drain()  # what was heard during the batch and could not go then
         if now >= self._next_tick:
             self._next_tick = now + TICK
             self._tick(now)
@@ -252,6 +256,15 @@ class Server:
                     item = self._limits.screen(peer.host, item, now)  # or its 13/16, 13/18
                 self._service.handle(peer, item, line)
             self._confirmed += peer.take_confirmed()
+
+    def _hear_meanwhile(self) -> None:
+        """Before each round trip of a node's batch: the entries other nodes committed that
+        a session here can take at once are sent now, not after the batch (Hearing.early).
+        Only written out: closing and watching wait for the iteration's _flush_all."""
+        if self._hearing.early():
+            for peer in list(self._touched):
+                if peer in self._peers and peer.backlog:
+                    peer.flush()
 
     def _hear_first(self, ready: Ready, now: float) -> Ready:
         """A node hears the other nodes before it handles the iteration's frames, and

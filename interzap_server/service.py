@@ -352,6 +352,17 @@ class Service:
         read again (top_up), ephemeral frames sent, replaced sessions closed."""
         self._sessions.hear(heard)
 
+    def hear_early(self, heard: Sequence[Heard]) -> list[Heard]:
+        """What the other nodes said, heard in the middle of a batch: the carried entries
+        that can go at once are sent; the rest is returned, for hear() after the batch."""
+        return self._sessions.hear_early(heard)
+
+    def while_waiting(self, hook: Callable[[], None]) -> None:
+        """A node: have `hook` run before each round trip of a batch to the database (the
+        loop hears the other nodes meanwhile). A lone server has nobody to hear."""
+        if self._hold is not None:
+            self._store.while_waiting(hook)
+
     def watch_accounts(self) -> None:
         """Act on what the operator did to accounts since the last look (inside a batch,
         once a second: storage/accounts.py): close the session of a disabled, deleted or

@@ -212,6 +212,26 @@ class Sessions:
         if session is not None and item.entry > session.cursor:
             self._catch_up(session)
 
+    def hear_early(self, heard: Sequence[Heard]) -> list[Heard]:
+        """While a batch waits for the database: send each carried entry that is its
+        session's next, as hear() would; it waits for no commit of this node (another
+        committed it, and its NOTIFY came after). The rest, and whatever comes after it
+        for the same user, is returned for hear() once the batch is over: it may read
+        queues or close sessions, which a batch under way must not see change."""
+        later: list[Heard] = []
+        waiting: set[str] = set()  # users with something in `later`
+        for index, item in enumerate(heard):
+            if isinstance(item, Resync):
+                return later + list(heard[index:])
+            session = self._online.get(item.user)
+            if (isinstance(item, Carried) and item.user not in waiting
+                    and session is not None and self._is_next(session, item)):
+                self._send_carried(session, item)
+            else:
+                later.append(item)
+                waiting.add(item.user)
+        return later
+
     def _carried(self, item: Heard) -> None:
         """An entry carried by its wake-up goes at once if it is the session's next: every
         entry before it was sent (or is gone), so order holds and none is skipped. Any
@@ -220,9 +240,16 @@ class Sessions:
         session = self._online.get(item.user)
         if session is None or item.entry <= session.cursor:
             return
-        if session.catching_up or item.entry - 1 != session.cursor:
+        if not self._is_next(session, item):
             self._catch_up(session)
             return
+        self._send_carried(session, item)
+
+    @staticmethod
+    def _is_next(session: Session, item: Carried) -> bool:
+        return not session.catching_up and item.entry - 1 == session.cursor
+
+    def _send_carried(self, session: Session, item: Carried) -> None:
         session.link.write(item.frame, item.entry if item.message is None else None)
         session.cursor = item.entry
         if item.message is not None:

@@ -127,6 +127,8 @@ class Runner:
         self._held: list[str] = []  # statements waiting to go with the next (module doc)
         self._holding = False  # later() holds rather than runs (hold())
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
+        # called before each round trip of a transaction (a node hears the others: loop.py)
+        self.waiting: Callable[[], None] | None = None
 
     # -- transactions ------------------------------------------------------------------
     #
@@ -198,6 +200,8 @@ class Runner:
             sql += ("; " if sql else "") + self._cursor.mogrify(then, params).decode()
         if not sql:
             return None
+        if self.waiting is not None:
+            self.waiting()
         try:
             self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
         except DRIVER_ERRORS as exc:
@@ -261,6 +265,8 @@ class Runner:
             raise self._refusal()
         if self._wanted:
             sql = self._take_savepoint() + sql
+        if self.waiting is not None and self._transaction:
+            self.waiting()
         try:
             if self._begun and not self._held:
                 self._cursor.execute(sql, params)

@@ -9,7 +9,7 @@ them wait in writes.py to be written together just before the commit.
 """
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 from peewee import fn
@@ -175,6 +175,10 @@ class Store:
     def close(self) -> None:
         self.wakeups.close()
         self._runner.close()
+
+    def while_waiting(self, hook: Callable[[], None]) -> None:
+        """Have `hook` run before each round trip of a transaction (runner.py)."""
+        self._runner.waiting = hook
 
     def _flush(self) -> None:
         """Write what waits; the caches learn the new group messages' copies, and where

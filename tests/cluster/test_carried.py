@@ -4,6 +4,7 @@ the queue when it is the session's next entry, and reads the queue as before oth
 what was not committed is never carried. Reads are counted where every read of a queue
 goes on PostgreSQL (QueueReader.pages; page() calls it)."""
 
+import selectors
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ import psycopg2
 import pytest
 from server.rules_kit import T0, Line, Node
 
-from cluster.kit import hear
+from cluster.kit import GUARD, hear
+from interzap_server.hearing import Hearing
 from interzap_server.storage import Carried, Heard, Page, Resync, Wake, wakeups
 from interzap_server.storage.numbers import user_number
 from shared import events as ev
@@ -175,8 +177,12 @@ def test_entry_undone_with_its_frame_is_not_carried(chat: Chat) -> None:
     assert chat.bob_line.take() == []
 
 
-def test_many_entries_for_one_user_are_not_carried(chat: Chat) -> None:
+def test_many_entries_for_one_user_are_not_carried(
+        chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past CARRIED entries of one user in a batch, one read is cheaper than the payloads."""
+    # one batch, one commit: on a loaded machine the 05s could outlast SHARED_HOLD, and
+    # the node would commit in between (Service._look_ahead), two batches of fewer
+    monkeypatch.setattr(chat.one.service, "_hold", GUARD)
     stamps = range(1, wakeups.CARRIED + 2)
     with chat.one.service.batch(T0):
         for ts in stamps:
@@ -202,3 +208,47 @@ def test_carried_payload_not_understood_is_dropped_alone(chat: Chat) -> None:
         connection.close()
     assert chat.heard() == [Wake]
     assert chat.bob_line.take() == []  # the queue holds nothing: read, and nothing sent
+
+
+def test_carried_entry_leaves_in_the_middle_of_a_batch(chat: Chat) -> None:
+    """Heard while node two's own batch waits for the database (before each of its round
+    trips: the loop's Hearing.early), a carried entry that is Bob's next goes at once,
+    before that batch commits; the `w` after it waits for the batch's end, and finds
+    nothing more to read."""
+    selector = selectors.DefaultSelector()
+    service = chat.two.service
+    hearing = Hearing(selector, service.listener, service.hear, service.hear_early)
+    service.while_waiting(hearing.early)
+    chat.send(1)
+    selector.select(GUARD)  # the NOTIFY is there to be read
+    with service.batch(T0):  # Bob's own 05, which asks the database
+        service.prepare([(chat.bob_line, ev.Send(chat.bob, chat.alice, 5, "yo"))])
+        service.handle(chat.bob_line, ev.Send(chat.bob, chat.alice, 5, "yo"))
+        assert chat.bob_line.take() == chat.got(1)  # his 16 waits for the commit
+        assert [type(item) for item in hearing.kept] == [Wake]
+    assert chat.bob_line.take() == [ev.Accepted(chat.alice, 5)]
+    hearing.drain()
+    service.top_up()
+    assert hearing.kept == []
+    assert chat.bob_line.take() == []
+    assert chat.reads == []
+    hearing.close()
+    selector.close()
+
+
+def test_heard_in_a_batch_keeps_what_cannot_go_and_what_comes_after(chat: Chat) -> None:
+    """In the middle of a batch only a carried entry that is its session's next goes; one
+    that is not, anything after it for the same user, and everything after a Resync
+    wait for hear() after the batch, in the order heard."""
+    bob = chat.bob
+    frame = encode(ev.Deliver(chat.alice, bob, 1, "x"))
+    session = chat.two.sessions.get(chat.bob_line)
+    assert session is not None
+    cursor = session.cursor
+    far = Carried(bob, cursor + 2, frame, None)
+    then = Carried(bob, cursor + 1, frame, None)
+    assert chat.two.service.hear_early([far, then]) == [far, then]
+    assert chat.two.service.hear_early([Resync(), then]) == [Resync(), then]
+    assert chat.bob_line.take() == []
+    assert chat.two.service.hear_early([then, far]) == []  # each its session's next in turn
+    assert chat.bob_line.take() == [ev.Deliver(chat.alice, bob, 1, "x")] * 2

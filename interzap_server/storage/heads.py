@@ -125,5 +125,4 @@ class Heads:
         """Write the heads moved since the last write, in one statement."""
         rows = [(user, self._seqs[user]) for user in sorted(self._moved)]
         self._moved.clear()
-        write_rows(self._runner, self._sql, rows, 2, self._sql.write_heads,
-                   self._sql.heads_written)
+        write_rows(self._runner, self._sql, rows, self._sql.write_heads)

@@ -45,6 +45,9 @@ next statement that returns rows, or with the COMMIT itself. A failure among
 them aborts the transaction like any other, and the whole of it is rolled
 back: nothing is held once a frame may still be undone alone (hold() is for
 the commit's flush only).
+
+Prepared statements (PostgreSQL, prepared.py) are PREPAREd by prepare() and again
+on every new connection before anything runs on it; EXECUTEs travel like the rest.
 """
 
 import contextlib
@@ -54,6 +57,7 @@ from typing import Any, Protocol
 
 import peewee
 
+from interzap_server.storage import prepared
 from interzap_server.storage.failures import (
     CANCELLED,
     DRIVER_ERRORS,
@@ -127,6 +131,7 @@ class Runner:
         self._held: list[str] = []  # statements waiting to go with the next (module doc)
         self._holding = False  # later() holds rather than runs (hold())
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
+        self._definitions: Sequence[str] = ()  # PREPAREd on each connection (prepare())
 
     # -- transactions ------------------------------------------------------------------
     #
@@ -254,6 +259,21 @@ class Runner:
         return f"{release}SAVEPOINT {SAVEPOINT}; "
 
     # -- statements --------------------------------------------------------------------
+
+    def prepare(self, definitions: Sequence[str]) -> None:
+        """PostgreSQL: PREPARE `definitions` on this connection now and on every one made
+        again (prepared.py), outside any transaction; elsewhere nothing."""
+        if self.savepoints:
+            self._definitions = definitions
+            try:
+                self._prepare()
+            except DRIVER_ERRORS as exc:
+                raise self._failure(exc) from exc
+
+    def _prepare(self) -> None:
+        if self._definitions:
+            self._cursor.execute(prepared.session(self._definitions),
+                                 None)  # type: ignore[arg-type]  # None: no parameters
 
     def run(self, sql: str, *params: object) -> Cursor:
         """Run one statement on the runner's own cursor; returns the cursor."""
@@ -409,6 +429,7 @@ class Runner:
             self.db.connect()
             self._connection = self.db.connection()  # type: ignore[no-untyped-call]
             self._cursor = self.db.cursor()  # type: ignore[no-untyped-call]
+            self._prepare()
         except DRIVER_ERRORS as exc:
             outage.failed(now, reason(exc))
             raise ConnectionLost(f"cannot connect to the database: {reason(exc)}") from exc

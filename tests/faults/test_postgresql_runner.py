@@ -161,3 +161,24 @@ def test_postgres_runner_then_failing_keeps_the_commit(rig: Rig) -> None:
     runner.run("INSERT INTO t VALUES (2)")
     assert runner.commit("SELECT pg_notify(%s, %s)", "c", "fits") is None
     assert runner.rows("SELECT k FROM t ORDER BY k") == [(1,), (2,)]
+
+
+def test_postgres_runner_prepares_again_on_a_new_connection(
+        rig: Rig, postgres_cluster: Cluster) -> None:
+    """A prepared statement dies with its connection: the runner PREPAREs it again on the
+    next one, before anything runs there, with generic plans on both (prepared.py)."""
+    runner = rig.runner
+    runner.run("CREATE TABLE t (k integer PRIMARY KEY)")
+    runner.prepare(["PREPARE k_of AS SELECT k FROM t WHERE k = ANY($1::integer[])"])
+    runner.run("INSERT INTO t VALUES (1), (2)")
+    assert runner.rows("EXECUTE k_of(%s)", [2, 3]) == [(2,)]
+    assert postgres_cluster.terminate(rig.url) == 1
+    runner.begin()
+    with pytest.raises(ConnectionLost):
+        runner.run("SELECT 1")
+    rig.now = 0.5
+    runner.begin()
+    assert runner.rows("EXECUTE k_of(%s)", []) == []  # '{}': typed by the PREPARE
+    assert runner.rows("EXECUTE k_of(%s)", [1]) == [(1,)]
+    assert runner.one("SHOW plan_cache_mode") == ("force_generic_plan",)
+    runner.commit()

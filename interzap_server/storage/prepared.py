@@ -18,14 +18,19 @@ five times with the values, then compares a generic plan's estimated cost with
 the average of those: an array parameter of unknown length is estimated at 10
 elements against the 1 or 2 the custom plans saw, so it kept planning every
 time for most of these statements (pg_prepared_statements: 0 generic plans in
-11 executions). Hence GENERIC: each connection plans each statement once (again
-when ANALYZE or DDL invalidates it). So that the generic plan is good whatever
-the tables hold, every per-user lookup is a correlated subquery, or an
-`= ANY($n)` condition, on a primary key: estimated at 10 rows it stays an index
-probe, where a join with the unnested array was planned as a hash join over a
-sequential scan of every head once the table held 1,000 users. Checked with
-EXPLAIN EXECUTE on fresh tables and at 100, 1,000 and 10,000 users
-(bench/README.md, "Session 9").
+11 executions). Hence force_generic_plan: each connection plans each statement
+once, and again only when ANALYZE, VACUUM or DDL invalidates it. That one plan
+must be good whatever the tables hold until then, and the planner makes it
+from the table sizes of the moment: on fresh tables (a page each) it chose a
+sequential scan of the queue, which then cost 10-11 ms an execution once the
+queue held 100,000 rows, where an index probe costs 50 us (bench/README.md,
+"Session 9"). Hence enable_seqscan = off on these connections: every
+statement the store runs looks rows up by a key, and one that has no index to
+use is still run with a sequential scan. And every per-user lookup is a
+correlated subquery, or an `= ANY($n)` condition, on a primary key: at 1,000
+users a join with the unnested array was planned as a hash join over all the
+heads. Checked with EXPLAIN EXECUTE after the store ran them, on fresh tables
+and at 100, 1,000 and 10,000 users.
 
 Knows PREPARE and EXECUTE; knows no tables (statements.py writes the bodies).
 """
@@ -34,9 +39,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-GENERIC = "SET plan_cache_mode = force_generic_plan"
-"""Per connection: a prepared statement is planned once, not once per execution. Touches
-only prepared statements, so peewee's (sent as plain text) are planned as before."""
+SETTINGS = ("SET plan_cache_mode = force_generic_plan", "SET enable_seqscan = off")
+"""Per connection (theory of operation): a prepared statement is planned once, not once
+per execution, and never as a sequential scan that a growing table would outlive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,5 +66,5 @@ class Prepared:
 
 def session(definitions: Iterable[str]) -> str:
     """What to send on a new connection, in one round trip: forget what it may have prepared
-    already (the same names), plan generically, PREPARE each definition."""
-    return "; ".join(["DEALLOCATE ALL", GENERIC, *definitions])
+    already (the same names), the SETTINGS, PREPARE each definition."""
+    return "; ".join(["DEALLOCATE ALL", *SETTINGS, *definitions])

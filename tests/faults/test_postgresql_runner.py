@@ -181,4 +181,5 @@ def test_postgres_runner_prepares_again_on_a_new_connection(
     assert runner.rows("EXECUTE k_of(%s)", []) == []  # '{}': typed by the PREPARE
     assert runner.rows("EXECUTE k_of(%s)", [1]) == [(1,)]
     assert runner.one("SHOW plan_cache_mode") == ("force_generic_plan",)
+    assert runner.one("SHOW enable_seqscan") == ("off",)
     runner.commit()

@@ -47,7 +47,8 @@ back: nothing is held once a frame may still be undone alone (hold() is for
 the commit's flush only).
 
 Prepared statements (PostgreSQL, prepared.py) are PREPAREd by prepare() and again
-on every new connection before anything runs on it; EXECUTEs travel like the rest.
+on every new connection before anything runs on it; EXECUTEs travel like the rest,
+and DISCARD PLANS now and then with a BEGIN.
 """
 
 import contextlib
@@ -131,7 +132,7 @@ class Runner:
         self._held: list[str] = []  # statements waiting to go with the next (module doc)
         self._holding = False  # later() holds rather than runs (hold())
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
-        self._definitions: Sequence[str] = ()  # PREPAREd on each connection (prepare())
+        self._plans = prepared.Plans(clock)  # PREPAREd on each connection (prepare())
 
     # -- transactions ------------------------------------------------------------------
     #
@@ -264,16 +265,16 @@ class Runner:
         """PostgreSQL: PREPARE `definitions` on this connection now and on every one made
         again (prepared.py), outside any transaction; elsewhere nothing."""
         if self.savepoints:
-            self._definitions = definitions
+            self._plans.definitions = definitions
             try:
                 self._prepare()
             except DRIVER_ERRORS as exc:
                 raise self._failure(exc) from exc
 
     def _prepare(self) -> None:
-        if self._definitions:
-            self._cursor.execute(prepared.session(self._definitions),
-                                 None)  # type: ignore[arg-type]  # None: no parameters
+        sql = self._plans.session()
+        if sql is not None:
+            self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
 
     def run(self, sql: str, *params: object) -> Cursor:
         """Run one statement on the runner's own cursor; returns the cursor."""
@@ -308,8 +309,9 @@ class Runner:
         self._holding = self.savepoints and self._transaction
 
     def _joined(self, sql: str) -> str:
-        """`sql` after what must go first: BEGIN if not sent yet, the held writes."""
-        head = [] if self._begun else ["BEGIN"]
+        """`sql` after what must go first: BEGIN if not sent yet (and DISCARD PLANS when due,
+        prepared.py), the held writes."""
+        head = [] if self._begun else ["BEGIN", *self._plans.renewal()]
         self._begun = True
         statements = [*head, *self._held, sql]
         self._held.clear()

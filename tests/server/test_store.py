@@ -489,6 +489,27 @@ def test_store_postgres_plans_each_hot_statement_once(pg_store: Store) -> None:
     assert all(generic == 7 and custom == 0 for _, generic, custom in plans), plans
 
 
+def test_store_postgres_plans_the_heads_once(postgres_cluster: Cluster) -> None:
+    """A node's statements of the queue heads (heads.py) are planned once too."""
+    url = postgres_cluster.create_database()
+    store = open_store(url, shared=True)
+    try:
+        alice, bob, carol = users(store, 3)
+        for ts in range(TS, TS + 7):
+            with store.batch():
+                store.node.prefetch({bob: {alice}, carol: {alice}}, {alice}, 10)
+                store.enqueue(bob, FRAME, store.add_message(alice, bob, ts, TS))
+                store.enqueue(carol, FRAME, store.add_message(alice, carol, ts, TS))
+        rows = store._runner.rows("SELECT name, generic_plans, custom_plans "
+                                  "FROM pg_prepared_statements")
+        plans = {name: (generic, custom) for name, generic, custom in rows}
+        for name in ("make_heads", "lock_heads", "fetch_heads", "write_heads", "notify"):
+            assert plans[name] == (7, 0), (name, plans)
+    finally:
+        store.close()
+        postgres_cluster.drop_database(url)
+
+
 def test_store_postgres_frames_come_back_exactly(pg_store: Store) -> None:
     """A frame goes to PostgreSQL in a text[]: quotes, backslashes, braces, commas, the word
     NULL and characters beyond ASCII come back as they were."""

@@ -320,7 +320,7 @@ class Runner:
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run one statement over many rows of parameters (executemany); the rows changed.
         In process only (SQLite): psycopg2's executemany is a round trip per row, so on
-        PostgreSQL the store writes statements of many rows instead (writes.py), which
+        PostgreSQL the store writes statements of arrays instead (writes.py), which
         also take no savepoint, BEGIN or held statement to send first."""
         assert not self.savepoints, "executemany on a database server: a round trip a row"
         if self._outage is not None or self._refusing:

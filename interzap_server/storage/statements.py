@@ -242,8 +242,8 @@ def prepare(db: peewee.Database) -> Statements:
 def _prepared(q: Callable[[str], str], entry_columns: str, receipt_columns: str,
               ) -> dict[str, Prepared]:
     """PostgreSQL's statements of the message path, by name (prepared.py): each per-user
-    lookup a correlated subquery or `= ANY` on a primary key, so that the one plan each
-    connection makes is index probes whatever the tables hold."""
+    lookup a correlated subquery or `= ANY` on a primary key, so that their generic plans
+    are index probes on tables of any size."""
     key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
     head, user = q(QueueHead._meta.table_name), q(User._meta.table_name)
     who, seq = q("user"), q("seq")

@@ -84,8 +84,8 @@ class Heads:
         senders = sorted({src for sources in recipients.values() for src in sources})
         dsts, srcs, stamps = ([key[i] for key in keys] for i in range(3))
         rows = self._runner.rows(self._sql.lock_heads + self._sql.fetch_heads,
-                                 users, users, counted, limit, senders, dsts, srcs, stamps,
-                                 users)
+                                 users, users, counted, limit, senders, users, dsts, srcs,
+                                 stamps)
         self._checked.update(keys)
         for user, seq, owed, exists, blocked, known in rows:
             self._known.update((user, src, ts) for src, ts in known)
@@ -161,5 +161,4 @@ class Heads:
         """Write the heads moved since the last write, in one statement."""
         rows = [(user, self._seqs[user]) for user in sorted(self._moved)]
         self._moved.clear()
-        write_rows(self._runner, self._sql, rows, 2, self._sql.write_heads,
-                   self._sql.heads_written)
+        write_rows(self._runner, self._sql, rows, self._sql.write_heads)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from interzap_server.storage.models import Entry, GroupReceipt
 from interzap_server.storage.numbers import number, user_number
 from interzap_server.storage.runner import Runner
-from interzap_server.storage.statements import RECEIPT_FIELDS, Statements
+from interzap_server.storage.statements import Statements
 from interzap_server.storage.writes import write_rows
 from shared.ids import number_of, user_id
 
@@ -46,8 +46,7 @@ class Receipts:
     def flush(self) -> None:
         """Write the waiting receipts, one statement (one already there stays as it is)."""
         if self._waiting:
-            write_rows(self._runner, self._sql, self._waiting,
-                       len(RECEIPT_FIELDS), self._sql.add_receipts, self._sql.ignore_known)
+            write_rows(self._runner, self._sql, self._waiting, self._sql.add_receipts)
             self._waiting.clear()
 
     def truncate(self, mark: int) -> None:

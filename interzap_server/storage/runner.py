@@ -45,6 +45,10 @@ next statement that returns rows, or with the COMMIT itself. A failure among
 them aborts the transaction like any other, and the whole of it is rolled
 back: nothing is held once a frame may still be undone alone (hold() is for
 the commit's flush only).
+
+Prepared statements (PostgreSQL, prepared.py) are PREPAREd by prepare() and again
+on every new connection before anything runs on it; EXECUTEs travel like the rest,
+and DISCARD PLANS now and then with a BEGIN.
 """
 
 import contextlib
@@ -54,6 +58,7 @@ from typing import Any, Protocol
 
 import peewee
 
+from interzap_server.storage import prepared
 from interzap_server.storage.failures import (
     CANCELLED,
     DRIVER_ERRORS,
@@ -129,6 +134,7 @@ class Runner:
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
         # called before each round trip of a transaction (a node hears the others: loop.py)
         self.waiting: Callable[[], None] | None = None
+        self._plans = prepared.Plans(clock)  # PREPAREd on each connection (prepare())
 
     # -- transactions ------------------------------------------------------------------
     #
@@ -259,6 +265,21 @@ class Runner:
 
     # -- statements --------------------------------------------------------------------
 
+    def prepare(self, definitions: Sequence[str]) -> None:
+        """PostgreSQL: PREPARE `definitions` on this connection now and on every one made
+        again (prepared.py), outside any transaction; elsewhere nothing."""
+        if self.savepoints:
+            self._plans.definitions = definitions
+            try:
+                self._prepare()
+            except DRIVER_ERRORS as exc:
+                raise self._failure(exc) from exc
+
+    def _prepare(self) -> None:
+        sql = self._plans.session()
+        if sql is not None:
+            self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
+
     def run(self, sql: str, *params: object) -> Cursor:
         """Run one statement on the runner's own cursor; returns the cursor."""
         if self._outage is not None or self._refusing:
@@ -294,8 +315,9 @@ class Runner:
         self._holding = self.savepoints and self._transaction
 
     def _joined(self, sql: str) -> str:
-        """`sql` after what must go first: BEGIN if not sent yet, the held writes."""
-        head = [] if self._begun else ["BEGIN"]
+        """`sql` after what must go first: BEGIN if not sent yet (and DISCARD PLANS when due,
+        prepared.py), the held writes."""
+        head = [] if self._begun else ["BEGIN", *self._plans.renewal()]
         self._begun = True
         statements = [*head, *self._held, sql]
         self._held.clear()
@@ -304,7 +326,7 @@ class Runner:
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run one statement over many rows of parameters (executemany); the rows changed.
         In process only (SQLite): psycopg2's executemany is a round trip per row, so on
-        PostgreSQL the store writes statements of many rows instead (writes.py), which
+        PostgreSQL the store writes statements of arrays instead (writes.py), which
         also take no savepoint, BEGIN or held statement to send first."""
         assert not self.savepoints, "executemany on a database server: a round trip a row"
         if self._outage is not None or self._refusing:
@@ -415,6 +437,7 @@ class Runner:
             self.db.connect()
             self._connection = self.db.connection()  # type: ignore[no-untyped-call]
             self._cursor = self.db.cursor()  # type: ignore[no-untyped-call]
+            self._prepare()
         except DRIVER_ERRORS as exc:
             outage.failed(now, reason(exc))
             raise ConnectionLost(f"cannot connect to the database: {reason(exc)}") from exc

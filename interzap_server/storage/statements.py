@@ -8,12 +8,15 @@ placeholder from the database (`?` for SQLite, `%s` for PostgreSQL), so the
 text is right for either.
 
 Writes of many rows (a loop iteration's keys, entries and deletions) are one
-statement per kind: on SQLite one prepared statement stepped per row
+statement per kind: on SQLite one statement of one row, stepped per row
 (executemany, which costs no round trip: the database is in process), on
-PostgreSQL one statement of many rows (`values()`), since psycopg2's
-executemany is a round trip per row.
+PostgreSQL one statement whose parameters are arrays, a column each, since
+psycopg2's executemany is a round trip per row. The hot statements of
+PostgreSQL are prepared on each connection (prepared.py): their fields here
+are `EXECUTE name(...)`, their bodies in `definitions`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee
@@ -32,6 +35,7 @@ from interzap_server.storage.models import (
     Seen,
     User,
 )
+from interzap_server.storage.prepared import Prepared
 from interzap_server.storage.wakeups import CHANNEL
 
 RECEIPT_FIELDS = (GroupReceipt.group, GroupReceipt.src, GroupReceipt.ts, GroupReceipt.member,
@@ -47,23 +51,21 @@ class Statements:
     token_hash: str
     group_members: str
     key_known: str
-    add_keys: str  # followed by values() of (dst, src, ts, accepted) rows, then new_keys
-    new_keys: str
+    add_keys: str  # PostgreSQL, arrays (dst, src, ts, accepted): the new keys returned
+    add_new_keys: str  # PostgreSQL, the same arrays of keys known to be new: nothing returned
     add_key: str  # one row, without RETURNING: the row count tells
     savepoint: str
     rollback_to: str
     release: str
-    enqueue: str  # followed by values() of (user, seq, frame, src, dst, ts) rows, or run per row
-    dequeue_one: str
+    enqueue: str  # (user, seq, frame, src, dst, ts): one row, or arrays on PostgreSQL
     # presence (presence.py): written and read at every login and departure
     presence_upsert: str  # (user, online, seen, hidden for a new row, node)
     presence_of: str  # online, seen, hidden, the heartbeat of its node, the database's clock
     sharing: str  # (me, me, me): co-members of my groups, and who sent me messages kept
     marks_between: str  # (me, me): the read marks I keep or am kept in, as (author, dst)
     add_contact: str  # a pair's first 1:1 message (names.py): (low, high), known: nothing
-    add_receipts: str  # followed by values() of group_receipt rows, then ignore_known
-    ignore_known: str  # a row whose primary key is there already is left as it is
-    dequeue: str  # followed by values() of (user, seq) rows, then a closing parenthesis
+    add_receipts: str  # RECEIPT_FIELDS: one row, or arrays; one already there is left as it is
+    dequeue: str  # (user, seq): one row, or arrays on PostgreSQL
     drop_copy: str
     copies_left: str
     queue_length: str
@@ -84,8 +86,7 @@ class Statements:
     lock_heads: str  # goes before fetch_heads: the heads made if missing, locked in order
     fetch_heads: str  # per user: head, queue length, may be sent to, which senders it blocks,
     # which keys (src, ts) of the iteration's 05s to it are known
-    write_heads: str  # followed by values() of (user, seq) rows, then heads_written
-    heads_written: str
+    write_heads: str  # arrays (user, seq)
     heads_of: str  # the sweep: the heads of an array of users
     # presence across servers (presence.py): heartbeats, and the users of a server found dead
     presence_left: str  # (seen, user, node): offline, if the row still names this server
@@ -96,11 +97,7 @@ class Statements:
     reap: str  # PostgreSQL (seconds, origin): another server's heartbeat older than that, locked
     reaped: str  # PostgreSQL (heartbeat, origin, origin, limit): some of its users, offline
     buried: str  # (origin): a dead server's heartbeat, once its users are all offline
-
-    def values(self, width: int, rows: int) -> str:
-        """`rows` parenthesised rows of `width` placeholders, comma-separated."""
-        row = "(" + ", ".join([self.param] * width) + ")"
-        return ", ".join([row] * rows)
+    definitions: tuple[str, ...]  # PostgreSQL: the PREPAREs of each connection (prepared.py)
 
 
 def prepare(db: peewee.Database) -> Statements:
@@ -122,10 +119,13 @@ def prepare(db: peewee.Database) -> Statements:
     who, seq = q("user"), q("seq")
     of_key = f"{q('dst')} = {p} AND {q('src')} = {p} AND {q('ts')} = {p}"
     key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
-    add_keys = f"INSERT INTO {key} ({key_columns}, {q('accepted')}) VALUES "
     known_key = f" ON CONFLICT ({key_columns}) DO NOTHING"
+    entry_columns = f"{who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')}"
+    receipt_columns = ", ".join(q(field.column_name) for field in RECEIPT_FIELDS)
+    hot = _prepared(q, entry_columns, receipt_columns)
+    in_process = isinstance(db, peewee.SqliteDatabase)
     return Statements(
-        in_process=isinstance(db, peewee.SqliteDatabase),
+        in_process=in_process,
         param=p,
         # a disabled account is no one to send to (13/05), but still logs in to hear 13/22
         user_exists=f"SELECT 1 FROM {user} WHERE {q('id')} = {p} AND {q('disabled')} IS NULL",
@@ -134,15 +134,15 @@ def prepare(db: peewee.Database) -> Statements:
         group_members=(f"SELECT {q('user_id')} FROM {member} WHERE {q('group_id')} = {p} "
                        f"ORDER BY {q('position')}"),
         key_known=f"SELECT 1 FROM {key} WHERE {of_key}",
-        add_keys=add_keys,
-        # a known key inserts nothing and so is not returned: what is returned is new
-        new_keys=f"{known_key} RETURNING {key_columns}",
-        add_key=f"{add_keys}({p}, {p}, {p}, {p}){known_key}",
+        add_keys=hot["add_keys"].call,
+        add_new_keys=hot["add_new_keys"].call,
+        add_key=(f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
+                 f"VALUES ({p}, {p}, {p}, {p}){known_key}"),
         savepoint=f"SAVEPOINT {q('keys')}",
         rollback_to=f"ROLLBACK TO SAVEPOINT {q('keys')}",
         release=f"RELEASE SAVEPOINT {q('keys')}",
-        enqueue=(f"INSERT INTO {queue} ({who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, "
-                 f"{q('ts')}) VALUES "),
+        enqueue=(f"INSERT INTO {queue} ({entry_columns}) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+                 if in_process else hot["enqueue"].call),
         presence_upsert=(f"INSERT INTO {seen} ({who}, {q('online')}, {q('seen')}, "
                          f"{q('hidden')}, {node}) VALUES ({p}, {p}, {p}, {p}, {p}) "
                          f"ON CONFLICT ({who}) DO UPDATE SET "
@@ -159,12 +159,11 @@ def prepare(db: peewee.Database) -> Statements:
                        f"WHERE {q('dst')} = {p} OR {q('author')} = {p}"),
         add_contact=(f"INSERT INTO {q(Contact._meta.table_name)} ({q('low')}, {q('high')}) "
                      f"VALUES ({p}, {p}) ON CONFLICT DO NOTHING"),
-        add_receipts=(f"INSERT INTO {q(GroupReceipt._meta.table_name)} ("
-                      + ", ".join(q(field.column_name) for field in RECEIPT_FIELDS)
-                      + ") VALUES "),
-        ignore_known=" ON CONFLICT DO NOTHING",
-        dequeue_one=f"DELETE FROM {queue} WHERE {who} = {p} AND {seq} = {p}",
-        dequeue=f"DELETE FROM {queue} WHERE ({who}, {seq}) IN (VALUES ",
+        add_receipts=(f"INSERT INTO {q(GroupReceipt._meta.table_name)} ({receipt_columns}) "
+                      f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
+                      if in_process else hot["add_receipts"].call),
+        dequeue=(f"DELETE FROM {queue} WHERE {who} = {p} AND {seq} = {p}" if in_process
+                 else hot["dequeue"].call),
         # a 06 the store does not remember: found among its recipient's own entries
         drop_copy=f"DELETE FROM {queue} WHERE {who} = {p} AND {of_key}",
         copies_left=(f"SELECT COUNT(*) FROM {queue} WHERE {who} IN "
@@ -198,7 +197,7 @@ def prepare(db: peewee.Database) -> Statements:
         census=(f"SELECT {who}, COUNT(*) FROM {queue} WHERE {who} >= {p} AND {who} < {p} "
                 f"GROUP BY {who}"),
         last_queue=f"SELECT COALESCE(MAX({who}), 0) FROM {queue}",
-        notify=f"SELECT pg_notify('{CHANNEL}', said) FROM unnest({p}::text[]) AS said",
+        notify=hot["notify"].call,
         # each a statement of its own, sent with the next in one round trip: under read
         # committed the next takes its snapshot after the lock is granted, and so sees
         # what the lock's last holder committed
@@ -208,28 +207,12 @@ def prepare(db: peewee.Database) -> Statements:
         lock_key=f"SELECT 1 FROM {key} WHERE {of_key} FOR UPDATE; ",
         lock_marks=f"SELECT pg_advisory_xact_lock({p}, {p}); ",
         # an iteration's 1:1 recipients and 07 authors at once (heads.py): the heads of
-        # existing users made, then locked in user order (no two nodes wait in a cycle);
-        # the last statement reads under those locks, in a snapshot taken after them
-        lock_heads=(f"INSERT INTO {head} ({who}, {seq}) SELECT {q('id')}, 0 FROM {user} "
-                    f"WHERE {q('id')} = ANY({p}::bigint[]) ORDER BY {q('id')} "
-                    f"ON CONFLICT ({who}) DO NOTHING; "
-                    f"SELECT 1 FROM {head} WHERE {who} = ANY({p}::bigint[]) "
-                    f"ORDER BY {who} FOR UPDATE; "),
-        fetch_heads=(f"SELECT a.n, h.{seq}, CASE WHEN a.n = ANY({p}::bigint[]) THEN "
-                     f"(SELECT COUNT(*) FROM (SELECT 1 FROM {queue} WHERE {who} = a.n "
-                     f"LIMIT {p}) AS owed) END, "
-                     f"EXISTS (SELECT 1 FROM {user} WHERE {q('id')} = a.n "
-                     f"AND {q('disabled')} IS NULL), "
-                     f"ARRAY(SELECT {q('blocked')} FROM {block} WHERE {q('blocker')} = a.n "
-                     f"AND {q('blocked')} = ANY({p}::bigint[])), "
-                     f"ARRAY(SELECT ARRAY[k.{q('src')}::bigint, k.{q('ts')}::bigint] "
-                     f"FROM unnest({p}::bigint[], {p}::bigint[], {p}::bigint[]) AS m(d, s, t) "
-                     f"JOIN {key} AS k ON k.{q('dst')} = m.d AND k.{q('src')} = m.s "
-                     f"AND k.{q('ts')} = m.t WHERE m.d = a.n) "
-                     f"FROM unnest({p}::bigint[]) AS a(n) LEFT JOIN {head} AS h "
-                     f"ON h.{who} = a.n"),
-        write_heads=f"UPDATE {head} AS h SET {seq} = v.{seq} FROM (VALUES ",
-        heads_written=f") AS v(n, {seq}) WHERE h.{who} = v.n",
+        # existing users made, then locked in user order (no two nodes wait in a cycle),
+        # then read under those locks, in a snapshot taken after them; (users, users),
+        # then fetch_heads' (counted, limit, senders, users)
+        lock_heads=f"{hot['make_heads'].call}; {hot['lock_heads'].call}; ",
+        fetch_heads=hot["fetch_heads"].call,
+        write_heads=hot["write_heads"].call,
         heads_of=f"SELECT {who}, {seq} FROM {head} WHERE {who} = ANY({p}::bigint[])",
         # presence across servers (presence.py): a row names the server holding the user
         presence_left=(f"UPDATE {seen} SET {q('online')} = FALSE, {q('seen')} = {p}, "
@@ -255,4 +238,67 @@ def prepare(db: peewee.Database) -> Statements:
                 f"WHERE {node} = {p} AND {q('online')} AND {who} IN (SELECT {who} FROM {seen} "
                 f"WHERE {node} = {p} AND {q('online')} LIMIT {p}) RETURNING {who}, {q('seen')}"),
         buried=f"DELETE FROM {beats} WHERE {origin} = {p}",
+        definitions=tuple(statement.definition for statement in hot.values()),
     )
+
+
+def _prepared(q: Callable[[str], str], entry_columns: str, receipt_columns: str,
+              ) -> dict[str, Prepared]:
+    """PostgreSQL's statements of the message path, by name (prepared.py): each per-user
+    lookup a correlated subquery or `= ANY` on a primary key, so that their generic plans
+    are index probes on tables of any size."""
+    key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
+    head, user = q(QueueHead._meta.table_name), q(User._meta.table_name)
+    who, seq = q("user"), q("seq")
+    key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
+    bodies = {
+        # a known key inserts nothing and so is not returned: what is returned is new
+        "add_keys": (f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
+                     f"SELECT * FROM unnest({_arrays(4)}) "
+                     f"ON CONFLICT ({key_columns}) DO NOTHING RETURNING {key_columns}"),
+        # keys a node looked for under their recipients' locks (heads.py): a conflict
+        # would be a flaw of those locks, and fails the batch
+        "add_new_keys": (f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
+                         f"SELECT * FROM unnest({_arrays(4)})"),
+        "enqueue": (f"INSERT INTO {queue} ({entry_columns}) SELECT * FROM "
+                    f"unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], "
+                    f"$5::bigint[], $6::bigint[])"),
+        "add_receipts": (f"INSERT INTO {q(GroupReceipt._meta.table_name)} ({receipt_columns}) "
+                         f"SELECT * FROM unnest({_arrays(6)}) ON CONFLICT DO NOTHING"),
+        "dequeue": (f"DELETE FROM {queue} WHERE ({who}, {seq}) IN "
+                    f"(SELECT * FROM unnest({_arrays(2)}))"),
+        "notify": f"SELECT pg_notify('{CHANNEL}', said) FROM unnest($1::text[]) AS said",
+        "make_heads": (f"INSERT INTO {head} ({who}, {seq}) SELECT {q('id')}, 0 FROM {user} "
+                       f"WHERE {q('id')} = ANY($1::bigint[]) ORDER BY {q('id')} "
+                       f"ON CONFLICT ({who}) DO NOTHING"),
+        "lock_heads": (f"SELECT 1 FROM {head} WHERE {who} = ANY($1::bigint[]) "
+                       f"ORDER BY {who} FOR UPDATE"),
+        # per user: head, queue length, may be sent to, which senders it blocks, which keys
+        # of the iteration's 05s to it are known (src, ts); no join
+        # with the array and no EXISTS, which a generic plan may make a hash of a whole table
+        "fetch_heads": (f"SELECT a.n, (SELECT {seq} FROM {head} WHERE {who} = a.n), "
+                        f"CASE WHEN a.n = ANY($1::bigint[]) THEN "
+                        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {queue} WHERE {who} = a.n "
+                        f"LIMIT $2::bigint) AS owed) END, "
+                        f"COALESCE((SELECT {q('disabled')} IS NULL FROM {user} "
+                        f"WHERE {q('id')} = a.n), FALSE), "
+                        f"ARRAY(SELECT {q('blocked')} FROM {q(Block._meta.table_name)} "
+                        f"WHERE {q('blocker')} = a.n AND {q('blocked')} = ANY($3::bigint[])), "
+                        # which of the 05s' keys to it are known: (dst, src, ts) as three
+                        # arrays, each one looked for by its primary key
+                        f"ARRAY(SELECT ARRAY[m.s, m.t] FROM unnest($5::bigint[], $6::bigint[], "
+                        f"$7::bigint[]) AS m(d, s, t) WHERE m.d = a.n AND (SELECT 1 FROM {key} "
+                        f"WHERE {q('dst')} = m.d AND {q('src')} = m.s AND {q('ts')} = m.t) "
+                        f"IS NOT NULL) "
+                        f"FROM unnest($4::bigint[]) AS a(n)"),
+        # the heads named by = ANY, an index scan, rather than joined with the array only
+        "write_heads": (f"UPDATE {head} AS h SET {seq} = v.{seq} "
+                        f"FROM unnest({_arrays(2)}) AS v(n, {seq}) "
+                        f"WHERE h.{who} = v.n AND h.{who} = ANY($1::bigint[])"),
+    }
+    return {name: Prepared(name, body) for name, body in bodies.items()}
+
+
+def _arrays(count: int) -> str:
+    """$1::bigint[], ... $count::bigint[]."""
+    return ", ".join(f"${n}::bigint[]" for n in range(1, count + 1))

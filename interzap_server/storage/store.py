@@ -46,6 +46,7 @@ class Store:
     def __init__(self, runner: Runner, caches: LocalCaches, wakeups: Wakeups) -> None:
         self._runner = runner
         self._sql = prepare(runner.db)
+        runner.prepare(self._sql.definitions)  # PostgreSQL's hot statements (prepared.py)
         self._caches = caches
         self._writes = Writes(runner, self._sql)
         # where the frame's writes begin in _writes; None once a flush inside the frame

@@ -37,9 +37,6 @@ Mark = tuple[int, int, int]
 """How many keys, entries and deletions waited when a frame began (mark(), truncate())."""
 NOTHING: Mark = (0, 0, 0)
 
-CHUNK = 500
-"""Rows per multi-row statement: under SQLite's and PostgreSQL's limits on parameters."""
-
 
 class Writes:
     """What the open transaction has yet to write."""
@@ -128,12 +125,9 @@ class Writes:
         self._pending.clear()
         if self.voided:
             entries = [row for row in entries if (row[0], row[1]) not in self.voided]
-        write_rows(self._runner, self._sql, entries, 6, self._sql.enqueue)
+        write_rows(self._runner, self._sql, entries, self._sql.enqueue)
         gone, self._gone = self._gone, []
-        if self._sql.in_process and gone:
-            self._runner.run_many(self._sql.dequeue_one, gone)
-        else:
-            write_rows(self._runner, self._sql, gone, 2, self._sql.dequeue, ")")
+        write_rows(self._runner, self._sql, gone, self._sql.dequeue)
         return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
 
     def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]],
@@ -143,18 +137,14 @@ class Writes:
         has no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
         rows = [(*key, accepted) for key, (accepted, _) in keys.items() if key not in checked]
         sure = [(*key, accepted) for key, (accepted, _) in keys.items() if key in checked]
-        write_rows(self._runner, self._sql, sure, 4, self._sql.add_keys)
+        write_rows(self._runner, self._sql, sure, self._sql.add_new_keys)
         new = {row[:3] for row in sure}
         if not rows:
             return new
         if self._sql.in_process:
             return new | self._insert_keys_stepped(rows)
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start:start + CHUNK]
-            sql = self._sql.add_keys + self._sql.values(4, len(chunk)) + self._sql.new_keys
-            returned: list[Row] = self._runner.rows(sql, *_flat(chunk))
-            new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
-        return new
+        returned: list[Row] = self._runner.rows(self._sql.add_keys, *columns(rows))
+        return new | {(int(dst), int(src), int(ts)) for dst, src, ts in returned}
 
     def _insert_keys_stepped(self, rows: list[tuple[int, int, int, int]]) -> set[Key]:
         """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
@@ -171,21 +161,21 @@ class Writes:
         runner.run(sql.release)
         return {row[:3] for row in rows if runner.run(sql.add_key, *row).rowcount}
 
-def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...]], width: int,
-               head: str, tail: str = "") -> None:
-    """One statement for all `rows` (`head` VALUES ... `tail`): stepped per row in process
-    (executemany), else of many rows, CHUNK at a time, which may wait to go with the next
+
+def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...]],
+               statement: str) -> None:
+    """One statement for all `rows`: in process a statement of one row stepped per row
+    (executemany), else one of arrays, a column each, which may wait to go with the next
     statement (Runner.later)."""
     if not rows:
         return
     if sql.in_process:
-        runner.run_many(head + sql.values(width, 1) + tail, rows)
-        return
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        runner.later(head + sql.values(width, len(chunk)) + tail, *_flat(chunk))
+        runner.run_many(statement, rows)
+    else:
+        runner.later(statement, *columns(rows))
 
 
-def _flat(rows: Sequence[tuple[object, ...]]) -> list[object]:
-    return [value for row in rows for value in row]
+def columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
+    """The rows' columns, each a list: psycopg2 sends a list as an ARRAY."""
+    return [list(column) for column in zip(*rows, strict=True)]
 

@@ -14,6 +14,7 @@ import pytest
 from playhouse.db_url import connect
 from postgres import Cluster
 
+from interzap_server.storage.prepared import REPLAN
 from interzap_server.storage.runner import ConnectionLost, Runner, StorageError
 
 
@@ -161,3 +162,48 @@ def test_postgres_runner_then_failing_keeps_the_commit(rig: Rig) -> None:
     runner.run("INSERT INTO t VALUES (2)")
     assert runner.commit("SELECT pg_notify(%s, %s)", "c", "fits") is None
     assert runner.rows("SELECT k FROM t ORDER BY k") == [(1,), (2,)]
+
+
+def test_postgres_runner_prepares_again_on_a_new_connection(
+        rig: Rig, postgres_cluster: Cluster) -> None:
+    """A prepared statement dies with its connection: the runner PREPAREs it again on the
+    next one, before anything runs there, with generic plans on both (prepared.py)."""
+    runner = rig.runner
+    runner.run("CREATE TABLE t (k integer PRIMARY KEY)")
+    runner.prepare(["PREPARE k_of AS SELECT k FROM t WHERE k = ANY($1::integer[])"])
+    runner.run("INSERT INTO t VALUES (1), (2)")
+    assert runner.rows("EXECUTE k_of(%s)", [2, 3]) == [(2,)]
+    assert postgres_cluster.terminate(rig.url) == 1
+    runner.begin()
+    with pytest.raises(ConnectionLost):
+        runner.run("SELECT 1")
+    rig.now = 0.5
+    runner.begin()
+    assert runner.rows("EXECUTE k_of(%s)", []) == []  # '{}': typed by the PREPARE
+    assert runner.rows("EXECUTE k_of(%s)", [1]) == [(1,)]
+    assert runner.one("SHOW plan_cache_mode") == ("force_generic_plan",)
+    runner.commit()
+
+
+def test_postgres_runner_plans_again_after_replan_seconds(rig: Rig) -> None:
+    """A generic plan is made from the table's size of the moment; a BEGIN REPLAN seconds
+    later throws it away, and the next one is made for the table as it has grown."""
+    runner = rig.runner
+    runner.run("CREATE TABLE t (u bigint, s bigint, PRIMARY KEY (u, s)) "
+               "WITH (autovacuum_enabled = off)")
+    runner.run("INSERT INTO t VALUES (0, 0)")
+    runner.prepare(["PREPARE found AS SELECT u FROM t WHERE (u, s) IN "
+                    "(SELECT * FROM unnest($1::bigint[], $2::bigint[]))"])
+
+    def planned() -> str:
+        runner.begin()
+        plan = runner.rows("EXPLAIN EXECUTE found(%s, %s)", [1], [1])
+        runner.commit()
+        return " ".join(str(row[0]) for row in plan)
+
+    assert "Seq Scan" in planned()  # a page
+    runner.run("INSERT INTO t SELECT mod(g, 100), g FROM generate_series(1, 100000) AS g")
+    rig.now = REPLAN - 0.01
+    assert "Seq Scan" in planned()  # kept
+    rig.now = REPLAN
+    assert "Index" in planned()

@@ -466,3 +466,56 @@ def test_store_savepoint_after_a_flush_of_earlier_frames_undoes_the_batch(
     pg_store.queue.read(bob, 0, 10)  # flushes the first frame's entry
     assert not pg_store.rollback_to_savepoint()
     pg_store.rollback()
+
+
+def test_store_postgres_plans_each_hot_statement_once(pg_store: Store) -> None:
+    """The message path's statements are prepared once per connection and planned once:
+    generic plans only, whatever the number of rows (prepared.py)."""
+    alice, bob, carol = users(pg_store, 3)
+    for first, count in enumerate((1, 3, 1, 2, 5, 1, 4)):
+        sent = range(TS + 10 * first, TS + 10 * first + count)
+        with pg_store.batch():
+            for ts in sent:
+                pg_store.enqueue(bob, FRAME, pg_store.add_message(alice, bob, ts, TS))
+                pg_store.enqueue(carol, FRAME, pg_store.add_message(alice, carol, ts, TS))
+        with pg_store.batch():
+            for ts in sent:
+                pg_store.acknowledge(bob, alice, bob, ts)
+                pg_store.acknowledge(carol, alice, carol, ts)
+    plans = pg_store._runner.rows("SELECT name, generic_plans, custom_plans "
+                                  "FROM pg_prepared_statements WHERE generic_plans > 0 "
+                                  "OR custom_plans > 0 ORDER BY name")
+    assert [name for name, _, _ in plans] == ["add_keys", "dequeue", "enqueue"]
+    assert all(generic == 7 and custom == 0 for _, generic, custom in plans), plans
+
+
+def test_store_postgres_plans_the_heads_once(postgres_cluster: Cluster) -> None:
+    """A node's statements of the queue heads (heads.py) are planned once too."""
+    url = postgres_cluster.create_database()
+    store = open_store(url, shared=True)
+    try:
+        alice, bob, carol = users(store, 3)
+        for ts in range(TS, TS + 7):
+            with store.batch():
+                store.node.prefetch({bob: {alice}, carol: {alice}}, {alice}, 10)
+                store.enqueue(bob, FRAME, store.add_message(alice, bob, ts, TS))
+                store.enqueue(carol, FRAME, store.add_message(alice, carol, ts, TS))
+        rows = store._runner.rows("SELECT name, generic_plans, custom_plans "
+                                  "FROM pg_prepared_statements")
+        plans = {name: (generic, custom) for name, generic, custom in rows}
+        for name in ("make_heads", "lock_heads", "fetch_heads", "write_heads", "notify"):
+            assert plans[name] == (7, 0), (name, plans)
+    finally:
+        store.close()
+        postgres_cluster.drop_database(url)
+
+
+def test_store_postgres_frames_come_back_exactly(pg_store: Store) -> None:
+    """A frame goes to PostgreSQL in a text[]: quotes, backslashes, braces, commas, the word
+    NULL and characters beyond ASCII come back as they were."""
+    alice, bob = users(pg_store, 2)
+    frames = [b"06x'\\\"{a,b}\n", "06 NULL \u00e9\u4e2d\U0001f600 ,}{\n".encode(), b"06\\N\n"]
+    with pg_store.batch():
+        for ts, frame in enumerate(frames, TS):
+            pg_store.enqueue(bob, frame, pg_store.add_message(alice, bob, ts, TS))
+    assert [queued.frame for queued in pg_store.queue.read(bob, 0, 10)] == frames

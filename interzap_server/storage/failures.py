@@ -2,9 +2,27 @@
 their sorting (the connection lost, a lock wait cancelled, anything else), the
 backoff of an outage, and the log lines of both.
 
+Theory of operation (faults), as the runner (runner.py) acts on them. A driver
+error is one of three things:
+
+- The connection is gone (psycopg2 marks it closed: pg_terminate_backend, a
+  restart, a failover), and the open transaction went with it: ConnectionLost.
+  The runner says so in the log once, then refuses every statement without
+  trying it, and connects again at a begin(): the first try RECONNECT_FIRST
+  seconds after the loss, then at most every RECONNECT_FIRST, doubled after
+  each failure up to RECONNECT_MOST, so that a database that stays away costs
+  the loop one connection attempt every few seconds, not one per frame. It
+  says once when it is back. (SQLite's connection to its file is never lost.)
+- A statement waited for a lock held elsewhere until the server cancelled it
+  (PostgreSQL's lock_timeout, SQLSTATE 55P03, or a cancel, 57014):
+  LockTimeout. So that the loop waits so once at most per iteration, every
+  statement until the next begin() (the rest of the batch's transaction, and
+  the reads outside it that follow) is refused without trying. Said in the log
+  when it starts, and once no wait was cancelled for LOCK_QUIET seconds.
+- Anything else: StorageError.
+
 Knows the DB-API drivers' errors and connections (sqlite3, psycopg2 if
-installed) and peewee's errors; knows no SQL, no tables and no transaction
-(runner.py's, which the theory of operation is in).
+installed) and peewee's errors; knows no SQL, no tables and no transaction.
 """
 
 import logging

@@ -6,49 +6,12 @@ connection's transaction, sets savepoints in it, and connects again when the
 connection is lost. Knows the DB-API and peewee's Database; knows no tables,
 no chat rules and nothing of what the store keeps in memory.
 
-Theory of operation (faults). A driver error is one of three things:
+Faults (a lost connection, a lock wait cancelled, anything else): failures.py.
 
-- The connection is gone (psycopg2 marks it closed: pg_terminate_backend, a
-  restart, a failover), and the open transaction went with it: ConnectionLost.
-  The runner says so in the log once, then refuses every statement without
-  trying it, and connects again at a begin(): the first try RECONNECT_FIRST
-  seconds after the loss, then at most every RECONNECT_FIRST, doubled after
-  each failure up to RECONNECT_MOST, so that a database that stays away costs
-  the loop one connection attempt every few seconds, not one per frame. It
-  says once when it is back. (SQLite's connection to its file is never lost.)
-- A statement waited for a lock held elsewhere until the server cancelled it
-  (PostgreSQL's lock_timeout, SQLSTATE 55P03, or a cancel, 57014):
-  LockTimeout. So that the loop waits so once at most per iteration, every
-  statement until the next begin() (the rest of the batch's transaction, and
-  the reads outside it that follow) is refused without trying. Said in the log
-  when it starts, and once no wait was cancelled for LOCK_QUIET seconds.
-- Anything else: StorageError.
-
-Savepoints, on PostgreSQL only (a failed statement aborts the whole
-transaction there). savepoint() asks for one, and it goes ahead of the next
-statement in the same round trip (`RELEASE SAVEPOINT frame; SAVEPOINT frame;
-...`), so a frame pays no round trip for it; rollback_to_savepoint() undoes what ran
-since, and the transaction goes on. Measured on the 05 path: +4-8% a frame in
-batches of 50, +16% in batches of 300 (each frame that writes is a
-subtransaction with an id of its own; past 64 in one transaction PostgreSQL's
-per-session cache of them overflows, which also costs other sessions'
-snapshots a lookup while the batch is open); as statements of their own,
-+32%. On SQLite a failed statement aborts nothing, and the caller rolls the
-whole transaction back, as it always did.
-
-Round trips, on PostgreSQL only (sqlite3 runs one statement a call, and a call
-costs it no round trip). A statement travels with the ones before it that
-nobody waits on, in one query string: BEGIN goes with the transaction's first
-statement (a transaction that runs none sends neither BEGIN nor COMMIT), and
-the writes of the flush at commit (later(), while hold() is on) go with the
-next statement that returns rows, or with the COMMIT itself. A failure among
-them aborts the transaction like any other, and the whole of it is rolled
-back: nothing is held once a frame may still be undone alone (hold() is for
-the commit's flush only).
-
-Prepared statements (PostgreSQL, prepared.py) are PREPAREd by prepare() and again
-on every new connection before anything runs on it; EXECUTEs travel like the rest,
-and DISCARD PLANS now and then with a BEGIN.
+Savepoints and round trips, on PostgreSQL only: a frame's savepoint, and the
+statements nobody waits on, travel with the next statement (outbox.py).
+Prepared statements (prepared.py) are PREPAREd by prepare() and again on every
+new connection before anything runs on it; EXECUTEs travel like the rest.
 """
 
 import contextlib
@@ -58,7 +21,6 @@ from typing import Any, Protocol
 
 import peewee
 
-from interzap_server.storage import prepared
 from interzap_server.storage.failures import (
     CANCELLED,
     DRIVER_ERRORS,
@@ -73,6 +35,8 @@ from interzap_server.storage.failures import (
     sqlstate,
     storage_error,
 )
+from interzap_server.storage.outbox import SAVEPOINT, Outbox
+from interzap_server.storage.prepared import Plans
 
 __all__ = ["DRIVER_ERRORS", "ConnectionLost", "Cursor", "LockTimeout", "Row", "Runner",
            "StorageError", "storage_error"]
@@ -80,8 +44,6 @@ __all__ = ["DRIVER_ERRORS", "ConnectionLost", "Cursor", "LockTimeout", "Row", "R
 Row = tuple[Any, ...]
 """A row as the driver returns it: its values' types are the columns'."""
 
-SAVEPOINT = "frame"
-"""The one savepoint's name: set anew (and the last one released) for each frame."""
 
 
 class Cursor(Protocol):
@@ -125,16 +87,10 @@ class Runner:
         self._locks = LockWaits()
         self._transaction = False  # BEGIN went through; no COMMIT or ROLLBACK yet
         self._refusing = False  # a lock wait was cancelled since begin(): refuse the rest
-        self._savepoint = False  # savepoint SAVEPOINT exists in it
-        self._wanted = False  # the next statement sets a new savepoint first
-        self._marked = False  # a statement ran since savepoint() was asked
-        self._begun = True  # BEGIN was sent (on PostgreSQL, with the first statement)
-        self._held: list[str] = []  # statements waiting to go with the next (module doc)
-        self._holding = False  # later() holds rather than runs (hold())
+        self._out = Outbox(Plans(clock))  # what goes with the next statement (outbox.py)
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
         # called before each round trip of a transaction (a node hears the others: loop.py)
         self.waiting: Callable[[], None] | None = None
-        self._plans = prepared.Plans(clock)  # PREPAREd on each connection (prepare())
 
     # -- transactions ------------------------------------------------------------------
     #
@@ -153,8 +109,8 @@ class Runner:
             self._reconnect()
         self._refusing = self._refusing and again
         self._transaction = True
-        self._begun = not self.savepoints  # PostgreSQL: with the first statement
-        if self._begun:
+        self._out.begun = not self.savepoints  # PostgreSQL: with the first statement
+        if self._out.begun:
             try:
                 self.db.begin()
             except DRIVER_ERRORS as exc:
@@ -201,7 +157,7 @@ class Runner:
         that ends it was `then`'s, returned, since COMMIT of a read committed transaction,
         with no deferred constraint, fails only with its connection (ConnectionLost:
         whether it went through is unknown, as ever)."""
-        sql = self._joined("COMMIT") if self._begun or self._held else ""
+        sql = self._out.joined("COMMIT") if self._out.used else ""
         if then is not None:
             sql += ("; " if sql else "") + self._cursor.mogrify(then, params).decode()
         if not sql:
@@ -218,7 +174,7 @@ class Runner:
 
     def rollback(self) -> None:
         """ROLLBACK; nothing to send if the transaction was lost with the connection."""
-        begun = self._begun
+        begun = self._out.begun
         self._ended()
         if self._outage is not None or not begun:
             return  # lost with the connection, or never sent (PostgreSQL: nothing ran)
@@ -228,27 +184,25 @@ class Runner:
             raise self._failure(exc) from exc
 
     def _ended(self) -> None:
-        self._transaction = self._savepoint = self._wanted = self._holding = False
-        self._begun = True
-        self._held.clear()
+        self._transaction = False
+        self._out.ended()
 
-    # -- savepoints (module docstring) -----------------------------------------------
+    # -- savepoints (outbox.py) ---------------------------------------------------------
 
     def savepoint(self) -> None:
         """Let what runs from now on be undone alone (on PostgreSQL, inside a transaction;
         elsewhere nothing). Costs nothing until a statement runs."""
         if self.savepoints and self._transaction:
-            self._wanted, self._marked = True, False
+            self._out.ask_savepoint()
 
     def rollback_to_savepoint(self) -> bool:
         """Undo what ran since savepoint() and keep the transaction; False if that cannot
         be done (SQLite, or the connection is lost): then only rollback() can."""
-        self._wanted = False
+        asked = self._out.drop_savepoint()
         if not (self.savepoints and self._transaction):
             return False
-        if not self._marked:
+        if not asked:
             return True  # no statement ran since: nothing to undo
-        self._marked = False
         try:
             self._cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}", ())
         except DRIVER_ERRORS as exc:
@@ -256,27 +210,20 @@ class Runner:
             return False
         return True
 
-    def _take_savepoint(self) -> str:
-        """The statements that set the savepoint asked for, to go ahead of the next one."""
-        release = f"RELEASE SAVEPOINT {SAVEPOINT}; " if self._savepoint else ""
-        self._wanted = False
-        self._savepoint = self._marked = True
-        return f"{release}SAVEPOINT {SAVEPOINT}; "
-
     # -- statements --------------------------------------------------------------------
 
     def prepare(self, definitions: Sequence[str]) -> None:
         """PostgreSQL: PREPARE `definitions` on this connection now and on every one made
         again (prepared.py), outside any transaction; elsewhere nothing."""
         if self.savepoints:
-            self._plans.definitions = definitions
+            self._out.plans.definitions = definitions
             try:
                 self._prepare()
             except DRIVER_ERRORS as exc:
                 raise self._failure(exc) from exc
 
     def _prepare(self) -> None:
-        sql = self._plans.session()
+        sql = self._out.plans.session()
         if sql is not None:
             self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
 
@@ -284,15 +231,15 @@ class Runner:
         """Run one statement on the runner's own cursor; returns the cursor."""
         if self._outage is not None or self._refusing:
             raise self._refusal()
-        if self._wanted:
-            sql = self._take_savepoint() + sql
+        if self._out.savepoint_asked:
+            sql = self._out.take_savepoint() + sql
         if self.waiting is not None and self._transaction:
             self.waiting()
         try:
-            if self._begun and not self._held:
+            if self._out.empty:
                 self._cursor.execute(sql, params)
             else:  # what waits goes first, in the same round trip (module docstring)
-                self._cursor.execute(self._joined(self._cursor.mogrify(sql, params).decode()),
+                self._cursor.execute(self._out.joined(self._cursor.mogrify(sql, params).decode()),
                                      None)  # type: ignore[arg-type]  # None: no parameters
         except DRIVER_ERRORS as exc:
             raise self._failure(exc) from exc
@@ -301,10 +248,10 @@ class Runner:
     def later(self, sql: str, *params: object) -> None:
         """Run a write whose result nobody reads: at once, or while hold() is on, with the
         next statement (PostgreSQL)."""
-        if self._holding:
+        if self._out.holding:
             if self._outage is not None or self._refusing:
                 raise self._refusal()
-            self._held.append(self._cursor.mogrify(sql, params).decode())
+            self._out.hold(self._cursor.mogrify(sql, params).decode())
         else:
             self.run(sql, *params)
 
@@ -312,16 +259,7 @@ class Runner:
         """From now until the transaction ends, later() holds its writes for the next
         statement or the COMMIT (PostgreSQL; elsewhere they run at once). For the flush
         at commit only: what is held cannot be undone alone."""
-        self._holding = self.savepoints and self._transaction
-
-    def _joined(self, sql: str) -> str:
-        """`sql` after what must go first: BEGIN if not sent yet (and DISCARD PLANS when due,
-        prepared.py), the held writes."""
-        head = [] if self._begun else ["BEGIN", *self._plans.renewal()]
-        self._begun = True
-        statements = [*head, *self._held, sql]
-        self._held.clear()
-        return "; ".join(statements)
+        self._out.holding = self.savepoints and self._transaction
 
     def run_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run one statement over many rows of parameters (executemany); the rows changed.

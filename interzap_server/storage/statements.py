@@ -83,7 +83,8 @@ class Statements:
     lock_head: str  # goes before queue_length: the user's head row locked, then counted
     lock_key: str  # goes before drop_copy of a group message: its 12s take turns
     lock_marks: str  # goes before reading the read marks of (dst, author)
-    lock_heads: str  # goes before fetch_heads: the heads made if missing, locked in order
+    make_heads: str  # goes before lock_heads: the heads of existing users made if missing
+    lock_heads: str  # goes before fetch_heads: the heads locked in user order
     fetch_heads: str  # per user: head, queue length, may be sent to, which senders it blocks,
     # which keys (src, ts) of the iteration's 05s to it are known
     write_heads: str  # arrays (user, seq)
@@ -210,7 +211,8 @@ def prepare(db: peewee.Database) -> Statements:
         # existing users made, then locked in user order (no two nodes wait in a cycle),
         # then read under those locks, in a snapshot taken after them; (users, users),
         # then fetch_heads' (counted, limit, senders, users)
-        lock_heads=f"{hot['make_heads'].call}; {hot['lock_heads'].call}; ",
+        make_heads=f"{hot['make_heads'].call}; ",
+        lock_heads=f"{hot['lock_heads'].call}; ",
         fetch_heads=hot["fetch_heads"].call,
         write_heads=hot["write_heads"].call,
         heads_of=f"SELECT {who}, {seq} FROM {head} WHERE {who} = ANY({p}::bigint[])",

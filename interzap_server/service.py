@@ -83,6 +83,7 @@ class Service:
         self._began = 0.0  # when it began, by perf_counter (only when shared)
         self._urgent = False  # it holds a frame whose answer must not wait
         self._deferred = False  # it holds work that may wait (else it ends with the iteration)
+        self._locking = False  # a node's: it holds locks other nodes' frames wait for
         self._doomed = False  # something failed: roll it back
         self.on_commit: Callable[[float], None] | None = None  # told a commit's seconds
         self._last_change: int | None = None  # the operator's last change acted on
@@ -123,7 +124,8 @@ class Service:
         A transaction that holds only frames nobody is waiting on (12s, 08s, the
         confirmations of written entries, housekeeping) is not committed at once:
         it stays open for the next iterations, up to COMMIT_DELAY, so that one
-        commit (one fsync) serves them all. An answered frame commits it.
+        commit (one fsync) serves them all. An answered frame commits it; so does
+        a node's 12 or 08, whose locks other nodes may wait for.
         """
         self._context.now = int(now)
         if not self._open:
@@ -137,7 +139,7 @@ class Service:
         except BaseException:
             self._end(commit=False)
             raise
-        if (self._urgent or self._doomed or not self._deferred
+        if (self._urgent or self._locking or self._doomed or not self._deferred
                 or now >= self._opened + COMMIT_DELAY):  # the very sum commit_due() gives
             self._end(commit=not self._doomed)
 
@@ -145,7 +147,7 @@ class Service:
         self._open, self._opened = True, now
         if self._hold is not None:
             self._began = time.perf_counter()
-        self._urgent = self._deferred = self._doomed = False
+        self._urgent = self._deferred = self._doomed = self._locking = False
         try:
             self._store.begin(again)
         except StorageError as exc:
@@ -209,6 +211,9 @@ class Service:
             self._urgent = True  # an answer is awaited; a 14 too: its 15 vouches for all before
         elif policy.defers:
             self._deferred = True
+            # a node's 12 or 08 locks what the other nodes' frames wait for (the head of the
+            # queue its 07 goes to, a group message's key, read marks): not past its iteration
+            self._locking = self._hold is not None
         try:
             policy.check_login(session.user)
         except RemoteProtocolError as refusal:

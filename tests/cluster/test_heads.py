@@ -160,3 +160,21 @@ def test_heads_a_05s_key_is_looked_for_with_its_head(pair: tuple[Node, Node]) ->
         assert alice_line.take() == [ev.Accepted(bob, 2)]
     assert bob_line.take() == [ev.Deliver(alice, bob, 2, "again")]  # once
     runner._cursor = cursor.cursor  # type: ignore[assignment]
+
+
+def test_heads_a_nodes_12_is_committed_with_its_iteration(pair: tuple[Node, Node]) -> None:
+    """A 12 nobody answers may wait COMMIT_DELAY for company on a lone server; on a node it
+    holds the head of the queue its 07 goes to, which other nodes' 05s wait for, so its
+    transaction ends with its iteration, and the 07 leaves at once."""
+    one, _ = pair
+    alice_line, alice, _ = one.register()
+    bob_line, bob, _ = one.register()
+    assert one.ask(alice_line, ev.Send(alice, bob, 1, "hi")) == [ev.Accepted(bob, 1)]
+    assert bob_line.take() == [ev.Deliver(alice, bob, 1, "hi")]
+    frames = [(bob_line, ev.Receipt(alice, bob, 1))]
+    with one.service.batch(T0):
+        one.service.prepare(frames)
+        for line, event in frames:
+            one.service.handle(line, event)
+    assert one.service.commit_due() is None  # no transaction left open
+    assert alice_line.take() == [ev.Delivered(bob, 1)]

@@ -20,6 +20,7 @@ Knows rows of numbers and the statements; knows no ids, no caches, no rules.
 
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from interzap_server.storage.runner import Row, Runner
 from interzap_server.storage.statements import Statements
@@ -108,13 +109,14 @@ class Writes:
         return self._pending[user]
 
     def flush(self) -> tuple[dict[Key, int], list[EntryRow]]:
-        """Write everything, keys first. Returns the new keys with how many copies each
-        has, and the entries written."""
+        """Write everything, keys first. Returns the new group messages' keys (dst < 0)
+        with how many copies each has, and the entries written."""
         keys, self._keys = self._keys, {}
         new = self._insert_keys(keys)
-        for key, (_, copies) in keys.items():
-            if key not in new:
-                self.voided.update(copies)
+        if len(new) < len(keys):  # some were known
+            for key, (_, copies) in keys.items():
+                if key not in new:
+                    self.voided.update(copies)
         entries, self._entries = self._entries, []
         self._pending.clear()
         if self.voided:
@@ -125,15 +127,17 @@ class Writes:
             self._runner.run_many(self._sql.dequeue_one, gone)
         else:
             write_rows(self._runner, self._sql, gone, 2, self._sql.dequeue, ")")
-        return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
+        return {key: len(copies) for key, (_, copies) in keys.items()
+                if key[0] < 0 and key in new}, entries
 
-    def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]]) -> set[Key]:
-        """Insert the keys; those that were new. Known keys insert nothing."""
+    def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]]) -> AbstractSet[Key]:
+        """Insert the keys; those that were new (on SQLite, when all were, the view of
+        `keys` itself). Known keys insert nothing."""
         rows = [(*key, accepted) for key, (accepted, _) in keys.items()]
         if not rows:
             return set()
         if self._sql.in_process:
-            return self._insert_keys_stepped(rows)
+            return self._insert_keys_stepped(keys, rows)
         new: set[Key] = set()
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
@@ -142,7 +146,8 @@ class Writes:
             new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
         return new
 
-    def _insert_keys_stepped(self, rows: list[tuple[int, int, int, int]]) -> set[Key]:
+    def _insert_keys_stepped(self, keys: dict[Key, tuple[int, list[Place]]],
+                             rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
         """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
         RETURNING (bench/README.md, "Session 5"). Its row count says whether every key
         was new; if not (a retransmission from before this process), the keys are
@@ -152,7 +157,7 @@ class Writes:
         inserted = runner.run_many(sql.add_key, rows)
         if inserted == len(rows):
             runner.run(sql.release)
-            return {row[:3] for row in rows}
+            return keys.keys()  # no set of them built: the usual case
         runner.run(sql.rollback_to)
         runner.run(sql.release)
         return {row[:3] for row in rows if runner.run(sql.add_key, *row).rowcount}

@@ -21,12 +21,13 @@ from shared import events as ev
 from shared.codec import Side, decode, encode
 from shared.codes import MAX_FRAME, ErrorCode
 from shared.errors import RemoteProtocolError
-from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
+from shared.framebuffer import TOO_LONG, FrameBuffer, Status
 
 log = logging.getLogger(__name__)
 
 RECV_SIZE = 65536
 PING = encode(ev.Ping())
+PONG_LINE = encode(ev.Pong())[:-1]
 _AGAIN = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 Received = tuple[ev.Event | RemoteProtocolError, bytes]
@@ -120,11 +121,11 @@ class Peer:
 
     def _take_frames(self, now: float) -> list[Received]:
         items: list[Received] = []
-        while (line := self._frames.next_frame()) is not NEED_MORE:
-            item = self._decode(line)
-            if type(item) is ev.Pong:
+        for line in self._frames.frames():
+            if line == PONG_LINE:  # answers a 14: nothing to decode, never rate-limited
                 self._answered()
                 continue
+            item = self._decode(line)
             # a refused line costs a token too: a flood of garbage is a flood
             if self.limits.admit(item, now):
                 items.append((item, line if isinstance(line, bytes) else b""))

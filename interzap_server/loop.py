@@ -200,7 +200,7 @@ class Server:
         settings = self._settings
         peer = Peer(sock, host, port, settings.output_cap,
                     TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched,
-                    self._wrote)
+                    self._metrics.wrote)
         self._peers.add(peer)
         self._selector.register(sock, selectors.EVENT_READ, peer)
         self._metrics.accepted += 1
@@ -350,10 +350,6 @@ class Server:
         peer.close()
 
     # -- metrics ---------------------------------------------------------------------
-
-    def _wrote(self, peer: Peer, frame: bytes) -> None:
-        """Every frame queued for a peer: counted."""
-        self._metrics.wrote(frame)
 
     def _failed_login(self, link: Link) -> None:
         """The service refused a 03 with 13/04: charged to the peer's address."""

@@ -45,9 +45,9 @@ class Peer:
 
     def __init__(self, sock: socket.socket, host: str, port: int, output_cap: int,
                  limits: TokenBucket, now: float, touched: set["Peer"],
-                 wrote: Callable[["Peer", bytes], None] | None = None) -> None:
+                 wrote: Callable[[bytes], None] | None = None) -> None:
         self.sock = sock
-        self.wrote = wrote  # told of every frame queued (metrics, failed logins)
+        self.wrote = wrote  # told of every frame queued (the metrics)
         self.host = host
         self.address = f"{host}:{port}"
         self.output_cap = output_cap
@@ -167,7 +167,7 @@ class Peer:
         self._touched.add(self)
         self._out += data
         if self.wrote is not None:
-            self.wrote(self, data)
+            self.wrote(data)
         if entry is not None:
             self._uncovered.append(entry)
 

@@ -327,34 +327,18 @@ def reference_frames(data: bytes, limit: int) -> list[bytes | Status]:
     .map(b"".join),
     st.lists(st.integers(0, 200), max_size=12),
 )
-def test_framebuffer_output_does_not_depend_on_the_split(data: bytes, cuts: list[int]) -> None:
-    """With a small limit, any byte stream cut anywhere frames as the naive rules say."""
+@pytest.mark.parametrize("by_frames", [False, True], ids=["next_frame", "frames"])
+def test_framebuffer_output_does_not_depend_on_the_split(
+        by_frames: bool, data: bytes, cuts: list[int]) -> None:
+    """With a small limit, any byte stream cut anywhere frames as the naive rules say,
+    drained by next_frame() or by frames() (every complete line at once)."""
     limit = 6
     edges = [0, *sorted(min(cut, len(data)) for cut in cuts), len(data)]
     buffer = FrameBuffer(limit)
     out: list[bytes | Status] = []
     for a, b in itertools.pairwise(edges):
         buffer.feed(data[a:b])
-        out += drain(buffer)
+        out += buffer.frames() if by_frames else drain(buffer)
         assert buffer.pending() <= limit + 1
     assert out == reference_frames(data, limit)
 
-
-@settings(max_examples=300)
-@given(
-    st.lists(st.sampled_from([b"a", b"\xc3\xa9", b"\r", b"\n", b"\r\n"]), max_size=80)
-    .map(b"".join),
-    st.lists(st.integers(0, 200), max_size=12),
-)
-def test_framebuffer_frames_frames_as_next_frame_does(data: bytes, cuts: list[int]) -> None:
-    """frames(), which splits every complete line at once, gives what next_frame() gives one
-    by one, for any byte stream cut anywhere (the naive rules, a small limit)."""
-    limit = 6
-    edges = [0, *sorted(min(cut, len(data)) for cut in cuts), len(data)]
-    buffer = FrameBuffer(limit)
-    out: list[bytes | Status] = []
-    for a, b in itertools.pairwise(edges):
-        buffer.feed(data[a:b])
-        out += buffer.frames()
-        assert buffer.pending() <= limit + 1
-    assert out == reference_frames(data, limit)

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from interzap_server import heap
 from interzap_server.addresses import SCREENED, AddressLimits
 from interzap_server.doors import Doors
 from interzap_server.hearing import Hearing
@@ -161,6 +162,7 @@ class Server:
         self._tarpit.release(now)
         self._service.top_up()
         self._flush_all(now)
+        heap.between_iterations()  # the batch's objects are gone: a young collection is short
 
     def _timeout(self) -> float:
         if self._stopping or self._service.wants_top_up():

@@ -1,7 +1,6 @@
 """Command line -> Settings -> a running server (`interzap-server`, `python -m interzap_server`)."""
 
 import argparse
-import gc
 import ipaddress
 import logging
 import socket
@@ -10,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from interzap_server import config
+from interzap_server import config, heap
 from interzap_server.limits import Network
 from interzap_server.loop import Server
 from interzap_server.service import Service
@@ -24,13 +23,6 @@ log = logging.getLogger("interzap_server")
 
 ALREADY_SERVED = 3
 """The exit code when another server already serves the SQLite file (storage/solo.py)."""
-
-GC_GEN0 = 10_000
-"""Allocations (net of frees) between two young collections; CPython's default is 700.
-A loop iteration under load keeps thousands of objects alive until its commit
-(units, effects, events), which the default scans again and again: 2.3 us per
-complete message in process, none at 10,000 (bench/README.md, "Session 5,
-per-frame cuts")."""
 
 
 def networks(text: str) -> tuple[Network, ...]:
@@ -194,14 +186,6 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def settle_heap() -> None:
-    """After start-up: what exists now lives as long as the process, so the collector
-    stops scanning it (gc.freeze), and young collections come less often (GC_GEN0)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_GEN0, *gc.get_threshold()[1:])
-
-
 class NodeName(logging.Filter):
     """Puts the node's name into every log record (`%(node)s`)."""
 
@@ -268,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if server.metrics_address is not None:
             print("metrics on {}:{}".format(*server.metrics_address), flush=True)
 
-    settle_heap()
+    heap.settle()  # the loop collects cycles between its iterations (heap.py)
     try:
         server.serve_forever(on_ready=announce)
     finally:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from interzap_server import heap
 from interzap_server.addresses import SCREENED, AddressLimits
 from interzap_server.doors import Doors
 from interzap_server.hearing import Hearing
@@ -165,6 +166,7 @@ class Server:
         self._tarpit.release(now)
         self._service.top_up()
         self._flush_all(now)
+        heap.between_iterations()  # the batch's objects are gone: a young collection is short
 
     def _timeout(self) -> float:
         if self._stopping or self._service.wants_top_up():
@@ -204,7 +206,7 @@ class Server:
         settings = self._settings
         peer = Peer(sock, host, port, settings.output_cap,
                     TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched,
-                    self._wrote)
+                    self._metrics.wrote)
         self._peers.add(peer)
         self._selector.register(sock, selectors.EVENT_READ, peer)
         self._metrics.accepted += 1
@@ -363,10 +365,6 @@ class Server:
         peer.close()
 
     # -- metrics ---------------------------------------------------------------------
-
-    def _wrote(self, peer: Peer, frame: bytes) -> None:
-        """Every frame queued for a peer: counted."""
-        self._metrics.wrote(frame)
 
     def _failed_login(self, link: Link) -> None:
         """The service refused a 03 with 13/04: charged to the peer's address."""

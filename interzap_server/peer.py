@@ -21,12 +21,13 @@ from shared import events as ev
 from shared.codec import Side, decode, encode
 from shared.codes import MAX_FRAME, ErrorCode
 from shared.errors import RemoteProtocolError
-from shared.framebuffer import NEED_MORE, TOO_LONG, FrameBuffer, Status
+from shared.framebuffer import TOO_LONG, FrameBuffer, Status
 
 log = logging.getLogger(__name__)
 
 RECV_SIZE = 65536
 PING = encode(ev.Ping())
+PONG_LINE = encode(ev.Pong())[:-1]
 _AGAIN = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 Received = tuple[ev.Event | RemoteProtocolError, bytes]
@@ -44,9 +45,9 @@ class Peer:
 
     def __init__(self, sock: socket.socket, host: str, port: int, output_cap: int,
                  limits: TokenBucket, now: float, touched: set["Peer"],
-                 wrote: Callable[["Peer", bytes], None] | None = None) -> None:
+                 wrote: Callable[[bytes], None] | None = None) -> None:
         self.sock = sock
-        self.wrote = wrote  # told of every frame queued (metrics, failed logins)
+        self.wrote = wrote  # told of every frame queued (the metrics)
         self.host = host
         self.address = f"{host}:{port}"
         self.output_cap = output_cap
@@ -120,11 +121,11 @@ class Peer:
 
     def _take_frames(self, now: float) -> list[Received]:
         items: list[Received] = []
-        while (line := self._frames.next_frame()) is not NEED_MORE:
-            item = self._decode(line)
-            if type(item) is ev.Pong:
+        for line in self._frames.frames():
+            if line == PONG_LINE:  # answers a 14: nothing to decode, never rate-limited
                 self._answered()
                 continue
+            item = self._decode(line)
             # a refused line costs a token too: a flood of garbage is a flood
             if self.limits.admit(item, now):
                 items.append((item, line if isinstance(line, bytes) else b""))
@@ -166,7 +167,7 @@ class Peer:
         self._touched.add(self)
         self._out += data
         if self.wrote is not None:
-            self.wrote(self, data)
+            self.wrote(data)
         if entry is not None:
             self._uncovered.append(entry)
 

@@ -12,7 +12,8 @@ and written, is in fields.py; this module only puts fields together into frames.
 encode_decoded() formats, from the same table, frames made only of values
 decode() has already checked, without checking them again; relay_as_deliver()
 turns a 05 line decode() accepted into its 06 without decoding it again
-(relay_as_acted: a 31 into its 32).
+(relay_as_acted: a 31 into its 32), accepted_for() and delivered_for() a 05 into
+its 16 and a 12 into its 07.
 """
 
 import re
@@ -21,7 +22,7 @@ from enum import Enum, auto
 from typing import Any
 
 from shared import events as ev
-from shared.codes import CODE_WIDTH, MAX_FRAME, ErrorCode, FrameCode
+from shared.codes import CODE_WIDTH, ID_WIDTH, MAX_FRAME, TS_WIDTH, ErrorCode, FrameCode
 from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
 from shared.fields import Formatter, Kind, Parser
 from shared.fields import name_problem as name_problem  # re-exported: the client checks names
@@ -257,3 +258,27 @@ def relay_as_acted(line: bytes) -> bytes:
     """The 32 relaying the 31 `line` (without its LF) that decode() accepted, LF included:
     the two frames share one layout (_ACT_FIELDS), so only the code changes."""
     return b"".join((_ACTED, line[CODE_WIDTH:], b"\n"))
+
+
+_KEY = (("src", U), ("dst", P), ("ts", TS))
+"""A message's key, as the 05 and the 12 begin; the 16 and the 07 are its dst and ts."""
+if (BY_CODE[FrameCode.SEND].fields[:3] != _KEY or BY_CODE[FrameCode.RECEIPT].fields != _KEY
+        or BY_CODE[FrameCode.ACCEPTED].fields != _KEY[1:]
+        or BY_CODE[FrameCode.DELIVERED].fields != _KEY[1:]):
+    raise LocalProtocolError("accepted_for() and delivered_for() need the layouts of a key")
+_DST_TS = slice(CODE_WIDTH + ID_WIDTH, CODE_WIDTH + 2 * ID_WIDTH + TS_WIDTH)
+_ACCEPTED = b"%02d" % FrameCode.ACCEPTED
+_DELIVERED = b"%02d" % FrameCode.DELIVERED
+
+
+def accepted_for(line: bytes) -> bytes:
+    """The 16 answering the 05 `line` (without its LF) that decode() accepted, LF included:
+    the 05's dst and ts as they came, which is what encode_decoded() makes of their decoded
+    values (checked above), without formatting them again (0.2 us against 0.9)."""
+    return b"".join((_ACCEPTED, line[_DST_TS], b"\n"))
+
+
+def delivered_for(line: bytes) -> bytes:
+    """The 07 of the 12 `line` (without its LF) that decode() accepted, LF included, as
+    accepted_for() makes a 16: the 12's dst and ts."""
+    return b"".join((_DELIVERED, line[_DST_TS], b"\n"))

@@ -1,4 +1,5 @@
-"""Turns a stream of bytes into frame lines: feed(bytes), then next_frame() until NEED_MORE.
+"""Turns a stream of bytes into frame lines: feed(bytes), then next_frame() until NEED_MORE
+(or frames(), every complete one at once).
 
 Theory of operation: frames end at the LF byte (0x0A), which never occurs inside
 a multi-byte UTF-8 character, so we split bytes and leave decoding to codec.py.
@@ -8,6 +9,7 @@ limit is reported once as TOO_LONG, then discarded up to and including its LF
 (the "discarding" state) while bytes arrive, so memory stays bounded.
 """
 
+from collections.abc import Sequence
 from enum import Enum, auto
 
 from shared.codes import MAX_FRAME
@@ -79,6 +81,32 @@ class FrameBuffer:
         frame = bytes(buffer[self._start:end])
         self._start = self._scanned = lf + 1
         return frame
+
+    def frames(self) -> list[bytes | Status]:
+        """Every frame next_frame() would return, one by one, before NEED_MORE.
+
+        The complete lines are cut out with one split instead of a search and two
+        copies each (a server reads dozens of frames per recv under load); the
+        rest (an unfinished line, the discarding state) is next_frame()'s.
+        """
+        found: list[bytes | Status] = []
+        last = -1 if self._discarding else self._buffer.rfind(_LF, self._scanned)
+        if last >= 0:
+            found += self._lines(last)
+        while (frame := self.next_frame()) is not NEED_MORE:
+            found.append(frame)
+        return found
+
+    def _lines(self, last: int) -> Sequence[bytes | Status]:
+        """The complete lines up to the LF at `last`, consumed: as next_frame() gives them."""
+        chunk = bytes(self._buffer[self._start:last])
+        self._start = self._scanned = last + 1
+        lines = chunk.split(b"\n")
+        if b"\r" in chunk:  # a CR just before an LF is not part of the frame
+            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+        if max(map(len, lines)) <= self._limit:
+            return lines
+        return [line if len(line) <= self._limit else TOO_LONG for line in lines]
 
     def _too_long(self, end: int) -> bool:
         """Whether the unfinished line in _buffer[_start:end] can no longer fit."""

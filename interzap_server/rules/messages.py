@@ -12,7 +12,7 @@ from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
 from interzap_server.rules.names import meet
 from shared import events as ev
-from shared.codec import encode_decoded, relay_as_deliver
+from shared.codec import accepted_for, delivered_for, encode_decoded, relay_as_deliver
 from shared.codes import ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.ids import is_group_id
@@ -30,7 +30,7 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
     else:
         require_user(ctx, event.dst)
         if refuses(ctx, event.dst, me):  # blocked: answered as ever, and dropped (5.8)
-            ctx.reply(unit, encode_decoded(ev.Accepted, event.dst, event.ts))
+            ctx.reply(unit, _accepted(unit, event))
             return
         recipients = [event.dst]
     # one INSERT tells a new key from a retransmission; a full queue refuses only new keys
@@ -46,16 +46,29 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
         raise RemoteProtocolError(
             ErrorCode.QUEUE_FULL,
             f"{full} has {ctx.max_queue} undelivered frames; try again later")
-    # the 16, like the 06, is made of the 05's decoded fields: not checked again
-    ctx.reply(unit, encode_decoded(ev.Accepted, event.dst, event.ts))
+    ctx.reply(unit, _accepted(unit, event))
 
+
+# The 06, the 16 and the 07 are made of the 05's or the 12's line, checked by decode():
+# cut from it, or, for a frame handed over without its line (in-process callers),
+# formatted from its decoded fields; never checked again.
 
 def _deliver(unit: Unit, event: ev.Send) -> bytes:
-    """The 06 of a 05: its line with the code replaced, or, for a 05 handed over
-    without its line (in-process callers), formatted from its decoded fields."""
     if unit.line:
         return relay_as_deliver(unit.line)
     return encode_decoded(ev.Deliver, event.src, event.dst, event.ts, event.text)
+
+
+def _accepted(unit: Unit, event: ev.Send) -> bytes:
+    if unit.line:
+        return accepted_for(unit.line)
+    return encode_decoded(ev.Accepted, event.dst, event.ts)
+
+
+def _delivered(unit: Unit, event: ev.Receipt) -> bytes:
+    if unit.line:
+        return delivered_for(unit.line)
+    return encode_decoded(ev.Delivered, event.dst, event.ts)
 
 
 def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:
@@ -74,4 +87,4 @@ def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
         unit.session.link.strike()  # 12s are free only while they acknowledge something
         return
     if remaining == 0:
-        ctx.owe(unit, [event.src], encode_decoded(ev.Delivered, event.dst, event.ts))
+        ctx.owe(unit, [event.src], _delivered(unit, event))

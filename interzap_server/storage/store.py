@@ -192,11 +192,11 @@ class Store:
         if self._heads.moved:
             self._heads.write()
         if self._writes:
-            new, written = self._writes.flush()
-            self._heads.written(new)
-            for key, copies in new.items():
-                if key[0] < 0:
-                    self._caches.new_group_message(key, copies)
+            checked = self._writes.checked  # new for sure, and written now
+            grouped, written = self._writes.flush()
+            self._heads.written(checked)
+            for key, copies in grouped.items():
+                self._caches.new_group_message(key, copies)
             self._caches.learn_places((user, seq, dst, src, ts)  # 06s: the key's columns set
                                       for user, seq, _, src, dst, ts in written
                                       if src is not None and dst is not None and ts is not None)
@@ -204,7 +204,8 @@ class Store:
     def sent(self, entry: int) -> bool:
         """Whether an entry made in the last transaction was written (not dropped because
         its message's key turned out to be known): only those may be sent."""
-        return divmod(entry, SEQ_SPAN) not in self._writes.voided
+        voided = self._writes.voided  # nearly always empty: no divmod then
+        return not voided or divmod(entry, SEQ_SPAN) not in voided
 
     # -- users and groups ------------------------------------------------------
 

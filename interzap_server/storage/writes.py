@@ -22,6 +22,7 @@ Knows rows of numbers and the statements; knows no ids, no caches, no rules.
 
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from interzap_server.storage.runner import Row, Runner
 from interzap_server.storage.statements import Statements
@@ -113,14 +114,15 @@ class Writes:
         return self._pending[user]
 
     def flush(self) -> tuple[dict[Key, int], list[EntryRow]]:
-        """Write everything, keys first. Returns the new keys with how many copies each
-        has, and the entries written."""
+        """Write everything, keys first. Returns the new group messages' keys (dst < 0)
+        with how many copies each has, and the entries written."""
         keys, self._keys = self._keys, {}
-        new = self._insert_keys(keys, self._checked)
-        self._checked = set()
-        for key, (_, copies) in keys.items():
-            if key not in new:
-                self.voided.update(copies)
+        checked, self._checked = self._checked, set()
+        new = self._insert_keys(keys, checked)
+        if len(new) < len(keys):  # some were known
+            for key, (_, copies) in keys.items():
+                if key not in new:
+                    self.voided.update(copies)
         entries, self._entries = self._entries, []
         self._pending.clear()
         if self.voided:
@@ -128,25 +130,33 @@ class Writes:
         write_rows(self._runner, self._sql, entries, self._sql.enqueue)
         gone, self._gone = self._gone, []
         write_rows(self._runner, self._sql, gone, self._sql.dequeue)
-        return {key: len(copies) for key, (_, copies) in keys.items() if key in new}, entries
+        return {key: len(copies) for key, (_, copies) in keys.items()
+                if key[0] < 0 and key in new}, entries
+
+    @property
+    def checked(self) -> AbstractSet[Key]:
+        """The keys waiting here that are new for sure (heads.py): all written by flush()."""
+        return self._checked
 
     def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]],
-                     checked: set[Key]) -> set[Key]:
-        """Insert the keys; those that were new. Known keys insert nothing. The
-        `checked` ones are new: their INSERT waits to go with the next statement, and
-        has no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
+                     checked: AbstractSet[Key]) -> AbstractSet[Key]:
+        """Insert the keys; those that were new (on SQLite, when all were, the view of
+        `keys` itself). Known keys insert nothing. The `checked` ones (a node's, on
+        PostgreSQL) are new: their INSERT waits to go with the next statement, and has
+        no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
         rows = [(*key, accepted) for key, (accepted, _) in keys.items() if key not in checked]
+        if self._sql.in_process:  # nothing is checked: one writer
+            return self._insert_keys_stepped(keys, rows) if rows else set()
         sure = [(*key, accepted) for key, (accepted, _) in keys.items() if key in checked]
         write_rows(self._runner, self._sql, sure, self._sql.add_new_keys)
         new = {row[:3] for row in sure}
-        if not rows:
-            return new
-        if self._sql.in_process:
-            return new | self._insert_keys_stepped(rows)
-        returned: list[Row] = self._runner.rows(self._sql.add_keys, *columns(rows))
-        return new | {(int(dst), int(src), int(ts)) for dst, src, ts in returned}
+        if rows:
+            returned: list[Row] = self._runner.rows(self._sql.add_keys, *columns(rows))
+            new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
+        return new
 
-    def _insert_keys_stepped(self, rows: list[tuple[int, int, int, int]]) -> set[Key]:
+    def _insert_keys_stepped(self, keys: dict[Key, tuple[int, list[Place]]],
+                             rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
         """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
         RETURNING (bench/README.md, "Session 5"). Its row count says whether every key
         was new; if not (a retransmission from before this process), the keys are
@@ -156,7 +166,7 @@ class Writes:
         inserted = runner.run_many(sql.add_key, rows)
         if inserted == len(rows):
             runner.run(sql.release)
-            return {row[:3] for row in rows}
+            return keys.keys()  # no set of them built: the usual case
         runner.run(sql.rollback_to)
         runner.run(sql.release)
         return {row[:3] for row in rows if runner.run(sql.add_key, *row).rowcount}

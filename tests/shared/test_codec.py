@@ -301,6 +301,15 @@ def test_codec_relay_as_deliver_is_the_05_with_the_06_code() -> None:
             == b"06Client-000001Group-00000011700000000h\xc3\xa9\n")
 
 
+def test_codec_accepted_for_and_delivered_for_cut_the_key_from_the_line() -> None:
+    """The 16 of a 05 line and the 07 of a 12 line are their dst and ts, as encode_decoded()
+    makes them."""
+    assert (codec.accepted_for(b"05Client-000001Group-00000011700000000h\xc3\xa9")
+            == b"16Group-00000011700000000\n")
+    assert (codec.delivered_for(b"12Client-000001Group-00000011700000000")
+            == b"07Group-00000011700000000\n")
+
+
 
 def test_codec_act_text_may_be_empty() -> None:
     """A 31's text may be empty (a deletion, a reaction taken back); a 05's may not."""

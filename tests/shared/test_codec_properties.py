@@ -113,6 +113,18 @@ def test_codec_relay_as_deliver_equals_encoding_the_06(send: ev.Send) -> None:
     assert codec.relay_as_deliver(line) == codec.encode(ev.Deliver(*astuple(send)))
 
 
+@given(st.builds(ev.Send, USERS, FIELD_VALUES[Kind.PEER], FIELD_VALUES[Kind.TS],
+                 FIELD_VALUES[Kind.TEXT]))
+def test_codec_accepted_for_and_delivered_for_equal_encoding_the_16_and_07(
+        send: ev.Send) -> None:
+    """The 16 cut from any valid 05 line, and the 07 from the 12 of its key, are the frames
+    encode() makes of their dst and ts."""
+    line = codec.encode(send)[:-1]
+    assert codec.accepted_for(line) == codec.encode(ev.Accepted(send.dst, send.ts))
+    receipt = codec.encode(ev.Receipt(send.src, send.dst, send.ts))[:-1]
+    assert codec.delivered_for(receipt) == codec.encode(ev.Delivered(send.dst, send.ts))
+
+
 @settings(max_examples=300)
 @given(split_streams())
 def test_codec_stream_split_anywhere_decodes_to_the_same_events(
@@ -315,14 +327,18 @@ def reference_frames(data: bytes, limit: int) -> list[bytes | Status]:
     .map(b"".join),
     st.lists(st.integers(0, 200), max_size=12),
 )
-def test_framebuffer_output_does_not_depend_on_the_split(data: bytes, cuts: list[int]) -> None:
-    """With a small limit, any byte stream cut anywhere frames as the naive rules say."""
+@pytest.mark.parametrize("by_frames", [False, True], ids=["next_frame", "frames"])
+def test_framebuffer_output_does_not_depend_on_the_split(
+        by_frames: bool, data: bytes, cuts: list[int]) -> None:
+    """With a small limit, any byte stream cut anywhere frames as the naive rules say,
+    drained by next_frame() or by frames() (every complete line at once)."""
     limit = 6
     edges = [0, *sorted(min(cut, len(data)) for cut in cuts), len(data)]
     buffer = FrameBuffer(limit)
     out: list[bytes | Status] = []
     for a, b in itertools.pairwise(edges):
         buffer.feed(data[a:b])
-        out += drain(buffer)
+        out += buffer.frames() if by_frames else drain(buffer)
         assert buffer.pending() <= limit + 1
     assert out == reference_frames(data, limit)
+

@@ -1,7 +1,8 @@
 """Tests of shared.framebuffer: bytes in, frame lines out, the 1024-byte limit as a state.
 
 Each scenario is fed whole, one byte at a time, and joined with other frames (as h11's
-tests/test_io.py does); random splits are in test_codec_properties.py.
+tests/test_io.py does), and drained both ways: next_frame() until NEED_MORE, and
+frames(); random splits are in test_codec_properties.py.
 """
 
 from collections.abc import Callable, Iterator
@@ -35,8 +36,22 @@ CHUNKERS = [
 ]
 
 
+BY_FRAMES = [False]
+"""Whether drain() asks frames() instead of next_frame() (set per test, below)."""
+
+
+@pytest.fixture(autouse=True, params=[False, True], ids=["next_frame", "frames"])
+def _drained_by(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test twice: the two ways of draining must give the same frames."""
+    BY_FRAMES[0] = request.param
+    yield
+    BY_FRAMES[0] = False
+
+
 def drain(buffer: FrameBuffer) -> list[bytes | Status]:
-    """Everything next_frame() has to give, up to NEED_MORE (excluded)."""
+    """Everything next_frame() has to give, up to NEED_MORE (excluded), or frames()."""
+    if BY_FRAMES[0]:
+        return buffer.frames()
     out: list[bytes | Status] = []
     while (item := buffer.next_frame()) is not NEED_MORE:
         out.append(item)

@@ -9,7 +9,7 @@ no chat rules and nothing of what the store keeps in memory.
 Faults (a lost connection, a lock wait cancelled, anything else): failures.py.
 
 Savepoints and round trips, on PostgreSQL only: a frame's savepoint, and the
-statements nobody waits on, travel with the next statement (outbox.py).
+statements nobody waits on, travel with the next statement (roundtrips.py).
 Prepared statements (prepared.py) are PREPAREd by prepare() and again on every
 new connection before anything runs on it; EXECUTEs travel like the rest.
 """
@@ -35,8 +35,8 @@ from interzap_server.storage.failures import (
     sqlstate,
     storage_error,
 )
-from interzap_server.storage.outbox import SAVEPOINT, Outbox
 from interzap_server.storage.prepared import Plans
+from interzap_server.storage.roundtrips import SAVEPOINT, NextTrip
 
 __all__ = ["DRIVER_ERRORS", "ConnectionLost", "Cursor", "LockTimeout", "Row", "Runner",
            "StorageError", "storage_error"]
@@ -87,7 +87,7 @@ class Runner:
         self._locks = LockWaits()
         self._transaction = False  # BEGIN went through; no COMMIT or ROLLBACK yet
         self._refusing = False  # a lock wait was cancelled since begin(): refuse the rest
-        self._out = Outbox(Plans(clock))  # what goes with the next statement (outbox.py)
+        self._out = NextTrip(Plans(clock))  # what goes with the next statement (roundtrips.py)
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
         # called before each round trip of a transaction (a node hears the others: loop.py)
         self.waiting: Callable[[], None] | None = None
@@ -187,7 +187,7 @@ class Runner:
         self._transaction = False
         self._out.ended()
 
-    # -- savepoints (outbox.py) ---------------------------------------------------------
+    # -- savepoints (roundtrips.py) ---------------------------------------------------------
 
     def savepoint(self) -> None:
         """Let what runs from now on be undone alone (on PostgreSQL, inside a transaction;

@@ -96,7 +96,7 @@ class Store:
         """Write what waits and make the transaction durable; StorageError if that fails,
         and then none of it happened. Either way no transaction is open afterwards.
 
-        On PostgreSQL the flush's writes go with the COMMIT (outbox.py, round trips),
+        On PostgreSQL the flush's writes go with the COMMIT (roundtrips.py),
         and the NOTIFY of what the batch made (wakeups.py) right after it, in the same
         round trip but outside the transaction: a transaction that notifies holds
         PostgreSQL's notification lock across its commit, so one with the batch's

@@ -84,7 +84,7 @@ def test_postgres_runner_connects_again_with_backoff(rig: Rig,
     """After the loss, no try before 0.5 s; a failed try doubles the wait; then it is back."""
     runner, name = rig.runner, rig.runner.db.database
     assert postgres_cluster.terminate(rig.url) == 1
-    runner.begin()  # BEGIN waits for the first statement (outbox.py)
+    runner.begin()  # BEGIN waits for the first statement (roundtrips.py)
     with pytest.raises(ConnectionLost):
         runner.run("SELECT 1")  # the loss is found here
     postgres_cluster.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")

@@ -33,7 +33,7 @@ SAVEPOINT = "frame"
 """The one savepoint's name: set anew (and the last one released) for each frame."""
 
 
-class Outbox:
+class NextTrip:
     """The runner's statements waiting for the next one."""
 
     def __init__(self, plans: Plans) -> None:

@@ -4,7 +4,7 @@ blocks the author), 12 receipt (07 to the author once every copy is acknowledged
 Knows message keys, queues and their limit; knows no sockets and no SQL.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
@@ -49,26 +49,21 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
     ctx.reply(unit, _accepted(unit, event))
 
 
-# The 06, the 16 and the 07 are made of the 05's or the 12's line, checked by decode():
-# cut from it, or, for a frame handed over without its line (in-process callers),
-# formatted from its decoded fields; never checked again.
+def _made_of_line(unit: Unit, cut: Callable[[bytes], bytes], kind: type[ev.Event],
+                  *fields: object) -> bytes:
+    """The 06, the 16 or the 07 of a 05 or a 12: `cut` from its line, checked by decode(),
+    or, for a frame handed over without its line (in-process callers), `kind` formatted
+    from its decoded `fields`; never checked again."""
+    return cut(unit.line) if unit.line else encode_decoded(kind, *fields)
+
 
 def _deliver(unit: Unit, event: ev.Send) -> bytes:
-    if unit.line:
-        return relay_as_deliver(unit.line)
-    return encode_decoded(ev.Deliver, event.src, event.dst, event.ts, event.text)
+    return _made_of_line(unit, relay_as_deliver, ev.Deliver, event.src, event.dst, event.ts,
+                         event.text)
 
 
 def _accepted(unit: Unit, event: ev.Send) -> bytes:
-    if unit.line:
-        return accepted_for(unit.line)
-    return encode_decoded(ev.Accepted, event.dst, event.ts)
-
-
-def _delivered(unit: Unit, event: ev.Receipt) -> bytes:
-    if unit.line:
-        return delivered_for(unit.line)
-    return encode_decoded(ev.Delivered, event.dst, event.ts)
+    return _made_of_line(unit, accepted_for, ev.Accepted, event.dst, event.ts)
 
 
 def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:
@@ -87,4 +82,5 @@ def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
         unit.session.link.strike()  # 12s are free only while they acknowledge something
         return
     if remaining == 0:
-        ctx.owe(unit, [event.src], _delivered(unit, event))
+        ctx.owe(unit, [event.src],
+                _made_of_line(unit, delivered_for, ev.Delivered, event.dst, event.ts))

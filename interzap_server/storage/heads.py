@@ -53,8 +53,8 @@ class Heads:
         self._blocked: dict[int, tuple[Collection[int], set[int]]] = {}  # asked, blocked
         self._moved: set[int] = set()  # heads whose seq the database does not have yet
         self._checked: set[Key] = set()  # keys looked for under their recipient's lock
-        self._made: set[int] = set()  # users whose head exists, across transactions (fetch)
         self._known: set[Key] = set()  # of those, the ones found (or written since)
+        self._made: set[int] = set()  # users whose head exists, across transactions (fetch)
 
     def clear(self) -> None:
         """The transaction ended (or a new one began): the locks are gone."""
@@ -118,6 +118,13 @@ class Heads:
         if key in self._known:
             return True
         return False if key in self._checked else None
+
+    def new_keys(self, keys: Collection[Key]) -> set[Key]:
+        """Those of `keys` looked for and not found: new for sure, their INSERT needs no
+        answer (writes.py)."""
+        if not self._checked:
+            return set()
+        return {key for key in keys if key in self._checked and key not in self._known}
 
     def written(self, keys: Collection[Key]) -> None:
         """These keys were written by this transaction (a flush): known from now on."""

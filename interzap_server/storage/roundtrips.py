@@ -37,7 +37,7 @@ class NextTrip:
     """The runner's statements waiting for the next one."""
 
     def __init__(self, plans: Plans) -> None:
-        self.plans = plans
+        self._plans = plans
         self.begun = True  # BEGIN was sent (on PostgreSQL, with the first statement)
         self.holding = False  # writes wait for the next statement (Runner.hold())
         self._held: list[str] = []
@@ -80,7 +80,7 @@ class NextTrip:
     def joined(self, statement: str) -> str:
         """`statement` after what must go first: BEGIN if not sent yet (and DISCARD PLANS
         when due), the held writes."""
-        head = [] if self.begun else ["BEGIN", *self.plans.renewal()]
+        head = [] if self.begun else ["BEGIN", *self._plans.renewal()]
         self.begun = True
         statements = [*head, *self._held, statement]
         self._held.clear()

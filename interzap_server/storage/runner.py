@@ -45,7 +45,6 @@ Row = tuple[Any, ...]
 """A row as the driver returns it: its values' types are the columns'."""
 
 
-
 class Cursor(Protocol):
     """What the runner uses of a DB-API 2 cursor."""
 
@@ -87,7 +86,8 @@ class Runner:
         self._locks = LockWaits()
         self._transaction = False  # BEGIN went through; no COMMIT or ROLLBACK yet
         self._refusing = False  # a lock wait was cancelled since begin(): refuse the rest
-        self._out = NextTrip(Plans(clock))  # what goes with the next statement (roundtrips.py)
+        self._plans = Plans(clock)  # PREPAREd on each connection (prepare())
+        self._out = NextTrip(self._plans)  # what goes with the next statement (roundtrips.py)
         self.reconnected: Callable[[], None] | None = None  # called after connecting again
         # called before each round trip of a transaction (a node hears the others: loop.py)
         self.waiting: Callable[[], None] | None = None
@@ -216,14 +216,14 @@ class Runner:
         """PostgreSQL: PREPARE `definitions` on this connection now and on every one made
         again (prepared.py), outside any transaction; elsewhere nothing."""
         if self.savepoints:
-            self._out.plans.definitions = definitions
+            self._plans.definitions = definitions
             try:
                 self._prepare()
             except DRIVER_ERRORS as exc:
                 raise self._failure(exc) from exc
 
     def _prepare(self) -> None:
-        sql = self._out.plans.session()
+        sql = self._plans.session()
         if sql is not None:
             self._cursor.execute(sql, None)  # type: ignore[arg-type]  # None: no parameters
 
@@ -238,7 +238,7 @@ class Runner:
         try:
             if self._out.empty:
                 self._cursor.execute(sql, params)
-            else:  # what waits goes first, in the same round trip (module docstring)
+            else:  # what waits goes first, in the same round trip (roundtrips.py)
                 self._cursor.execute(self._out.joined(self._cursor.mogrify(sql, params).decode()),
                                      None)  # type: ignore[arg-type]  # None: no parameters
         except DRIVER_ERRORS as exc:

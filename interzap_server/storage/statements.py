@@ -46,7 +46,6 @@ RECEIPT_FIELDS = (GroupReceipt.group, GroupReceipt.src, GroupReceipt.ts, GroupRe
 @dataclass(frozen=True, slots=True)
 class Statements:
     in_process: bool  # SQLite: a statement per row costs no round trip (executemany)
-    param: str  # the driver's placeholder
     user_exists: str
     token_hash: str
     group_members: str
@@ -127,7 +126,6 @@ def prepare(db: peewee.Database) -> Statements:
     in_process = isinstance(db, peewee.SqliteDatabase)
     return Statements(
         in_process=in_process,
-        param=p,
         # a disabled account is no one to send to (13/05), but still logs in to hear 13/22
         user_exists=f"SELECT 1 FROM {user} WHERE {q('id')} = {p} AND {q('disabled')} IS NULL",
         token_hash=(f"SELECT {q('token_hash')}, {q('disabled')} FROM {user} "
@@ -208,9 +206,10 @@ def prepare(db: peewee.Database) -> Statements:
         lock_key=f"SELECT 1 FROM {key} WHERE {of_key} FOR UPDATE; ",
         lock_marks=f"SELECT pg_advisory_xact_lock({p}, {p}); ",
         # an iteration's 1:1 recipients and 07 authors at once (heads.py): the heads of
-        # existing users made, then locked in user order (no two nodes wait in a cycle),
-        # then read under those locks, in a snapshot taken after them; (users, users),
-        # then fetch_heads' (counted, limit, senders, users)
+        # existing users made (those the node saw no head for), then locked in user order
+        # (no two nodes wait in a cycle), then read under those locks, in a snapshot
+        # taken after them; ([missing],) (users,), then fetch_heads' (counted, limit,
+        # senders, users, and the keys as dsts, srcs, stamps)
         make_heads=f"{hot['make_heads'].call}; ",
         lock_heads=f"{hot['lock_heads'].call}; ",
         fetch_heads=hot["fetch_heads"].call,
@@ -253,15 +252,15 @@ def _prepared(q: Callable[[str], str], entry_columns: str, receipt_columns: str,
     head, user = q(QueueHead._meta.table_name), q(User._meta.table_name)
     who, seq = q("user"), q("seq")
     key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
+    add_keys = (f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
+                f"SELECT * FROM unnest({_arrays(4)})")
     bodies = {
         # a known key inserts nothing and so is not returned: what is returned is new
-        "add_keys": (f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
-                     f"SELECT * FROM unnest({_arrays(4)}) "
-                     f"ON CONFLICT ({key_columns}) DO NOTHING RETURNING {key_columns}"),
+        "add_keys": (f"{add_keys} ON CONFLICT ({key_columns}) DO NOTHING "
+                     f"RETURNING {key_columns}"),
         # keys a node looked for under their recipients' locks (heads.py): a conflict
         # would be a flaw of those locks, and fails the batch
-        "add_new_keys": (f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
-                         f"SELECT * FROM unnest({_arrays(4)})"),
+        "add_new_keys": add_keys,
         "enqueue": (f"INSERT INTO {queue} ({entry_columns}) SELECT * FROM "
                     f"unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], "
                     f"$5::bigint[], $6::bigint[])"),

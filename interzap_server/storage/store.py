@@ -192,8 +192,8 @@ class Store:
         if self._heads.moved:
             self._heads.write()
         if self._writes:
-            checked = self._writes.checked  # new for sure, and written now
-            grouped, written = self._writes.flush()
+            checked = self._heads.new_keys(self._writes.keys)
+            grouped, written = self._writes.flush(checked)
             self._heads.written(checked)
             for key, copies in grouped.items():
                 self._caches.new_group_message(key, copies)
@@ -271,10 +271,9 @@ class Store:
         when written, its entries are dropped then (writes.py, sent()). A node knows
         before, for the keys its prefetch looked for (heads.py)."""
         key = (number(dst), user_number(src), ts)
-        known = self._heads.key_known(key)
-        if known or self._writes.has_key(key):
+        if self._heads.key_known(key) or self._writes.has_key(key):
             return None
-        self._writes.add_key(key, now, new=known is False)
+        self._writes.add_key(key, now)
         return key
 
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:

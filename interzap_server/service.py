@@ -78,6 +78,7 @@ class Service:
         self._open = False  # a transaction is under way
         self._opened = 0.0  # when it began
         self._hold = SHARED_HOLD if store.shared else None  # how long it may hold locks
+        self._alone = store.undoes_alone  # a frame gets a savepoint (PostgreSQL)
         self._ahead = LookAhead()  # a node's frames of the iteration (prepare())
         self._again = Retries()  # a node's silent frames that failed, to handle again
         self._began = 0.0  # when it began, by perf_counter (only when shared)
@@ -197,7 +198,10 @@ class Service:
 
     def handle(self, link: Link, item: Item, line: bytes = b"") -> None:
         """Apply one frame from `link` (or the protocol error it was), as its rule says;
-        `line` is the frame as received, without its LF (a 05's rule relays it)."""
+        `line` is the frame as received, without its LF (a 05's rule relays it), encoded
+        here for a frame handed over without one (tests, benchmarks)."""
+        if not line and not isinstance(item, RemoteProtocolError):
+            line = encode(item)[:-1]
         if self._hold is not None:
             self._look_ahead()  # for every frame prepare() was given, in order
         session = self._sessions.get(link)
@@ -214,10 +218,8 @@ class Service:
             # a node's 12 or 08 locks what the other nodes' frames wait for (the head of the
             # queue its 07 goes to, a group message's key, read marks): not past its iteration
             self._locking = self._hold is not None
-        try:
-            policy.check_login(session.user)
-        except RemoteProtocolError as refusal:
-            unit.refuse(refusal)
+        if policy.logs_in if session.user is not None else not policy.before_login:
+            unit.refuse(policy.login_refusal(session.user))
             return
         if policy.writes:
             # even a 16 for a retransmission may vouch for a row of this very
@@ -265,7 +267,8 @@ class Service:
 
     def _apply(self, rule: Rule, unit: Unit, item: Item) -> None:
         """Run the frame's rule after a savepoint, so that its failure undoes it alone."""
-        self._store.savepoint()
+        if self._alone:
+            self._store.savepoint()
         try:
             rule.handler(self._context, unit, item)
         except RemoteProtocolError as refusal:

@@ -69,7 +69,7 @@ def act(ctx: Context, unit: Unit, event: ev.Act) -> None:
     if key is not None:
         if event.kind == ActKind.DELETE:
             _erase_queued(ctx, recipients, original)
-        ctx.owe(unit, recipients, _acted(unit, event), key)
+        ctx.owe(unit, recipients, relay_as_acted(unit.line), key)
     ctx.reply(unit, accepted)
 
 
@@ -132,14 +132,6 @@ def _check_reference(ctx: Context, me: str, event: ev.Act, original: Original) -
             ErrorCode.UNKNOWN_MESSAGE,
             f"there is no message {event.ref_src} {event.ref_ts} in this chat")
     return accepted
-
-
-def _acted(unit: Unit, event: ev.Act) -> bytes:
-    """The 32 of a 31: its line with the code replaced, or formatted from its fields."""
-    if unit.line:
-        return relay_as_acted(unit.line)
-    return encode_decoded(ev.Acted, event.src, event.dst, event.ts, event.kind,
-                          event.ref_src, event.ref_ts, event.text)
 
 
 def _erase_queued(ctx: Context, recipients: Sequence[str], original: Original) -> None:

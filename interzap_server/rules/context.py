@@ -31,7 +31,7 @@ class Unit:
     """One handled frame and what it causes once the batch commits."""
 
     session: Session
-    line: bytes  # the frame as received, without its LF; b"" if it came otherwise
+    line: bytes  # the frame without its LF, as received; b"" for a line that was no frame
     silent: bool = False  # a failure goes unanswered (a 12, an 08)
     effects: list[Callable[[], None]] = field(default_factory=list)
     undo: Callable[[], None] | None = None  # if the batch fails

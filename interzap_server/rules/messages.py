@@ -4,7 +4,7 @@ blocks the author), 12 receipt (07 to the author once every copy is acknowledged
 Knows message keys, queues and their limit; knows no sockets and no SQL.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
@@ -12,7 +12,7 @@ from interzap_server.rules.context import Context, Unit
 from interzap_server.rules.groups import members
 from interzap_server.rules.names import meet
 from shared import events as ev
-from shared.codec import accepted_for, delivered_for, encode_decoded, relay_as_deliver
+from shared.codec import accepted_for, delivered_for, relay_as_deliver
 from shared.codes import ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.ids import is_group_id
@@ -30,7 +30,7 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
     else:
         require_user(ctx, event.dst)
         if refuses(ctx, event.dst, me):  # blocked: answered as ever, and dropped (5.8)
-            ctx.reply(unit, _accepted(unit, event))
+            ctx.reply(unit, accepted_for(unit.line))
             return
         recipients = [event.dst]
     # one INSERT tells a new key from a retransmission; a full queue refuses only new keys
@@ -41,29 +41,12 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
         if message is not None:
             if not grouped:
                 meet(ctx, unit, me, event.dst)  # 22s at a pair's first message (5.9)
-            ctx.owe(unit, recipients, _deliver(unit, event), message)
+            ctx.owe(unit, recipients, relay_as_deliver(unit.line), message)
     elif not store.message_known(event.src, event.dst, event.ts):
         raise RemoteProtocolError(
             ErrorCode.QUEUE_FULL,
             f"{full} has {ctx.max_queue} undelivered frames; try again later")
-    ctx.reply(unit, _accepted(unit, event))
-
-
-def _made_of_line(unit: Unit, cut: Callable[[bytes], bytes], kind: type[ev.Event],
-                  *fields: object) -> bytes:
-    """The 06, the 16 or the 07 of a 05 or a 12: `cut` from its line, checked by decode(),
-    or, for a frame handed over without its line (in-process callers), `kind` formatted
-    from its decoded `fields`; never checked again."""
-    return cut(unit.line) if unit.line else encode_decoded(kind, *fields)
-
-
-def _deliver(unit: Unit, event: ev.Send) -> bytes:
-    return _made_of_line(unit, relay_as_deliver, ev.Deliver, event.src, event.dst, event.ts,
-                         event.text)
-
-
-def _accepted(unit: Unit, event: ev.Send) -> bytes:
-    return _made_of_line(unit, accepted_for, ev.Accepted, event.dst, event.ts)
+    ctx.reply(unit, accepted_for(unit.line))
 
 
 def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:
@@ -82,5 +65,4 @@ def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:
         unit.session.link.strike()  # 12s are free only while they acknowledge something
         return
     if remaining == 0:
-        ctx.owe(unit, [event.src],
-                _made_of_line(unit, delivered_for, ev.Delivered, event.dst, event.ts))
+        ctx.owe(unit, [event.src], delivered_for(unit.line))

@@ -71,16 +71,15 @@ class Policy:
         object.__setattr__(self, "urgent", self.answered and not self.ephemeral)
         object.__setattr__(self, "defers", not self.answered and not self.ephemeral)
 
-    def check_login(self, user: str | None) -> None:
-        """The login state's refusals (PROTOCOL.md 5.1, step 4), for a connection logged
-        in as `user` (None: not yet): 13/03 before, 13/11 after."""
+    def login_refusal(self, user: str | None) -> RemoteProtocolError:
+        """The login state's refusal (PROTOCOL.md 5.1, step 4) of a frame the service found
+        out of place, on a connection logged in as `user` (None: not yet): 13/03 before
+        (not `before_login`), 13/11 after (`logs_in`)."""
         if user is None:
-            if not self.before_login:
-                raise RemoteProtocolError(ErrorCode.NOT_LOGGED_IN,
-                                          "log in (03) or register (01) first")
-        elif self.logs_in:
-            raise RemoteProtocolError(ErrorCode.ALREADY_LOGGED_IN,
-                                      f"this connection is already logged in as {user}")
+            return RemoteProtocolError(ErrorCode.NOT_LOGGED_IN,
+                                       "log in (03) or register (01) first")
+        return RemoteProtocolError(ErrorCode.ALREADY_LOGGED_IN,
+                                   f"this connection is already logged in as {user}")
 
 
 @dataclass(frozen=True, slots=True)

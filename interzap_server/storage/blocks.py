@@ -61,8 +61,8 @@ class Blocks:
     def blocks(self, blocker: str, sender: str) -> bool:
         """Whether `blocker` blocks `sender`: from memory while the caches are on."""
         pair = user_number(blocker), user_number(sender)
-        table = self._table()
-        if table is None:
+        table = self._caches.blocks()  # loaded: the usual case
+        if table is None and (table := self._table()) is None:  # the caches are off
             fetched = self._heads.blocks(*pair)
             if fetched is not None:
                 return fetched

@@ -138,6 +138,11 @@ class Store:
         self.receipts.truncate(0)
         self.wakeups.clear()
 
+    @property
+    def undoes_alone(self) -> bool:
+        """Whether a frame's writes can be undone alone (savepoint(): PostgreSQL)."""
+        return self._runner.savepoints
+
     def savepoint(self) -> None:
         """What comes from now on may be undone alone (runner.py: PostgreSQL only): in the
         database since the savepoint, and here, what waits since this mark (per frame)."""
@@ -271,7 +276,7 @@ class Store:
         when written, its entries are dropped then (writes.py, sent()). A node knows
         before, for the keys its prefetch looked for (heads.py)."""
         key = (number(dst), user_number(src), ts)
-        if self._heads.key_known(key) or self._writes.has_key(key):
+        if (self._locks and self._heads.key_known(key)) or self._writes.has_key(key):
             return None
         self._writes.add_key(key, now)
         return key
@@ -279,7 +284,9 @@ class Store:
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
         user = user_number(recipient)
-        seq = self._next_seq(user)
+        seq = self._caches.next_seq(user)
+        if seq is None:
+            seq = self._first_seq(user)
         text = frame.decode("utf-8")
         if message is None:
             self._writes.add_entry((user, seq, text, None, None, None))
@@ -293,16 +300,14 @@ class Store:
                 self._places.made(user, seq, message)
         return user * SEQ_SPAN + seq
 
-    def _next_seq(self, user: int) -> int:
-        """The next number in `user`'s queue: this process's own count, or the database's."""
+    def _first_seq(self, user: int) -> int:
+        """The next number in a queue the caches do not count (yet): the database's."""
+        if not self._caches.on:
+            held = self._heads.next_seq(user)
+            return self._runner.count(self._sql.next_seq, user) if held is None else held
+        self._caches.learn_last_seq(user, self._runner.count(self._sql.last_seq, user))
         seq = self._caches.next_seq(user)
-        if seq is None:
-            if not self._caches.on:
-                held = self._heads.next_seq(user)
-                return self._runner.count(self._sql.next_seq, user) if held is None else held
-            self._caches.learn_last_seq(user, self._runner.count(self._sql.last_seq, user))
-            seq = self._caches.next_seq(user)
-            assert seq is not None
+        assert seq is not None
         return seq
 
     def has_room(self, recipient: str, limit: int) -> bool:

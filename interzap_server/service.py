@@ -190,9 +190,15 @@ class Service:
 
     def _release(self, committed: bool) -> None:
         units, self._units = self._units, []
+        send_live = self._sessions.send_live
         for unit in units:
             if unit.wrote and not committed:
                 self._fail(unit)
+            for to, entry, frame, report in unit.sends:
+                if to is None:
+                    unit.session.link.write(frame)
+                else:
+                    send_live(to, entry, frame, report)
             for effect in unit.effects:
                 effect()
 
@@ -302,11 +308,7 @@ class Service:
             unit.undo = None
         reason = NOT_STORED if unit.wrote else NOT_CHECKED
         unit.wrote = False
-        if unit.silent:
-            unit.effects = []
-            return
-        unit.effects = [partial(unit.session.link.write,
-                                encode(ev.Error(ErrorCode.INTERNAL, reason)))]
+        unit.answer_only(None if unit.silent else encode(ev.Error(ErrorCode.INTERNAL, reason)))
 
     # -- work of the loop's own ------------------------------------------------
 

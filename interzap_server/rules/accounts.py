@@ -73,7 +73,7 @@ def register_invite(ctx: Context, unit: Unit, event: ev.RegisterInvite) -> None:
 def _open_account(ctx: Context, unit: Unit) -> str:
     token = secrets.token_hex(16)
     user = ctx.store.register(hash_token(token), ctx.now)
-    unit.effects.append(partial(log.info, "registered %s", user))
+    unit.effects += (partial(log.info, "registered %s", user),)
     ctx.sessions.log_in(unit.session, user, ctx.now)
     unit.undo = partial(ctx.sessions.log_out, unit.session)
     ctx.reply(unit, encode(ev.Registered(user, token)))

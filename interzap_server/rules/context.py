@@ -12,7 +12,6 @@ of the transaction.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from interzap_server.rules.throttle import Throttle
 from interzap_server.sessions import Link, Session, Sessions
@@ -26,6 +25,13 @@ KEY_MEMORY = 7 * 24 * 3600
 a 31 knows the message it refers to (5.11)."""
 
 
+Send = tuple[str | None, int, bytes, bool]
+"""A frame a unit sends once its batch commits, (to, entry, frame, report): to the unit's
+own connection if `to` is None; else the queue entry `entry` owed to the user `to`, sent
+at once if they are here to take it (`report`: its reading is confirmed by a 15, not by
+a 12). Plain tuples: a batch holds two or three per message until its commit."""
+
+
 @dataclass(eq=False, slots=True)
 class Unit:
     """One handled frame and what it causes once the batch commits."""
@@ -33,15 +39,20 @@ class Unit:
     session: Session
     line: bytes  # the frame without its LF, as received; b"" for a line that was no frame
     silent: bool = False  # a failure goes unanswered (a 12, an 08)
-    effects: list[Callable[[], None]] = field(default_factory=list)
+    sends: list[Send] = field(default_factory=list)  # in order
+    effects: tuple[Callable[[], None], ...] = ()  # anything else, after the sends (rare)
     undo: Callable[[], None] | None = None  # if the batch fails
     wrote: bool = False
+
+    def answer_only(self, frame: bytes | None) -> None:
+        """Drop whatever the unit would have sent or done; send `frame` (if any) instead."""
+        self.sends = [] if frame is None else [(None, 0, frame, False)]
+        self.effects = ()
 
     def refuse(self, refusal: RemoteProtocolError) -> None:
         """The frame's answer is its refusal (a 13 of the rules); it wrote nothing."""
         self.wrote = False
-        self.effects = [partial(self.session.link.write,
-                                encode(ev.Error(refusal.code, refusal.reason)))]
+        self.answer_only(encode(ev.Error(refusal.code, refusal.reason)))
 
     @property
     def user(self) -> str:
@@ -70,16 +81,15 @@ class Context:
 
     def reply(self, unit: Unit, frame: bytes) -> None:
         """Send `frame` to the unit's own connection once the batch commits."""
-        unit.effects.append(partial(unit.session.link.write, frame))
+        unit.sends.append((None, 0, frame, False))
 
     def owe(self, unit: Unit, recipients: Sequence[str], frame: bytes,
             message: Key | None = None) -> None:
         """Queue `frame` for each recipient; send it after the commit to those online."""
-        store, sessions = self.store, self.sessions
+        store, report = self.store, message is None
         for recipient in recipients:
             entry = store.enqueue(recipient, frame, message)  # the other nodes are told
-            unit.effects.append(partial(sessions.send_live, recipient, entry, frame,
-                                        message is None))
+            unit.sends.append((recipient, entry, frame, report))
 
     def tell(self, user: str, frame: bytes, about: str | None = None) -> None:
         """Send an ephemeral frame (27, 30) to `user` if online, now: never stored, never

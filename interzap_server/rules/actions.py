@@ -60,11 +60,10 @@ def act(ctx: Context, unit: Unit, event: ev.Act) -> None:
     if not is_group_id(event.dst) and refuses(ctx, event.dst, me):  # as a 05 (5.8)
         ctx.reply(unit, accepted)
         return
-    for recipient in recipients:
-        if not store.has_room(recipient, ctx.max_queue):
-            raise RemoteProtocolError(
-                ErrorCode.QUEUE_FULL,
-                f"{recipient} has {ctx.max_queue} undelivered frames; try again later")
+    full = store.full_queue(recipients, ctx.max_queue)
+    if full is not None:
+        raise RemoteProtocolError(
+            ErrorCode.QUEUE_FULL, f"{full} has {ctx.max_queue} undelivered frames; try again later")
     key = store.add_message(me, event.dst, event.ts, ctx.now)
     if key is not None:
         if event.kind == ActKind.DELETE:

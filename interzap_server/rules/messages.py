@@ -4,7 +4,6 @@ blocks the author), 12 receipt (07 to the author once every copy is acknowledged
 Knows message keys, queues and their limit; knows no sockets and no SQL.
 """
 
-from collections.abc import Sequence
 
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
@@ -35,7 +34,7 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
         recipients = [event.dst]
     # one INSERT tells a new key from a retransmission; a full queue refuses only new keys
     store = ctx.store
-    full = _full_queue(ctx, recipients)
+    full = store.full_queue(recipients, ctx.max_queue)
     if full is None:
         message = store.add_message(event.src, event.dst, event.ts, ctx.now)
         if message is not None:
@@ -47,14 +46,6 @@ def send(ctx: Context, unit: Unit, event: ev.Send) -> None:
             ErrorCode.QUEUE_FULL,
             f"{full} has {ctx.max_queue} undelivered frames; try again later")
     ctx.reply(unit, accepted_for(unit.line))
-
-
-def _full_queue(ctx: Context, recipients: Sequence[str]) -> str | None:
-    """A recipient already owed the most frames allowed, if any (error 14)."""
-    for recipient in recipients:
-        if not ctx.store.has_room(recipient, ctx.max_queue):
-            return recipient
-    return None
 
 
 def receipt(ctx: Context, unit: Unit, event: ev.Receipt) -> None:

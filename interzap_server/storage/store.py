@@ -310,12 +310,17 @@ class Store:
         assert seq is not None
         return seq
 
-    def has_room(self, recipient: str, limit: int) -> bool:
-        """Whether fewer than `limit` frames are owed to `recipient` (counted at most
-        when the caches cannot tell)."""
-        room = self._caches.has_room(recipient, limit)
-        if room is not None:
-            return room
+    def full_queue(self, recipients: Sequence[str], limit: int) -> str | None:
+        """The first of `recipients` already owed `limit` frames, if any (13/14); a queue
+        is counted only when the caches cannot tell."""
+        for recipient in recipients:
+            room = self._caches.has_room(recipient, limit)
+            if not (self._count_room(recipient, limit) if room is None else room):
+                return recipient
+        return None
+
+    def _count_room(self, recipient: str, limit: int) -> bool:
+        """Whether fewer than `limit` frames are owed to `recipient`, as the database says."""
         user = user_number(recipient)
         room = self._heads.has_room(user, limit)
         if room is None:

@@ -257,7 +257,7 @@ def test_store_one_to_one_message_statements(store: Store) -> None:
     with store.batch():  # each queue's last seq, read once per process
         store.enqueue(alice, b"07Client-0000021700000000\n")
         store.enqueue(bob, b"07Client-0000011700000000\n")
-    assert store.user_exists(bob) and store.has_room(bob, 10)  # cached from here on
+    assert store.user_exists(bob) and store.full_queue([bob], 10) is None  # cached from here on
     with statements(store) as sent, store.batch():
         for ts in range(TS, TS + 5):
             store.enqueue(bob, FRAME, store.add_message(alice, bob, ts, TS))
@@ -394,7 +394,7 @@ def test_store_without_caches_asks_the_database_every_time(tmp_path: Path) -> No
             for _ in range(2):
                 shared.user_exists(bob)
                 shared.group_members(group)
-                shared.has_room(bob, 10)
+                shared.full_queue([bob], 10)
     finally:
         shared.close()
     assert run == ["SELECT"] * 6
@@ -406,11 +406,11 @@ def test_store_shared_sees_another_process_fill_a_queue(tmp_path: Path) -> None:
     one, two = (open_store(str(tmp_path / "store.db"), shared=True) for _ in range(2))
     try:
         (bob,) = users(one, 1)
-        assert one.has_room(bob, 2)
+        assert one.full_queue([bob], 2) is None
         with two.batch():
             two.enqueue(bob, FRAME)
             two.enqueue(bob, FRAME)
-        assert not one.has_room(bob, 2)
+        assert one.full_queue([bob], 2) == bob
     finally:
         one.close()
         two.close()

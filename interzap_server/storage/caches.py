@@ -154,11 +154,6 @@ class LocalCaches:
             if owed >= limit:
                 self._full_until[recipient] = time.monotonic() + FULL_QUEUE_RECOUNT
 
-    def enqueued(self, recipient: str) -> None:
-        """One more entry for `recipient`."""
-        if recipient in self._owed:
-            self._owed[recipient] += 1
-
     def acknowledged(self, recipient: str) -> None:
         """The recipient's queue lost an entry: count it afresh when it is next full."""
         self._full_until.pop(recipient, None)
@@ -204,12 +199,15 @@ class LocalCaches:
 
     # -- seqs --------------------------------------------------------------------------
 
-    def next_seq(self, user: int) -> int | None:
-        """The next seq of `user`'s queue, or None: ask the database for the last one."""
+    def take_seq(self, user: int, recipient: str) -> int | None:
+        """The next seq of `user`'s queue (the user `recipient`), one more entry owed to them
+        from now on; or None: ask the database for the last seq (nothing is counted then)."""
         last = self._seqs.get(user)
         if last is None:
             return None
         self._seqs[user] = last + 1
+        if recipient in self._owed:
+            self._owed[recipient] += 1
         return last + 1
 
     def learn_last_seq(self, user: int, last: int) -> None:

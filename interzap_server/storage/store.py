@@ -284,29 +284,28 @@ class Store:
     def enqueue(self, recipient: str, frame: bytes, message: Key | None = None) -> int:
         """Owe `frame` (an encoded frame, LF included) to `recipient`; returns the queue entry."""
         user = user_number(recipient)
-        seq = self._caches.next_seq(user)
+        seq = self._caches.take_seq(user, recipient)
         if seq is None:
-            seq = self._first_seq(user)
+            seq = self._first_seq(user, recipient)
         text = frame.decode("utf-8")
         if message is None:
             self._writes.add_entry((user, seq, text, None, None, None))
         else:
             dst, src, ts = message
             self._writes.add_entry((user, seq, text, src, dst, ts))
-        self._caches.enqueued(recipient)
         if self.shared:
             self.wakeups.notify(user, seq, text, message)  # carried by the wake-up if it can
             if message is not None and message[0] > 0:
                 self._places.made(user, seq, message)
         return user * SEQ_SPAN + seq
 
-    def _first_seq(self, user: int) -> int:
+    def _first_seq(self, user: int, recipient: str) -> int:
         """The next number in a queue the caches do not count (yet): the database's."""
         if not self._caches.on:
             held = self._heads.next_seq(user)
             return self._runner.count(self._sql.next_seq, user) if held is None else held
         self._caches.learn_last_seq(user, self._runner.count(self._sql.last_seq, user))
-        seq = self._caches.next_seq(user)
+        seq = self._caches.take_seq(user, recipient)
         assert seq is not None
         return seq
 

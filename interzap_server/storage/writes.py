@@ -33,10 +33,15 @@ Place = tuple[int, int]
 """An entry's (user, seq)."""
 EntryRow = tuple[int, int, str, int | None, int | None, int | None]
 """(user, seq, frame, src, dst, ts): the key's columns only for a 06."""
+FrameRow = tuple[int, int, str]
+"""(user, seq, frame): an entry without a key (07, 09, 11), written without the key's
+columns: Python 3.11's sqlite3 spends about 2,500 instructions binding a None, looking
+for an adapter (bench/README.md, "Session 10")."""
 
-Mark = tuple[int, int, int]
-"""How many keys, entries and deletions waited when a frame began (mark(), truncate())."""
-NOTHING: Mark = (0, 0, 0)
+Mark = tuple[int, int, int, int]
+"""How many keys, 06s, other entries and deletions waited when a frame began (mark(),
+truncate())."""
+NOTHING: Mark = (0, 0, 0, 0)
 
 
 class Writes:
@@ -46,7 +51,8 @@ class Writes:
         self._runner = runner
         self._sql = sql
         self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
-        self._entries: list[EntryRow] = []
+        self._entries: list[EntryRow] = []  # 06s
+        self._frames: list[FrameRow] = []  # 07s, 09s, 11s
         self._pending: Counter[int] = Counter()  # per user, entries in _entries
         self._gone: list[Place] = []
         self.voided: set[Place] = set()  # entries dropped at a flush since the last clear()
@@ -55,29 +61,32 @@ class Writes:
         """Forget everything (the transaction ended, or rolled back)."""
         self._keys.clear()
         self._entries.clear()
+        self._frames.clear()
         self._pending.clear()
         self._gone.clear()
         self.voided.clear()
 
     def mark(self) -> Mark:
         """Where the writes of what comes next begin: to drop them alone (truncate)."""
-        return len(self._keys), len(self._entries), len(self._gone)
+        return len(self._keys), len(self._entries), len(self._frames), len(self._gone)
 
     def truncate(self, mark: Mark) -> None:
         """Drop what was added since mark() (a frame rolled back to its savepoint)."""
-        keys, entries, gone = mark
+        keys, entries, frames, gone = mark
         for key in list(self._keys)[keys:]:  # a dict keeps its keys in the order added
             del self._keys[key]
         dropped = {(row[0], row[1]) for row in self._entries[entries:]}
         self._pending.subtract(user for user, _ in dropped)
+        self._pending.subtract(user for user, _, _ in self._frames[frames:])
         del self._entries[entries:]
+        del self._frames[frames:]
         del self._gone[gone:]
         if dropped:
             for _, copies in self._keys.values():
                 copies[:] = [place for place in copies if place not in dropped]
 
     def __bool__(self) -> bool:
-        return bool(self._keys or self._entries or self._gone)
+        return bool(self._keys or self._entries or self._frames or self._gone)
 
     def has_key(self, key: Key) -> bool:
         return key in self._keys
@@ -96,12 +105,14 @@ class Writes:
         return self._keys.keys()
 
     def add_entry(self, row: EntryRow) -> None:
-        self._entries.append(row)
         self._pending[row[0]] += 1
-        if row[3] is not None:
-            key = (row[4], row[3], row[5])
-            if key in self._keys:
-                self._keys[key][1].append((row[0], row[1]))
+        if row[3] is None:
+            self._frames.append(row[:3])
+            return
+        self._entries.append(row)
+        key = (row[4], row[3], row[5])
+        if key in self._keys:
+            self._keys[key][1].append((row[0], row[1]))
 
     def delete(self, place: Place) -> None:
         self._gone.append(place)
@@ -116,7 +127,7 @@ class Writes:
               ) -> tuple[dict[Key, int], list[EntryRow]]:
         """Write everything, keys first; `checked`: keys known to be new (heads.py).
         Returns the new group messages' keys (dst < 0) with how many copies each has,
-        and the entries written."""
+        and the 06s written."""
         keys, self._keys = self._keys, {}
         new = self._insert_keys(keys, checked)
         if len(new) < len(keys):  # some were known
@@ -128,6 +139,8 @@ class Writes:
         if self.voided:
             entries = [row for row in entries if (row[0], row[1]) not in self.voided]
         write_rows(self._runner, self._sql, entries, self._sql.enqueue)
+        frames, self._frames = self._frames, []
+        write_rows(self._runner, self._sql, frames, self._sql.enqueue_frames)
         gone, self._gone = self._gone, []
         write_rows(self._runner, self._sql, gone, self._sql.dequeue)
         return {key: len(copies) for key, (_, copies) in keys.items()

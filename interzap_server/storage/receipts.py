@@ -6,7 +6,7 @@ and its read time set by the 08 that moves the reader's mark past it: group
 frames only, so a 1:1 message costs nothing more. The rows of a transaction's
 12s wait here and are written together, one INSERT when the store flushes (as
 writes.py does for queue entries), so many group 12s in one loop iteration cost
-one statement. Rows go with their keys, after KEY_MEMORY (Store.prune).
+one statement. Rows go with their keys, after KEY_MEMORY (expiry.py).
 
 Knows ids, the group_receipt and queue tables; knows no chat rules.
 """
@@ -108,7 +108,3 @@ class Receipts:
                                          & (Entry.dst == number(group))
                                          & (Entry.src == user_number(src)) & (Entry.ts == ts)))
         return {user_id(user) for (user,) in rows}
-
-    def prune(self, before: int) -> int:
-        """Forget receipts of copies acknowledged before `before`."""
-        return self._runner.execute(GroupReceipt.delete().where(GroupReceipt.delivered < before))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from postgres import Cluster
 
-from interzap_server.storage import StorageError, Store, caches, open_store
+from interzap_server.storage import StorageError, Store, caches, expiry, open_store
 
 TS = 1_700_000_000
 FRAME = b"06Client-000001Client-0000021700000000hi\n"
@@ -138,12 +138,32 @@ def test_store_prune_forgets_only_old_settled_keys(store: Store) -> None:
         store.acknowledge(carol, alice, group, TS)
         store.acknowledge(bob, alice, group, TS + 1)
     with store.batch():
-        assert store.prune(TS + 50) == 2
+        assert sum(store.prune(TS + 50) for _ in range(expiry.SLICES)) == 2
     assert not store.message_known(alice, bob, TS)
     assert not store.message_known(alice, group, TS)
     assert store.message_known(alice, bob, TS + 1)  # queued for bob
     assert store.message_known(alice, group, TS + 1)  # queued for carol
     assert store.message_known(alice, bob, TS + 2)  # not old enough
+
+
+def test_store_prune_walks_a_slice_of_recipients_per_call(store: Store) -> None:
+    """Each prune() looks at the next range of recipients: 1:1 keys and group receipts are
+    all forgotten after SLICES calls, not before, and the pass then begins again."""
+    alice, *others = users(store, expiry.SLICES)
+    with store.batch():
+        group = store.create_group(alice, TS, (alice, *others), TS)
+        send_to_group(store, alice, group, others)
+        for member in others:
+            store.acknowledge(member, alice, group, TS, now=TS)
+        for ts, bob in enumerate(others, TS):
+            store.add_message(alice, bob, ts, TS)
+    with store.batch():
+        forgotten = [store.prune(TS + 50) for _ in range(expiry.SLICES)]
+    assert max(forgotten) < len(others) and sum(forgotten) == len(others) + 1
+    assert store.receipts.of(group, alice, TS) == {}
+    with store.batch():
+        store.add_message(alice, others[0], TS - 1, TS)
+        assert store.prune(TS + 50) == 1  # a new pass, from the smallest recipient
 
 
 @both

@@ -8,8 +8,9 @@ placeholder from the database (`?` for SQLite, `%s` for PostgreSQL), so the
 text is right for either.
 
 Writes of many rows (a loop iteration's keys, entries and deletions) are one
-statement per kind: on SQLite one statement of one row, stepped per row
-(executemany, which costs no round trip: the database is in process), on
+statement per kind: on SQLite one statement of one row, which writes.py runs as
+INSERTs of many rows, or stepped per row (executemany: no round trip to save,
+the database is in process) for the DELETE, on
 PostgreSQL one statement whose parameters are arrays, a column each, since
 psycopg2's executemany is a round trip per row. The hot statements of
 PostgreSQL are prepared on each connection (prepared.py): their fields here

@@ -3,10 +3,10 @@
 Theory of operation: the rules write a message at a time, but the database is
 cheapest written a kind at a time, and on PostgreSQL every statement is a
 round trip. So the store hands out seqs and answers at once, and keeps the
-rows here; flush() writes them, one statement per kind, before the transaction
-commits (Store.commit) or before the store reads something they would change.
-Nothing leaves the server before the commit (service.py), so nothing has seen
-a row that is still here.
+rows here; flush() writes them, a statement per kind (on SQLite a few INSERTs
+of many rows: insert_rows), before the transaction commits (Store.commit) or
+before the store reads something they would change. Nothing leaves the server
+before the commit (service.py), so nothing has seen a row that is still here.
 
 A new key is not known to be new until its INSERT: a retransmission of a key
 this process never saw (accepted before a restart, or by another server) looks
@@ -20,9 +20,11 @@ inserted without asking back, in the commit's round trip.
 Knows rows of numbers and the statements; knows no ids, no caches, no rules.
 """
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from itertools import chain
 
 from interzap_server.storage.runner import Row, Runner
 from interzap_server.storage.statements import Statements
@@ -154,7 +156,7 @@ class Writes:
         no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
         rows = [(*key, accepted) for key, (accepted, _) in keys.items() if key not in checked]
         if self._sql.in_process:  # nothing is checked: one writer
-            return self._insert_keys_stepped(keys, rows) if rows else set()
+            return self._insert_keys_in_process(keys, rows) if rows else set()
         sure = [(*key, accepted) for key, (accepted, _) in keys.items() if key in checked]
         write_rows(self._runner, self._sql, sure, self._sql.add_new_keys)
         new = {row[:3] for row in sure}
@@ -163,15 +165,16 @@ class Writes:
             new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
         return new
 
-    def _insert_keys_stepped(self, keys: dict[Key, tuple[int, list[Place]]],
+    def _insert_keys_in_process(self, keys: dict[Key, tuple[int, list[Place]]],
                              rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
-        """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
-        RETURNING (bench/README.md, "Session 5"). Its row count says whether every key
-        was new; if not (a retransmission from before this process), the keys are
-        inserted again one at a time, after a rollback to a savepoint, to learn which."""
+        """SQLite: INSERTs of many rows without RETURNING (insert_rows; with RETURNING they
+        cost twice executemany's, bench/README.md, "Session 5"). Their row counts say
+        whether every key was new; if not (a retransmission from before this process),
+        the keys are inserted again one at a time, after a rollback to a savepoint, to
+        learn which."""
         runner, sql = self._runner, self._sql
         runner.run(sql.savepoint)
-        inserted = runner.run_many(sql.add_key, rows)
+        inserted = insert_rows(runner, sql.add_key, rows)
         if inserted == len(rows):
             runner.run(sql.release)
             return keys.keys()  # no set of them built: the usual case
@@ -182,15 +185,47 @@ class Writes:
 
 def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...]],
                statement: str) -> None:
-    """One statement for all `rows`: in process a statement of one row stepped per row
-    (executemany), else one of arrays, a column each, which may wait to go with the next
-    statement (Runner.later)."""
+    """One statement for all `rows`: in process an INSERT of many rows (insert_rows), or
+    another statement of one row stepped per row (executemany); else one of arrays, a
+    column each, which may wait to go with the next statement (Runner.later)."""
     if not rows:
         return
-    if sql.in_process:
-        runner.run_many(statement, rows)
-    else:
+    if not sql.in_process:
         runner.later(statement, *columns(rows))
+    elif statement.startswith("INSERT"):
+        insert_rows(runner, statement, rows)
+    else:
+        runner.run_many(statement, rows)
+
+
+def insert_rows(runner: Runner, statement: str, rows: Sequence[tuple[object, ...]]) -> int:
+    """SQLite: an INSERT of one row (`VALUES (?, ...)`) run as INSERTs of CHUNK rows, then
+    of the powers of two that make up the rest; the rows inserted. One statement of many
+    rows costs less per row than executemany's step per row (4.3% of a 1:1 message's
+    instructions in process, 5.3% of a group delivery's: bench/README.md, "Session 10"),
+    and its texts are few (one per power of two), so sqlite3's statement cache keeps them
+    compiled; DELETEs stay stepped, since SQLite scans the table for a `(user, seq) IN
+    (VALUES ...)`."""
+    inserted, start, size = 0, 0, CHUNK
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        values = chain.from_iterable(rows[start:start + size])
+        inserted += runner.run(_of_rows(statement, size), *values).rowcount
+        start += size
+    return inserted
+
+
+CHUNK = 256
+"""Rows per INSERT at most (256 x 6 values: far below SQLite's 32,766 parameters)."""
+
+
+@functools.cache
+def _of_rows(statement: str, count: int) -> str:
+    """The INSERT of one row `statement` with `count` rows of parameters."""
+    head, values, tail = statement.partition("VALUES ")
+    row = tail[:tail.index(")") + 1]
+    return head + values + ", ".join([row] * count) + tail[len(row):]
 
 
 def columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:

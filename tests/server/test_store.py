@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from postgres import Cluster
 
-from interzap_server.storage import StorageError, Store, caches, expiry, open_store
+from interzap_server.storage import StorageError, Store, caches, expiry, open_store, writes
 
 TS = 1_700_000_000
 FRAME = b"06Client-000001Client-0000021700000000hi\n"
@@ -272,23 +272,38 @@ def test_store_forget_drops_every_entry(store: Store) -> None:
 
 
 def test_store_one_to_one_message_statements(store: Store) -> None:
-    """A transaction of new 1:1 messages is 2 statements (keys, copies), however many
-    messages; one of their 12s and 15s is 1 (the deletions)."""
+    """A transaction of 64 new 1:1 messages is 2 statements (keys, copies); their 12s and
+    15s are 1 (the deletions, stepped)."""
     alice, bob = users(store, 2)
     with store.batch():  # each queue's last seq, read once per process
         store.enqueue(alice, b"07Client-0000021700000000\n")
         store.enqueue(bob, b"07Client-0000011700000000\n")
-    assert store.user_exists(bob) and store.has_room(bob, 10)  # cached from here on
+    assert store.user_exists(bob) and store.has_room(bob, 100)  # cached from here on
+    stamps = range(TS, TS + writes.CHUNK)
     with statements(store) as sent, store.batch():
-        for ts in range(TS, TS + 5):
+        for ts in stamps:
             store.enqueue(bob, FRAME, store.add_message(alice, bob, ts, TS))
     confirmed = [queued.entry for queued in store.queue.read(alice, 0, 10)]
     with statements(store) as received, store.batch():
-        assert [store.acknowledge(bob, alice, bob, ts) for ts in range(TS, TS + 5)] == [0] * 5
+        assert [store.acknowledge(bob, alice, bob, ts) for ts in stamps] == [0] * len(stamps)
         store.forget(confirmed)
     assert sent == ["INSERT", "INSERT"]
     assert received == ["DELETE"]
-    assert len(store.queue.read(bob, 0, 10)) == 1  # the 07 of the warm-up
+    assert len(store.queue.read(bob, 0, 100)) == 1  # the 07 of the warm-up
+
+
+def test_store_inserts_rows_by_powers_of_two(store: Store) -> None:
+    """100 rows are INSERTs of 64, 32 and 4 rows, all written; the rows inserted are
+    counted, those already there (ON CONFLICT DO NOTHING) not."""
+    keys = [(1, 2, ts, TS) for ts in range(TS, TS + 100)]
+    with store.batch():
+        writes.insert_rows(store._runner, store._sql.add_key, keys[:3])
+        with statements(store, expanded=True) as run:
+            assert writes.insert_rows(store._runner, store._sql.add_key, keys) == 97
+    assert [sql.count("), (") + 1 for sql in run] == [64, 32, 4]
+    with store.batch():
+        assert all(store.message_known("Client-000002", "Client-000001", ts)
+                   for _, _, ts, _ in keys)
 
 
 @both

@@ -37,7 +37,7 @@ EntryRow = tuple[int, int, str, int | None, int | None, int | None]
 """(user, seq, frame, src, dst, ts): the key's columns only for a 06."""
 FrameRow = tuple[int, int, str]
 """(user, seq, frame): an entry without a key (07, 09, 11), written without the key's
-columns: Python 3.11's sqlite3 spends about 2,500 instructions binding a None, looking
+columns: Python 3.11's sqlite3 spends about 3,000 instructions binding a None, looking
 for an adapter (bench/README.md, "Session 10")."""
 
 Mark = tuple[int, int, int, int]
@@ -55,7 +55,7 @@ class Writes:
         self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
         self._entries: list[EntryRow] = []  # 06s
         self._frames: list[FrameRow] = []  # 07s, 09s, 11s
-        self._pending: Counter[int] = Counter()  # per user, entries in _entries
+        self._pending: Counter[int] = Counter()  # per user, entries in both lists
         self._gone: list[Place] = []
         self.voided: set[Place] = set()  # entries dropped at a flush since the last clear()
 
@@ -166,7 +166,7 @@ class Writes:
         return new
 
     def _insert_keys_in_process(self, keys: dict[Key, tuple[int, list[Place]]],
-                             rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
+                                rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
         """SQLite: INSERTs of many rows without RETURNING (insert_rows; with RETURNING they
         cost twice executemany's, bench/README.md, "Session 5"). Their row counts say
         whether every key was new; if not (a retransmission from before this process),

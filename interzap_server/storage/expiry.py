@@ -3,7 +3,7 @@
 Theory of operation: an index on `message_key.accepted` would find the old keys
 at once, but every message pays for it (a second B-tree written per key: 2.2% of
 a 1:1 message's instructions in process), and deleting through it touches pages
-all over the table: on a million keys, 51-64 ms of CPU an hour for an hour's
+all over the table: on a million keys, 49-64 ms of CPU an hour for an hour's
 keys. So there is no such index; prune() walks the tables by their primary key
 instead, a range of recipients (`dst`; `group` for the receipts) per call,
 SLICES calls to a pass: 11-18 ms a call on the same table, 463 ms a day against

@@ -4,9 +4,10 @@ for the author's "who got and read it" (25, PROTOCOL.md 5.12).
 Part of the store (Store.receipts). A row is made by the 12 of a group copy,
 and its read time set by the 08 that moves the reader's mark past it: group
 frames only, so a 1:1 message costs nothing more. The rows of a transaction's
-12s wait here and are written together, one INSERT when the store flushes (as
-writes.py does for queue entries), so many group 12s in one loop iteration cost
-one statement. Rows go with their keys, after KEY_MEMORY (expiry.py).
+12s wait here and are written together when the store flushes (as writes.py does
+for queue entries: on SQLite an INSERT per 256 rows), so many group 12s in one
+loop iteration cost one statement. Rows go with their keys, after KEY_MEMORY
+(expiry.py).
 
 Knows ids, the group_receipt and queue tables; knows no chat rules.
 """

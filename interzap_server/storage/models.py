@@ -76,11 +76,11 @@ class MessageKey(BaseModel):
     src = BigIntegerField()
     ts = BigIntegerField()
     accepted = BigIntegerField()  # server time, for forgetting keys after KEY_MEMORY
+    # no index on it: prune() walks the primary key a slice at a time (expiry.py)
 
     class Meta:
         table_name = "message_key"
         primary_key = CompositeKey("dst", "src", "ts")
-        indexes = ((("accepted",), False),)
 
 
 class Entry(BaseModel):

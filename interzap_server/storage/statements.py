@@ -8,8 +8,9 @@ placeholder from the database (`?` for SQLite, `%s` for PostgreSQL), so the
 text is right for either.
 
 Writes of many rows (a loop iteration's keys, entries and deletions) are one
-statement per kind: on SQLite one statement of one row, stepped per row
-(executemany, which costs no round trip: the database is in process), on
+statement per kind: on SQLite one statement of one row, which writes.py runs as
+INSERTs of many rows, or stepped per row (executemany: no round trip to save,
+the database is in process) for the DELETE, on
 PostgreSQL one statement whose parameters are arrays, a column each, since
 psycopg2's executemany is a round trip per row. The hot statements of
 PostgreSQL are prepared on each connection (prepared.py): their fields here
@@ -39,8 +40,8 @@ from interzap_server.storage.prepared import Prepared
 from interzap_server.storage.wakeups import CHANNEL
 
 RECEIPT_FIELDS = (GroupReceipt.group, GroupReceipt.src, GroupReceipt.ts, GroupReceipt.member,
-                  GroupReceipt.delivered, GroupReceipt.read)
-"""The columns of add_receipts, in order."""
+                  GroupReceipt.delivered)
+"""The columns of add_receipts, in order; add_read_receipts adds `read`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Statements:
     rollback_to: str
     release: str
     enqueue: str  # (user, seq, frame, src, dst, ts): one row, or arrays on PostgreSQL
+    enqueue_frames: str  # (user, seq, frame), entries without a key: one row, or arrays
     # presence (presence.py): written and read at every login and departure
     presence_upsert: str  # (user, online, seen, hidden for a new row, node)
     presence_of: str  # online, seen, hidden, the heartbeat of its node, the database's clock
@@ -64,6 +66,7 @@ class Statements:
     marks_between: str  # (me, me): the read marks I keep or am kept in, as (author, dst)
     add_contact: str  # a pair's first 1:1 message (names.py): (low, high), known: nothing
     add_receipts: str  # RECEIPT_FIELDS: one row, or arrays; one already there is left as it is
+    add_read_receipts: str  # the same and `read`, for receipts read in their transaction
     dequeue: str  # (user, seq): one row, or arrays on PostgreSQL
     drop_copy: str
     copies_left: str
@@ -120,9 +123,11 @@ def prepare(db: peewee.Database) -> Statements:
     of_key = f"{q('dst')} = {p} AND {q('src')} = {p} AND {q('ts')} = {p}"
     key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
     known_key = f" ON CONFLICT ({key_columns}) DO NOTHING"
-    entry_columns = f"{who}, {seq}, {q('frame')}, {q('src')}, {q('dst')}, {q('ts')}"
+    frame_columns = f"{who}, {seq}, {q('frame')}"
+    entry_columns = f"{frame_columns}, {q('src')}, {q('dst')}, {q('ts')}"
     receipt_columns = ", ".join(q(field.column_name) for field in RECEIPT_FIELDS)
-    hot = _prepared(q, entry_columns, receipt_columns)
+    receipts = q(GroupReceipt._meta.table_name)
+    hot = _prepared(q, frame_columns, receipt_columns)
     in_process = isinstance(db, peewee.SqliteDatabase)
     return Statements(
         in_process=in_process,
@@ -142,6 +147,8 @@ def prepare(db: peewee.Database) -> Statements:
         release=f"RELEASE SAVEPOINT {q('keys')}",
         enqueue=(f"INSERT INTO {queue} ({entry_columns}) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
                  if in_process else hot["enqueue"].call),
+        enqueue_frames=(f"INSERT INTO {queue} ({frame_columns}) VALUES ({p}, {p}, {p})"
+                        if in_process else hot["enqueue_frames"].call),
         presence_upsert=(f"INSERT INTO {seen} ({who}, {q('online')}, {q('seen')}, "
                          f"{q('hidden')}, {node}) VALUES ({p}, {p}, {p}, {p}, {p}) "
                          f"ON CONFLICT ({who}) DO UPDATE SET "
@@ -158,9 +165,12 @@ def prepare(db: peewee.Database) -> Statements:
                        f"WHERE {q('dst')} = {p} OR {q('author')} = {p}"),
         add_contact=(f"INSERT INTO {q(Contact._meta.table_name)} ({q('low')}, {q('high')}) "
                      f"VALUES ({p}, {p}) ON CONFLICT DO NOTHING"),
-        add_receipts=(f"INSERT INTO {q(GroupReceipt._meta.table_name)} ({receipt_columns}) "
-                      f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
+        add_receipts=(f"INSERT INTO {receipts} ({receipt_columns}) "
+                      f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
                       if in_process else hot["add_receipts"].call),
+        add_read_receipts=(f"INSERT INTO {receipts} ({receipt_columns}, {q('read')}) "
+                           f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
+                           if in_process else hot["add_read_receipts"].call),
         dequeue=(f"DELETE FROM {queue} WHERE {who} = {p} AND {seq} = {p}" if in_process
                  else hot["dequeue"].call),
         # a 06 the store does not remember: found among its recipient's own entries
@@ -243,13 +253,14 @@ def prepare(db: peewee.Database) -> Statements:
     )
 
 
-def _prepared(q: Callable[[str], str], entry_columns: str, receipt_columns: str,
+def _prepared(q: Callable[[str], str], frame_columns: str, receipt_columns: str,
               ) -> dict[str, Prepared]:
     """PostgreSQL's statements of the message path, by name (prepared.py): each per-user
     lookup a correlated subquery or `= ANY` on a primary key, so that their generic plans
     are index probes on tables of any size."""
     key, queue = q(MessageKey._meta.table_name), q(Entry._meta.table_name)
     head, user = q(QueueHead._meta.table_name), q(User._meta.table_name)
+    receipts = q(GroupReceipt._meta.table_name)
     who, seq = q("user"), q("seq")
     key_columns = f"{q('dst')}, {q('src')}, {q('ts')}"
     add_keys = (f"INSERT INTO {key} ({key_columns}, {q('accepted')}) "
@@ -261,11 +272,16 @@ def _prepared(q: Callable[[str], str], entry_columns: str, receipt_columns: str,
         # keys a node looked for under their recipients' locks (heads.py): a conflict
         # would be a flaw of those locks, and fails the batch
         "add_new_keys": add_keys,
-        "enqueue": (f"INSERT INTO {queue} ({entry_columns}) SELECT * FROM "
+        "enqueue": (f"INSERT INTO {queue} ({frame_columns}, {q('src')}, {q('dst')}, {q('ts')}) "
+                    f"SELECT * FROM "
                     f"unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], "
                     f"$5::bigint[], $6::bigint[])"),
-        "add_receipts": (f"INSERT INTO {q(GroupReceipt._meta.table_name)} ({receipt_columns}) "
-                         f"SELECT * FROM unnest({_arrays(6)}) ON CONFLICT DO NOTHING"),
+        "enqueue_frames": (f"INSERT INTO {queue} ({frame_columns}) SELECT * FROM "
+                           f"unnest($1::bigint[], $2::bigint[], $3::text[])"),
+        "add_receipts": (f"INSERT INTO {receipts} ({receipt_columns}) "
+                         f"SELECT * FROM unnest({_arrays(5)}) ON CONFLICT DO NOTHING"),
+        "add_read_receipts": (f"INSERT INTO {receipts} ({receipt_columns}, {q('read')}) "
+                              f"SELECT * FROM unnest({_arrays(6)}) ON CONFLICT DO NOTHING"),
         "dequeue": (f"DELETE FROM {queue} WHERE ({who}, {seq}) IN "
                     f"(SELECT * FROM unnest({_arrays(2)}))"),
         "notify": f"SELECT pg_notify('{CHANNEL}', said) FROM unnest($1::text[]) AS said",

@@ -12,18 +12,17 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
-from peewee import fn
-
 from interzap_server.storage.accounts import Accounts
 from interzap_server.storage.acts import Acts
 from interzap_server.storage.blocks import Blocks
 from interzap_server.storage.caches import LocalCaches
 from interzap_server.storage.census import QueueCensus
+from interzap_server.storage.expiry import Expiry
 from interzap_server.storage.failures import Reported
 from interzap_server.storage.groups import Groups
 from interzap_server.storage.heads import Heads
 from interzap_server.storage.marks import ReadMarks
-from interzap_server.storage.models import Entry, Group, Member, MessageKey, User
+from interzap_server.storage.models import Group, Member, User
 from interzap_server.storage.names import Names
 from interzap_server.storage.node import Node
 from interzap_server.storage.numbers import SEQ_SPAN, number, user_number
@@ -65,6 +64,7 @@ class Store:
         # online, last seen, this server's heartbeat and the dead nodes' users (presence.py)
         self.presence = PresenceTable(runner, self._sql, wakeups.origin, cluster=self._locks)
         self.receipts = Receipts(runner, self._sql)  # group copies stored, read (receipts.py)
+        self._expiry = Expiry(runner)  # old keys and receipts forgotten (expiry.py)
         self._receipts_mark = 0  # receipts waiting at the last savepoint
         self.accounts = Accounts(runner, caches, self._sql)  # logins, invites, the operator's
         self.census = QueueCensus(runner, self._sql)  # queue figures, a slice at a time
@@ -391,19 +391,7 @@ class Store:
     # -- housekeeping ----------------------------------------------------------
 
     def prune(self, before: int) -> int:
-        """Forget keys accepted before `before` whose every copy was acknowledged.
-
-        Two statements, so that each looks for copies by its queues' primary key:
-        a 1:1 key's copy is in its dst's queue, a group key's in its members'."""
+        """Forget keys accepted before `before` whose every copy was acknowledged, in the
+        next slice of the table (expiry.py); how many."""
         self._flush()
-        old = MessageKey.accepted < before
-        copy = ((Entry.dst == MessageKey.dst) & (Entry.src == MessageKey.src)
-                & (Entry.ts == MessageKey.ts))
-        direct = Entry.select(Entry.seq).where((Entry.user == MessageKey.dst) & copy)
-        members = Member.select(Member.user).where(Member.group == 0 - MessageKey.dst)
-        grouped = Entry.select(Entry.seq).where(Entry.user.in_(members) & copy)
-        self.receipts.prune(before)
-        return (self._runner.execute(MessageKey.delete()
-                                     .where(old & (MessageKey.dst > 0) & ~fn.EXISTS(direct)))
-                + self._runner.execute(MessageKey.delete()
-                                       .where(old & (MessageKey.dst < 0) & ~fn.EXISTS(grouped))))
+        return self._expiry.prune(before)

@@ -16,6 +16,7 @@ missing (each group's creator, position 0, becomes its admin), and the new
 that two people who talked lately learn each other's names (PROTOCOL.md 5.9).
 Since issue 19, `user.disabled` and `user.last_login` are added the same way, and since
 session 8 `presence.node` (the server holding a user, storage/presence.py) with its index.
+Since session 10 `message_key` has no index on `accepted` (expiry.py): it is dropped.
 
 Runs once per start, before the store takes over; knows the old tables' SQL,
 the models and the runner; knows no rules.
@@ -53,6 +54,7 @@ def upgrade(runner: Runner, shared: bool) -> None:
         _copy_old_tables(runner)
     _add_columns(runner)
     _index_nodes(runner)
+    _drop_accepted_index(runner)
     _seed_contacts(runner)
     if shared:
         q = db.quote
@@ -98,6 +100,15 @@ def _index_nodes(runner: Runner) -> None:
     q = db.quote
     runner.run(f"CREATE INDEX {NODE_INDEX.join(q)} ON {table.join(q)} ({'node'.join(q)}) "
                f"WHERE {'node'.join(q)} IS NOT NULL")
+
+
+def _drop_accepted_index(runner: Runner) -> None:
+    """The index on message_key.accepted that sessions 5 to 9 made: every key paid for it,
+    and prune() walks the primary key instead (expiry.py). Looked for first, as above."""
+    db, table = runner.db, MessageKey._meta.table_name
+    for index in db.get_indexes(table):
+        if index.columns == ["accepted"]:
+            runner.run(f"DROP INDEX {index.name.join(db.quote)}")
 
 
 def _seed_contacts(runner: Runner) -> None:

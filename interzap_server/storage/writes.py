@@ -3,10 +3,10 @@
 Theory of operation: the rules write a message at a time, but the database is
 cheapest written a kind at a time, and on PostgreSQL every statement is a
 round trip. So the store hands out seqs and answers at once, and keeps the
-rows here; flush() writes them, one statement per kind, before the transaction
-commits (Store.commit) or before the store reads something they would change.
-Nothing leaves the server before the commit (service.py), so nothing has seen
-a row that is still here.
+rows here; flush() writes them, a statement per kind (on SQLite a few INSERTs
+of many rows: insert_rows), before the transaction commits (Store.commit) or
+before the store reads something they would change. Nothing leaves the server
+before the commit (service.py), so nothing has seen a row that is still here.
 
 A new key is not known to be new until its INSERT: a retransmission of a key
 this process never saw (accepted before a restart, or by another server) looks
@@ -20,9 +20,11 @@ inserted without asking back, in the commit's round trip.
 Knows rows of numbers and the statements; knows no ids, no caches, no rules.
 """
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from itertools import chain
 
 from interzap_server.storage.runner import Row, Runner
 from interzap_server.storage.statements import Statements
@@ -33,10 +35,15 @@ Place = tuple[int, int]
 """An entry's (user, seq)."""
 EntryRow = tuple[int, int, str, int | None, int | None, int | None]
 """(user, seq, frame, src, dst, ts): the key's columns only for a 06."""
+FrameRow = tuple[int, int, str]
+"""(user, seq, frame): an entry without a key (07, 09, 11), written without the key's
+columns: Python 3.11's sqlite3 spends about 3,000 instructions binding a None, looking
+for an adapter (bench/README.md, "Session 10")."""
 
-Mark = tuple[int, int, int]
-"""How many keys, entries and deletions waited when a frame began (mark(), truncate())."""
-NOTHING: Mark = (0, 0, 0)
+Mark = tuple[int, int, int, int]
+"""How many keys, 06s, other entries and deletions waited when a frame began (mark(),
+truncate())."""
+NOTHING: Mark = (0, 0, 0, 0)
 
 
 class Writes:
@@ -46,8 +53,9 @@ class Writes:
         self._runner = runner
         self._sql = sql
         self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
-        self._entries: list[EntryRow] = []
-        self._pending: Counter[int] = Counter()  # per user, entries in _entries
+        self._entries: list[EntryRow] = []  # 06s
+        self._frames: list[FrameRow] = []  # 07s, 09s, 11s
+        self._pending: Counter[int] = Counter()  # per user, entries in both lists
         self._gone: list[Place] = []
         self.voided: set[Place] = set()  # entries dropped at a flush since the last clear()
 
@@ -55,29 +63,32 @@ class Writes:
         """Forget everything (the transaction ended, or rolled back)."""
         self._keys.clear()
         self._entries.clear()
+        self._frames.clear()
         self._pending.clear()
         self._gone.clear()
         self.voided.clear()
 
     def mark(self) -> Mark:
         """Where the writes of what comes next begin: to drop them alone (truncate)."""
-        return len(self._keys), len(self._entries), len(self._gone)
+        return len(self._keys), len(self._entries), len(self._frames), len(self._gone)
 
     def truncate(self, mark: Mark) -> None:
         """Drop what was added since mark() (a frame rolled back to its savepoint)."""
-        keys, entries, gone = mark
+        keys, entries, frames, gone = mark
         for key in list(self._keys)[keys:]:  # a dict keeps its keys in the order added
             del self._keys[key]
         dropped = {(row[0], row[1]) for row in self._entries[entries:]}
         self._pending.subtract(user for user, _ in dropped)
+        self._pending.subtract(user for user, _, _ in self._frames[frames:])
         del self._entries[entries:]
+        del self._frames[frames:]
         del self._gone[gone:]
         if dropped:
             for _, copies in self._keys.values():
                 copies[:] = [place for place in copies if place not in dropped]
 
     def __bool__(self) -> bool:
-        return bool(self._keys or self._entries or self._gone)
+        return bool(self._keys or self._entries or self._frames or self._gone)
 
     def has_key(self, key: Key) -> bool:
         return key in self._keys
@@ -96,12 +107,14 @@ class Writes:
         return self._keys.keys()
 
     def add_entry(self, row: EntryRow) -> None:
-        self._entries.append(row)
         self._pending[row[0]] += 1
-        if row[3] is not None:
-            key = (row[4], row[3], row[5])
-            if key in self._keys:
-                self._keys[key][1].append((row[0], row[1]))
+        if row[3] is None:
+            self._frames.append(row[:3])
+            return
+        self._entries.append(row)
+        key = (row[4], row[3], row[5])
+        if key in self._keys:
+            self._keys[key][1].append((row[0], row[1]))
 
     def delete(self, place: Place) -> None:
         self._gone.append(place)
@@ -116,7 +129,7 @@ class Writes:
               ) -> tuple[dict[Key, int], list[EntryRow]]:
         """Write everything, keys first; `checked`: keys known to be new (heads.py).
         Returns the new group messages' keys (dst < 0) with how many copies each has,
-        and the entries written."""
+        and the 06s written."""
         keys, self._keys = self._keys, {}
         new = self._insert_keys(keys, checked)
         if len(new) < len(keys):  # some were known
@@ -128,6 +141,8 @@ class Writes:
         if self.voided:
             entries = [row for row in entries if (row[0], row[1]) not in self.voided]
         write_rows(self._runner, self._sql, entries, self._sql.enqueue)
+        frames, self._frames = self._frames, []
+        write_rows(self._runner, self._sql, frames, self._sql.enqueue_frames)
         gone, self._gone = self._gone, []
         write_rows(self._runner, self._sql, gone, self._sql.dequeue)
         return {key: len(copies) for key, (_, copies) in keys.items()
@@ -141,7 +156,7 @@ class Writes:
         no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
         rows = [(*key, accepted) for key, (accepted, _) in keys.items() if key not in checked]
         if self._sql.in_process:  # nothing is checked: one writer
-            return self._insert_keys_stepped(keys, rows) if rows else set()
+            return self._insert_keys_in_process(keys, rows) if rows else set()
         sure = [(*key, accepted) for key, (accepted, _) in keys.items() if key in checked]
         write_rows(self._runner, self._sql, sure, self._sql.add_new_keys)
         new = {row[:3] for row in sure}
@@ -150,15 +165,16 @@ class Writes:
             new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
         return new
 
-    def _insert_keys_stepped(self, keys: dict[Key, tuple[int, list[Place]]],
-                             rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
-        """SQLite: one statement stepped per row, which costs half a multi-row INSERT with
-        RETURNING (bench/README.md, "Session 5"). Its row count says whether every key
-        was new; if not (a retransmission from before this process), the keys are
-        inserted again one at a time, after a rollback to a savepoint, to learn which."""
+    def _insert_keys_in_process(self, keys: dict[Key, tuple[int, list[Place]]],
+                                rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
+        """SQLite: INSERTs of many rows without RETURNING (insert_rows; with RETURNING they
+        cost twice executemany's, bench/README.md, "Session 5"). Their row counts say
+        whether every key was new; if not (a retransmission from before this process),
+        the keys are inserted again one at a time, after a rollback to a savepoint, to
+        learn which."""
         runner, sql = self._runner, self._sql
         runner.run(sql.savepoint)
-        inserted = runner.run_many(sql.add_key, rows)
+        inserted = insert_rows(runner, sql.add_key, rows)
         if inserted == len(rows):
             runner.run(sql.release)
             return keys.keys()  # no set of them built: the usual case
@@ -169,15 +185,47 @@ class Writes:
 
 def write_rows(runner: Runner, sql: Statements, rows: Sequence[tuple[object, ...]],
                statement: str) -> None:
-    """One statement for all `rows`: in process a statement of one row stepped per row
-    (executemany), else one of arrays, a column each, which may wait to go with the next
-    statement (Runner.later)."""
+    """One statement for all `rows`: in process an INSERT of many rows (insert_rows), or
+    another statement of one row stepped per row (executemany); else one of arrays, a
+    column each, which may wait to go with the next statement (Runner.later)."""
     if not rows:
         return
-    if sql.in_process:
-        runner.run_many(statement, rows)
-    else:
+    if not sql.in_process:
         runner.later(statement, *columns(rows))
+    elif statement.startswith("INSERT"):
+        insert_rows(runner, statement, rows)
+    else:
+        runner.run_many(statement, rows)
+
+
+def insert_rows(runner: Runner, statement: str, rows: Sequence[tuple[object, ...]]) -> int:
+    """SQLite: an INSERT of one row (`VALUES (?, ...)`) run as INSERTs of CHUNK rows, then
+    of the powers of two that make up the rest; the rows inserted. One statement of many
+    rows costs less per row than executemany's step per row (4.3% of a 1:1 message's
+    instructions in process, 5.3% of a group delivery's: bench/README.md, "Session 10"),
+    and its texts are few (one per power of two), so sqlite3's statement cache keeps them
+    compiled; DELETEs stay stepped, since SQLite scans the table for a `(user, seq) IN
+    (VALUES ...)`."""
+    inserted, start, size = 0, 0, CHUNK
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        values = chain.from_iterable(rows[start:start + size])
+        inserted += runner.run(_of_rows(statement, size), *values).rowcount
+        start += size
+    return inserted
+
+
+CHUNK = 256
+"""Rows per INSERT at most (256 x 6 values: far below SQLite's 32,766 parameters)."""
+
+
+@functools.cache
+def _of_rows(statement: str, count: int) -> str:
+    """The INSERT of one row `statement` with `count` rows of parameters."""
+    head, values, tail = statement.partition("VALUES ")
+    row = tail[:tail.index(")") + 1]
+    return head + values + ", ".join([row] * count) + tail[len(row):]
 
 
 def columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:

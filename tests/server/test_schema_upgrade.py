@@ -15,7 +15,7 @@ import pytest
 from backends import Backend
 
 from interzap_server.rules.accounts import hash_token
-from interzap_server.storage import open_store
+from interzap_server.storage import expiry, open_store
 from server.rules_kit import Node
 from shared import events as ev
 from shared.codec import encode
@@ -206,6 +206,35 @@ def test_session_5_database_upgrades_on_both_backends(backend: Backend, tmp_path
                 credentials = store.accounts.credentials(alice)  # issue 19's columns
                 assert credentials is not None and not credentials.disabled
                 assert store.accounts.changes(0) == []
+        finally:
+            store.close()
+    finally:
+        backend.drop(db)
+
+
+def test_accepted_index_is_dropped_and_keys_still_expire(backend: Backend,
+                                                         tmp_path: Path) -> None:
+    """A database of sessions 5 to 9 (an index on message_key.accepted) loses that index at
+    start, on SQLite and on PostgreSQL; its keys are still known, and forgotten by a pass
+    of prune() over the primary key once old and settled."""
+    db = backend.create(tmp_path)
+    try:
+        store = open_store(db)
+        with store.batch():
+            alice, bob = (store.register(hash_token(TOKEN), TS) for _ in range(2))
+            group = store.create_group(alice, TS, (alice, bob), TS)
+            store.add_message(alice, bob, TS, TS)
+            store.add_message(alice, group, TS, TS)
+            store._runner.run('CREATE INDEX "messagekey_accepted" ON "message_key" ("accepted")')
+        store.close()
+        store = open_store(db)
+        try:
+            assert [index.columns for index in store._runner.db.get_indexes("message_key")
+                    if "accepted" in index.columns] == []
+            with store.batch():
+                assert store.message_known(alice, bob, TS)
+                assert sum(store.prune(TS + 1) for _ in range(expiry.SLICES)) == 2
+                assert not store.message_known(alice, group, TS)
         finally:
             store.close()
     finally:

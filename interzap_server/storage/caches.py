@@ -23,7 +23,7 @@ Knows ids, message keys and numbers; knows no SQL, no driver and no chat rules.
 """
 
 import time
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 FULL_QUEUE_RECOUNT = 1.0
 """Seconds a queue found full stays full without counting it again."""
@@ -181,14 +181,14 @@ class LocalCaches:
 
     # -- where each copy is ------------------------------------------------------------
 
-    def learn_places(self, places: Iterable[tuple[int, int, int, int, int]]) -> None:
-        """Per (user, seq, dst, src, ts): `user`'s copy of the message (dst, src, ts) is its
-        entry `seq` (a flush's or a page's 06s, all at once)."""
+    def learn_places(self, copies: Sequence[tuple[int, int, str, int, int, int]]) -> None:
+        """Per (user, seq, frame, src, dst, ts): `user`'s copy of the message (dst, src, ts)
+        is its entry `seq` (a flush's or a page's 06s, all at once)."""
         if self.on:
             known = self._places
-            for user, seq, dst, src, ts in places:
-                if len(known) >= REMEMBERED_COPIES:
-                    known.clear()
+            if len(known) + len(copies) > REMEMBERED_COPIES:
+                known.clear()
+            for user, seq, _, src, dst, ts in copies:
                 known[user, dst, src, ts] = seq
 
     def take_place(self, user: int, key: Key) -> int | None:

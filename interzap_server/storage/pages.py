@@ -97,8 +97,7 @@ class QueueReader:
         is learnt (caches.py, or shared places.py)."""
         base = user * SEQ_SPAN
         entries = []
-        self._caches.learn_places((user, seq, dst, src, ts)
-                                  for seq, _, src, dst, ts in rows if src is not None)
+        self._caches.learn_places([(user, *row) for row in rows if row[2] is not None])
         for seq, frame, src, dst, ts in rows:
             if self._shared and src is not None and dst > 0:
                 self._places.learn(user, (dst, src, ts), seq)

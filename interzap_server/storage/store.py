@@ -202,9 +202,7 @@ class Store:
             self._heads.written(checked)
             for key, copies in grouped.items():
                 self._caches.new_group_message(key, copies)
-            self._caches.learn_places((user, seq, dst, src, ts)  # 06s: the key's columns set
-                                      for user, seq, _, src, dst, ts in written
-                                      if src is not None and dst is not None and ts is not None)
+            self._caches.learn_places(written)
 
     def sent(self, entry: int) -> bool:
         """Whether an entry made in the last transaction was written (not dropped because
@@ -289,10 +287,10 @@ class Store:
             seq = self._first_seq(user, recipient)
         text = frame.decode("utf-8")
         if message is None:
-            self._writes.add_entry((user, seq, text, None, None, None))
+            self._writes.add_frame((user, seq, text))
         else:
             dst, src, ts = message
-            self._writes.add_entry((user, seq, text, src, dst, ts))
+            self._writes.add_copy((user, seq, text, src, dst, ts))
         if self.shared:
             self.wakeups.notify(user, seq, text, message)  # carried by the wake-up if it can
             if message is not None and message[0] > 0:

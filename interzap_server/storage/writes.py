@@ -33,8 +33,8 @@ Key = tuple[int, int, int]
 """A message's (dst, src, ts), in numbers."""
 Place = tuple[int, int]
 """An entry's (user, seq)."""
-EntryRow = tuple[int, int, str, int | None, int | None, int | None]
-"""(user, seq, frame, src, dst, ts): the key's columns only for a 06."""
+EntryRow = tuple[int, int, str, int, int, int]
+"""(user, seq, frame, src, dst, ts): a 06 (or a 32), with its message's key."""
 FrameRow = tuple[int, int, str]
 """(user, seq, frame): an entry without a key (07, 09, 11), written without the key's
 columns: Python 3.11's sqlite3 spends about 3,000 instructions binding a None, looking
@@ -52,10 +52,10 @@ class Writes:
     def __init__(self, runner: Runner, sql: Statements) -> None:
         self._runner = runner
         self._sql = sql
-        self._keys: dict[Key, tuple[int, list[Place]]] = {}  # accepted, and its copies
-        self._entries: list[EntryRow] = []  # 06s
+        self._keys: dict[Key, int] = {}  # when each was accepted
+        self._entries: list[EntryRow] = []  # 06s (and 32s), their key's columns set
         self._frames: list[FrameRow] = []  # 07s, 09s, 11s
-        self._pending: Counter[int] = Counter()  # per user, entries in both lists
+        self._pending: Counter[int] | None = None  # per user, entries in both; once asked
         self._gone: list[Place] = []
         self.voided: set[Place] = set()  # entries dropped at a flush since the last clear()
 
@@ -64,7 +64,7 @@ class Writes:
         self._keys.clear()
         self._entries.clear()
         self._frames.clear()
-        self._pending.clear()
+        self._pending = None
         self._gone.clear()
         self.voided.clear()
 
@@ -77,15 +77,10 @@ class Writes:
         keys, entries, frames, gone = mark
         for key in list(self._keys)[keys:]:  # a dict keeps its keys in the order added
             del self._keys[key]
-        dropped = {(row[0], row[1]) for row in self._entries[entries:]}
-        self._pending.subtract(user for user, _ in dropped)
-        self._pending.subtract(user for user, _, _ in self._frames[frames:])
         del self._entries[entries:]
         del self._frames[frames:]
         del self._gone[gone:]
-        if dropped:
-            for _, copies in self._keys.values():
-                copies[:] = [place for place in copies if place not in dropped]
+        self._pending = None  # counted again if asked
 
     def __bool__(self) -> bool:
         return bool(self._keys or self._entries or self._frames or self._gone)
@@ -95,34 +90,39 @@ class Writes:
 
     def accepted(self, key: Key) -> int | None:
         """When a key waiting to be written was accepted (None: it does not wait here)."""
-        waiting = self._keys.get(key)
-        return None if waiting is None else waiting[0]
+        return self._keys.get(key)
 
     def add_key(self, key: Key, accepted: int) -> None:
-        self._keys[key] = (accepted, [])
+        self._keys[key] = accepted
 
     @property
     def keys(self) -> AbstractSet[Key]:
         """The keys waiting to be written."""
         return self._keys.keys()
 
-    def add_entry(self, row: EntryRow) -> None:
-        self._pending[row[0]] += 1
-        if row[3] is None:
-            self._frames.append(row[:3])
-            return
+    def add_copy(self, row: EntryRow) -> None:
+        """A 06 (or a 32): an entry of a message whose key waits here too."""
         self._entries.append(row)
-        key = (row[4], row[3], row[5])
-        if key in self._keys:
-            self._keys[key][1].append((row[0], row[1]))
+        if self._pending is not None:
+            self._pending[row[0]] += 1
+
+    def add_frame(self, row: FrameRow) -> None:
+        """An entry of no message (07, 09, 11)."""
+        self._frames.append(row)
+        if self._pending is not None:
+            self._pending[row[0]] += 1
 
     def delete(self, place: Place) -> None:
         self._gone.append(place)
 
     def pending_for(self, user: int) -> int:
-        """Entries of `user` not yet written (for a count of its queue): counted as they
-        come, since a batch of many users' first messages asks for each (a scan of the
-        batch per 05 cost 2.7 s of 7.6 at 1,000 users under cProfile)."""
+        """Entries of `user` not yet written (for a count of its queue, which the caches
+        seldom need): counted at the first question, then as they come, since a batch of
+        many users' first messages asks for each (a scan of the batch per 05 cost 2.7 s
+        of 7.6 at 1,000 users under cProfile)."""
+        if self._pending is None:
+            self._pending = Counter(row[0] for row in self._entries)
+            self._pending.update(row[0] for row in self._frames)
         return self._pending[user]
 
     def flush(self, checked: AbstractSet[Key] = frozenset(),
@@ -132,32 +132,38 @@ class Writes:
         and the 06s written."""
         keys, self._keys = self._keys, {}
         new = self._insert_keys(keys, checked)
-        if len(new) < len(keys):  # some were known
-            for key, (_, copies) in keys.items():
-                if key not in new:
-                    self.voided.update(copies)
         entries, self._entries = self._entries, []
-        self._pending.clear()
-        if self.voided:
-            entries = [row for row in entries if (row[0], row[1]) not in self.voided]
+        self._pending = None
+        if len(new) < len(keys):  # some were known: their entries go nowhere
+            entries = self._void(entries, keys.keys() - new)
         write_rows(self._runner, self._sql, entries, self._sql.enqueue)
         frames, self._frames = self._frames, []
         write_rows(self._runner, self._sql, frames, self._sql.enqueue_frames)
         gone, self._gone = self._gone, []
         write_rows(self._runner, self._sql, gone, self._sql.dequeue)
-        return {key: len(copies) for key, (_, copies) in keys.items()
-                if key[0] < 0 and key in new}, entries
+        copies = Counter((dst, src, ts) for _, _, _, src, dst, ts in entries if dst < 0)
+        return {key: count for key, count in copies.items() if key in new}, entries
 
-    def _insert_keys(self, keys: dict[Key, tuple[int, list[Place]]],
+    def _void(self, entries: list[EntryRow], known: AbstractSet[Key]) -> list[EntryRow]:
+        """The entries of keys not `known`; the others' places are named as voided."""
+        kept = []
+        for row in entries:
+            if (row[4], row[3], row[5]) in known:
+                self.voided.add((row[0], row[1]))
+            else:
+                kept.append(row)
+        return kept
+
+    def _insert_keys(self, keys: dict[Key, int],
                      checked: AbstractSet[Key]) -> AbstractSet[Key]:
         """Insert the keys; those that were new (on SQLite, when all were, the view of
         `keys` itself). Known keys insert nothing. The `checked` ones (a node's, on
         PostgreSQL) are new: their INSERT waits to go with the next statement, and has
         no ON CONFLICT (a conflict would be a flaw of the locks: it fails the batch)."""
-        rows = [(*key, accepted) for key, (accepted, _) in keys.items() if key not in checked]
+        rows = [(*key, accepted) for key, accepted in keys.items() if key not in checked]
         if self._sql.in_process:  # nothing is checked: one writer
             return self._insert_keys_in_process(keys, rows) if rows else set()
-        sure = [(*key, accepted) for key, (accepted, _) in keys.items() if key in checked]
+        sure = [(*key, accepted) for key, accepted in keys.items() if key in checked]
         write_rows(self._runner, self._sql, sure, self._sql.add_new_keys)
         new = {row[:3] for row in sure}
         if rows:
@@ -165,7 +171,7 @@ class Writes:
             new.update((int(dst), int(src), int(ts)) for dst, src, ts in returned)
         return new
 
-    def _insert_keys_in_process(self, keys: dict[Key, tuple[int, list[Place]]],
+    def _insert_keys_in_process(self, keys: dict[Key, int],
                                 rows: list[tuple[int, int, int, int]]) -> AbstractSet[Key]:
         """SQLite: INSERTs of many rows without RETURNING (insert_rows; with RETURNING they
         cost twice executemany's, bench/README.md, "Session 5"). Their row counts say

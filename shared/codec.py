@@ -24,7 +24,7 @@ from typing import Any
 from shared import events as ev
 from shared.codes import CODE_WIDTH, ID_WIDTH, MAX_FRAME, TS_WIDTH, ErrorCode, FrameCode
 from shared.errors import LocalProtocolError, RemoteProtocolError, malformed
-from shared.fields import Formatter, Kind, Parser
+from shared.fields import Converter, Formatter, Kind, Parser
 from shared.fields import name_problem as name_problem  # re-exported: the client checks names
 from shared.fields import text_problem as text_problem  # re-exported: the client checks typed texts
 
@@ -99,27 +99,30 @@ BY_EVENT: dict[type, Layout] = {layout.event: layout for layout in LAYOUTS}
 
 _Fields = tuple[tuple[str, int | None, Parser], ...]
 """Per field: its name, its width (None: to the end of the line), its parser."""
-_Made = tuple[tuple[int, str, Parser], ...]
-"""Per field whose value is not its text (a number, a tuple): its position, name, parser."""
+_Made = tuple[tuple[int, Converter], ...]
+"""Per field whose value is not its text (a number, a tuple): its position, its converter."""
 
 
 def _readers(side: Side) -> dict[str, tuple[type, re.Pattern[str], _Fields, _Made]]:
     """Per code as on the wire ("05"), for frames from `side`: the event, the pattern of
-    the rest of the line, its fields, and the fields whose value their parser makes."""
+    the rest of the line, its fields, and the fields whose value a converter makes."""
     readers = {}
     for layout in LAYOUTS:
         if side in layout.sent_by:
             specs = [(name, kind.value) for name, kind in layout.fields]
             fields = tuple((name, spec.width, spec.parse) for name, spec in specs)
             pattern = re.compile("".join(f"({spec.pattern})" for _, spec in specs))
-            made = tuple((index, name, spec.parse)
-                         for index, (name, spec) in enumerate(specs) if spec.converts)
+            made = tuple((index, spec.convert)
+                         for index, (_, spec) in enumerate(specs) if spec.convert is not None)
             readers[f"{layout.code:02d}"] = (layout.event, pattern, fields, made)
     return readers
 
 
 _FROM_CLIENT = _readers(Side.CLIENT)
 _FROM_SERVER = _readers(Side.SERVER)
+CLIENT = Side.CLIENT
+"""Side.CLIENT as a global, for code that names it once a frame: reading a member from
+its Enum class goes through the metaclass (0.08 us against 0.03)."""
 
 
 def decode(line: bytes, sender: Side) -> ev.Event:
@@ -136,7 +139,7 @@ def decode(line: bytes, sender: Side) -> ev.Event:
         raise malformed("the frame is not valid UTF-8") from None
     head = text[:CODE_WIDTH]
     # `is`, not a dict keyed by Side: hashing an Enum member runs Python code
-    reader = (_FROM_CLIENT if sender is Side.CLIENT else _FROM_SERVER).get(head)
+    reader = (_FROM_CLIENT if sender is CLIENT else _FROM_SERVER).get(head)
     if reader is None:
         raise _bad_code(head)
     event, pattern, fields, made = reader
@@ -144,8 +147,8 @@ def decode(line: bytes, sender: Side) -> ev.Event:
     if match is None:  # not a valid frame: the parsers say what is wrong
         return event(*_read_fields(text, head, fields))  # type: ignore[no-any-return]
     values: list[Any] = list(match.groups())
-    for index, name, parse in made:
-        values[index] = parse(values[index], name)
+    for index, convert in made:
+        values[index] = convert(values[index])
     return event(*values)  # type: ignore[no-any-return]
 
 

@@ -2,24 +2,42 @@
 
 Field names follow PROTOCOL.md. Ids are str, timestamps int (Unix seconds).
 The frame code of each event is in codec.LAYOUTS, the single source of truth.
+
+Frozen for mypy, not at run time (see `event`): a server builds two events per
+message it carries, and a frozen dataclass takes three times as long to build.
 """
 
 from dataclasses import dataclass
+from typing import TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass_transform(frozen_default=True)
+def event(cls: type[_T]) -> type[_T]:
+    """A slotted dataclass, compared and hashed by its fields, which mypy --strict treats as
+    frozen (assigning a field is an error it reports).
+
+    Not frozen at run time: a frozen dataclass's __init__ sets each field through
+    object.__setattr__ (0.79 us for a 05's four fields against 0.26 us). Equality,
+    hashing and repr are those of frozen=True.
+    """
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+@event
 class Greeting:
     """00: the first frame on every connection."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Register:
     """01: ask for a new account."""
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Registered:
     """02: the new account's id and its secret token."""
 
@@ -27,7 +45,7 @@ class Registered:
     token: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Login:
     """03: log in with the id and token from 02."""
 
@@ -35,14 +53,14 @@ class Login:
     token: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class LoggedIn:
     """04: logged in; everything queued for you follows."""
 
     user: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Send:
     """05: a message from src (you) to dst (a user or a group); (src, dst, ts) is its key."""
 
@@ -52,7 +70,7 @@ class Send:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Deliver:
     """06: a message for you; for a group, dst is the group and src the author."""
 
@@ -62,7 +80,7 @@ class Deliver:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Delivered:
     """07: your message to dst with this ts reached every recipient's client."""
 
@@ -70,7 +88,7 @@ class Delivered:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Read:
     """08: I have read everything from peer (a user or a group) up to ts."""
 
@@ -78,7 +96,7 @@ class Read:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class ReadNotice:
     """09: your messages to peer (the reader, or a group) have been read up to ts."""
 
@@ -86,7 +104,7 @@ class ReadNotice:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class CreateGroup:
     """10: create a group of members plus the creator; (creator, ts) is its key."""
 
@@ -95,7 +113,7 @@ class CreateGroup:
     members: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class GroupCreated:
     """11: a group you are in; members lists the creator first."""
 
@@ -104,7 +122,7 @@ class GroupCreated:
     members: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Receipt:
     """12: my client has stored the 06 with this key."""
 
@@ -113,7 +131,7 @@ class Receipt:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Error:
     """13: your frame was refused; code is an ErrorCode (or a newer number)."""
 
@@ -121,17 +139,17 @@ class Error:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Ping:
     """14: are you there?"""
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Pong:
     """15: yes (the answer to 14)."""
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Accepted:
     """16: your 05 to dst with this ts is committed (first tick)."""
 
@@ -139,42 +157,42 @@ class Accepted:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Block:
     """17: stop delivering user's 1:1 messages to me, and let them not add me to groups."""
 
     user: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Unblock:
     """18: deliver user's later 1:1 messages to me again."""
 
     user: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class BlockList:
     """19: every user you block, in the order of their numbers (none: an empty list)."""
 
     users: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class RegisterInvite:
     """20: ask for a new account with a one-time invite code from the server's operator."""
 
     code: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class SetName:
     """21: my display name is now `name`."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Name:
     """22: `user`'s display name is `name`."""
 
@@ -182,7 +200,7 @@ class Name:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class GroupChange:
     """23: change `group` (op: GroupOp); (group, you, ts) is its key."""
 
@@ -192,7 +210,7 @@ class GroupChange:
     arg: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class GroupEvent:
     """24: `actor` changed `group` (op: GroupOp) by the 23 with this ts."""
 
@@ -203,7 +221,7 @@ class GroupEvent:
     arg: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Info:
     """25: who got and read my message to `group` with this ts?"""
 
@@ -211,7 +229,7 @@ class Info:
     ts: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class InfoAnswer:
     """26: per other member of `group`, (member, delivered at, read at) for my message ts;
     a time 0 is "not yet"."""
@@ -221,7 +239,7 @@ class InfoAnswer:
     states: tuple[tuple[str, int, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Typing:
     """27: src is typing in dst (to the server: src is you; dst a user or a group)."""
 
@@ -229,21 +247,21 @@ class Typing:
     dst: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Privacy:
     """28: hide (1) or share (0) my last seen and online; answered by my own 30."""
 
     hidden: int
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class PresenceAsk:
     """29: is user online, or when were they last seen?"""
 
     user: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Presence:
     """30: user is online (ts ONLINE), hidden from you (ts HIDDEN), or was last seen at ts."""
 
@@ -257,7 +275,7 @@ HIDDEN = 9_999_999_999
 """The ts of a 30 for someone whose presence you may not see (privacy, block, no chat)."""
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class _ActFields:
     """What 31 and 32 hold: one layout (codec._ACT_FIELDS), so a 32 relays its 31."""
 
@@ -270,13 +288,13 @@ class _ActFields:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Act(_ActFields):
     """31: a reply, edit, deletion or reaction (kind) by src in the chat dst, about the
     message (ref_src, that chat, ref_ts); (src, dst, ts) is its own key."""
 
 
-@dataclass(frozen=True, slots=True)
+@event
 class Acted(_ActFields):
     """32: a 31 for you, as its author sent it; acknowledge it with 12 of its own key."""
 

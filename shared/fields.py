@@ -8,10 +8,10 @@ client does with a value.
 Theory of operation: the value of each Kind member is a KindSpec saying all the
 codec needs to read and write that field. decode() matches a whole frame with
 one regular expression joined from the patterns of its fields, and calls a
-parser only on a frame that does not match (to say what is wrong) or for a kind
-whose value is not its text (a number, a tuple); so a kind's pattern accepts
-exactly the texts its parser accepts (tests/shared/test_codec_properties.py
-checks every kind).
+parser only on a frame that does not match (to say what is wrong); a matched
+field whose value is not its text (a number, a tuple) is made by the kind's
+converter, unchecked. So a kind's pattern accepts exactly the texts its parser
+accepts (tests/shared/test_codec_properties.py checks every kind).
 
 Adding a kind is one change, here: a parser, and one Kind member built with
 _text_kind() or _number_kind() from a width (None: to the end of the line), a
@@ -45,6 +45,8 @@ from shared.ids import GROUP_PATTERN, USER_PATTERN, is_group_id, is_user_id
 
 Parser = Callable[[str, str], Any]
 """(a field's text, its name) -> its value; raises RemoteProtocolError for a bad text."""
+Converter = Callable[[str], Any]
+"""A text its kind's pattern matched -> its value (a number, a tuple), without checks."""
 Formatter = Callable[[Any, str], str]
 """(a field's value, its name) -> its text in a frame; raises LocalProtocolError for a bad value."""
 
@@ -62,8 +64,9 @@ class KindSpec:
     template: str | None
     """The field's part of a %-template filled with a value decode() returned;
     None: no single % conversion writes it."""
-    converts: bool
-    """The value is not the field's text itself (a number, a tuple): decode() calls `parse`."""
+    convert: Converter | None
+    """What decode() makes of a text `pattern` matched, which needs no more checks (`int`
+    for a number); None: the value is the text itself."""
 
 
 _CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"  # Unicode category Cc, exactly
@@ -159,12 +162,17 @@ def _parse_number(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _parse_error_code(raw: str, name: str) -> int:
-    number = _parse_number(raw, name)
+def _error_code(raw: str) -> int:
+    number = int(raw)
     try:
         return ErrorCode(number)
     except ValueError:
         return number  # a code newer than this package: keep the number
+
+
+def _parse_error_code(raw: str, name: str) -> int:
+    _parse_number(raw, name)
+    return _error_code(raw)
 
 
 def _parse_text(raw: str, name: str) -> str:
@@ -255,11 +263,16 @@ def _text_formatter(parse: Parser) -> Formatter:
 
 def _text_kind(width: int | None, pattern: str, parse: Parser) -> KindSpec:
     """A kind whose value is its text, as matched."""
-    return KindSpec(width, pattern, parse, _text_formatter(parse), "%s", converts=False)
+    return KindSpec(width, pattern, parse, _text_formatter(parse), "%s", None)
 
 
-def _number_kind(width: int, parse: Parser) -> KindSpec:
-    """A kind written as exactly `width` ASCII digits; `parse` makes the number."""
+def _matched(parse: Parser) -> Converter:
+    """`parse` for a text its kind's pattern matched: it raises nothing, so needs no name."""
+    return lambda raw: parse(raw, "")
+
+
+def _number_kind(width: int, parse: Parser, convert: Converter = int) -> KindSpec:
+    """A kind written as exactly `width` ASCII digits; `parse` and `convert` make the number."""
     limit = 10 ** width
     template = f"%0{width}d"
 
@@ -268,7 +281,7 @@ def _number_kind(width: int, parse: Parser) -> KindSpec:
             return template % value
         raise LocalProtocolError(f"{name}={value!r} is not a number of {width} digits")
 
-    return KindSpec(width, f"[0-9]{{{width}}}", parse, format_number, template, converts=True)
+    return KindSpec(width, f"[0-9]{{{width}}}", parse, format_number, template, convert)
 
 
 _USER = _text_kind(ID_WIDTH, USER_PATTERN, _parse_user)
@@ -295,7 +308,7 @@ class Kind(Enum):
     INVITE = _text_kind(  # an invite code: 16 characters of INVITE_ALPHABET
         INVITE_WIDTH, _INVITE_PATTERN, _parse_invite)
     TS = _TS  # 10 ASCII digits
-    ERROR_CODE = _number_kind(2, _parse_error_code)  # 2 ASCII digits
+    ERROR_CODE = _number_kind(2, _parse_error_code, _error_code)  # 2 ASCII digits
     TEXT = _text_kind(  # message text: the rest of the line, 1..MAX_TEXT code points
         None, f"[^{_CONTROL_CHARS}]{{1,{MAX_TEXT}}}", _parse_text)
     ACT_KIND = _text_kind(1, f"[{_ACT_KINDS}]", _parse_act_kind)  # a 31's kind letter
@@ -309,8 +322,9 @@ class Kind(Enum):
     ARG = _text_kind(  # a group change's arg: a name, an id or nothing; the rest of the line
         None, f"[^{_CONTROL_CHARS}]*", _parse_arg)
     MEMBERS = KindSpec(  # the rest of the line: zero or more user ids, 13 characters each
-        None, f"(?:{USER_PATTERN})*", _parse_members, _format_members, None, converts=True)
-    FLAG = KindSpec(1, "[01]", _parse_flag, _format_flag, "%d", converts=True)  # 0 or 1
+        None, f"(?:{USER_PATTERN})*", _parse_members, _format_members, None,
+        _matched(_parse_members))
+    FLAG = KindSpec(1, "[01]", _parse_flag, _format_flag, "%d", int)  # 0 or 1
     RECEIPTS = KindSpec(  # the rest of the line: per member its id, delivered and read times
         None, f"(?:{USER_PATTERN}[0-9]{{{2 * TS_WIDTH}}})*", _parse_receipts, _format_receipts,
-        None, converts=True)
+        None, _matched(_parse_receipts))

@@ -12,8 +12,10 @@ import urllib.request
 import pytest
 from wire import ClientFactory, ServerFactory, ServerProcess, WireClient, error, timestamp
 
+from interzap_server.limits import TokenBucket
 from interzap_server.metrics import Histogram, Metrics
 from interzap_server.metrics_http import DEADLINE, REQUEST_LIMIT, answer
+from interzap_server.peer import Peer
 from shared import events as ev
 from shared.codes import ErrorCode
 
@@ -56,16 +58,24 @@ def test_histogram_buckets_are_cumulative() -> None:
 
 
 def test_metrics_count_frames_written_by_code() -> None:
-    """02, 04, 16 and 06 are their counters; a 13 counts under its error code."""
+    """02, 04, 16 and 06 are their counters, counted by the connection that is sent them
+    (whatever follows the code); a 13 counts under its error code."""
     metrics = Metrics()
+    server_side, client_side = socket.socketpair()
+    peer = Peer(server_side, "127.0.0.1", 1, 1 << 20, TokenBucket(0, 0), 0.0, set(),
+                metrics.heads)
     for frame in (b"02Client-000001" + b"0" * 32 + b"\n", b"04Client-000001\n",
                   b"1305there is no user Client-000009\n", b"1310slow down\n",
-                  b"1310slow down\n", b"14\n"):
-        metrics.wrote(frame)
+                  b"1310slow down\n", b"14\n", b"06Client-000001Client-0000021700000000hi\n",
+                  b"06Client-000001Group-00000011700000000hi\n"):
+        peer.write(frame)
+    peer.close()
+    client_side.close()
     samples = parse(metrics.render([("t_gauge", "A gauge.", 7)]))
     assert samples["interzap_registrations_total"] == 1
     assert samples["interzap_logins_total"] == 1
     assert samples["interzap_messages_accepted_total"] == 0
+    assert samples["interzap_messages_delivered_total"] == 2
     assert samples['interzap_refused_total{code="05"}'] == 1
     assert samples['interzap_refused_total{code="10"}'] == 2
     assert samples["t_gauge"] == 7

@@ -128,6 +128,19 @@ def test_codec_decode_gives_the_event(layout: codec.Layout) -> None:
 
 
 @pytest.mark.parametrize("layout", EVERY_LAYOUT)
+def test_events_compare_and_hash_by_type_and_fields(layout: codec.Layout) -> None:
+    """An event equals, and hashes as, one of its type with equal fields, never one of
+    another type (a 05 is not its 06); it is slotted, and its repr names its fields."""
+    event, _ = EXAMPLES[layout.code]
+    twin = layout.event(*astuple(event))
+    assert twin == event and hash(twin) == hash(event) and {event: 1}[twin] == 1
+    assert not hasattr(event, "__dict__")
+    assert repr(event).startswith(f"{layout.event.__name__}(")
+    assert ev.Send(A, B, 1, "x") != ev.Deliver(A, B, 1, "x")
+    assert ev.Act(A, B, 1, "r", A, 1, "") != ev.Acted(A, B, 1, "r", A, 1, "")
+
+
+@pytest.mark.parametrize("layout", EVERY_LAYOUT)
 def test_codec_layout_of_an_event_carries_its_code(layout: codec.Layout) -> None:
     """BY_EVENT finds an event's layout, whose code starts the event's frame."""
     event, frame = EXAMPLES[layout.code]

@@ -83,7 +83,9 @@ def test_storage_lock_keeps_pings_fast(locked: FaultFigures) -> None:
 
 def test_storage_lock_keeps_logins(locked: FaultFigures) -> None:
     """Logins go through while the database is locked (they only read)."""
-    assert len(locked.logins) >= LOCK_SECONDS / 0.5
+    # one is tried every 0.5 s, between rounds that a refused 05 lengthens by the busy
+    # timeout (0.2 s) and a ping behind it by as much: at least one a second gets its turn
+    assert len(locked.logins) >= LOCK_SECONDS
     assert max(locked.logins) < PING_BOUND
 
 

@@ -4,7 +4,6 @@ blocks the author), 12 receipt (07 to the author once every copy is acknowledged
 Knows message keys, queues and their limit; knows no sockets and no SQL.
 """
 
-
 from interzap_server.rules.accounts import require_user
 from interzap_server.rules.blocks import refuses
 from interzap_server.rules.context import Context, Unit

@@ -127,7 +127,7 @@ def prepare(db: peewee.Database) -> Statements:
     entry_columns = f"{frame_columns}, {q('src')}, {q('dst')}, {q('ts')}"
     receipt_columns = ", ".join(q(field.column_name) for field in RECEIPT_FIELDS)
     receipts = q(GroupReceipt._meta.table_name)
-    hot = _prepared(q, frame_columns, receipt_columns)
+    hot = _prepared(q, frame_columns, entry_columns, receipt_columns)
     in_process = isinstance(db, peewee.SqliteDatabase)
     return Statements(
         in_process=in_process,
@@ -253,8 +253,8 @@ def prepare(db: peewee.Database) -> Statements:
     )
 
 
-def _prepared(q: Callable[[str], str], frame_columns: str, receipt_columns: str,
-              ) -> dict[str, Prepared]:
+def _prepared(q: Callable[[str], str], frame_columns: str, entry_columns: str,
+              receipt_columns: str) -> dict[str, Prepared]:
     """PostgreSQL's statements of the message path, by name (prepared.py): each per-user
     lookup a correlated subquery or `= ANY` on a primary key, so that their generic plans
     are index probes on tables of any size."""
@@ -272,8 +272,7 @@ def _prepared(q: Callable[[str], str], frame_columns: str, receipt_columns: str,
         # keys a node looked for under their recipients' locks (heads.py): a conflict
         # would be a flaw of those locks, and fails the batch
         "add_new_keys": add_keys,
-        "enqueue": (f"INSERT INTO {queue} ({frame_columns}, {q('src')}, {q('dst')}, {q('ts')}) "
-                    f"SELECT * FROM "
+        "enqueue": (f"INSERT INTO {queue} ({entry_columns}) SELECT * FROM "
                     f"unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], "
                     f"$5::bigint[], $6::bigint[])"),
         "enqueue_frames": (f"INSERT INTO {queue} ({frame_columns}) SELECT * FROM "
